@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `rvs` generic netlink family: name, version, commands and attributes.
+//!
+//! These numbers are defined here once and used by both rvs.ko and rvsadm.
+//! They mirror the command and attribute layout of IPVS's generic netlink
+//! interface (`include/uapi/linux/ip_vs.h`) so that an IPVS-compatible family
+//! can later share the same handlers; the family itself is rvs's own.
+
+/// Generic netlink family name.
+pub const FAMILY_NAME: &str = "rvs";
+/// The same name, NUL-terminated, for the kernel's `genl_family`.
+pub const FAMILY_NAME_NUL: &[u8] = b"rvs\0";
+/// Generic netlink family version.
+pub const FAMILY_VERSION: u8 = 1;
+
+/// The IPVS protocol version rvs implements, as IPVS encodes it
+/// (major << 16 | minor << 8 | patch): 1.2.1, what ipvsadm prints.
+pub const IPVS_VERSION_CODE: u32 = 0x01_02_01;
+
+/// Splits a version code into (major, minor, patch).
+pub const fn version_parts(code: u32) -> (u32, u32, u32) {
+    ((code >> 16) & 0xff, (code >> 8) & 0xff, code & 0xff)
+}
+
+/// Commands (`genlmsghdr.cmd`).
+pub mod cmd {
+    pub const UNSPEC: u8 = 0;
+    pub const NEW_SERVICE: u8 = 1;
+    pub const SET_SERVICE: u8 = 2;
+    pub const DEL_SERVICE: u8 = 3;
+    pub const GET_SERVICE: u8 = 4;
+    pub const NEW_DEST: u8 = 5;
+    pub const SET_DEST: u8 = 6;
+    pub const DEL_DEST: u8 = 7;
+    pub const GET_DEST: u8 = 8;
+    pub const NEW_DAEMON: u8 = 9;
+    pub const DEL_DAEMON: u8 = 10;
+    pub const GET_DAEMON: u8 = 11;
+    pub const SET_CONFIG: u8 = 12;
+    pub const GET_CONFIG: u8 = 13;
+    /// Only used as the command of GET_INFO replies.
+    pub const SET_INFO: u8 = 14;
+    pub const GET_INFO: u8 = 15;
+    pub const ZERO: u8 = 16;
+    pub const FLUSH: u8 = 17;
+    /// rvs extension: dump the connection table.
+    pub const GET_CONN: u8 = 18;
+    pub const MAX: u8 = GET_CONN;
+}
+
+/// Top-level attributes of every command.
+pub mod cmd_attr {
+    pub const UNSPEC: u16 = 0;
+    /// Nested [`super::svc_attr`].
+    pub const SERVICE: u16 = 1;
+    /// Nested [`super::dest_attr`].
+    pub const DEST: u16 = 2;
+    /// Nested [`super::daemon_attr`].
+    pub const DAEMON: u16 = 3;
+    /// u32, seconds.
+    pub const TIMEOUT_TCP: u16 = 4;
+    /// u32, seconds.
+    pub const TIMEOUT_TCP_FIN: u16 = 5;
+    /// u32, seconds.
+    pub const TIMEOUT_UDP: u16 = 6;
+    pub const MAX: u16 = TIMEOUT_UDP;
+}
+
+/// Attributes nested in [`cmd_attr::SERVICE`].
+pub mod svc_attr {
+    pub const UNSPEC: u16 = 0;
+    /// u16: AF_INET or AF_INET6.
+    pub const AF: u16 = 1;
+    /// u16: IPPROTO_TCP or IPPROTO_UDP.
+    pub const PROTOCOL: u16 = 2;
+    /// 4 or 16 bytes, network order.
+    pub const ADDR: u16 = 3;
+    /// u16, network order.
+    pub const PORT: u16 = 4;
+    /// u32.
+    pub const FWMARK: u16 = 5;
+    /// NUL-terminated string, at most 15 characters.
+    pub const SCHED_NAME: u16 = 6;
+    /// struct { u32 flags; u32 mask; }.
+    pub const FLAGS: u16 = 7;
+    /// u32, persistence timeout in seconds.
+    pub const TIMEOUT: u16 = 8;
+    /// u32: netmask (IPv4) or prefix length (IPv6).
+    pub const NETMASK: u16 = 9;
+    /// Nested [`super::stats_attr`], 32-bit counters.
+    pub const STATS: u16 = 10;
+    /// NUL-terminated string: persistence engine.
+    pub const PE_NAME: u16 = 11;
+    /// Nested [`super::stats_attr`], 64-bit counters.
+    pub const STATS64: u16 = 12;
+    pub const MAX: u16 = STATS64;
+}
+
+/// Attributes nested in [`cmd_attr::DEST`].
+pub mod dest_attr {
+    pub const UNSPEC: u16 = 0;
+    /// 4 or 16 bytes, network order.
+    pub const ADDR: u16 = 1;
+    /// u16, network order.
+    pub const PORT: u16 = 2;
+    /// u32: one of [`super::fwd`].
+    pub const FWD_METHOD: u16 = 3;
+    /// u32, 0..=65535.
+    pub const WEIGHT: u16 = 4;
+    /// u32.
+    pub const U_THRESH: u16 = 5;
+    /// u32.
+    pub const L_THRESH: u16 = 6;
+    /// u32, read-only.
+    pub const ACTIVE_CONNS: u16 = 7;
+    /// u32, read-only.
+    pub const INACT_CONNS: u16 = 8;
+    /// u32, read-only.
+    pub const PERSIST_CONNS: u16 = 9;
+    pub const STATS: u16 = 10;
+    /// u16: AF_INET or AF_INET6.
+    pub const ADDR_FAMILY: u16 = 11;
+    pub const STATS64: u16 = 12;
+    pub const TUN_TYPE: u16 = 13;
+    pub const TUN_PORT: u16 = 14;
+    pub const TUN_FLAGS: u16 = 15;
+    pub const MAX: u16 = TUN_FLAGS;
+}
+
+/// Attributes nested in [`cmd_attr::DAEMON`].
+pub mod daemon_attr {
+    pub const UNSPEC: u16 = 0;
+    pub const STATE: u16 = 1;
+    pub const MCAST_IFN: u16 = 2;
+    pub const SYNC_ID: u16 = 3;
+    pub const SYNC_MAXLEN: u16 = 4;
+    pub const MCAST_GROUP: u16 = 5;
+    pub const MCAST_GROUP6: u16 = 6;
+    pub const MCAST_PORT: u16 = 7;
+    pub const MCAST_TTL: u16 = 8;
+    pub const MAX: u16 = MCAST_TTL;
+}
+
+/// Attributes nested in the STATS and STATS64 attributes.
+pub mod stats_attr {
+    pub const UNSPEC: u16 = 0;
+    pub const CONNS: u16 = 1;
+    pub const INPKTS: u16 = 2;
+    pub const OUTPKTS: u16 = 3;
+    pub const INBYTES: u16 = 4;
+    pub const OUTBYTES: u16 = 5;
+    pub const CPS: u16 = 6;
+    pub const INPPS: u16 = 7;
+    pub const OUTPPS: u16 = 8;
+    pub const INBPS: u16 = 9;
+    pub const OUTBPS: u16 = 10;
+    pub const PAD: u16 = 11;
+    pub const MAX: u16 = PAD;
+}
+
+/// Attributes of GET_INFO replies.
+pub mod info_attr {
+    pub const UNSPEC: u16 = 0;
+    /// u32: IPVS protocol version code, see [`super::IPVS_VERSION_CODE`].
+    pub const VERSION: u16 = 1;
+    /// u32: number of buckets in the connection hash table.
+    pub const CONN_TAB_SIZE: u16 = 2;
+    /// rvs extension: NUL-terminated module version string.
+    pub const MODULE_VERSION: u16 = 3;
+    pub const MAX: u16 = MODULE_VERSION;
+}
+
+/// Forwarding methods ([`dest_attr::FWD_METHOD`]), as IPVS's
+/// `IP_VS_CONN_F_*` values.
+pub mod fwd {
+    pub const MASQ: u32 = 0;
+    pub const LOCALNODE: u32 = 1;
+    pub const TUNNEL: u32 = 2;
+    pub const DROUTE: u32 = 3;
+    pub const MASK: u32 = 7;
+}
+
+/// Service flags ([`svc_attr::FLAGS`]).
+pub mod svc_flags {
+    pub const PERSISTENT: u32 = 0x0001;
+    pub const HASHED: u32 = 0x0002;
+    pub const ONEPACKET: u32 = 0x0004;
+    pub const SCHED1: u32 = 0x0008;
+    pub const SCHED2: u32 = 0x0010;
+    pub const SCHED3: u32 = 0x0020;
+    pub const SH_FALLBACK: u32 = SCHED1;
+    pub const SH_PORT: u32 = SCHED2;
+    pub const MH_FALLBACK: u32 = SCHED1;
+    pub const MH_PORT: u32 = SCHED2;
+}
+
+/// Longest scheduler name, including the terminating NUL.
+pub const SCHED_NAME_MAXLEN: usize = 16;
+
+/// Default connection table size: 2^12 buckets, as IPVS's default
+/// `conn_tab_bits`.
+pub const DEFAULT_CONN_TAB_BITS: u32 = 12;
+/// Accepted range of the `conn_tab_bits` module parameter (IPVS: 8..=20).
+pub const CONN_TAB_BITS_MIN: u32 = 8;
+pub const CONN_TAB_BITS_MAX: u32 = 20;
+
+/// Clamps a requested `conn_tab_bits` into the accepted range, as IPVS
+/// does, and returns the number of buckets.
+pub const fn conn_tab_size(bits: u32) -> u32 {
+    let b = if bits < CONN_TAB_BITS_MIN {
+        CONN_TAB_BITS_MIN
+    } else if bits > CONN_TAB_BITS_MAX {
+        CONN_TAB_BITS_MAX
+    } else {
+        bits
+    };
+    1 << b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_code_is_1_2_1() {
+        assert_eq!(version_parts(IPVS_VERSION_CODE), (1, 2, 1));
+    }
+
+    #[test]
+    fn conn_tab_size_clamps() {
+        assert_eq!(conn_tab_size(12), 4096);
+        assert_eq!(conn_tab_size(0), 256);
+        assert_eq!(conn_tab_size(31), 1 << 20);
+    }
+
+    #[test]
+    fn family_name_forms_agree() {
+        assert_eq!(FAMILY_NAME_NUL, [FAMILY_NAME.as_bytes(), b"\0"].concat().as_slice());
+    }
+}

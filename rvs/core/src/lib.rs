@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rvs logic that needs no kernel.
+//!
+//! This crate is `core`-only. It is compiled twice: as a module of `rvs.ko`
+//! (the kernel build includes this file with `#[path]` and passes
+//! `--cfg MODULE`), and as a host library for rvsadm and for unit and
+//! property tests. Nothing here may allocate, panic on input, or use `std`.
+
+#![cfg_attr(not(MODULE), no_std)]
+
+#[cfg(all(test, not(MODULE)))]
+extern crate std;
+
+pub mod abi;
+pub mod nla;

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rvs: Linux Virtual Server in Rust.
+//!
+//! A netfilter-based layer-4 load balancer with the semantics of the
+//! kernel's IPVS, administered over the `rvs` generic netlink family by
+//! `rvsadm`. See Documentation/design.md.
+
+use kernel::prelude::*;
+
+mod ctl;
+mod genl;
+#[path = "core/src/lib.rs"]
+mod rvs_core;
+
+module! {
+    type: RvsModule,
+    name: "rvs",
+    authors: ["rvs developers"],
+    description: "Linux Virtual Server in Rust",
+    license: "GPL",
+    params: {
+        conn_tab_bits: u32 {
+            default: 12,
+            description: "Connection hash table size, as a power of two (8..20, default 12)",
+        },
+    },
+}
+
+/// The module's version, reported by GET_INFO.
+pub(crate) const MODULE_VERSION: &CStr = c"0.1.0";
+
+/// Number of connection hash table buckets, from `conn_tab_bits`.
+pub(crate) fn conn_tab_size() -> u32 {
+    rvs_core::abi::conn_tab_size(module_parameters::conn_tab_bits.value())
+}
+
+#[pin_data(PinnedDrop)]
+struct RvsModule {
+    genl: genl::Registration,
+}
+
+impl kernel::InPlaceModule for RvsModule {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        let bits = module_parameters::conn_tab_bits.value();
+        let size = conn_tab_size();
+        if size != 1 << bits {
+            pr_warn!("conn_tab_bits {} out of range, using {} buckets\n", bits, size);
+        }
+        try_pin_init!(Self {
+            genl: ctl::FAMILY.register()?,
+        })
+        .pin_chain(move |_| {
+            pr_info!("rvs {} loaded: connection table {} buckets\n", MODULE_VERSION, size);
+            Ok(())
+        })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for RvsModule {
+    fn drop(self: Pin<&mut Self>) {
+        pr_info!("rvs unloaded\n");
+    }
+}

@@ -1,0 +1,406 @@
+//! The `rvs` generic netlink family as seen from userspace: one `Nla` enum
+//! per attribute set, a `GenlFamily` payload, and a small request client.
+
+use std::fmt;
+use std::io;
+
+use netlink_packet_core::{
+    emit_u32, parse_string, parse_u32, DecodeError, Emitable, ErrorContext, Nla, NlaBuffer,
+    NlasIterator, NetlinkMessage, NetlinkPayload, Parseable, ParseableParametrized,
+    NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
+};
+use netlink_packet_generic::{
+    ctrl::{nlas::GenlCtrlAttrs, GenlCtrl, GenlCtrlCmd},
+    GenlFamily, GenlHeader, GenlMessage,
+};
+use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
+use rvs_core::abi::{self, cmd, cmd_attr, info_attr};
+
+/// Attributes of a GET_INFO reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InfoAttr {
+    Version(u32),
+    ConnTabSize(u32),
+    ModuleVersion(String),
+    Other(u16),
+}
+
+impl Nla for InfoAttr {
+    fn value_len(&self) -> usize {
+        match self {
+            Self::Version(_) | Self::ConnTabSize(_) => 4,
+            Self::ModuleVersion(s) => s.len() + 1,
+            Self::Other(_) => 0,
+        }
+    }
+    fn kind(&self) -> u16 {
+        match self {
+            Self::Version(_) => info_attr::VERSION,
+            Self::ConnTabSize(_) => info_attr::CONN_TAB_SIZE,
+            Self::ModuleVersion(_) => info_attr::MODULE_VERSION,
+            Self::Other(k) => *k,
+        }
+    }
+    fn emit_value(&self, buf: &mut [u8]) {
+        match self {
+            Self::Version(v) | Self::ConnTabSize(v) => emit_u32(buf, *v).unwrap_or(()),
+            Self::ModuleVersion(s) => {
+                buf[..s.len()].copy_from_slice(s.as_bytes());
+                buf[s.len()] = 0;
+            }
+            Self::Other(_) => {}
+        }
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for InfoAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        let p = buf.value();
+        Ok(match buf.kind() {
+            info_attr::VERSION => Self::Version(parse_u32(p).context("info version")?),
+            info_attr::CONN_TAB_SIZE => Self::ConnTabSize(parse_u32(p).context("conn tab size")?),
+            info_attr::MODULE_VERSION => {
+                Self::ModuleVersion(parse_string(p).context("module version")?)
+            }
+            k => Self::Other(k),
+        })
+    }
+}
+
+/// Top-level attributes of requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CmdAttr {
+    TimeoutTcp(u32),
+    TimeoutTcpFin(u32),
+    TimeoutUdp(u32),
+}
+
+impl Nla for CmdAttr {
+    fn value_len(&self) -> usize {
+        4
+    }
+    fn kind(&self) -> u16 {
+        match self {
+            Self::TimeoutTcp(_) => cmd_attr::TIMEOUT_TCP,
+            Self::TimeoutTcpFin(_) => cmd_attr::TIMEOUT_TCP_FIN,
+            Self::TimeoutUdp(_) => cmd_attr::TIMEOUT_UDP,
+        }
+    }
+    fn emit_value(&self, buf: &mut [u8]) {
+        let (Self::TimeoutTcp(v) | Self::TimeoutTcpFin(v) | Self::TimeoutUdp(v)) = self;
+        emit_u32(buf, *v).unwrap_or(());
+    }
+}
+
+/// Payload of an `rvs` family message: a command and its attributes, raw,
+/// so each command decodes the attribute set it expects.
+#[derive(Debug, Clone)]
+pub struct RvsMessage {
+    pub cmd: u8,
+    pub attrs: Vec<u8>,
+}
+
+impl RvsMessage {
+    /// A request with command `cmd` and attributes `nlas`.
+    pub fn request<N: Nla>(cmd: u8, nlas: &[N]) -> Self {
+        let mut attrs = vec![0; nlas.buffer_len()];
+        nlas.emit(&mut attrs);
+        Self { cmd, attrs }
+    }
+
+    /// Decodes the attributes as the set `A`.
+    pub fn parse_attrs<A>(&self) -> Result<Vec<A>, DecodeError>
+    where
+        A: for<'a> Parseable<NlaBuffer<&'a [u8]>>,
+    {
+        NlasIterator::new(self.attrs.as_slice())
+            .map(|nla| nla.and_then(|nla| A::parse(&nla)))
+            .collect()
+    }
+}
+
+impl GenlFamily for RvsMessage {
+    fn family_name() -> &'static str {
+        abi::FAMILY_NAME
+    }
+    fn command(&self) -> u8 {
+        self.cmd
+    }
+    fn version(&self) -> u8 {
+        abi::FAMILY_VERSION
+    }
+}
+
+impl Emitable for RvsMessage {
+    fn buffer_len(&self) -> usize {
+        self.attrs.len()
+    }
+    fn emit(&self, buf: &mut [u8]) {
+        buf[..self.attrs.len()].copy_from_slice(&self.attrs);
+    }
+}
+
+impl ParseableParametrized<[u8], GenlHeader> for RvsMessage {
+    fn parse_with_param(buf: &[u8], header: GenlHeader) -> Result<Self, DecodeError> {
+        Ok(Self {
+            cmd: header.cmd,
+            attrs: buf.to_vec(),
+        })
+    }
+}
+
+/// What can go wrong talking to the module.
+#[derive(Debug)]
+pub enum Error {
+    /// The `rvs` family is not registered: the module is not loaded here.
+    NotLoaded,
+    /// The kernel answered with an errno, and maybe an extack message.
+    Kernel { errno: i32, msg: Option<String> },
+    Io(io::Error),
+    Decode(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotLoaded => write!(
+                f,
+                "Can't initialize rvs: the rvs kernel module is not loaded \
+                 (no generic netlink family \"rvs\")\n\
+                 Are you sure that rvs.ko is loaded (insmod rvs.ko)?"
+            ),
+            Self::Kernel { errno, msg } => {
+                let text = io::Error::from_raw_os_error(*errno).to_string();
+                let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+                match msg {
+                    Some(m) => write!(f, "{text}: {m}"),
+                    None => write!(f, "{text}"),
+                }
+            }
+            Self::Io(e) => write!(f, "netlink: {e}"),
+            Self::Decode(e) => write!(f, "netlink: malformed reply: {e}"),
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+/// A generic netlink socket bound to the `rvs` family.
+pub struct Client {
+    sock: Socket,
+    family_id: u16,
+    seq: u32,
+}
+
+impl Client {
+    /// Opens a socket and resolves the family; `Error::NotLoaded` if the
+    /// module is not loaded.
+    pub fn connect() -> Result<Self, Error> {
+        let mut sock = Socket::new(NETLINK_GENERIC)?;
+        sock.bind_auto()?;
+        sock.connect(&SocketAddr::new(0, 0))?;
+        // Ask for extack messages with errors.
+        sock.set_ext_ack(true).ok();
+        let mut c = Self {
+            sock,
+            family_id: 0,
+            seq: 0,
+        };
+        c.family_id = c.resolve_family()?;
+        Ok(c)
+    }
+
+    fn resolve_family(&mut self) -> Result<u16, Error> {
+        let msg = GenlMessage::from_payload(GenlCtrl {
+            cmd: GenlCtrlCmd::GetFamily,
+            nlas: vec![GenlCtrlAttrs::FamilyName(abi::FAMILY_NAME.to_string())],
+        });
+        let replies = match self.transact(msg, 0x10 /* GENL_ID_CTRL */, false) {
+            Err(Error::Kernel { errno, .. }) if errno == libc_enoent() => {
+                return Err(Error::NotLoaded)
+            }
+            r => r?,
+        };
+        for r in replies {
+            let payload = r.payload;
+            for nla in payload.nlas {
+                if let GenlCtrlAttrs::FamilyId(id) = nla {
+                    return Ok(id);
+                }
+            }
+        }
+        Err(Error::NotLoaded)
+    }
+
+    /// Sends a `doit` request and returns the replies.
+    pub fn request(&mut self, msg: RvsMessage) -> Result<Vec<RvsMessage>, Error> {
+        let id = self.family_id;
+        let r = self.transact(GenlMessage::from_payload(msg), id, false)?;
+        Ok(r.into_iter().map(|m| m.payload).collect())
+    }
+
+    /// Sends a dump request and returns every entry.
+    pub fn dump(&mut self, msg: RvsMessage) -> Result<Vec<RvsMessage>, Error> {
+        let id = self.family_id;
+        let r = self.transact(GenlMessage::from_payload(msg), id, true)?;
+        Ok(r.into_iter().map(|m| m.payload).collect())
+    }
+
+    fn transact<F>(
+        &mut self,
+        mut genl: GenlMessage<F>,
+        family_id: u16,
+        dump: bool,
+    ) -> Result<Vec<GenlMessage<F>>, Error>
+    where
+        F: GenlFamily + Emitable + ParseableParametrized<[u8], GenlHeader> + fmt::Debug,
+    {
+        genl.set_resolved_family_id(family_id);
+        genl.finalize();
+        let mut nl = NetlinkMessage::from(genl);
+        self.seq = self.seq.wrapping_add(1);
+        nl.header.sequence_number = self.seq;
+        nl.header.flags = NLM_F_REQUEST | NLM_F_ACK | if dump { NLM_F_DUMP } else { 0 };
+        nl.finalize();
+        let mut tx = vec![0u8; nl.buffer_len()];
+        nl.serialize(&mut tx);
+        self.sock.send(&tx, 0)?;
+
+        let mut out = Vec::new();
+        let mut rx = vec![0u8; 1 << 16];
+        loop {
+            let n = self.sock.recv(&mut &mut rx[..], 0)?;
+            let mut off = 0;
+            while off < n {
+                let msg = <NetlinkMessage<GenlMessage<F>>>::deserialize(&rx[off..n])
+                    .map_err(|e| Error::Decode(e.to_string()))?;
+                let len = msg.header.length as usize;
+                match msg.payload {
+                    NetlinkPayload::InnerMessage(m) => out.push(m),
+                    NetlinkPayload::Done(_) => return Ok(out),
+                    NetlinkPayload::Error(e) => {
+                        return match e.code {
+                            None => {
+                                if dump {
+                                    continue;
+                                }
+                                Ok(out)
+                            }
+                            Some(code) => Err(Error::Kernel {
+                                errno: -code.get(),
+                                msg: extack_msg(&rx[off..off + len]),
+                            }),
+                        };
+                    }
+                    _ => {}
+                }
+                if len == 0 {
+                    break;
+                }
+                off += (len + 3) & !3;
+            }
+        }
+    }
+}
+
+fn libc_enoent() -> i32 {
+    2
+}
+
+/// Pulls the extack message (NLMSGERR_ATTR_MSG) out of an error message:
+/// nlmsghdr, errno, the echoed request header (capped: NLM_F_CAPPED), then
+/// attributes.
+fn extack_msg(msg: &[u8]) -> Option<String> {
+    const NLMSG_HDRLEN: usize = 16;
+    const NLM_F_CAPPED: u16 = 0x100;
+    const NLM_F_ACK_TLVS: u16 = 0x200;
+    const NLMSGERR_ATTR_MSG: u16 = 1;
+    let flags = u16::from_ne_bytes(msg.get(6..8)?.try_into().ok()?);
+    if flags & NLM_F_ACK_TLVS == 0 {
+        return None;
+    }
+    let inner_len = if flags & NLM_F_CAPPED != 0 {
+        NLMSG_HDRLEN
+    } else {
+        u32::from_ne_bytes(msg.get(20..24)?.try_into().ok()?) as usize
+    };
+    let tlvs = msg.get(NLMSG_HDRLEN + 4 + ((inner_len + 3) & !3)..)?;
+    for item in rvs_core::nla::Iter::new(tlvs) {
+        let (kind, payload) = item.ok()?;
+        if kind == NLMSGERR_ATTR_MSG {
+            return rvs_core::nla::get_str(payload).map(str::to_string);
+        }
+    }
+    None
+}
+
+/// The module's answer to GET_INFO.
+pub struct Info {
+    pub version: u32,
+    pub conn_tab_size: u32,
+    pub module_version: String,
+}
+
+impl Client {
+    /// GET_INFO.
+    pub fn info(&mut self) -> Result<Info, Error> {
+        let replies = self.request(RvsMessage::request::<CmdAttr>(cmd::GET_INFO, &[]))?;
+        let reply = replies
+            .first()
+            .ok_or_else(|| Error::Decode("no GET_INFO reply".into()))?;
+        let mut info = Info {
+            version: 0,
+            conn_tab_size: 0,
+            module_version: String::new(),
+        };
+        for a in reply
+            .parse_attrs::<InfoAttr>()
+            .map_err(|e| Error::Decode(e.to_string()))?
+        {
+            match a {
+                InfoAttr::Version(v) => info.version = v,
+                InfoAttr::ConnTabSize(v) => info.conn_tab_size = v,
+                InfoAttr::ModuleVersion(s) => info.module_version = s,
+                InfoAttr::Other(_) => {}
+            }
+        }
+        Ok(info)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_attrs_round_trip() {
+        let attrs = vec![
+            InfoAttr::Version(abi::IPVS_VERSION_CODE),
+            InfoAttr::ConnTabSize(4096),
+            InfoAttr::ModuleVersion("0.1.0".into()),
+        ];
+        let msg = RvsMessage::request(cmd::SET_INFO, &attrs);
+        assert_eq!(msg.parse_attrs::<InfoAttr>().unwrap(), attrs);
+    }
+
+    #[test]
+    fn extack_message_is_found() {
+        // nlmsghdr(len, type=2 ERROR, flags=CAPPED|ACK_TLVS, seq, pid),
+        // errno, capped request header, then NLMSGERR_ATTR_MSG "bad".
+        let mut m = Vec::new();
+        m.extend_from_slice(&44u32.to_ne_bytes());
+        m.extend_from_slice(&2u16.to_ne_bytes());
+        m.extend_from_slice(&0x300u16.to_ne_bytes());
+        m.extend_from_slice(&[0; 8]);
+        m.extend_from_slice(&(-22i32).to_ne_bytes());
+        m.extend_from_slice(&[0; 16]);
+        m.extend_from_slice(&8u16.to_ne_bytes());
+        m.extend_from_slice(&1u16.to_ne_bytes());
+        m.extend_from_slice(b"bad\0");
+        assert_eq!(extack_msg(&m).as_deref(), Some("bad"));
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the test kernel (tinyconfig + qemu/*.config fragments) with LLVM=1
+# into the cache, keyed by kernel version and fragment hash; reuses it if built.
+# Usage: scripts/build-kernel.sh [base|debug]
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+variant=${1:-base}
+out=$(kernel_build_dir "$variant")
+if [ -f "$out/.rvs-built" ]; then
+	say "test kernel ($variant): cached at $out"
+	exit 0
+fi
+[ -f "$KERNEL_SRC/Makefile" ] || die "no kernel source; run scripts/setup.sh"
+mkdir -p "$out"
+kmake() { make -C "$KERNEL_SRC" O="$out" LLVM=1 -j"$(nproc)" "$@"; }
+say "configuring the $variant test kernel in $out"
+kmake tinyconfig >/dev/null
+"$KERNEL_SRC/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" $(kernel_fragments "$variant") >/dev/null
+kmake olddefconfig >/dev/null
+# Every requested option must have survived olddefconfig (a missing
+# dependency silently drops it); report the ones that did not.
+bad=0
+for f in $(kernel_fragments "$variant"); do
+	while IFS= read -r line; do
+		case $line in CONFIG_*=*) ;; *) continue ;; esac
+		key=${line%%=*} val=${line#*=}
+		if [ "$val" = n ]; then
+			grep -q "^$key=" "$out/.config" && { say "config: $key should be off"; bad=1; }
+		elif ! grep -qx "$line" "$out/.config"; then
+			say "config: $line did not stick ($(grep "^$key=" "$out/.config" || echo unset))"; bad=1
+		fi
+	done <"$f"
+done
+[ $bad = 0 ] || die "the kernel config is missing requested options (see above)"
+say "building the $variant test kernel (several minutes on 2 cores)"
+start=$SECONDS
+kmake 2>&1 | grep -E '^(  (LD|AR) .*vmlinux|.*error|.*warning: .*rust)' || true
+[ -f "$out/arch/x86/boot/bzImage" ] || { kmake 2>&1 | tail -40; die "kernel build failed"; }
+kmake modules >/dev/null
+touch "$out/.rvs-built"
+say "test kernel ($variant) built in $((SECONDS - start)) s: $out"

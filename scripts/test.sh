@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The test command: set-up (idempotent), build, host unit and property
+# tests, the harness self-check, then every VM test. Ends with one line
+# `N passed, N failed` over all of them; exits non-zero on any failure.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$RVS_TOP"
+
+"$RVS_TOP/scripts/setup.sh" || die "set-up failed"
+say "building rvs.ko and rvsadm"
+make -s all || die "build failed"
+
+passed=0 failed=0
+count() { # count NAME PASSED FAILED
+	passed=$((passed + $2)); failed=$((failed + $3))
+	say "$1: $2 passed, $3 failed"
+}
+
+say "host tests (cargo test)"
+cargo test --workspace 2>&1 | tee /tmp/rvs-host-tests.log
+rc=${PIPESTATUS[0]}
+hp=$(awk '/^test result:/ {s += $4} END {print s + 0}' /tmp/rvs-host-tests.log)
+hf=$(awk '/^test result:/ {s += $6} END {print s + 0}' /tmp/rvs-host-tests.log)
+[ "$rc" = 0 ] || [ "$hf" != 0 ] || hf=1
+count "host" "$hp" "$hf"
+
+say "harness self-check: failing tests must fail the run"
+RVS_VM_RESULTS=/tmp/rvs-selftest.results "$RVS_TOP/scripts/vm-test.sh" --no-build --dir tests/vm-selftest >/tmp/rvs-selftest.log 2>&1
+src=$?
+want="pass pass
+fail fail-exit
+fail fail-kernel-report
+fail fail-timeout"
+got=$(awk '{print $1, $2}' /tmp/rvs-selftest.results 2>/dev/null | sort -k2)
+if [ "$src" != 0 ] && [ "$got" = "$(sort -k2 <<<"$want")" ] && tail -1 /tmp/rvs-selftest.log | grep -qx '1 passed, 3 failed'; then
+	count "harness self-check" 1 0
+else
+	cat /tmp/rvs-selftest.log
+	say "harness self-check: exit $src, results: $got"
+	count "harness self-check" 0 1
+fi
+
+say "VM tests"
+RVS_VM_RESULTS=/tmp/rvs-vm.results "$RVS_TOP/scripts/vm-test.sh" --no-build "$@"
+vp=$(grep -c '^pass ' /tmp/rvs-vm.results 2>/dev/null); vf=$(grep -c '^fail ' /tmp/rvs-vm.results 2>/dev/null)
+vp=${vp:-0} vf=${vf:-0}
+[ "$((vp + vf))" -gt 0 ] || vf=1
+count "vm" "$vp" "$vf"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

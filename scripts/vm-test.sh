@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Boots the test kernel under QEMU (TCG, 2 vCPUs, no network device) with the
+# host's userspace via virtme-ng, and runs the VM tests in the guest.
+#
+# Usage: scripts/vm-test.sh [--debug] [--only REGEX] [--dir DIR] [--no-build]
+#   --debug       use the debug kernel (KASAN, lockdep, kmemleak, ...)
+#   --only REGEX  run only the tests whose file name matches REGEX
+#   --dir DIR     run the tests in DIR instead of tests/vm
+#   --no-build    do not rebuild rvs.ko and rvsadm first
+# Ends with `N passed, N failed`; exits non-zero on any failure.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+variant=base only= dir=$RVS_TOP/tests/vm build=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--debug) variant=debug ;;
+	--only) only=$2; shift ;;
+	--dir) dir=$(cd "$2" && pwd); shift ;;
+	--no-build) build=0 ;;
+	*) die "usage: $0 [--debug] [--only REGEX] [--dir DIR] [--no-build]" ;;
+	esac
+	shift
+done
+
+kdir=$(kernel_build_dir "$variant")
+[ -f "$kdir/.rvs-built" ] || "$RVS_TOP/scripts/build-kernel.sh" "$variant"
+if [ $build = 1 ]; then
+	say "building rvs.ko ($variant kernel) and rvsadm"
+	make -C "$RVS_TOP" -s VARIANT="$variant" module rvsadm >/dev/null
+fi
+
+tests=()
+for t in "$dir"/*.sh; do
+	case $(basename "$t") in lib.sh|runner.sh) continue ;; esac
+	if [ -n "$only" ] && ! basename "$t" | grep -Eq -- "$only"; then continue; fi
+	tests+=("$t")
+done
+[ ${#tests[@]} -gt 0 ] || die "no tests selected in $dir"
+
+out=$(mktemp -d /tmp/rvs-vm.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+say "booting the $variant test kernel: ${#tests[@]} tests"
+cmd="RVS_TOP=$RVS_TOP bash $RVS_TOP/tests/vm/runner.sh $out/results ${tests[*]}; echo \$? >$out/rc"
+# virtme-ng shares the host's root read-only; $out is the one writable
+# directory. --network none: the guest gets no network device at all.
+set +e
+timeout -k 10 "${RVS_VM_TIMEOUT:-3000}" \
+	vng --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 2G \
+	--rwdir "$out" --cwd "$RVS_TOP" \
+	--exec "$cmd" 2>&1 | tee "$out/console" | grep -v -E '^\s*$'
+set -e
+passed=$(grep -c '^pass ' "$out/results" 2>/dev/null || true)
+failed=$(grep -c '^fail ' "$out/results" 2>/dev/null || true)
+ran=$((passed + failed))
+if [ "$ran" -lt ${#tests[@]} ]; then
+	# The guest died or hung before finishing: the rest count as failed.
+	say "only $ran of ${#tests[@]} tests reported; the VM did not finish cleanly"
+	failed=$((${#tests[@]} - passed))
+fi
+if grep -Eq 'Kernel panic|Oops|BUG:|WARNING: CPU' "$out/console" && [ "$failed" = 0 ]; then
+	say "kernel report on the console"; failed=1
+fi
+cp "$out/results" "${RVS_VM_RESULTS:-/dev/null}" 2>/dev/null || true
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

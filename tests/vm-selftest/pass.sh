@@ -1,0 +1,2 @@
+# timeout: 20
+exit 0

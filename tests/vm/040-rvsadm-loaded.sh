@@ -1,0 +1,14 @@
+# timeout: 60
+# rvsadm talks to the loaded module: --version and an ipvsadm-style -L -n.
+. "$RVS_TOP/tests/vm/lib.sh"
+load_rvs
+expect_eq "rvsadm -L -n header" "IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn" "$(rvsadm -L -n)"
+check "rvsadm --version exits 0" rvsadm --version
+check "first --version line names rvsadm" bash -c 'rvsadm --version | head -1 | grep -q "^rvsadm v0.1.0"'
+# ipvsadm's listing header against the C IPVS, for the same kernel.
+modprobe ip_vs
+expect_eq "same header as ipvsadm -L -n" "$(ipvsadm -L -n)" "$(rvsadm -L -n)"
+rmmod ip_vs
+unload_rvs

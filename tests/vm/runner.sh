@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs inside the test VM: every test script given, each in its own process
+# with a time bound, checking the kernel log after each one. Ends with
+# `N passed, N failed` and exits non-zero on any failure.
+# Usage: runner.sh RESULTS_FILE TEST...
+set -u
+results=$1; shift
+export RVS_TOP=${RVS_TOP:?}
+export PATH=$RVS_TOP/target/release:$PATH
+: >"$results"
+
+# What a kernel report looks like in dmesg: oops, WARN, BUG, sanitizers,
+# lockdep, RCU checks, Rust panics, kmemleak.
+report_re='Oops|WARNING: CPU|------------\[ cut here \]|BUG:|kernel BUG|KASAN|UBSAN|KMSAN|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning|panicked at|unreferenced object|Kernel panic|hung_task|soft lockup|rcu_sched detected stalls|rcu: INFO'
+
+passed=0 failed=0
+dmesg_seen=$(dmesg | wc -l)
+for t in "$@"; do
+	name=$(basename "$t" .sh)
+	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -1)
+	limit=${limit:-120}
+	echo "=== $name (limit ${limit}s)"
+	start=$(date +%s)
+	timeout -k 5 "$limit" bash "$t" >/tmp/test-$name.log 2>&1
+	rc=$?
+	took=$(( $(date +%s) - start ))
+	# Leave no module or namespace behind for the next test.
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip netns del "$ns" 2>/dev/null; done
+	lsmod 2>/dev/null | grep -q '^rvs ' && rmmod rvs 2>/dev/null
+	new=$(dmesg | tail -n +$((dmesg_seen + 1)))
+	dmesg_seen=$(dmesg | wc -l)
+	verdict=pass why=
+	if [ $rc = 124 ] || [ $rc = 137 ]; then verdict=fail why="timed out after ${limit}s"
+	elif [ $rc != 0 ]; then verdict=fail why="exit $rc"
+	fi
+	if echo "$new" | grep -Eq "$report_re"; then
+		verdict=fail why="${why:+$why; }kernel report in dmesg"
+	fi
+	if [ $verdict = pass ]; then
+		passed=$((passed + 1))
+		echo "ok   $name (${took}s)"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name (${took}s): $why"
+		sed 's/^/    | /' /tmp/test-$name.log | tail -60
+		if echo "$new" | grep -Eq "$report_re"; then
+			echo "    kernel log:"
+			echo "$new" | tail -80 | sed 's/^/    ! /'
+		fi
+	fi
+	echo "$verdict $name $took $why" >>"$results"
+done
+echo "vm: $passed passed, $failed failed"
+[ $failed = 0 ]
