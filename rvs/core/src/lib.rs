@@ -14,3 +14,4 @@ extern crate std;
 
 pub mod abi;
 pub mod nla;
+pub mod sched;
