@@ -1,25 +1,90 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The control plane: the `rvs` generic netlink family and its handlers.
+//!
+//! Requests are validated by the family policy (types and lengths) and by
+//! `rvs_core::ctl` (IPVS's rules) before the tables change; see
+//! `service.rs` for how a refused command is kept from changing anything.
 
-use kernel::prelude::*;
+use core::ffi::c_uint;
 
-use crate::genl::{DoIt, Family, Op, Permission, Policy, PolicyEntry as P, Request};
-use crate::rvs_core::abi::{self, cmd, cmd_attr, info_attr};
+use kernel::{bindings, prelude::*};
 
-/// Top-level attributes: nested service/destination/daemon sets are added
-/// with the control-plane handlers; timeouts are plain u32 seconds.
-static CMD_POLICY: Policy<{ cmd_attr::MAX as usize + 1 }> = Policy([
+use crate::genl::{
+    DoIt, Dump, DumpIt, Family, Msg, NetRef, Op, Permission as Perm, Policy, PolicyEntry as P,
+    Request,
+};
+use crate::netns;
+use crate::rvs_core::abi::{self, cmd, cmd_attr, dest_attr, info_attr, stats_attr, svc_attr};
+use crate::rvs_core::ctl::{
+    self as core_ctl, errno, CtlError, DestSpec, TimeoutsUpdate, AF_INET, AF_INET6,
+};
+use crate::rvs_core::nla;
+use crate::service::{Dest, NetState, Service, Stats, Tables};
+
+static SVC_POLICY: Policy<{ svc_attr::MAX as usize + 1 }> = Policy([
     P::unspec(),
-    P::reject(), // SERVICE
-    P::reject(), // DEST
-    P::reject(), // DAEMON
-    P::u32(),    // TIMEOUT_TCP
-    P::u32(),    // TIMEOUT_TCP_FIN
-    P::u32(),    // TIMEOUT_UDP
+    P::u16(),         // AF
+    P::u16(),         // PROTOCOL
+    P::binary(16),    // ADDR
+    P::u16(),         // PORT
+    P::u32(),         // FWMARK
+    P::string(15),    // SCHED_NAME
+    P::binary(8),     // FLAGS
+    P::u32(),         // TIMEOUT
+    P::u32(),         // NETMASK
+    P::reject(),      // STATS: output only
+    P::string(15),    // PE_NAME
+    P::reject(),      // STATS64: output only
 ]);
 
-static OPS: [Op; 1] = [Op::doit::<GetInfo>(cmd::GET_INFO, Permission::NetAdmin)];
+static DEST_POLICY: Policy<{ dest_attr::MAX as usize + 1 }> = Policy([
+    P::unspec(),
+    P::binary(16), // ADDR
+    P::u16(),      // PORT
+    P::u32(),      // FWD_METHOD
+    P::u32(),      // WEIGHT
+    P::u32(),      // U_THRESH
+    P::u32(),      // L_THRESH
+    P::u32(),      // ACTIVE_CONNS
+    P::u32(),      // INACT_CONNS
+    P::u32(),      // PERSIST_CONNS
+    P::reject(),   // STATS: output only
+    P::u16(),      // ADDR_FAMILY
+    P::reject(),   // STATS64: output only
+    P::u8(),       // TUN_TYPE
+    P::u16(),      // TUN_PORT
+    P::u16(),      // TUN_FLAGS
+]);
+
+static CMD_POLICY: Policy<{ cmd_attr::MAX as usize + 1 }> = Policy([
+    P::unspec(),
+    P::nested(&SVC_POLICY),  // SERVICE
+    P::nested(&DEST_POLICY), // DEST
+    P::reject(),             // DAEMON: connection sync is not implemented
+    P::u32(),                // TIMEOUT_TCP
+    P::u32(),                // TIMEOUT_TCP_FIN
+    P::u32(),                // TIMEOUT_UDP
+]);
+
+static OPS: [Op; 16] = [
+    Op::doit::<SetCmd<{ cmd::NEW_SERVICE }>>(cmd::NEW_SERVICE, Perm::NetAdmin),
+    Op::doit::<SetCmd<{ cmd::SET_SERVICE }>>(cmd::SET_SERVICE, Perm::NetAdmin),
+    Op::doit::<SetCmd<{ cmd::DEL_SERVICE }>>(cmd::DEL_SERVICE, Perm::NetAdmin),
+    Op::doit_dumpit::<GetService, DumpServices>(cmd::GET_SERVICE, Perm::NetAdmin),
+    Op::doit::<SetCmd<{ cmd::NEW_DEST }>>(cmd::NEW_DEST, Perm::NetAdmin),
+    Op::doit::<SetCmd<{ cmd::SET_DEST }>>(cmd::SET_DEST, Perm::NetAdmin),
+    Op::doit::<SetCmd<{ cmd::DEL_DEST }>>(cmd::DEL_DEST, Perm::NetAdmin),
+    Op::dumpit::<DumpDests>(cmd::GET_DEST, Perm::NetAdmin),
+    Op::doit::<Daemon>(cmd::NEW_DAEMON, Perm::NetAdmin),
+    Op::doit::<Daemon>(cmd::DEL_DAEMON, Perm::NetAdmin),
+    Op::dumpit::<DumpDaemons>(cmd::GET_DAEMON, Perm::NetAdmin),
+    Op::doit::<SetCmd<{ cmd::SET_CONFIG }>>(cmd::SET_CONFIG, Perm::NetAdmin),
+    Op::doit::<GetConfig>(cmd::GET_CONFIG, Perm::NetAdmin),
+    Op::doit::<GetInfo>(cmd::GET_INFO, Perm::NetAdmin),
+    Op::doit::<SetCmd<{ cmd::ZERO }>>(cmd::ZERO, Perm::NetAdmin),
+    Op::doit::<SetCmd<{ cmd::FLUSH }>>(cmd::FLUSH, Perm::NetAdmin),
+];
 
 /// The `rvs` family, version [`abi::FAMILY_VERSION`].
 pub(crate) static FAMILY: Family = Family::const_new(
@@ -29,6 +94,306 @@ pub(crate) static FAMILY: Family = Family::const_new(
     &CMD_POLICY,
     &OPS,
 );
+
+/// Turns a control-plane refusal into errno plus extack message.
+fn refuse(req: &mut Request<'_>, e: CtlError) -> Error {
+    if let Ok(m) = CStr::from_bytes_with_nul(e.msg.as_bytes()) {
+        req.set_err_msg(m);
+    }
+    Error::from_errno(-e.errno)
+}
+
+fn state<'a>(net: NetRef<'a>) -> Result<&'a NetState> {
+    netns::state(net).ok_or(ENODEV)
+}
+
+// `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
+// only pointers to it cross the boundary.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn rvs_inet_addr_type(net: *mut bindings::net, addr: u32) -> c_uint;
+    fn rvs_ipv6_addr_is_local(net: *mut bindings::net, addr: *const bindings::in6_addr) -> i32;
+}
+
+/// IPVS accepts a real server address only if it is unicast (or local).
+fn check_dest_addr(net: NetRef<'_>, spec: &DestSpec) -> Result<(), CtlError> {
+    const RTN_UNICAST: c_uint = 1;
+    const RTN_LOCAL: c_uint = 2;
+    let a = &spec.key.addr;
+    let ok = if spec.key.af == AF_INET6 {
+        core_ctl::ipv6_is_unicast(a) || {
+            let mut in6 = bindings::in6_addr::default();
+            in6.in6_u.u6_addr8 = *a;
+            // SAFETY: `net` is live for the request; `in6` is a valid address.
+            unsafe { rvs_ipv6_addr_is_local(net.as_ptr(), &in6) != 0 }
+        }
+    } else {
+        let be = u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
+        // SAFETY: `net` is live for the request.
+        let t = unsafe { rvs_inet_addr_type(net.as_ptr(), be) };
+        t == RTN_UNICAST || t == RTN_LOCAL
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(CtlError {
+            errno: errno::EINVAL,
+            msg: "real server address must be unicast\0",
+        })
+    }
+}
+
+/// The changing commands, as IPVS's `ip_vs_genl_set_cmd`.
+struct SetCmd<const CMD: u8>;
+
+impl<const CMD: u8> DoIt for SetCmd<CMD> {
+    fn doit(req: &mut Request<'_>) -> Result {
+        let net = req.net();
+        let st = state(net)?;
+        let mut tables = st.tables.lock();
+        match set_cmd(CMD, req, net, &mut tables) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(refuse(req, e)),
+        }
+    }
+}
+
+fn set_cmd(cmd: u8, req: &Request<'_>, net: NetRef<'_>, t: &mut Tables) -> Result<(), CtlError> {
+    let svc_attr = req.attr(cmd_attr::SERVICE);
+    match cmd {
+        cmd::FLUSH => {
+            t.flush();
+            return Ok(());
+        }
+        cmd::SET_CONFIG => {
+            let get = |a| req.attr(a).and_then(nla::get_u32);
+            let upd = TimeoutsUpdate {
+                tcp: get(cmd_attr::TIMEOUT_TCP),
+                tcp_fin: get(cmd_attr::TIMEOUT_TCP_FIN),
+                udp: get(cmd_attr::TIMEOUT_UDP),
+            };
+            core_ctl::check_timeouts(&upd)?;
+            t.set_timeouts(&upd);
+            return Ok(());
+        }
+        cmd::ZERO if svc_attr.is_none() => return t.zero(None),
+        _ => {}
+    }
+    let full_svc = cmd == cmd::NEW_SERVICE || cmd == cmd::SET_SERVICE;
+    let spec = core_ctl::parse_service(svc_attr, full_svc)?;
+    let svc_af = spec.key.af;
+    if cmd != cmd::NEW_SERVICE && t.service(&spec.key).is_none() {
+        return Err(CtlError {
+            errno: errno::ESRCH,
+            msg: "no such service\0",
+        });
+    }
+    let dest = match cmd {
+        cmd::NEW_DEST | cmd::SET_DEST | cmd::DEL_DEST => Some(core_ctl::parse_dest(
+            req.attr(cmd_attr::DEST),
+            svc_af,
+            cmd != cmd::DEL_DEST,
+        )?),
+        _ => None,
+    };
+    match (cmd, spec.conf, dest) {
+        (cmd::NEW_SERVICE, Some(conf), _) => t.add_service(spec.key, &conf),
+        (cmd::SET_SERVICE, Some(conf), _) => t.edit_service(&spec.key, &conf),
+        (cmd::DEL_SERVICE, _, _) => t.del_service(&spec.key),
+        (cmd::NEW_DEST, _, Some(d)) => {
+            check_dest_addr(net, &d)?;
+            t.add_dest(&spec.key, d.key, d.conf.ok_or(EINVAL_SPEC)?)
+        }
+        (cmd::SET_DEST, _, Some(d)) => t.edit_dest(&spec.key, &d.key, d.conf.ok_or(EINVAL_SPEC)?),
+        (cmd::DEL_DEST, _, Some(d)) => t.del_dest(&spec.key, &d.key),
+        (cmd::ZERO, _, _) => t.zero(Some(&spec.key)),
+        _ => Err(EINVAL_SPEC),
+    }
+}
+
+const EINVAL_SPEC: CtlError = CtlError {
+    errno: errno::EINVAL,
+    msg: "incomplete request\0",
+};
+
+/// Puts a nested STATS (32-bit, as IPVS truncates) and STATS64 set.
+fn put_stats(msg: &mut Msg<'_>, kind32: u16, kind64: u16, s: &Stats) -> Result {
+    let fields = [
+        (stats_attr::CONNS, s.conns),
+        (stats_attr::INPKTS, s.inpkts),
+        (stats_attr::OUTPKTS, s.outpkts),
+        (stats_attr::INBYTES, s.inbytes),
+        (stats_attr::OUTBYTES, s.outbytes),
+        (stats_attr::CPS, s.cps),
+        (stats_attr::INPPS, s.inpps),
+        (stats_attr::OUTPPS, s.outpps),
+        (stats_attr::INBPS, s.inbps),
+        (stats_attr::OUTBPS, s.outbps),
+    ];
+    msg.nested(kind32, |m| {
+        for (k, v) in fields {
+            if k == stats_attr::INBYTES || k == stats_attr::OUTBYTES {
+                m.put_u64(k, v, stats_attr::PAD)?;
+            } else {
+                m.put_u32(k, v as u32)?;
+            }
+        }
+        Ok(())
+    })?;
+    msg.nested(kind64, |m| {
+        for (k, v) in fields {
+            m.put_u64(k, v, stats_attr::PAD)?;
+        }
+        Ok(())
+    })
+}
+
+fn addr_len(af: u16) -> usize {
+    if af == AF_INET6 {
+        16
+    } else {
+        4
+    }
+}
+
+fn put_service(msg: &mut Msg<'_>, svc: &Service) -> Result {
+    msg.nested(cmd_attr::SERVICE, |m| {
+        let k = &svc.key;
+        m.put_u16(svc_attr::AF, k.af)?;
+        if k.fwmark != 0 {
+            m.put_u32(svc_attr::FWMARK, k.fwmark)?;
+        } else {
+            m.put_u16(svc_attr::PROTOCOL, k.protocol)?;
+            m.put_bytes(svc_attr::ADDR, &k.addr[..addr_len(k.af)])?;
+            m.put_bytes(svc_attr::PORT, &k.port.to_be_bytes())?;
+        }
+        let mut name = [0u8; abi::SCHED_NAME_MAXLEN];
+        let n = svc.sched.kind.name().as_bytes();
+        name[..n.len()].copy_from_slice(n);
+        m.put_bytes(svc_attr::SCHED_NAME, &name[..=n.len()])?;
+        let mut flags = [0u8; 8];
+        flags[..4].copy_from_slice(&(svc.flags | abi::svc_flags::HASHED).to_ne_bytes());
+        flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
+        m.put_bytes(svc_attr::FLAGS, &flags)?;
+        m.put_u32(svc_attr::TIMEOUT, svc.timeout)?;
+        m.put_u32(svc_attr::NETMASK, svc.netmask)?;
+        put_stats(m, svc_attr::STATS, svc_attr::STATS64, &svc.stats)
+    })
+}
+
+fn put_dest(msg: &mut Msg<'_>, d: &Dest) -> Result {
+    msg.nested(cmd_attr::DEST, |m| {
+        m.put_bytes(dest_attr::ADDR, &d.key.addr[..addr_len(d.key.af)])?;
+        m.put_bytes(dest_attr::PORT, &d.key.port.to_be_bytes())?;
+        m.put_u32(dest_attr::FWD_METHOD, d.conf.fwd)?;
+        m.put_u32(dest_attr::WEIGHT, d.conf.weight as u32)?;
+        m.put_u32(dest_attr::U_THRESH, d.conf.u_threshold)?;
+        m.put_u32(dest_attr::L_THRESH, d.conf.l_threshold)?;
+        m.put_u32(dest_attr::ACTIVE_CONNS, d.active_conns)?;
+        m.put_u32(dest_attr::INACT_CONNS, d.inact_conns)?;
+        m.put_u32(dest_attr::PERSIST_CONNS, d.persist_conns)?;
+        m.put_u16(dest_attr::ADDR_FAMILY, d.key.af)?;
+        put_stats(m, dest_attr::STATS, dest_attr::STATS64, &d.stats)
+    })
+}
+
+/// GET_SERVICE for one service.
+struct GetService;
+
+impl DoIt for GetService {
+    fn doit(req: &mut Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let spec = match core_ctl::parse_service(req.attr(cmd_attr::SERVICE), false) {
+            Ok(s) => s,
+            Err(e) => return Err(refuse(req, e)),
+        };
+        let tables = st.tables.lock();
+        let Some(svc) = tables.service(&spec.key) else {
+            return Err(refuse(
+                req,
+                CtlError {
+                    errno: errno::ESRCH,
+                    msg: "no such service\0",
+                },
+            ));
+        };
+        req.reply(cmd::NEW_SERVICE, |m| put_service(m, svc))
+    }
+}
+
+/// GET_SERVICE dump: every service; `cursor[0]` counts those sent.
+struct DumpServices;
+
+impl DumpIt for DumpServices {
+    fn dumpit(dump: &mut Dump<'_>, cursor: &mut [i64; 4]) -> Result<bool> {
+        let st = state(dump.net())?;
+        let tables = st.tables.lock();
+        let skip = usize::try_from(cursor[0]).unwrap_or(0);
+        for svc in tables.services.values().skip(skip) {
+            if !dump.entry(cmd::NEW_SERVICE, |m| put_service(m, svc))? {
+                return Ok(false);
+            }
+            cursor[0] += 1;
+        }
+        Ok(true)
+    }
+}
+
+/// GET_DEST dump: the real servers of the service in the request.
+struct DumpDests;
+
+impl DumpIt for DumpDests {
+    fn dumpit(dump: &mut Dump<'_>, cursor: &mut [i64; 4]) -> Result<bool> {
+        let st = state(dump.net())?;
+        let spec = core_ctl::parse_service(dump.attr(cmd_attr::SERVICE), false)
+            .map_err(|e| Error::from_errno(-e.errno))?;
+        let tables = st.tables.lock();
+        let svc = tables.service(&spec.key).ok_or(ESRCH)?;
+        let skip = usize::try_from(cursor[0]).unwrap_or(0);
+        for d in svc.dests.iter().skip(skip) {
+            if !dump.entry(cmd::NEW_DEST, |m| put_dest(m, d))? {
+                return Ok(false);
+            }
+            cursor[0] += 1;
+        }
+        Ok(true)
+    }
+}
+
+/// NEW_DAEMON / DEL_DAEMON: connection synchronisation between directors
+/// is not implemented yet; say so rather than pretend.
+struct Daemon;
+
+impl DoIt for Daemon {
+    fn doit(req: &mut Request<'_>) -> Result {
+        req.set_err_msg(c"connection sync daemon is not supported by rvs yet");
+        Err(EOPNOTSUPP)
+    }
+}
+
+/// GET_DAEMON dump: no sync daemon runs, so nothing to list.
+struct DumpDaemons;
+
+impl DumpIt for DumpDaemons {
+    fn dumpit(_dump: &mut Dump<'_>, _cursor: &mut [i64; 4]) -> Result<bool> {
+        Ok(true)
+    }
+}
+
+/// GET_CONFIG: the connection timeouts.
+struct GetConfig;
+
+impl DoIt for GetConfig {
+    fn doit(req: &mut Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let t = st.tables.lock().timeouts;
+        req.reply(cmd::SET_CONFIG, |m| {
+            m.put_u32(cmd_attr::TIMEOUT_TCP, t.tcp)?;
+            m.put_u32(cmd_attr::TIMEOUT_TCP_FIN, t.tcp_fin)?;
+            m.put_u32(cmd_attr::TIMEOUT_UDP, t.udp)
+        })
+    }
+}
 
 /// GET_INFO: the IPVS protocol version, the connection table size and the
 /// module's own version.
@@ -43,3 +408,5 @@ impl DoIt for GetInfo {
         })
     }
 }
+
+const _: () = assert!(AF_INET == bindings::AF_INET as u16 && AF_INET6 == bindings::AF_INET6 as u16);

@@ -17,7 +17,19 @@ use kernel::{bindings, error::to_result, prelude::*, types::Opaque, ThisModule};
 
 use crate::rvs_core::nla;
 
+// `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
+// only pointers to it cross the boundary.
+#[allow(improper_ctypes)]
 extern "C" {
+    fn rvs_nla_put_u64(skb: *mut bindings::sk_buff, kind: c_int, v: u64, pad: c_int) -> c_int;
+    fn rvs_nla_nest_start(skb: *mut bindings::sk_buff, kind: c_int) -> *mut bindings::nlattr;
+    fn rvs_nla_nest_end(skb: *mut bindings::sk_buff, start: *mut bindings::nlattr);
+    fn rvs_nla_nest_cancel(skb: *mut bindings::sk_buff, start: *mut bindings::nlattr);
+    fn rvs_dump_attr(
+        cb: *mut bindings::netlink_callback,
+        kind: c_int,
+        maxattr: c_int,
+    ) -> *const bindings::nlattr;
     fn rvs_genlmsg_reply(skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int;
     fn rvs_genl_info_net(info: *const bindings::genl_info) -> *mut bindings::net;
 }
@@ -25,7 +37,7 @@ extern "C" {
 /// One entry of an attribute validation policy.
 #[repr(transparent)]
 #[derive(Clone, Copy)]
-pub struct PolicyEntry(bindings::nla_policy);
+pub(crate) struct PolicyEntry(bindings::nla_policy);
 
 impl PolicyEntry {
     const fn of_type(kind: u32, len: u16) -> Self {
@@ -37,35 +49,35 @@ impl PolicyEntry {
     }
 
     /// An attribute type the family does not accept.
-    pub const fn reject() -> Self {
+    pub(crate) const fn reject() -> Self {
         Self::of_type(bindings::NLA_REJECT, 0)
     }
     /// Attribute number 0, never valid.
-    pub const fn unspec() -> Self {
+    pub(crate) const fn unspec() -> Self {
         Self::reject()
     }
+    /// A `u8`.
+    pub(crate) const fn u8() -> Self {
+        Self::of_type(bindings::NLA_U8, 0)
+    }
     /// A `u16`.
-    pub const fn u16() -> Self {
+    pub(crate) const fn u16() -> Self {
         Self::of_type(bindings::NLA_U16, 0)
     }
     /// A `u32`.
-    pub const fn u32() -> Self {
+    pub(crate) const fn u32() -> Self {
         Self::of_type(bindings::NLA_U32, 0)
     }
-    /// A `u64`.
-    pub const fn u64() -> Self {
-        Self::of_type(bindings::NLA_U64, 0)
-    }
     /// A NUL-terminated string of at most `max` characters.
-    pub const fn string(max: u16) -> Self {
+    pub(crate) const fn string(max: u16) -> Self {
         Self::of_type(bindings::NLA_NUL_STRING, max)
     }
     /// A binary blob of at most `max` bytes.
-    pub const fn binary(max: u16) -> Self {
+    pub(crate) const fn binary(max: u16) -> Self {
         Self::of_type(bindings::NLA_BINARY, max)
     }
     /// Nested attributes validated by `policy`.
-    pub const fn nested<const N: usize>(policy: &'static Policy<N>) -> Self {
+    pub(crate) const fn nested<const N: usize>(policy: &'static Policy<N>) -> Self {
         let mut p = Self::of_type(bindings::NLA_NESTED, (N - 1) as u16);
         p.0.__bindgen_anon_1.nested_policy = policy.0.as_ptr().cast();
         p
@@ -75,7 +87,7 @@ impl PolicyEntry {
 /// An attribute validation policy, indexed by attribute type: `N` is the
 /// highest attribute type plus one.
 #[repr(transparent)]
-pub struct Policy<const N: usize>(pub [PolicyEntry; N]);
+pub(crate) struct Policy<const N: usize>(pub [PolicyEntry; N]);
 
 // SAFETY: A policy is immutable plain data, possibly pointing at other
 // immutable `'static` policies, so sharing it between threads is sound.
@@ -83,23 +95,21 @@ unsafe impl<const N: usize> Sync for Policy<N> {}
 
 /// Who may run an operation.
 #[derive(Clone, Copy)]
-pub enum Permission {
-    /// Anybody who can open a generic netlink socket.
-    Any,
+pub(crate) enum Permission {
     /// `CAP_NET_ADMIN` in the user namespace owning the request's network
     /// namespace, as IPVS asks for every command.
     NetAdmin,
 }
 
 /// A `doit` handler: one request, at most one reply.
-pub trait DoIt {
+pub(crate) trait DoIt {
     /// Handles the request. An error is returned to the sender as errno,
     /// with the extack message set on `req` if any.
     fn doit(req: &mut Request<'_>) -> Result;
 }
 
 /// A `dumpit` handler: fills one reply skb after another until done.
-pub trait DumpIt {
+pub(crate) trait DumpIt {
     /// Writes entries starting at `cursor` into `dump`, advancing `cursor`
     /// past what fit. Returns `Ok(true)` when every entry was written.
     fn dumpit(dump: &mut Dump<'_>, cursor: &mut [i64; 4]) -> Result<bool>;
@@ -107,7 +117,7 @@ pub trait DumpIt {
 
 /// One operation of a family.
 #[repr(transparent)]
-pub struct Op(bindings::genl_ops);
+pub(crate) struct Op(bindings::genl_ops);
 
 // SAFETY: An operation is immutable after construction: function pointers
 // and a null policy (the family's policy applies).
@@ -118,7 +128,6 @@ impl Op {
         bindings::genl_ops {
             cmd,
             flags: match perm {
-                Permission::Any => 0,
                 Permission::NetAdmin => bindings::GENL_UNS_ADMIN_PERM as u8,
             },
             ..pin_init::zeroed()
@@ -126,14 +135,14 @@ impl Op {
     }
 
     /// An operation handled by `H::doit`.
-    pub const fn doit<H: DoIt>(cmd: u8, perm: Permission) -> Self {
+    pub(crate) const fn doit<H: DoIt>(cmd: u8, perm: Permission) -> Self {
         let mut op = Self::new(cmd, perm);
         op.doit = Some(doit_trampoline::<H>);
         Self(op)
     }
 
     /// An operation handled by `H::doit` and, for dump requests, `D::dumpit`.
-    pub const fn doit_dumpit<H: DoIt, D: DumpIt>(cmd: u8, perm: Permission) -> Self {
+    pub(crate) const fn doit_dumpit<H: DoIt, D: DumpIt>(cmd: u8, perm: Permission) -> Self {
         let mut op = Self::new(cmd, perm);
         op.doit = Some(doit_trampoline::<H>);
         op.dumpit = Some(dumpit_trampoline::<D>);
@@ -141,7 +150,7 @@ impl Op {
     }
 
     /// A dump-only operation handled by `D::dumpit`.
-    pub const fn dumpit<D: DumpIt>(cmd: u8, perm: Permission) -> Self {
+    pub(crate) const fn dumpit<D: DumpIt>(cmd: u8, perm: Permission) -> Self {
         let mut op = Self::new(cmd, perm);
         op.dumpit = Some(dumpit_trampoline::<D>);
         Self(op)
@@ -155,7 +164,7 @@ impl Op {
 /// `inner` is a `genl_family` whose `ops` and `policy` point at `'static`
 /// tables; the kernel writes to it (its id) only while registering.
 #[repr(transparent)]
-pub struct Family {
+pub(crate) struct Family {
     inner: Opaque<bindings::genl_family>,
 }
 
@@ -167,7 +176,7 @@ impl Family {
     /// Builds a family in const context.
     ///
     /// Panics at compile time on a bad name or too many operations.
-    pub const fn const_new<const N: usize, const M: usize>(
+    pub(crate) const fn const_new<const N: usize, const M: usize>(
         module: &ThisModule,
         name: &[u8],
         version: u8,
@@ -204,7 +213,7 @@ impl Family {
 
     /// Registers the family; it stays registered until the returned value
     /// is dropped.
-    pub fn register(&'static self) -> Result<Registration> {
+    pub(crate) fn register(&'static self) -> Result<Registration> {
         // SAFETY: `self` is a valid, `'static` family whose tables are
         // `'static` by the type invariants.
         to_result(unsafe { bindings::genl_register_family(self.as_raw()) })?;
@@ -217,7 +226,7 @@ impl Family {
 /// # Invariants
 ///
 /// `family` was registered successfully and not yet unregistered.
-pub struct Registration {
+pub(crate) struct Registration {
     family: &'static Family,
 }
 
@@ -231,14 +240,14 @@ impl Drop for Registration {
 
 /// A network namespace, borrowed for the duration of a request.
 #[derive(Clone, Copy)]
-pub struct NetRef<'a> {
+pub(crate) struct NetRef<'a> {
     net: NonNull<bindings::net>,
     _p: PhantomData<&'a bindings::net>,
 }
 
 impl NetRef<'_> {
     /// The raw pointer, for the per-namespace state lookup.
-    pub fn as_ptr(&self) -> *mut bindings::net {
+    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
         self.net.as_ptr()
     }
 }
@@ -249,7 +258,7 @@ impl NetRef<'_> {
 ///
 /// `info` is the valid `genl_info` of the request being handled; its
 /// attributes were validated against the family policy.
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     info: NonNull<bindings::genl_info>,
     family: &'static Family,
     _p: PhantomData<&'a mut bindings::genl_info>,
@@ -257,7 +266,7 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     /// The payload of top-level attribute `kind`, if present.
-    pub fn attr(&self, kind: u16) -> Option<&'a [u8]> {
+    pub(crate) fn attr(&self, kind: u16) -> Option<&'a [u8]> {
         // SAFETY: `info` is valid by the type invariants.
         let info = unsafe { self.info.as_ref() };
         if kind as u32 > self.family_maxattr() || info.attrs.is_null() {
@@ -278,7 +287,7 @@ impl<'a> Request<'a> {
     }
 
     /// The network namespace the request was sent in.
-    pub fn net(&self) -> NetRef<'a> {
+    pub(crate) fn net(&self) -> NetRef<'a> {
         // SAFETY: `info` is valid; the namespace outlives the request.
         let net = unsafe { rvs_genl_info_net(self.info.as_ptr()) };
         NetRef {
@@ -289,7 +298,7 @@ impl<'a> Request<'a> {
     }
 
     /// Sets the extack message returned with the error.
-    pub fn set_err_msg(&mut self, msg: &'static CStr) {
+    pub(crate) fn set_err_msg(&mut self, msg: &'static CStr) {
         // SAFETY: `info` is valid; `extack` is either null or valid for the
         // request, and the message is `'static` as the kernel requires.
         unsafe {
@@ -301,7 +310,7 @@ impl<'a> Request<'a> {
     }
 
     /// Builds a reply with command `cmd`, filled by `fill`, and sends it.
-    pub fn reply(&mut self, cmd: u8, fill: impl FnOnce(&mut Msg<'_>) -> Result) -> Result {
+    pub(crate) fn reply(&mut self, cmd: u8, fill: impl FnOnce(&mut Msg<'_>) -> Result) -> Result {
         // SAFETY: `genlmsg_new` takes plain integers.
         let skb = unsafe {
             bindings::genlmsg_new(bindings::GENLMSG_DEFAULT_SIZE as usize, bindings::GFP_KERNEL)
@@ -365,13 +374,14 @@ unsafe fn attr_payload<'a>(a: *const bindings::nlattr) -> Option<&'a [u8]> {
 /// # Invariants
 ///
 /// `skb` is a netlink message owned by the code building it.
-pub struct Msg<'a> {
+pub(crate) struct Msg<'a> {
     skb: NonNull<bindings::sk_buff>,
     _p: PhantomData<&'a mut bindings::sk_buff>,
 }
 
 impl Msg<'_> {
-    fn put_bytes(&mut self, kind: u16, data: &[u8]) -> Result {
+    /// Puts an attribute with raw payload `data`.
+    pub(crate) fn put_bytes(&mut self, kind: u16, data: &[u8]) -> Result {
         let len = c_int::try_from(data.len()).map_err(|_| EMSGSIZE)?;
         // SAFETY: `skb` is valid by the type invariants and `data` is
         // readable for `len` bytes.
@@ -386,17 +396,43 @@ impl Msg<'_> {
     }
 
     /// Puts a `u32` attribute (host order, as netlink integers are).
-    pub fn put_u32(&mut self, kind: u16, v: u32) -> Result {
+    pub(crate) fn put_u32(&mut self, kind: u16, v: u32) -> Result {
         self.put_bytes(kind, &v.to_ne_bytes())
     }
 
     /// Puts a `u16` attribute (host order).
-    pub fn put_u16(&mut self, kind: u16, v: u16) -> Result {
+    pub(crate) fn put_u16(&mut self, kind: u16, v: u16) -> Result {
         self.put_bytes(kind, &v.to_ne_bytes())
     }
 
+    /// Puts a `u64` attribute, aligned for 64-bit access with `pad`
+    /// attributes as netlink requires.
+    pub(crate) fn put_u64(&mut self, kind: u16, v: u64, pad: u16) -> Result {
+        // SAFETY: `skb` is valid by the type invariants.
+        to_result(unsafe { rvs_nla_put_u64(self.skb.as_ptr(), kind as c_int, v, pad as c_int) })
+    }
+
+    /// Puts a nested attribute `kind` whose contents `fill` writes. On
+    /// error the partial nest is removed.
+    pub(crate) fn nested(&mut self, kind: u16, fill: impl FnOnce(&mut Msg<'_>) -> Result) -> Result {
+        // SAFETY: `skb` is valid by the type invariants.
+        let start = unsafe { rvs_nla_nest_start(self.skb.as_ptr(), kind as c_int) };
+        if start.is_null() {
+            return Err(EMSGSIZE);
+        }
+        let res = fill(self);
+        // SAFETY: `start` is the nest just opened in this skb and still open.
+        unsafe {
+            match res {
+                Ok(()) => rvs_nla_nest_end(self.skb.as_ptr(), start),
+                Err(_) => rvs_nla_nest_cancel(self.skb.as_ptr(), start),
+            }
+        }
+        res
+    }
+
     /// Puts a NUL-terminated string attribute.
-    pub fn put_str(&mut self, kind: u16, s: &CStr) -> Result {
+    pub(crate) fn put_str(&mut self, kind: u16, s: &CStr) -> Result {
         self.put_bytes(kind, s.to_bytes_with_nul())
     }
 }
@@ -406,16 +442,26 @@ impl Msg<'_> {
 /// # Invariants
 ///
 /// `skb` and `cb` are the valid arguments of the running `dumpit` call.
-pub struct Dump<'a> {
+pub(crate) struct Dump<'a> {
     skb: NonNull<bindings::sk_buff>,
     cb: NonNull<bindings::netlink_callback>,
     family: &'static Family,
     _p: PhantomData<&'a mut bindings::sk_buff>,
 }
 
-impl Dump<'_> {
+impl<'a> Dump<'a> {
+    /// The payload of top-level attribute `kind` of the dump request.
+    pub(crate) fn attr(&self, kind: u16) -> Option<&'a [u8]> {
+        // SAFETY: the family is valid for `'static`.
+        let max = unsafe { (*self.family.as_raw()).maxattr } as c_int;
+        // SAFETY: `cb` is valid; genetlink parsed and validated the dump
+        // request's attributes against the family policy, and they live as
+        // long as the dump.
+        unsafe { attr_payload(rvs_dump_attr(self.cb.as_ptr(), kind as c_int, max)) }
+    }
+
     /// The network namespace of the dumping socket.
-    pub fn net(&self) -> NetRef<'_> {
+    pub(crate) fn net(&self) -> NetRef<'a> {
         // SAFETY: `cb->skb` is the request skb, whose socket belongs to the
         // namespace the dump runs in.
         let net = unsafe { rvs_sock_net_of_skb((*self.cb.as_ptr()).skb) };
@@ -429,7 +475,7 @@ impl Dump<'_> {
     /// Writes one multi-part message with command `cmd` filled by `fill`.
     /// Returns `Ok(false)` without writing anything if it does not fit, so
     /// the caller stops and resumes in the next skb.
-    pub fn entry(&mut self, cmd: u8, fill: impl FnOnce(&mut Msg<'_>) -> Result) -> Result<bool> {
+    pub(crate) fn entry(&mut self, cmd: u8, fill: impl FnOnce(&mut Msg<'_>) -> Result) -> Result<bool> {
         // SAFETY: `skb` and `cb` are valid by the type invariants.
         let hdr = unsafe {
             rvs_genlmsg_put_dump(
@@ -468,6 +514,9 @@ impl Dump<'_> {
     }
 }
 
+// `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
+// only pointers to it cross the boundary.
+#[allow(improper_ctypes)]
 extern "C" {
     fn rvs_sock_net_of_skb(skb: *const bindings::sk_buff) -> *mut bindings::net;
     fn rvs_genlmsg_put_dump(

@@ -10,8 +10,13 @@ use kernel::prelude::*;
 
 mod ctl;
 mod genl;
+mod netns;
+// Shared with rvsadm and the host tests: not every item is used here.
+#[allow(dead_code, unused_imports, unreachable_pub)]
 #[path = "core/src/lib.rs"]
 mod rvs_core;
+mod sched;
+mod service;
 
 module! {
     type: RvsModule,
@@ -37,7 +42,10 @@ pub(crate) fn conn_tab_size() -> u32 {
 
 #[pin_data(PinnedDrop)]
 struct RvsModule {
+    // Fields drop in order: the family goes first, so no request can reach
+    // the per-namespace state while it is torn down.
     genl: genl::Registration,
+    pernet: netns::Registration,
 }
 
 impl kernel::InPlaceModule for RvsModule {
@@ -48,6 +56,7 @@ impl kernel::InPlaceModule for RvsModule {
             pr_warn!("conn_tab_bits {} out of range, using {} buckets\n", bits, size);
         }
         try_pin_init!(Self {
+            pernet: netns::Registration::register()?,
             genl: ctl::FAMILY.register()?,
         })
         .pin_chain(move |_| {

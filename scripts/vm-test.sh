@@ -43,12 +43,14 @@ trap 'rm -rf "$out"' EXIT
 say "booting the $variant test kernel: ${#tests[@]} tests"
 cmd="RVS_TOP=$RVS_TOP bash $RVS_TOP/tests/vm/runner.sh $out/results ${tests[*]}; echo \$? >$out/rc"
 # virtme-ng shares the host's root read-only; $out is the one writable
-# directory. --network none: the guest gets no network device at all.
+# directory. Without --network the guest gets no network device at all.
+# --verbose: the guest's output reaches us through the console (kernel log
+# lines are filtered from the display, kept in $out/console).
 set +e
 timeout -k 10 "${RVS_VM_TIMEOUT:-3000}" \
-	vng --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 2G \
+	vng --verbose --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 2G \
 	--rwdir "$out" --cwd "$RVS_TOP" \
-	--exec "$cmd" 2>&1 | tee "$out/console" | grep -v -E '^\s*$'
+	--exec "$cmd" 2>&1 | tee "$out/console" | grep -v -E '^\[ *[0-9]+\.[0-9]+\] |^\s*$'
 set -e
 passed=$(grep -c '^pass ' "$out/results" 2>/dev/null || true)
 failed=$(grep -c '^fail ' "$out/results" 2>/dev/null || true)

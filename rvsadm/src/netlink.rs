@@ -5,9 +5,9 @@ use std::fmt;
 use std::io;
 
 use netlink_packet_core::{
-    emit_u32, parse_string, parse_u32, DecodeError, Emitable, ErrorContext, Nla, NlaBuffer,
-    NlasIterator, NetlinkMessage, NetlinkPayload, Parseable, ParseableParametrized,
-    NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
+    emit_u32, parse_string, parse_u32, DecodeError, Emitable, ErrorContext, NetlinkMessage,
+    NetlinkPayload, Nla, NlaBuffer, NlasIterator, Parseable, ParseableParametrized, NLM_F_ACK,
+    NLM_F_DUMP, NLM_F_REQUEST,
 };
 use netlink_packet_generic::{
     ctrl::{nlas::GenlCtrlAttrs, GenlCtrl, GenlCtrlCmd},
@@ -64,31 +64,6 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for InfoAttr {
             }
             k => Self::Other(k),
         })
-    }
-}
-
-/// Top-level attributes of requests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CmdAttr {
-    TimeoutTcp(u32),
-    TimeoutTcpFin(u32),
-    TimeoutUdp(u32),
-}
-
-impl Nla for CmdAttr {
-    fn value_len(&self) -> usize {
-        4
-    }
-    fn kind(&self) -> u16 {
-        match self {
-            Self::TimeoutTcp(_) => cmd_attr::TIMEOUT_TCP,
-            Self::TimeoutTcpFin(_) => cmd_attr::TIMEOUT_TCP_FIN,
-            Self::TimeoutUdp(_) => cmd_attr::TIMEOUT_UDP,
-        }
-    }
-    fn emit_value(&self, buf: &mut [u8]) {
-        let (Self::TimeoutTcp(v) | Self::TimeoutTcpFin(v) | Self::TimeoutUdp(v)) = self;
-        emit_u32(buf, *v).unwrap_or(());
     }
 }
 
@@ -155,7 +130,10 @@ pub enum Error {
     /// The `rvs` family is not registered: the module is not loaded here.
     NotLoaded,
     /// The kernel answered with an errno, and maybe an extack message.
-    Kernel { errno: i32, msg: Option<String> },
+    Kernel {
+        errno: i32,
+        msg: Option<String>,
+    },
     Io(io::Error),
     Decode(String),
 }
@@ -348,7 +326,7 @@ pub struct Info {
 impl Client {
     /// GET_INFO.
     pub fn info(&mut self) -> Result<Info, Error> {
-        let replies = self.request(RvsMessage::request::<CmdAttr>(cmd::GET_INFO, &[]))?;
+        let replies = self.request(RvsMessage::request::<Attr>(cmd::GET_INFO, &[]))?;
         let reply = replies
             .first()
             .ok_or_else(|| Error::Decode("no GET_INFO reply".into()))?;
@@ -402,5 +380,322 @@ mod tests {
         m.extend_from_slice(&1u16.to_ne_bytes());
         m.extend_from_slice(b"bad\0");
         assert_eq!(extack_msg(&m).as_deref(), Some("bad"));
+    }
+}
+
+/// A counter of a STATS / STATS64 set: (attribute, value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsAttr(pub u16, pub u64);
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for StatsAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        let p = buf.value();
+        let v = match p.len() {
+            4 => u64::from(parse_u32(p)?),
+            8 => u64::from_ne_bytes(p.try_into().unwrap_or([0; 8])),
+            _ => 0,
+        };
+        Ok(Self(buf.kind(), v))
+    }
+}
+
+fn parse_nested<A>(p: &[u8]) -> Result<Vec<A>, DecodeError>
+where
+    A: for<'a> Parseable<NlaBuffer<&'a [u8]>>,
+{
+    NlasIterator::new(p)
+        .map(|nla| nla.and_then(|nla| A::parse(&nla)))
+        .collect()
+}
+
+fn nested_len<N: Nla>(v: &[N]) -> usize {
+    v.buffer_len()
+}
+
+/// Attributes of a virtual service ([`cmd_attr::SERVICE`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SvcAttr {
+    Af(u16),
+    Protocol(u16),
+    /// 4 or 16 bytes, network order.
+    Addr(Vec<u8>),
+    /// Host order; network order on the wire.
+    Port(u16),
+    Fwmark(u32),
+    SchedName(String),
+    Flags {
+        flags: u32,
+        mask: u32,
+    },
+    Timeout(u32),
+    /// On the wire as IPVS sends it: an IPv4 mask in network order, an
+    /// IPv6 prefix length.
+    Netmask(u32),
+    PeName(String),
+    Stats(Vec<StatsAttr>),
+    Stats64(Vec<StatsAttr>),
+    Other(u16),
+}
+
+impl Nla for SvcAttr {
+    fn value_len(&self) -> usize {
+        match self {
+            Self::Af(_) | Self::Protocol(_) | Self::Port(_) => 2,
+            Self::Fwmark(_) | Self::Timeout(_) | Self::Netmask(_) => 4,
+            Self::Addr(a) => a.len(),
+            Self::SchedName(s) | Self::PeName(s) => s.len() + 1,
+            Self::Flags { .. } => 8,
+            Self::Stats(_) | Self::Stats64(_) | Self::Other(_) => 0,
+        }
+    }
+    fn kind(&self) -> u16 {
+        use rvs_core::abi::svc_attr as a;
+        match self {
+            Self::Af(_) => a::AF,
+            Self::Protocol(_) => a::PROTOCOL,
+            Self::Addr(_) => a::ADDR,
+            Self::Port(_) => a::PORT,
+            Self::Fwmark(_) => a::FWMARK,
+            Self::SchedName(_) => a::SCHED_NAME,
+            Self::Flags { .. } => a::FLAGS,
+            Self::Timeout(_) => a::TIMEOUT,
+            Self::Netmask(_) => a::NETMASK,
+            Self::PeName(_) => a::PE_NAME,
+            Self::Stats(_) => a::STATS,
+            Self::Stats64(_) => a::STATS64,
+            Self::Other(k) => *k,
+        }
+    }
+    fn emit_value(&self, buf: &mut [u8]) {
+        match self {
+            Self::Af(v) | Self::Protocol(v) => buf[..2].copy_from_slice(&v.to_ne_bytes()),
+            Self::Port(v) => buf[..2].copy_from_slice(&v.to_be_bytes()),
+            Self::Fwmark(v) | Self::Timeout(v) | Self::Netmask(v) => {
+                buf[..4].copy_from_slice(&v.to_ne_bytes())
+            }
+            Self::Addr(a) => buf[..a.len()].copy_from_slice(a),
+            Self::SchedName(s) | Self::PeName(s) => {
+                buf[..s.len()].copy_from_slice(s.as_bytes());
+                buf[s.len()] = 0;
+            }
+            Self::Flags { flags, mask } => {
+                buf[..4].copy_from_slice(&flags.to_ne_bytes());
+                buf[4..8].copy_from_slice(&mask.to_ne_bytes());
+            }
+            Self::Stats(_) | Self::Stats64(_) | Self::Other(_) => {}
+        }
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for SvcAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        use rvs_core::abi::svc_attr as a;
+        use rvs_core::nla as n;
+        let p = buf.value();
+        let bad = || DecodeError::from("bad service attribute");
+        Ok(match buf.kind() {
+            a::AF => Self::Af(n::get_u16(p).ok_or_else(bad)?),
+            a::PROTOCOL => Self::Protocol(n::get_u16(p).ok_or_else(bad)?),
+            a::ADDR => Self::Addr(p.to_vec()),
+            a::PORT => Self::Port(n::get_be16(p).ok_or_else(bad)?),
+            a::FWMARK => Self::Fwmark(n::get_u32(p).ok_or_else(bad)?),
+            a::SCHED_NAME => Self::SchedName(n::get_str(p).ok_or_else(bad)?.to_string()),
+            a::PE_NAME => Self::PeName(n::get_str(p).ok_or_else(bad)?.to_string()),
+            a::FLAGS if p.len() == 8 => Self::Flags {
+                flags: n::get_u32(&p[..4]).ok_or_else(bad)?,
+                mask: n::get_u32(&p[4..]).ok_or_else(bad)?,
+            },
+            a::TIMEOUT => Self::Timeout(n::get_u32(p).ok_or_else(bad)?),
+            a::NETMASK => Self::Netmask(n::get_u32(p).ok_or_else(bad)?),
+            a::STATS => Self::Stats(parse_nested(p)?),
+            a::STATS64 => Self::Stats64(parse_nested(p)?),
+            k => Self::Other(k),
+        })
+    }
+}
+
+/// Attributes of a real server ([`cmd_attr::DEST`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestAttr {
+    Addr(Vec<u8>),
+    Port(u16),
+    FwdMethod(u32),
+    Weight(u32),
+    UThresh(u32),
+    LThresh(u32),
+    ActiveConns(u32),
+    InactConns(u32),
+    PersistConns(u32),
+    AddrFamily(u16),
+    TunType(u8),
+    TunPort(u16),
+    TunFlags(u16),
+    Stats(Vec<StatsAttr>),
+    Stats64(Vec<StatsAttr>),
+    Other(u16),
+}
+
+impl Nla for DestAttr {
+    fn value_len(&self) -> usize {
+        match self {
+            Self::Addr(a) => a.len(),
+            Self::Port(_) | Self::AddrFamily(_) | Self::TunPort(_) | Self::TunFlags(_) => 2,
+            Self::TunType(_) => 1,
+            Self::Stats(_) | Self::Stats64(_) | Self::Other(_) => 0,
+            _ => 4,
+        }
+    }
+    fn kind(&self) -> u16 {
+        use rvs_core::abi::dest_attr as a;
+        match self {
+            Self::Addr(_) => a::ADDR,
+            Self::Port(_) => a::PORT,
+            Self::FwdMethod(_) => a::FWD_METHOD,
+            Self::Weight(_) => a::WEIGHT,
+            Self::UThresh(_) => a::U_THRESH,
+            Self::LThresh(_) => a::L_THRESH,
+            Self::ActiveConns(_) => a::ACTIVE_CONNS,
+            Self::InactConns(_) => a::INACT_CONNS,
+            Self::PersistConns(_) => a::PERSIST_CONNS,
+            Self::AddrFamily(_) => a::ADDR_FAMILY,
+            Self::TunType(_) => a::TUN_TYPE,
+            Self::TunPort(_) => a::TUN_PORT,
+            Self::TunFlags(_) => a::TUN_FLAGS,
+            Self::Stats(_) => a::STATS,
+            Self::Stats64(_) => a::STATS64,
+            Self::Other(k) => *k,
+        }
+    }
+    fn emit_value(&self, buf: &mut [u8]) {
+        match self {
+            Self::Addr(a) => buf[..a.len()].copy_from_slice(a),
+            Self::Port(v) | Self::TunPort(v) => buf[..2].copy_from_slice(&v.to_be_bytes()),
+            Self::AddrFamily(v) | Self::TunFlags(v) => buf[..2].copy_from_slice(&v.to_ne_bytes()),
+            Self::TunType(v) => buf[0] = *v,
+            Self::FwdMethod(v)
+            | Self::Weight(v)
+            | Self::UThresh(v)
+            | Self::LThresh(v)
+            | Self::ActiveConns(v)
+            | Self::InactConns(v)
+            | Self::PersistConns(v) => buf[..4].copy_from_slice(&v.to_ne_bytes()),
+            Self::Stats(_) | Self::Stats64(_) | Self::Other(_) => {}
+        }
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        use rvs_core::abi::dest_attr as a;
+        use rvs_core::nla as n;
+        let p = buf.value();
+        let bad = || DecodeError::from("bad real server attribute");
+        let u32_ = |p: &[u8]| n::get_u32(p).ok_or_else(bad);
+        Ok(match buf.kind() {
+            a::ADDR => Self::Addr(p.to_vec()),
+            a::PORT => Self::Port(n::get_be16(p).ok_or_else(bad)?),
+            a::FWD_METHOD => Self::FwdMethod(u32_(p)?),
+            a::WEIGHT => Self::Weight(u32_(p)?),
+            a::U_THRESH => Self::UThresh(u32_(p)?),
+            a::L_THRESH => Self::LThresh(u32_(p)?),
+            a::ACTIVE_CONNS => Self::ActiveConns(u32_(p)?),
+            a::INACT_CONNS => Self::InactConns(u32_(p)?),
+            a::PERSIST_CONNS => Self::PersistConns(u32_(p)?),
+            a::ADDR_FAMILY => Self::AddrFamily(n::get_u16(p).ok_or_else(bad)?),
+            a::TUN_TYPE if p.len() == 1 => Self::TunType(p[0]),
+            a::TUN_PORT => Self::TunPort(n::get_be16(p).ok_or_else(bad)?),
+            a::TUN_FLAGS => Self::TunFlags(n::get_u16(p).ok_or_else(bad)?),
+            a::STATS => Self::Stats(parse_nested(p)?),
+            a::STATS64 => Self::Stats64(parse_nested(p)?),
+            k => Self::Other(k),
+        })
+    }
+}
+
+/// Top-level attributes of requests and replies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attr {
+    Service(Vec<SvcAttr>),
+    Dest(Vec<DestAttr>),
+    TimeoutTcp(u32),
+    TimeoutTcpFin(u32),
+    TimeoutUdp(u32),
+    Other(u16),
+}
+
+impl Nla for Attr {
+    fn value_len(&self) -> usize {
+        match self {
+            Self::Service(v) => nested_len(v),
+            Self::Dest(v) => nested_len(v),
+            Self::Other(_) => 0,
+            _ => 4,
+        }
+    }
+    fn kind(&self) -> u16 {
+        match self {
+            Self::Service(_) => cmd_attr::SERVICE,
+            Self::Dest(_) => cmd_attr::DEST,
+            Self::TimeoutTcp(_) => cmd_attr::TIMEOUT_TCP,
+            Self::TimeoutTcpFin(_) => cmd_attr::TIMEOUT_TCP_FIN,
+            Self::TimeoutUdp(_) => cmd_attr::TIMEOUT_UDP,
+            Self::Other(k) => *k,
+        }
+    }
+    fn is_nested(&self) -> bool {
+        matches!(self, Self::Service(_) | Self::Dest(_))
+    }
+    fn emit_value(&self, buf: &mut [u8]) {
+        match self {
+            Self::Service(v) => v.as_slice().emit(buf),
+            Self::Dest(v) => v.as_slice().emit(buf),
+            Self::TimeoutTcp(v) | Self::TimeoutTcpFin(v) | Self::TimeoutUdp(v) => {
+                buf[..4].copy_from_slice(&v.to_ne_bytes())
+            }
+            Self::Other(_) => {}
+        }
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Attr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        let p = buf.value();
+        let bad = || DecodeError::from("bad attribute");
+        Ok(match buf.kind() {
+            cmd_attr::SERVICE => Self::Service(parse_nested(p)?),
+            cmd_attr::DEST => Self::Dest(parse_nested(p)?),
+            cmd_attr::TIMEOUT_TCP => Self::TimeoutTcp(rvs_core::nla::get_u32(p).ok_or_else(bad)?),
+            cmd_attr::TIMEOUT_TCP_FIN => {
+                Self::TimeoutTcpFin(rvs_core::nla::get_u32(p).ok_or_else(bad)?)
+            }
+            cmd_attr::TIMEOUT_UDP => Self::TimeoutUdp(rvs_core::nla::get_u32(p).ok_or_else(bad)?),
+            k => Self::Other(k),
+        })
+    }
+}
+
+impl Client {
+    /// A `doit` request with attributes; returns the replies' attributes.
+    pub fn call(&mut self, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<Attr>>, Error> {
+        let replies = self.request(RvsMessage::request(cmd, attrs))?;
+        replies
+            .iter()
+            .map(|r| {
+                r.parse_attrs::<Attr>()
+                    .map_err(|e| Error::Decode(e.to_string()))
+            })
+            .collect()
+    }
+
+    /// A dump request with attributes; returns every entry's attributes.
+    pub fn dump_attrs(&mut self, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<Attr>>, Error> {
+        let replies = self.dump(RvsMessage::request(cmd, attrs))?;
+        replies
+            .iter()
+            .map(|r| {
+                r.parse_attrs::<Attr>()
+                    .map_err(|e| Error::Decode(e.to_string()))
+            })
+            .collect()
     }
 }

@@ -19,3 +19,13 @@ unload_rvs() { rmmod rvs; }
 genl_family_registered() {
 	python3 "$RVS_TOP/tests/vm/genl_families.py" | grep -qx "$1"
 }
+# expect_contains WHAT NEEDLE HAYSTACK
+expect_contains() {
+	if grep -qF -- "$2" <<<"$3"; then echo "ok: $1"; else
+		echo "--- expected to contain: $2"; echo "--- in:"; printf '%s\n' "$3"
+		fail "$1"
+	fi
+}
+# new_netns NAME: a namespace with loopback up (so it has a local routing
+# table: IPVS and rvs refuse real servers whose address type is unknown).
+new_netns() { ip netns add "$1"; ip -n "$1" link set lo up; }

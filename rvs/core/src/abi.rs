@@ -236,6 +236,9 @@ mod tests {
 
     #[test]
     fn family_name_forms_agree() {
-        assert_eq!(FAMILY_NAME_NUL, [FAMILY_NAME.as_bytes(), b"\0"].concat().as_slice());
+        assert_eq!(
+            FAMILY_NAME_NUL,
+            [FAMILY_NAME.as_bytes(), b"\0"].concat().as_slice()
+        );
     }
 }

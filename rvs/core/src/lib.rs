@@ -13,5 +13,6 @@
 extern crate std;
 
 pub mod abi;
+pub mod ctl;
 pub mod nla;
 pub mod sched;

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A service's scheduler: its kind and the state `rvs_core::sched` needs,
+//! in memory allocated here. The decision logic itself is in
+//! `rvs/core/src/sched/`.
+
+use core::mem::MaybeUninit;
+
+use kernel::prelude::*;
+
+use crate::rvs_core::sched::{
+    dh::DhState,
+    lblc::{LblcSlot, LblcTable, LBLC_TAB_SIZE},
+    lblcr::{LblcrSlot, LblcrTable},
+    mh::{MhDestSetup, MhState},
+    rr::RrState,
+    sh::ShState,
+    wrr::WrrState,
+    Dest, Family, SchedKind,
+};
+
+/// Cache slots of lblc/lblcr: IPVS's table size; the tables grow no
+/// further than this many entries.
+const LBL_SLOTS: usize = LBLC_TAB_SIZE;
+
+/// Per-kind scheduler state.
+pub(crate) enum SchedState {
+    /// lc, wlc, sed, nq, fo, ovf, twos: nothing to keep.
+    Stateless,
+    Rr(RrState),
+    Wrr(WrrState),
+    Sh(KBox<ShState>),
+    Dh(KBox<DhState>),
+    Mh(KBox<MhState>),
+    // The data path reads the caches; the control plane only builds them.
+    #[allow(dead_code)]
+    Lblc(LblcTable<KVec<LblcSlot>>),
+    #[allow(dead_code)]
+    Lblcr(LblcrTable<KVec<LblcrSlot>>),
+}
+
+/// A scheduler bound to one service.
+pub(crate) struct Sched {
+    pub(crate) kind: SchedKind,
+    pub(crate) state: SchedState,
+}
+
+/// Allocates a zero-filled `T`.
+///
+/// # Safety
+///
+/// All-zero bytes must be a valid `T`.
+unsafe fn zeroed_box<T>() -> Result<KBox<T>> {
+    let b: KBox<MaybeUninit<T>> = KBox::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
+    // SAFETY: The allocation is zero-filled (`__GFP_ZERO`) and the caller
+    // guarantees zeroes are a valid `T`.
+    Ok(unsafe { b.assume_init() })
+}
+
+impl Sched {
+    /// A scheduler of `kind` for the servers `dests` of a service of
+    /// family `family`. Allocates everything it needs, so that binding it
+    /// to a service cannot fail afterwards.
+    pub(crate) fn new<D: Dest>(kind: SchedKind, dests: &[D], family: Family) -> Result<Self> {
+        let hz = kernel::bindings::HZ;
+        let state = match kind {
+            SchedKind::Rr => SchedState::Rr(RrState::default()),
+            SchedKind::Wrr => SchedState::Wrr(WrrState::new(dests)),
+            // SAFETY: the sh, dh and mh tables are arrays of integers,
+            // documented valid (empty) when zero.
+            SchedKind::Sh => SchedState::Sh(unsafe { zeroed_box::<ShState>()? }),
+            // SAFETY: as above.
+            SchedKind::Dh => SchedState::Dh(unsafe { zeroed_box::<DhState>()? }),
+            // SAFETY: as above.
+            SchedKind::Mh => SchedState::Mh(unsafe { zeroed_box::<MhState>()? }),
+            SchedKind::Lblc => {
+                let slots = KVec::from_elem(LblcSlot::default(), LBL_SLOTS, GFP_KERNEL)?;
+                SchedState::Lblc(LblcTable::new(slots, hz).map_err(|_| ENOMEM)?)
+            }
+            SchedKind::Lblcr => {
+                let slots = KVec::from_elem(LblcrSlot::default(), LBL_SLOTS, GFP_KERNEL)?;
+                SchedState::Lblcr(LblcrTable::new(slots, hz).map_err(|_| ENOMEM)?)
+            }
+            _ => SchedState::Stateless,
+        };
+        let mut s = Self { kind, state };
+        s.servers_changed(dests, family)?;
+        Ok(s)
+    }
+
+    /// Brings the state up to date after servers were added, removed or
+    /// edited (IPVS's `add_dest` / `del_dest` / `upd_dest` hooks).
+    pub(crate) fn servers_changed<D: Dest>(&mut self, dests: &[D], family: Family) -> Result {
+        match &mut self.state {
+            SchedState::Wrr(s) => s.update(dests),
+            SchedState::Sh(s) => s.update(dests),
+            SchedState::Dh(s) => s.update(dests),
+            SchedState::Mh(s) => {
+                let mut setup = KVec::from_elem(MhDestSetup::default(), dests.len(), GFP_KERNEL)?;
+                s.update(dests, family, &mut setup).map_err(|_| EINVAL)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// rr keeps a cursor index into the server list: a server inserted at
+    /// the head shifts it.
+    pub(crate) fn server_added(&mut self, index: usize) {
+        if let SchedState::Rr(s) = &mut self.state {
+            s.add_dest(index);
+        }
+    }
+
+    /// As [`Sched::server_added`], for a server removed at `index`.
+    pub(crate) fn server_removed(&mut self, index: usize) {
+        if let SchedState::Rr(s) = &mut self.state {
+            s.del_dest(index);
+        }
+    }
+}
