@@ -20,7 +20,10 @@ use crate::rvs_core::ctl::{
     self as core_ctl, errno, CtlError, DestSpec, TimeoutsUpdate, AF_INET, AF_INET6,
 };
 use crate::rvs_core::nla;
-use crate::service::{Dest, NetState, Service, Stats, Tables};
+use core::sync::atomic::Ordering::Relaxed;
+
+use crate::service::{Dest, NetState, Service, Tables};
+use crate::stats::Stats;
 
 static SVC_POLICY: Policy<{ svc_attr::MAX as usize + 1 }> = Policy([
     P::unspec(),
@@ -65,9 +68,10 @@ static CMD_POLICY: Policy<{ cmd_attr::MAX as usize + 1 }> = Policy([
     P::u32(),                // TIMEOUT_TCP
     P::u32(),                // TIMEOUT_TCP_FIN
     P::u32(),                // TIMEOUT_UDP
+    P::reject(),             // CONN: output only
 ]);
 
-static OPS: [Op; 16] = [
+static OPS: [Op; 17] = [
     Op::doit::<SetCmd<{ cmd::NEW_SERVICE }>>(cmd::NEW_SERVICE, Perm::NetAdmin),
     Op::doit::<SetCmd<{ cmd::SET_SERVICE }>>(cmd::SET_SERVICE, Perm::NetAdmin),
     Op::doit::<SetCmd<{ cmd::DEL_SERVICE }>>(cmd::DEL_SERVICE, Perm::NetAdmin),
@@ -84,6 +88,7 @@ static OPS: [Op; 16] = [
     Op::doit::<GetInfo>(cmd::GET_INFO, Perm::NetAdmin),
     Op::doit::<SetCmd<{ cmd::ZERO }>>(cmd::ZERO, Perm::NetAdmin),
     Op::doit::<SetCmd<{ cmd::FLUSH }>>(cmd::FLUSH, Perm::NetAdmin),
+    Op::dumpit::<DumpConns>(cmd::GET_CONN, Perm::NetAdmin),
 ];
 
 /// The `rvs` family, version [`abi::FAMILY_VERSION`].
@@ -151,18 +156,24 @@ impl<const CMD: u8> DoIt for SetCmd<CMD> {
         let net = req.net();
         let st = state(net)?;
         let mut tables = st.tables.lock();
-        match set_cmd(CMD, req, net, &mut tables) {
+        match set_cmd(CMD, req, net, st, &mut tables) {
             Ok(()) => Ok(()),
             Err(e) => Err(refuse(req, e)),
         }
     }
 }
 
-fn set_cmd(cmd: u8, req: &Request<'_>, net: NetRef<'_>, t: &mut Tables) -> Result<(), CtlError> {
+fn set_cmd(
+    cmd: u8,
+    req: &Request<'_>,
+    net: NetRef<'_>,
+    st: &NetState,
+    t: &mut Tables,
+) -> Result<(), CtlError> {
     let svc_attr = req.attr(cmd_attr::SERVICE);
     match cmd {
         cmd::FLUSH => {
-            t.flush();
+            st.flush(t);
             return Ok(());
         }
         cmd::SET_CONFIG => {
@@ -173,16 +184,16 @@ fn set_cmd(cmd: u8, req: &Request<'_>, net: NetRef<'_>, t: &mut Tables) -> Resul
                 udp: get(cmd_attr::TIMEOUT_UDP),
             };
             core_ctl::check_timeouts(&upd)?;
-            t.set_timeouts(&upd);
+            st.set_timeouts(&upd);
             return Ok(());
         }
-        cmd::ZERO if svc_attr.is_none() => return t.zero(None),
+        cmd::ZERO if svc_attr.is_none() => return st.zero(t, None),
         _ => {}
     }
     let full_svc = cmd == cmd::NEW_SERVICE || cmd == cmd::SET_SERVICE;
     let spec = core_ctl::parse_service(svc_attr, full_svc)?;
     let svc_af = spec.key.af;
-    if cmd != cmd::NEW_SERVICE && t.service(&spec.key).is_none() {
+    if cmd != cmd::NEW_SERVICE && t.services.get(&spec.key).is_none() {
         return Err(CtlError {
             errno: errno::ESRCH,
             msg: "no such service\0",
@@ -197,16 +208,18 @@ fn set_cmd(cmd: u8, req: &Request<'_>, net: NetRef<'_>, t: &mut Tables) -> Resul
         _ => None,
     };
     match (cmd, spec.conf, dest) {
-        (cmd::NEW_SERVICE, Some(conf), _) => t.add_service(spec.key, &conf),
-        (cmd::SET_SERVICE, Some(conf), _) => t.edit_service(&spec.key, &conf),
-        (cmd::DEL_SERVICE, _, _) => t.del_service(&spec.key),
+        (cmd::NEW_SERVICE, Some(conf), _) => st.add_service(t, spec.key, &conf),
+        (cmd::SET_SERVICE, Some(conf), _) => st.edit_service(t, &spec.key, &conf),
+        (cmd::DEL_SERVICE, _, _) => st.del_service(t, &spec.key),
         (cmd::NEW_DEST, _, Some(d)) => {
             check_dest_addr(net, &d)?;
-            t.add_dest(&spec.key, d.key, d.conf.ok_or(EINVAL_SPEC)?)
+            st.add_dest(t, &spec.key, d.key, d.conf.ok_or(EINVAL_SPEC)?)
         }
-        (cmd::SET_DEST, _, Some(d)) => t.edit_dest(&spec.key, &d.key, d.conf.ok_or(EINVAL_SPEC)?),
-        (cmd::DEL_DEST, _, Some(d)) => t.del_dest(&spec.key, &d.key),
-        (cmd::ZERO, _, _) => t.zero(Some(&spec.key)),
+        (cmd::SET_DEST, _, Some(d)) => {
+            st.edit_dest(t, &spec.key, &d.key, d.conf.ok_or(EINVAL_SPEC)?)
+        }
+        (cmd::DEL_DEST, _, Some(d)) => st.del_dest(t, &spec.key, &d.key),
+        (cmd::ZERO, _, _) => st.zero(t, Some(&spec.key)),
         _ => Err(EINVAL_SPEC),
     }
 }
@@ -217,18 +230,19 @@ const EINVAL_SPEC: CtlError = CtlError {
 };
 
 /// Puts a nested STATS (32-bit, as IPVS truncates) and STATS64 set.
-fn put_stats(msg: &mut Msg<'_>, kind32: u16, kind64: u16, s: &Stats) -> Result {
+fn put_stats(msg: &mut Msg<'_>, kind32: u16, kind64: u16, st: &Stats) -> Result {
+    let (s, r) = st.read();
     let fields = [
         (stats_attr::CONNS, s.conns),
         (stats_attr::INPKTS, s.inpkts),
         (stats_attr::OUTPKTS, s.outpkts),
         (stats_attr::INBYTES, s.inbytes),
         (stats_attr::OUTBYTES, s.outbytes),
-        (stats_attr::CPS, s.cps),
-        (stats_attr::INPPS, s.inpps),
-        (stats_attr::OUTPPS, s.outpps),
-        (stats_attr::INBPS, s.inbps),
-        (stats_attr::OUTBPS, s.outbps),
+        (stats_attr::CPS, r.cps),
+        (stats_attr::INPPS, r.inpps),
+        (stats_attr::OUTPPS, r.outpps),
+        (stats_attr::INBPS, r.inbps),
+        (stats_attr::OUTBPS, r.outbps),
     ];
     msg.nested(kind32, |m| {
         for (k, v) in fields {
@@ -268,15 +282,16 @@ fn put_service(msg: &mut Msg<'_>, svc: &Service) -> Result {
             m.put_bytes(svc_attr::PORT, &k.port.to_be_bytes())?;
         }
         let mut name = [0u8; abi::SCHED_NAME_MAXLEN];
-        let n = svc.sched.kind.name().as_bytes();
+        let n = svc.sched_kind().name().as_bytes();
         name[..n.len()].copy_from_slice(n);
         m.put_bytes(svc_attr::SCHED_NAME, &name[..=n.len()])?;
         let mut flags = [0u8; 8];
-        flags[..4].copy_from_slice(&(svc.flags | abi::svc_flags::HASHED).to_ne_bytes());
+        let f = svc.flags.load(Relaxed) | abi::svc_flags::HASHED;
+        flags[..4].copy_from_slice(&f.to_ne_bytes());
         flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
         m.put_bytes(svc_attr::FLAGS, &flags)?;
-        m.put_u32(svc_attr::TIMEOUT, svc.timeout)?;
-        m.put_u32(svc_attr::NETMASK, svc.netmask)?;
+        m.put_u32(svc_attr::TIMEOUT, svc.timeout.load(Relaxed))?;
+        m.put_u32(svc_attr::NETMASK, svc.netmask.load(Relaxed))?;
         put_stats(m, svc_attr::STATS, svc_attr::STATS64, &svc.stats)
     })
 }
@@ -285,13 +300,13 @@ fn put_dest(msg: &mut Msg<'_>, d: &Dest) -> Result {
     msg.nested(cmd_attr::DEST, |m| {
         m.put_bytes(dest_attr::ADDR, &d.key.addr[..addr_len(d.key.af)])?;
         m.put_bytes(dest_attr::PORT, &d.key.port.to_be_bytes())?;
-        m.put_u32(dest_attr::FWD_METHOD, d.conf.fwd)?;
-        m.put_u32(dest_attr::WEIGHT, d.conf.weight as u32)?;
-        m.put_u32(dest_attr::U_THRESH, d.conf.u_threshold)?;
-        m.put_u32(dest_attr::L_THRESH, d.conf.l_threshold)?;
-        m.put_u32(dest_attr::ACTIVE_CONNS, d.active_conns)?;
-        m.put_u32(dest_attr::INACT_CONNS, d.inact_conns)?;
-        m.put_u32(dest_attr::PERSIST_CONNS, d.persist_conns)?;
+        m.put_u32(dest_attr::FWD_METHOD, d.fwd.load(Relaxed))?;
+        m.put_u32(dest_attr::WEIGHT, d.weight.load(Relaxed) as u32)?;
+        m.put_u32(dest_attr::U_THRESH, d.u_threshold.load(Relaxed))?;
+        m.put_u32(dest_attr::L_THRESH, d.l_threshold.load(Relaxed))?;
+        m.put_u32(dest_attr::ACTIVE_CONNS, d.active_conns.load(Relaxed))?;
+        m.put_u32(dest_attr::INACT_CONNS, d.inact_conns.load(Relaxed))?;
+        m.put_u32(dest_attr::PERSIST_CONNS, d.persist_conns.load(Relaxed))?;
         m.put_u16(dest_attr::ADDR_FAMILY, d.key.af)?;
         put_stats(m, dest_attr::STATS, dest_attr::STATS64, &d.stats)
     })
@@ -308,7 +323,7 @@ impl DoIt for GetService {
             Err(e) => return Err(refuse(req, e)),
         };
         let tables = st.tables.lock();
-        let Some(svc) = tables.service(&spec.key) else {
+        let Some(svc) = tables.services.get(&spec.key) else {
             return Err(refuse(
                 req,
                 CtlError {
@@ -347,10 +362,12 @@ impl DumpIt for DumpDests {
         let st = state(dump.net())?;
         let spec = core_ctl::parse_service(dump.attr(cmd_attr::SERVICE), false)
             .map_err(|e| Error::from_errno(-e.errno))?;
-        let tables = st.tables.lock();
-        let svc = tables.service(&spec.key).ok_or(ESRCH)?;
+        let dests = {
+            let tables = st.tables.lock();
+            tables.services.get(&spec.key).ok_or(ESRCH)?.dests()?
+        };
         let skip = usize::try_from(cursor[0]).unwrap_or(0);
-        for d in svc.dests.iter().skip(skip) {
+        for d in dests.iter().skip(skip) {
             if !dump.entry(cmd::NEW_DEST, |m| put_dest(m, d))? {
                 return Ok(false);
             }
@@ -380,17 +397,77 @@ impl DumpIt for DumpDaemons {
     }
 }
 
+/// GET_CONN dump: the connection table (and persistence templates);
+/// `cursor[0]` counts the entries walked.
+struct DumpConns;
+
+impl DumpIt for DumpConns {
+    fn dumpit(dump: &mut Dump<'_>, cursor: &mut [i64; 4]) -> Result<bool> {
+        use crate::conn::{flags as cf, jiffies};
+        use crate::rvs_core::abi::conn_attr as ca;
+        use crate::rvs_core::proto::{TcpState, UDP_STATE_NAME};
+        let st = state(dump.net())?;
+        let now = jiffies();
+        let skip = u64::try_from(cursor[0]).unwrap_or(0);
+        let mut failed = None;
+        let _rcu = kernel::sync::rcu::read_lock();
+        // SAFETY: Inside the RCU read-side section just taken.
+        let (pos, complete) = unsafe {
+            st.conns.for_each_from(skip, |c| {
+                let tmpl = c.flags.load(Relaxed) & cf::TEMPLATE != 0;
+                let name = match (c.protocol, tmpl) {
+                    (6, false) => TcpState::name_of(c.state.load(Relaxed)),
+                    (6, true) => TcpState::None.name(),
+                    _ => UDP_STATE_NAME,
+                };
+                let mut state = [0u8; 16];
+                let n = name.len().min(15);
+                state[..n].copy_from_slice(&name.as_bytes()[..n]);
+                let r = dump.entry(cmd::NEW_DEST, |m| {
+                    m.nested(cmd_attr::CONN, |m| {
+                        m.put_u16(ca::AF, c.af)?;
+                        m.put_u16(ca::PROTOCOL, u16::from(c.protocol))?;
+                        m.put_bytes(ca::CADDR, &c.caddr)?;
+                        m.put_bytes(ca::CPORT, &c.cport.to_be_bytes())?;
+                        m.put_bytes(ca::VADDR, &c.vaddr)?;
+                        m.put_bytes(ca::VPORT, &c.vport.to_be_bytes())?;
+                        m.put_bytes(ca::DADDR, &c.daddr)?;
+                        m.put_bytes(ca::DPORT, &c.dport.to_be_bytes())?;
+                        m.put_u16(ca::DEST_AF, c.daf)?;
+                        m.put_bytes(ca::STATE, &state[..=n])?;
+                        m.put_u32(ca::EXPIRES_MS, c.expires_in_ms(now))?;
+                        m.put_u32(ca::FLAGS, c.flags.load(Relaxed))?;
+                        m.put_u32(ca::FWMARK, c.fwmark)
+                    })
+                });
+                match r {
+                    Ok(fits) => fits,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                }
+            })
+        };
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        cursor[0] = i64::try_from(pos).unwrap_or(i64::MAX);
+        Ok(complete)
+    }
+}
+
 /// GET_CONFIG: the connection timeouts.
 struct GetConfig;
 
 impl DoIt for GetConfig {
     fn doit(req: &mut Request<'_>) -> Result {
         let st = state(req.net())?;
-        let t = st.tables.lock().timeouts;
+        let (tcp, fin, udp) = st.get_timeouts();
         req.reply(cmd::SET_CONFIG, |m| {
-            m.put_u32(cmd_attr::TIMEOUT_TCP, t.tcp)?;
-            m.put_u32(cmd_attr::TIMEOUT_TCP_FIN, t.tcp_fin)?;
-            m.put_u32(cmd_attr::TIMEOUT_UDP, t.udp)
+            m.put_u32(cmd_attr::TIMEOUT_TCP, tcp)?;
+            m.put_u32(cmd_attr::TIMEOUT_TCP_FIN, fin)?;
+            m.put_u32(cmd_attr::TIMEOUT_UDP, udp)
         })
     }
 }

@@ -246,6 +246,18 @@ pub(crate) struct NetRef<'a> {
 }
 
 impl NetRef<'_> {
+    /// Borrows a namespace the caller knows to be live.
+    ///
+    /// # Safety
+    ///
+    /// `net` stays live for the chosen lifetime.
+    pub(crate) unsafe fn from_raw(net: NonNull<bindings::net>) -> Self {
+        Self {
+            net,
+            _p: PhantomData,
+        }
+    }
+
     /// The raw pointer, for the per-namespace state lookup.
     pub(crate) fn as_ptr(&self) -> *mut bindings::net {
         self.net.as_ptr()

@@ -8,10 +8,13 @@
 
 use core::ffi::{c_int, c_uint, c_void};
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use kernel::{bindings, error::to_result, prelude::*, types::Opaque};
 
+use crate::conn::{self, SWEEP_INTERVAL_MS};
 use crate::genl::NetRef;
+use crate::rvs_core::est;
 use crate::service::NetState;
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
@@ -19,6 +22,54 @@ use crate::service::NetState;
 #[allow(improper_ctypes)]
 extern "C" {
     fn rvs_net_generic(net: *const bindings::net, id: c_uint) -> *mut c_void;
+    fn rvs_hooks_register(net: *mut bindings::net) -> c_int;
+    fn rvs_hooks_unregister(net: *mut bindings::net);
+    fn rvs_dwork_init(
+        dw: *mut bindings::delayed_work,
+        f: unsafe extern "C" fn(*mut bindings::work_struct),
+    );
+    fn rvs_dwork_schedule(dw: *mut bindings::delayed_work, delay: core::ffi::c_ulong);
+    fn rvs_dwork_cancel_sync(dw: *mut bindings::delayed_work);
+    fn rvs_to_dwork(w: *mut bindings::work_struct) -> *mut bindings::delayed_work;
+}
+
+/// A namespace's state and its periodic work: connection expiry, the rate
+/// estimator, lblc/lblcr cache expiry.
+#[pin_data]
+pub(crate) struct NetEntry {
+    #[pin]
+    pub(crate) state: NetState,
+    /// Ticks of the periodic work, for what runs every few ticks.
+    ticks: AtomicU32,
+    #[pin]
+    work: Opaque<bindings::delayed_work>,
+}
+
+fn interval() -> core::ffi::c_ulong {
+    (u64::from(SWEEP_INTERVAL_MS) * u64::from(bindings::HZ) / 1000) as core::ffi::c_ulong
+}
+
+unsafe extern "C" fn net_tick(work: *mut bindings::work_struct) {
+    // SAFETY: The work is the `work` field of a live, pinned `NetEntry`:
+    // `net_exit` cancels it (waiting for a running tick) before freeing.
+    let entry = unsafe {
+        let dw = rvs_to_dwork(work).cast::<Opaque<bindings::delayed_work>>();
+        &*kernel::container_of!(dw, NetEntry, work)
+    };
+    let now = conn::jiffies();
+    let st = &entry.state;
+    st.conns.sweep(now, false);
+    let ticks = entry.ticks.fetch_add(1, Relaxed).wrapping_add(1);
+    let per_est = (est::TICK_SECS * 1000 / SWEEP_INTERVAL_MS).max(1);
+    if ticks % per_est == 0 {
+        st.estimate();
+    }
+    if ticks % (60 * 1000 / SWEEP_INTERVAL_MS).max(1) == 0 {
+        st.expire_sched_caches(now);
+    }
+    // SAFETY: As above; re-arming from the work itself is allowed, and
+    // `rvs_dwork_cancel_sync` copes with it.
+    unsafe { rvs_dwork_schedule(entry.work.get(), interval()) };
 }
 
 /// The id `net_generic` knows rvs by.
@@ -49,21 +100,47 @@ static PERNET_OPS: PernetOps = PernetOps(Opaque::zeroed());
 
 /// The per-namespace slot `net_generic` hands out: a pointer to our state,
 /// which lives in its own pinned allocation.
-type Slot = *mut NetState;
+type Slot = *mut NetEntry;
 
 unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
-    let state = match KBox::pin_init(NetState::new(), GFP_KERNEL) {
+    let mut seed = [0u8; 8];
+    // SAFETY: Fills a local buffer.
+    unsafe { bindings::get_random_bytes(seed.as_mut_ptr().cast(), seed.len()) };
+    let init = try_pin_init!(NetEntry {
+        state <- NetState::new(u64::from_ne_bytes(seed), crate::conn_tab_bits()),
+        ticks: AtomicU32::new(0),
+        work: Opaque::zeroed(),
+    }? Error);
+    let entry = match KBox::pin_init(init, GFP_KERNEL) {
         Ok(s) => s,
         Err(e) => return e.to_errno(),
     };
+    // SAFETY: The entry is pinned; `work` is initialised once, here.
+    unsafe { rvs_dwork_init(entry.work.get(), net_tick) };
     // SAFETY: The kernel calls `init` with a valid namespace whose slot of
     // `size_of::<Slot>()` bytes is allocated and zeroed; nobody else uses
-    // it yet. The state is never moved out of its box (it is pinned): we
+    // it yet. The entry is never moved out of its box (it is pinned): we
     // keep the raw pointer until `net_exit` rebuilds the box.
-    unsafe {
+    let raw = unsafe {
+        let raw = KBox::into_raw(Pin::into_inner_unchecked(entry));
         let slot = rvs_net_generic(net, *NET_ID.0.get()).cast::<Slot>();
-        *slot = KBox::into_raw(Pin::into_inner_unchecked(state));
+        *slot = raw;
+        raw
+    };
+    // SAFETY: `net` is valid; the hooks find the state through the slot
+    // just filled.
+    let err = unsafe { rvs_hooks_register(net) };
+    if err != 0 {
+        // SAFETY: Undo the slot; nothing else saw the entry.
+        unsafe {
+            let slot = rvs_net_generic(net, *NET_ID.0.get()).cast::<Slot>();
+            *slot = core::ptr::null_mut();
+            drop(Pin::new_unchecked(KBox::from_raw(raw)));
+        }
+        return err;
     }
+    // SAFETY: `raw` is live until `net_exit`, which cancels the work.
+    unsafe { rvs_dwork_schedule((*raw).work.get(), interval()) };
     0
 }
 
@@ -73,11 +150,16 @@ unsafe extern "C" fn net_exit(net: *mut bindings::net) {
     // only answers in live namespaces); the slot holds what `init` stored.
     unsafe {
         let slot = rvs_net_generic(net, *NET_ID.0.get()).cast::<Slot>();
-        let state = *slot;
-        *slot = core::ptr::null_mut();
-        if !state.is_null() {
-            drop(Pin::new_unchecked(KBox::from_raw(state)));
+        let entry = *slot;
+        if entry.is_null() {
+            return;
         }
+        // No packet reaches rvs after this (it waits for running hooks),
+        // and no tick runs after the cancel.
+        rvs_hooks_unregister(net);
+        rvs_dwork_cancel_sync((*entry).work.get());
+        *slot = core::ptr::null_mut();
+        drop(Pin::new_unchecked(KBox::from_raw(entry)));
     }
 }
 
@@ -118,6 +200,6 @@ pub(crate) fn state(net: NetRef<'_>) -> Option<&NetState> {
     // requests, so the reference cannot outlive the state.
     unsafe {
         let slot = rvs_net_generic(net.as_ptr(), *NET_ID.0.get()).cast::<Slot>();
-        NonNull::new(*slot).map(|p| &*p.as_ptr())
+        NonNull::new(*slot).map(|p| &(*p.as_ptr()).state)
     }
 }

@@ -4,11 +4,25 @@
  * macros, which Rust cannot call directly. No logic lives here.
  */
 
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/percpu.h>
+#include <linux/workqueue.h>
+#include <net/addrconf.h>
+#include <net/dst.h>
 #include <net/genetlink.h>
+#include <net/icmp.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ip_tunnels.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
+#include <net/netfilter/nf_conntrack.h>
 #include <net/netns/generic.h>
 #include <net/route.h>
-#include <net/addrconf.h>
+
+#include "rvs_helpers.h"
 
 int rvs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info)
 {
@@ -81,4 +95,279 @@ void rvs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
 int rvs_nla_put_u64(struct sk_buff *skb, int type, u64 value, int padattr)
 {
 	return nla_put_u64_64bit(skb, type, value, padattr);
+}
+
+/* ---- netfilter hooks: the table is IPVS's, the logic is rvs_packet() ---- */
+
+/* rvs_packet() (Rust) gives the verdict for one packet. @kind: 0
+ * scheduling/forwarding (in), 1 NAT replies (out), 2 ICMP errors in
+ * FORWARD. */
+
+static unsigned int rvs_in_hook(void *priv, struct sk_buff *skb,
+				const struct nf_hook_state *state)
+{
+	return rvs_packet(skb, state->net, state->pf, state->hook, 0);
+}
+
+static unsigned int rvs_out_hook(void *priv, struct sk_buff *skb,
+				 const struct nf_hook_state *state)
+{
+	return rvs_packet(skb, state->net, state->pf, state->hook, 1);
+}
+
+static unsigned int rvs_icmp_hook(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	return rvs_packet(skb, state->net, state->pf, state->hook, 2);
+}
+
+#define RVS_HOOKS(PF, PRI_NAT_SRC, PRI_NAT_DST)				\
+	{ .hook = rvs_out_hook, .pf = PF, .hooknum = NF_INET_LOCAL_IN,	\
+	  .priority = PRI_NAT_SRC - 2 },					\
+	{ .hook = rvs_in_hook, .pf = PF, .hooknum = NF_INET_LOCAL_IN,	\
+	  .priority = PRI_NAT_SRC - 1 },					\
+	{ .hook = rvs_out_hook, .pf = PF, .hooknum = NF_INET_LOCAL_OUT,	\
+	  .priority = PRI_NAT_DST + 1 },					\
+	{ .hook = rvs_in_hook, .pf = PF, .hooknum = NF_INET_LOCAL_OUT,	\
+	  .priority = PRI_NAT_DST + 2 },					\
+	{ .hook = rvs_icmp_hook, .pf = PF, .hooknum = NF_INET_FORWARD,	\
+	  .priority = 99 },						\
+	{ .hook = rvs_out_hook, .pf = PF, .hooknum = NF_INET_FORWARD,	\
+	  .priority = 100 }
+
+/* The priorities of IPVS (ip_vs_core.c): after filtering and conntrack,
+ * around NAT, so that filter rules apply to balanced traffic. */
+static const struct nf_hook_ops rvs_hook_ops[] = {
+	RVS_HOOKS(NFPROTO_IPV4, NF_IP_PRI_NAT_SRC, NF_IP_PRI_NAT_DST),
+	RVS_HOOKS(NFPROTO_IPV6, NF_IP6_PRI_NAT_SRC, NF_IP6_PRI_NAT_DST),
+};
+
+int rvs_hooks_register(struct net *net)
+{
+	return nf_register_net_hooks(net, rvs_hook_ops, ARRAY_SIZE(rvs_hook_ops));
+}
+
+void rvs_hooks_unregister(struct net *net)
+{
+	nf_unregister_net_hooks(net, rvs_hook_ops, ARRAY_SIZE(rvs_hook_ops));
+}
+
+/* ---- sk_buff ---- */
+
+int rvs_skb_may_pull(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_may_pull(skb, len);
+}
+
+u8 rvs_skb_ip_summed(const struct sk_buff *skb)
+{
+	return skb->ip_summed;
+}
+
+void rvs_skb_csum_none(struct sk_buff *skb)
+{
+	skb->ip_summed = CHECKSUM_NONE;
+}
+
+int rvs_skb_is_gso(const struct sk_buff *skb)
+{
+	return skb_is_gso(skb);
+}
+
+/* Packets rvs already sent on carry IPVS's own mark, so that rvs's (and
+ * IPVS's) LOCAL_OUT hooks leave them alone. */
+int rvs_skb_is_ours(const struct sk_buff *skb)
+{
+	return skb->ipvs_property;
+}
+
+u32 rvs_skb_mark(const struct sk_buff *skb)
+{
+	return skb->mark;
+}
+
+/* ---- routing and output ---- */
+
+/* @known_nh: @daddr is the next hop even when the packet is addressed to
+ * another host (direct routing keeps the virtual address). */
+struct dst_entry *rvs_route4(struct net *net, __be32 daddr, __be32 *saddr,
+			     u32 mark, int known_nh, int *is_local,
+			     unsigned int *mtu)
+{
+	struct flowi4 fl4 = {
+		.daddr = daddr,
+		.saddr = saddr ? *saddr : 0,
+		.flowi4_mark = mark,
+		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
+	};
+	struct rtable *rt = ip_route_output_key(net, &fl4);
+
+	if (IS_ERR(rt))
+		return NULL;
+	*is_local = rt->rt_type == RTN_LOCAL;
+	*mtu = dst_mtu(&rt->dst);
+	if (saddr)
+		*saddr = fl4.saddr;
+	return &rt->dst;
+}
+
+struct dst_entry *rvs_route6(struct net *net, const struct in6_addr *daddr,
+			     struct in6_addr *saddr, u32 mark, int *is_local,
+			     unsigned int *mtu)
+{
+	struct flowi6 fl6 = {
+		.daddr = *daddr,
+		.flowi6_mark = mark,
+	};
+	struct dst_entry *dst;
+
+	if (saddr)
+		fl6.saddr = *saddr;
+	dst = ip6_route_output(net, NULL, &fl6);
+	if (dst->error) {
+		dst_release(dst);
+		return NULL;
+	}
+	if (saddr && ipv6_addr_any(saddr) &&
+	    ipv6_dev_get_saddr(net, ip6_dst_idev(dst)->dev, &fl6.daddr, 0,
+			       &fl6.saddr) == 0)
+		*saddr = fl6.saddr;
+	*is_local = !!(dst->dev->flags & IFF_LOOPBACK);
+	*mtu = dst_mtu(dst);
+	return dst;
+}
+
+void rvs_dst_release(struct dst_entry *dst)
+{
+	dst_release(dst);
+}
+
+void rvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst)
+{
+	skb_dst_drop(skb);
+	skb_dst_set(skb, dst);
+}
+
+/* Sends a packet rvs has rewritten (and routed) on its way: through
+ * LOCAL_OUT and POSTROUTING (so filters and SNAT still see it), untracked
+ * by conntrack as IPVS's packets are. */
+void rvs_send(struct net *net, struct sk_buff *skb, u8 pf)
+{
+	skb->ipvs_property = 1;
+	nf_reset_ct(skb);
+	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+	/* A packet that came in through LOCAL_IN (it has a device) may
+	 * carry the socket early demux found; it must not leave with it. */
+	if (skb->dev)
+		skb_orphan(skb);
+	skb_forward_csum(skb);
+	if (skb->dev)
+		skb_clear_tstamp(skb);
+	NF_HOOK(pf, NF_INET_LOCAL_OUT, net, NULL, skb, NULL,
+		skb_dst(skb)->dev, dst_output);
+}
+
+/* Room for an outer IPv4 header in front of the packet, for IPIP. */
+int rvs_skb_push_ipip(struct sk_buff *skb, unsigned int headroom)
+{
+	int err = skb_cow_head(skb, headroom);
+
+	if (err)
+		return err;
+	err = iptunnel_handle_offloads(skb, SKB_GSO_IPXIP4);
+	if (err)
+		return err;
+	skb->transport_header = skb->network_header;
+	skb_push(skb, sizeof(struct iphdr));
+	skb_reset_network_header(skb);
+	memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
+	return 0;
+}
+
+/* After rvs wrote the outer header: an IP id and the header checksum. */
+void rvs_ipip_finish(struct net *net, struct sk_buff *skb)
+{
+	ip_select_ident(net, skb, NULL);
+	ip_send_check(ip_hdr(skb));
+}
+
+void rvs_icmp_frag_needed(struct sk_buff *skb, unsigned int mtu)
+{
+	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
+}
+
+void rvs_icmp6_too_big(struct sk_buff *skb, unsigned int mtu)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
+#endif
+}
+
+/* ---- per-CPU counters ---- */
+
+void *rvs_percpu_alloc(size_t size, size_t align)
+{
+	return (void __force *)__alloc_percpu_gfp(size, align, GFP_KERNEL);
+}
+
+void rvs_percpu_free(void *p)
+{
+	free_percpu((void __percpu __force *)p);
+}
+
+/* Adds to this CPU's copy of five u64 counters. */
+void rvs_stats_add(void *p, u64 conns, u64 inpkts, u64 outpkts, u64 inbytes,
+		   u64 outbytes)
+{
+	u64 __percpu *c = (u64 __percpu __force *)p;
+
+	this_cpu_add(c[0], conns);
+	this_cpu_add(c[1], inpkts);
+	this_cpu_add(c[2], outpkts);
+	this_cpu_add(c[3], inbytes);
+	this_cpu_add(c[4], outbytes);
+}
+
+void *rvs_percpu_ptr(void *p, int cpu)
+{
+	return per_cpu_ptr((void __percpu __force *)p, cpu);
+}
+
+/* The next possible CPU after @cpu (-1 to start), or -1 at the end. */
+int rvs_next_cpu(int cpu)
+{
+	cpu = cpumask_next(cpu, cpu_possible_mask);
+	return cpu < nr_cpu_ids ? cpu : -1;
+}
+
+/* ---- time and deferred work ---- */
+
+unsigned long rvs_jiffies(void)
+{
+	return jiffies;
+}
+
+void rvs_dwork_init(struct delayed_work *dw, work_func_t fn)
+{
+	INIT_DELAYED_WORK(dw, fn);
+}
+
+void rvs_dwork_schedule(struct delayed_work *dw, unsigned long delay)
+{
+	queue_delayed_work(system_long_wq, dw, delay);
+}
+
+void rvs_dwork_cancel_sync(struct delayed_work *dw)
+{
+	cancel_delayed_work_sync(dw);
+}
+
+struct delayed_work *rvs_to_dwork(struct work_struct *w)
+{
+	return to_delayed_work(w);
+}
+
+void rvs_cond_resched(void)
+{
+	cond_resched();
 }

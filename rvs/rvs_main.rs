@@ -8,15 +8,21 @@
 
 use kernel::prelude::*;
 
+mod conn;
+mod core_hooks;
 mod ctl;
 mod genl;
 mod netns;
+mod rcu;
 // Shared with rvsadm and the host tests: not every item is used here.
 #[allow(dead_code, unused_imports, unreachable_pub)]
 #[path = "core/src/lib.rs"]
 mod rvs_core;
 mod sched;
 mod service;
+mod skb;
+mod stats;
+mod xmit;
 
 module! {
     type: RvsModule,
@@ -40,12 +46,18 @@ pub(crate) fn conn_tab_size() -> u32 {
     rvs_core::abi::conn_tab_size(module_parameters::conn_tab_bits.value())
 }
 
+/// `conn_tab_bits`, clamped as IPVS clamps it.
+pub(crate) fn conn_tab_bits() -> u32 {
+    conn_tab_size().trailing_zeros()
+}
+
 #[pin_data(PinnedDrop)]
 struct RvsModule {
     // Fields drop in order: the family goes first, so no request can reach
     // the per-namespace state while it is torn down.
     genl: genl::Registration,
     pernet: netns::Registration,
+    barrier: RvsUnloadBarrier,
 }
 
 impl kernel::InPlaceModule for RvsModule {
@@ -56,6 +68,7 @@ impl kernel::InPlaceModule for RvsModule {
             pr_warn!("conn_tab_bits {} out of range, using {} buckets\n", bits, size);
         }
         try_pin_init!(Self {
+            barrier: RvsUnloadBarrier,
             pernet: netns::Registration::register()?,
             genl: ctl::FAMILY.register()?,
         })
@@ -69,6 +82,17 @@ impl kernel::InPlaceModule for RvsModule {
 #[pinned_drop]
 impl PinnedDrop for RvsModule {
     fn drop(self: Pin<&mut Self>) {
-        pr_info!("rvs unloaded\n");
+        pr_info!("rvs unloading\n");
     }
 }
+
+impl Drop for RvsUnloadBarrier {
+    fn drop(&mut self) {
+        // RCU callbacks queued by rvs are rvs's code: let them all run
+        // before the module's text goes away.
+        rcu::barrier();
+    }
+}
+
+/// Dropped last: waits for rvs's pending RCU callbacks.
+struct RvsUnloadBarrier;

@@ -10,13 +10,18 @@ use kernel::prelude::*;
 
 use crate::rvs_core::sched::{
     dh::DhState,
-    lblc::{LblcSlot, LblcTable, LBLC_TAB_SIZE},
+    fo,
+    lblc::{default_expiration, LblcSlot, LblcTable, LBLC_TAB_SIZE},
     lblcr::{LblcrSlot, LblcrTable},
+    lc,
     mh::{MhDestSetup, MhState},
+    nq, ovf,
     rr::RrState,
+    sed,
     sh::ShState,
+    twos, wlc,
     wrr::WrrState,
-    Dest, Family, SchedKind,
+    Addr, Dest, Family, HashFlags, SchedKind,
 };
 
 /// Cache slots of lblc/lblcr: IPVS's table size; the tables grow no
@@ -32,10 +37,7 @@ pub(crate) enum SchedState {
     Sh(KBox<ShState>),
     Dh(KBox<DhState>),
     Mh(KBox<MhState>),
-    // The data path reads the caches; the control plane only builds them.
-    #[allow(dead_code)]
     Lblc(LblcTable<KVec<LblcSlot>>),
-    #[allow(dead_code)]
     Lblcr(LblcrTable<KVec<LblcrSlot>>),
 }
 
@@ -84,24 +86,77 @@ impl Sched {
             _ => SchedState::Stateless,
         };
         let mut s = Self { kind, state };
-        s.servers_changed(dests, family)?;
+        let mut setup = KVec::from_elem(MhDestSetup::default(), dests.len(), GFP_KERNEL)?;
+        s.servers_changed(dests, family, &mut setup)?;
         Ok(s)
     }
 
     /// Brings the state up to date after servers were added, removed or
-    /// edited (IPVS's `add_dest` / `del_dest` / `upd_dest` hooks).
-    pub(crate) fn servers_changed<D: Dest>(&mut self, dests: &[D], family: Family) -> Result {
+    /// edited (IPVS's `add_dest` / `del_dest` / `upd_dest` hooks). Does not
+    /// allocate: `setup` is mh's scratch, one entry per server, which the
+    /// caller allocated before taking the service's lock.
+    pub(crate) fn servers_changed<D: Dest>(
+        &mut self,
+        dests: &[D],
+        family: Family,
+        setup: &mut [MhDestSetup],
+    ) -> Result {
         match &mut self.state {
             SchedState::Wrr(s) => s.update(dests),
             SchedState::Sh(s) => s.update(dests),
             SchedState::Dh(s) => s.update(dests),
-            SchedState::Mh(s) => {
-                let mut setup = KVec::from_elem(MhDestSetup::default(), dests.len(), GFP_KERNEL)?;
-                s.update(dests, family, &mut setup).map_err(|_| EINVAL)?;
-            }
+            SchedState::Mh(s) => s.update(dests, family, setup).map_err(|_| EINVAL)?,
             _ => {}
         }
         Ok(())
+    }
+
+    /// Picks a real server for a new connection: an index into `dests`.
+    /// `caddr`/`cport` are the client's, `vaddr` the packet's destination;
+    /// `now` is in jiffies.
+    pub(crate) fn pick<D: Dest>(
+        &mut self,
+        dests: &[D],
+        svc_flags: u32,
+        caddr: &Addr,
+        cport: u16,
+        vaddr: &Addr,
+        now: u64,
+    ) -> Option<usize> {
+        let hf = HashFlags::from_svc_flags(svc_flags);
+        match &mut self.state {
+            SchedState::Rr(s) => s.schedule(dests),
+            SchedState::Wrr(s) => s.schedule(dests),
+            SchedState::Sh(s) => s.schedule(dests, hf, caddr, cport),
+            SchedState::Mh(s) => s.schedule(dests, hf, caddr, cport),
+            SchedState::Dh(s) => s.schedule(dests, vaddr),
+            SchedState::Lblc(t) => t.schedule(dests, vaddr, now),
+            SchedState::Lblcr(t) => {
+                t.schedule(dests, vaddr, now, default_expiration(kernel::bindings::HZ))
+            }
+            SchedState::Stateless => match self.kind {
+                SchedKind::Lc => lc::schedule(dests),
+                SchedKind::Sed => sed::schedule(dests),
+                SchedKind::Nq => nq::schedule(dests),
+                SchedKind::Fo => fo::schedule(dests),
+                SchedKind::Ovf => ovf::schedule(dests),
+                SchedKind::Twos => twos::schedule(dests, |ceil| {
+                    // SAFETY: `__get_random_u32_below` takes any non-zero bound.
+                    unsafe { kernel::bindings::__get_random_u32_below(ceil.max(1)) }
+                }),
+                _ => wlc::schedule(dests),
+            },
+        }
+    }
+
+    /// lblc/lblcr cache expiry, from the periodic sweep.
+    pub(crate) fn expire_caches(&mut self, now: u64) {
+        let exp = default_expiration(kernel::bindings::HZ);
+        match &mut self.state {
+            SchedState::Lblc(t) => t.check_expire(now, exp),
+            SchedState::Lblcr(t) => t.check_expire(now, exp),
+            _ => {}
+        }
     }
 
     /// rr keeps a cursor index into the server list: a server inserted at

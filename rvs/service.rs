@@ -2,18 +2,35 @@
 
 //! Virtual services and their real servers, per network namespace.
 //!
-//! Every change runs under the namespace's table mutex (IPVS's
+//! The control plane changes them under the namespace's table mutex (IPVS's
 //! `service_mutex`) and follows one rule: allocate and check everything
-//! first, then change the tables with operations that cannot fail. A
-//! refused command therefore changes nothing.
+//! first, then change the tables with operations that cannot fail, so a
+//! refused command changes nothing.
+//!
+//! The packet path finds services without locks, through an RCU hash of
+//! `Arc<Service>`; a service's real servers and scheduler state sit
+//! together behind one spinlock, taken only to schedule a new connection.
+//! Connections hold `Arc<Dest>`, so a deleted real server lives on (out of
+//! every list) until its last connection expires, as in IPVS.
 
-use kernel::{new_mutex, prelude::*, rbtree::RBTree, rbtree::RBTreeNodeReservation, sync::Mutex};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, Ordering::*};
 
+use kernel::{
+    new_mutex, new_spinlock_irq,
+    prelude::*,
+    rbtree::{RBTree, RBTreeNodeReservation},
+    sync::{Arc, Mutex, SpinLockIrq},
+};
+
+use crate::conn::ConnTable;
+use crate::rcu;
 use crate::rvs_core::ctl::{
     errno, CtlError, DestConf, DestKey, ServiceConf, ServiceKey, TimeoutsUpdate, AF_INET6,
 };
-use crate::rvs_core::sched::{self, Addr, Family};
+use crate::rvs_core::proto::{TcpState, TcpTimeouts, UDP_DEFAULT_TIMEOUT_SECS};
+use crate::rvs_core::sched::{self, mh::MhDestSetup, Addr, Family, SchedKind};
 use crate::sched::Sched;
+use crate::stats::Stats;
 
 macro_rules! ctl_err {
     ($e:ident, $m:literal) => {
@@ -24,62 +41,129 @@ macro_rules! ctl_err {
     };
 }
 
-/// Traffic counters, as IPVS keeps per service, per server and in total.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Stats {
-    pub(crate) conns: u64,
-    pub(crate) inpkts: u64,
-    pub(crate) outpkts: u64,
-    pub(crate) inbytes: u64,
-    pub(crate) outbytes: u64,
-    pub(crate) cps: u64,
-    pub(crate) inpps: u64,
-    pub(crate) outpps: u64,
-    pub(crate) inbps: u64,
-    pub(crate) outbps: u64,
+fn enomem(_: impl core::fmt::Debug) -> CtlError {
+    ctl_err!(ENOMEM, "out of memory")
 }
 
 /// A real server.
+#[pin_data]
 pub(crate) struct Dest {
     pub(crate) key: DestKey,
-    pub(crate) conf: DestConf,
-    /// Weight before the last change, for mh's layout (IPVS `last_weight`).
-    pub(crate) last_weight: i32,
-    pub(crate) active_conns: u32,
-    pub(crate) inact_conns: u32,
-    pub(crate) persist_conns: u32,
-    pub(crate) overloaded: bool,
+    /// Forwarding method, one of `abi::fwd`.
+    pub(crate) fwd: AtomicU32,
+    pub(crate) weight: AtomicI32,
+    /// Weight before it was last set to 0 (mh keeps its layout by it).
+    pub(crate) last_weight: AtomicI32,
+    pub(crate) u_threshold: AtomicU32,
+    pub(crate) l_threshold: AtomicU32,
+    pub(crate) active_conns: AtomicU32,
+    pub(crate) inact_conns: AtomicU32,
+    pub(crate) persist_conns: AtomicU32,
+    pub(crate) overloaded: AtomicBool,
+    /// Cleared when the server is deleted: its connections carry on, new
+    /// ones never go to it.
+    pub(crate) available: AtomicBool,
+    #[pin]
     pub(crate) stats: Stats,
+    /// The service's counters, which this server's traffic also counts in.
+    pub(crate) svc_stats: Arc<Stats>,
 }
 
-impl sched::Dest for Dest {
+impl Dest {
+    fn new(key: DestKey, conf: DestConf, svc_stats: Arc<Stats>) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            try_pin_init!(Self {
+                key,
+                fwd: AtomicU32::new(conf.fwd),
+                weight: AtomicI32::new(conf.weight),
+                last_weight: AtomicI32::new(conf.weight),
+                u_threshold: AtomicU32::new(conf.u_threshold),
+                l_threshold: AtomicU32::new(conf.l_threshold),
+                active_conns: AtomicU32::new(0),
+                inact_conns: AtomicU32::new(0),
+                persist_conns: AtomicU32::new(0),
+                overloaded: AtomicBool::new(false),
+                available: AtomicBool::new(true),
+                stats <- Stats::new(),
+                svc_stats,
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn set_conf(&self, conf: &DestConf) {
+        self.fwd.store(conf.fwd, Relaxed);
+        if conf.weight > 0 {
+            self.last_weight.store(conf.weight, Relaxed);
+        }
+        self.weight.store(conf.weight, Relaxed);
+        self.u_threshold.store(conf.u_threshold, Relaxed);
+        self.l_threshold.store(conf.l_threshold, Relaxed);
+        self.update_overload();
+    }
+
+    /// Connections counted against the thresholds, as IPVS counts them.
+    pub(crate) fn total_conns(&self) -> u32 {
+        self.active_conns
+            .load(Relaxed)
+            .saturating_add(self.inact_conns.load(Relaxed))
+    }
+
+    /// IPVS's overload rule: set at the upper threshold; cleared below the
+    /// lower one, or below 3/4 of the upper when only that is set.
+    pub(crate) fn update_overload(&self) {
+        let total = u64::from(self.total_conns());
+        let u = u64::from(self.u_threshold.load(Relaxed));
+        let l = u64::from(self.l_threshold.load(Relaxed));
+        if u != 0 && total >= u {
+            self.overloaded.store(true, Relaxed);
+        } else if l != 0 {
+            if total < l {
+                self.overloaded.store(false, Relaxed);
+            }
+        } else if u != 0 {
+            if total * 4 < u * 3 {
+                self.overloaded.store(false, Relaxed);
+            }
+        } else {
+            self.overloaded.store(false, Relaxed);
+        }
+    }
+
+    /// The address as the schedulers see it.
+    pub(crate) fn sched_addr(&self) -> Addr {
+        to_sched_addr(self.key.af, &self.key.addr)
+    }
+}
+
+impl sched::Dest for Arc<Dest> {
     fn weight(&self) -> i32 {
-        self.conf.weight
+        self.weight.load(Relaxed)
     }
     fn last_weight(&self) -> i32 {
-        self.last_weight
+        self.last_weight.load(Relaxed)
     }
     fn active_conns(&self) -> u32 {
-        self.active_conns
+        self.active_conns.load(Relaxed)
     }
     fn total_conns(&self) -> u32 {
-        self.active_conns.saturating_add(self.inact_conns)
+        Dest::total_conns(self)
     }
     fn overloaded(&self) -> bool {
-        self.overloaded
+        self.overloaded.load(Relaxed)
     }
     fn available(&self) -> bool {
-        true
+        self.available.load(Relaxed)
     }
     fn addr(&self) -> Addr {
-        to_sched_addr(self.key.af, &self.key.addr)
+        self.sched_addr()
     }
     fn port(&self) -> u16 {
         self.key.port
     }
 }
 
-fn to_sched_addr(af: u16, a: &[u8; 16]) -> Addr {
+pub(crate) fn to_sched_addr(af: u16, a: &[u8; 16]) -> Addr {
     if af == AF_INET6 {
         Addr::v6(*a)
     } else {
@@ -87,7 +171,7 @@ fn to_sched_addr(af: u16, a: &[u8; 16]) -> Addr {
     }
 }
 
-fn family_of(af: u16) -> Family {
+pub(crate) fn family_of(af: u16) -> Family {
     if af == AF_INET6 {
         Family::Inet6
     } else {
@@ -95,48 +179,177 @@ fn family_of(af: u16) -> Family {
     }
 }
 
+/// What a service's spinlock guards: its real servers (IPVS list order,
+/// newest first) and the scheduler state built over exactly that list.
+pub(crate) struct Pool {
+    pub(crate) dests: KVec<Arc<Dest>>,
+    pub(crate) sched: Sched,
+}
+
 /// A virtual service.
+#[pin_data]
 pub(crate) struct Service {
     pub(crate) key: ServiceKey,
-    pub(crate) flags: u32,
+    /// Next service in the same RCU hash bucket.
+    next: AtomicPtr<Service>,
+    pub(crate) flags: AtomicU32,
     /// Persistence timeout, seconds.
-    pub(crate) timeout: u32,
-    pub(crate) netmask: u32,
-    pub(crate) sched: Sched,
-    /// Real servers in IPVS's list order: the newest first.
-    pub(crate) dests: KVec<Dest>,
-    pub(crate) stats: Stats,
+    pub(crate) timeout: AtomicU32,
+    /// IPv4: netmask in network order; IPv6: prefix length.
+    pub(crate) netmask: AtomicU32,
+    #[pin]
+    pub(crate) pool: SpinLockIrq<Pool>,
+    pub(crate) stats: Arc<Stats>,
 }
 
 impl Service {
-    fn find_dest(&self, key: &DestKey) -> Option<usize> {
-        self.dests.iter().position(|d| d.key == *key)
+    /// The real servers, for listings (a snapshot).
+    pub(crate) fn dests(&self) -> Result<KVec<Arc<Dest>>> {
+        let n = self.pool.lock().dests.len();
+        let mut v = KVec::with_capacity(n + 1, GFP_KERNEL)?;
+        let pool = self.pool.lock();
+        for d in pool.dests.iter() {
+            if v.push_within_capacity(d.clone()).is_err() {
+                break;
+            }
+        }
+        Ok(v)
+    }
+
+    pub(crate) fn sched_kind(&self) -> SchedKind {
+        self.pool.lock().sched.kind
+    }
+
+    fn find_dest(&self, key: &DestKey) -> Option<Arc<Dest>> {
+        self.pool.lock().dests.iter().find(|d| d.key == *key).cloned()
+    }
+
+    /// Replaces the server list by `new` (built by the caller) and brings
+    /// the scheduler up to date, atomically for the packet path.
+    fn publish(&self, new: KVec<Arc<Dest>>, setup: &mut [MhDestSetup], added_at_head: bool, removed: Option<usize>) -> Result<KVec<Arc<Dest>>, CtlError> {
+        let fam = family_of(self.key.af);
+        let mut pool = self.pool.lock();
+        let old = core::mem::replace(&mut pool.dests, new);
+        let Pool { dests, sched } = &mut *pool;
+        if sched.servers_changed(dests, fam, setup).is_err() {
+            let new = core::mem::replace(&mut pool.dests, old);
+            let Pool { dests, sched } = &mut *pool;
+            let _ = sched.servers_changed(dests, fam, setup);
+            drop(new);
+            return Err(ctl_err!(EINVAL, "the scheduler cannot take this set of real servers"));
+        }
+        if added_at_head {
+            sched.server_added(0);
+        }
+        if let Some(i) = removed {
+            sched.server_removed(i);
+        }
+        Ok(old)
     }
 }
 
-/// Connection timeouts, seconds.
-#[derive(Clone, Copy)]
-pub(crate) struct Timeouts {
-    pub(crate) tcp: u32,
-    pub(crate) tcp_fin: u32,
-    pub(crate) udp: u32,
+/// Buckets of the service hash (IPVS: 256).
+const SVC_TAB_SIZE: usize = 256;
+
+/// The packet path's index of services.
+pub(crate) struct SvcHash {
+    buckets: [AtomicPtr<Service>; SVC_TAB_SIZE],
+    seed: u64,
 }
 
-impl Default for Timeouts {
-    /// IPVS's defaults: ESTABLISHED 15 min, FIN_WAIT 2 min, UDP 5 min.
-    fn default() -> Self {
+fn svc_bucket(seed: u64, af: u16, protocol: u16, addr: &[u8; 16], port: u16, fwmark: u32) -> usize {
+    let mut a = *addr;
+    a[12] ^= (fwmark >> 24) as u8;
+    a[13] ^= (fwmark >> 16) as u8;
+    a[14] ^= (fwmark >> 8) as u8;
+    a[15] ^= fwmark as u8 ^ af as u8;
+    crate::rvs_core::connhash::bucket(seed, protocol as u8, &a, port, 8) % SVC_TAB_SIZE
+}
+
+impl SvcHash {
+    fn new(seed: u64) -> Self {
         Self {
-            tcp: 900,
-            tcp_fin: 120,
-            udp: 300,
+            buckets: [const { AtomicPtr::new(core::ptr::null_mut()) }; SVC_TAB_SIZE],
+            seed,
+        }
+    }
+
+    fn bucket_of(&self, k: &ServiceKey) -> &AtomicPtr<Service> {
+        &self.buckets[svc_bucket(self.seed, k.af, k.protocol, &k.addr, k.port, k.fwmark)]
+    }
+
+    /// Finds a service. The reference is valid inside the caller's RCU
+    /// read-side section.
+    ///
+    /// # Safety
+    ///
+    /// The caller is in an RCU read-side critical section.
+    pub(crate) unsafe fn find(&self, k: &ServiceKey) -> Option<&Service> {
+        let mut p = self.bucket_of(k).load(Acquire);
+        while !p.is_null() {
+            // SAFETY: Linked services stay allocated until a grace period
+            // after they are unlinked (see `unlink`).
+            let s = unsafe { &*p };
+            if s.key == *k {
+                return Some(s);
+            }
+            p = s.next.load(Acquire);
+        }
+        None
+    }
+
+    /// Links `svc` (holding one reference for the hash). Writers hold the
+    /// table mutex.
+    fn link(&self, svc: Arc<Service>) {
+        let b = self.bucket_of(&svc.key);
+        svc.next.store(b.load(Relaxed), Relaxed);
+        let raw = Arc::into_raw(svc).cast_mut();
+        b.store(raw, Release);
+    }
+
+    /// Unlinks the service with key `k`; its hash reference is dropped
+    /// after a grace period.
+    fn unlink(&self, k: &ServiceKey) {
+        let mut link = self.bucket_of(k);
+        loop {
+            let p = link.load(Relaxed);
+            if p.is_null() {
+                return;
+            }
+            // SAFETY: Writers are serialised; `p` is linked and alive.
+            let s = unsafe { &*p };
+            if s.key == *k {
+                link.store(s.next.load(Relaxed), Release);
+                // SAFETY: `p` came from `Arc::into_raw` in `link`.
+                rcu::defer_drop(unsafe { Arc::from_raw(p) });
+                return;
+            }
+            link = &s.next;
         }
     }
 }
 
-/// The tables of one namespace.
+/// Connection timeouts in seconds; the packet path reads them on every
+/// state change.
+pub(crate) struct Timeouts {
+    /// Per TCP state, indexed by `TcpState as usize`.
+    pub(crate) tcp: [AtomicU32; TcpState::COUNT],
+    pub(crate) udp: AtomicU32,
+}
+
+impl Timeouts {
+    fn new() -> Self {
+        let d = TcpTimeouts::DEFAULT;
+        Self {
+            tcp: core::array::from_fn(|i| AtomicU32::new(d.secs[i])),
+            udp: AtomicU32::new(UDP_DEFAULT_TIMEOUT_SECS),
+        }
+    }
+}
+
+/// The control plane's tables of one namespace.
 pub(crate) struct Tables {
-    pub(crate) services: RBTree<ServiceKey, KBox<Service>>,
-    pub(crate) timeouts: Timeouts,
+    pub(crate) services: RBTree<ServiceKey, Arc<Service>>,
 }
 
 /// rvs's state in one network namespace.
@@ -144,189 +357,274 @@ pub(crate) struct Tables {
 pub(crate) struct NetState {
     #[pin]
     pub(crate) tables: Mutex<Tables>,
+    pub(crate) svc_hash: SvcHash,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) conns: ConnTable,
+    /// Counters of everything rvs forwards in this namespace.
+    pub(crate) stats: Arc<Stats>,
+    /// Services, so the packet path can skip work when there are none.
+    pub(crate) nr_services: AtomicU32,
 }
 
 impl NetState {
-    pub(crate) fn new() -> impl PinInit<Self, Error> {
+    pub(crate) fn new(seed: u64, conn_bits: u32) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             tables <- new_mutex!(Tables {
                 services: RBTree::new(),
-                timeouts: Timeouts::default(),
             }),
+            svc_hash: SvcHash::new(seed),
+            timeouts: Timeouts::new(),
+            conns: ConnTable::new(conn_bits, seed.rotate_left(17))?,
+            stats: Arc::pin_init(Stats::new(), GFP_KERNEL)?,
+            nr_services: AtomicU32::new(0),
         })
     }
-}
 
-/// An allocation failure, as a control-plane error.
-fn enomem(_: impl core::fmt::Debug) -> CtlError {
-    ctl_err!(ENOMEM, "out of memory")
-}
-
-impl Tables {
-    pub(crate) fn service(&self, key: &ServiceKey) -> Option<&Service> {
-        self.services.get(key).map(|b| &**b)
-    }
-
-    fn service_mut(&mut self, key: &ServiceKey) -> Result<&mut Service, CtlError> {
-        self.services
-            .get_mut(key)
-            .map(|b| &mut **b)
-            .ok_or(ctl_err!(ESRCH, "no such service"))
+    /// Finds the service a packet is for: by firewall mark first, then by
+    /// protocol, address and port, then a port-0 (all ports) service.
+    ///
+    /// # Safety
+    ///
+    /// The caller is in an RCU read-side critical section.
+    pub(crate) unsafe fn find_service(
+        &self,
+        af: u16,
+        mark: u32,
+        protocol: u16,
+        vaddr: &[u8; 16],
+        vport: u16,
+    ) -> Option<&Service> {
+        if self.nr_services.load(Relaxed) == 0 {
+            return None;
+        }
+        let key = |protocol, addr, port, fwmark| ServiceKey {
+            af,
+            protocol,
+            addr,
+            port,
+            fwmark,
+        };
+        // SAFETY: The caller holds the RCU read lock.
+        unsafe {
+            if mark != 0 {
+                if let Some(s) = self.svc_hash.find(&key(6, [0; 16], 0, mark)) {
+                    return Some(s);
+                }
+            }
+            self.svc_hash
+                .find(&key(protocol, *vaddr, vport, 0))
+                .or_else(|| self.svc_hash.find(&key(protocol, *vaddr, 0, 0)))
+        }
     }
 
     /// NEW_SERVICE.
-    pub(crate) fn add_service(&mut self, key: ServiceKey, conf: &ServiceConf) -> Result<(), CtlError> {
-        if self.services.get(&key).is_some() {
+    pub(crate) fn add_service(&self, t: &mut Tables, key: ServiceKey, conf: &ServiceConf) -> Result<(), CtlError> {
+        if t.services.get(&key).is_some() {
             return Err(ctl_err!(EEXIST, "service already exists"));
         }
-        let sched = Sched::new::<Dest>(conf.sched, &[], family_of(key.af)).map_err(enomem)?;
-        let svc = KBox::new(
-            Service {
+        let sched = Sched::new::<Arc<Dest>>(conf.sched, &[], family_of(key.af)).map_err(enomem)?;
+        let stats = Arc::pin_init(Stats::new(), GFP_KERNEL).map_err(enomem)?;
+        let svc = Arc::pin_init(
+            try_pin_init!(Service {
                 key,
-                flags: conf.apply_flags(0),
-                timeout: conf.timeout,
-                netmask: conf.netmask,
-                sched,
-                dests: KVec::new(),
-                stats: Stats::default(),
-            },
+                next: AtomicPtr::new(core::ptr::null_mut()),
+                flags: AtomicU32::new(conf.apply_flags(0)),
+                timeout: AtomicU32::new(conf.timeout),
+                netmask: AtomicU32::new(conf.netmask),
+                pool <- new_spinlock_irq!(Pool {
+                    dests: KVec::new(),
+                    sched,
+                }),
+                stats,
+            }? Error),
             GFP_KERNEL,
         )
         .map_err(enomem)?;
         let node = RBTreeNodeReservation::new(GFP_KERNEL).map_err(enomem)?;
-        self.services.insert(node.into_node(key, svc));
+        self.svc_hash.link(svc.clone());
+        t.services.insert(node.into_node(key, svc));
+        self.nr_services.fetch_add(1, Relaxed);
         Ok(())
+    }
+
+    fn service<'a>(t: &'a Tables, key: &ServiceKey) -> Result<&'a Arc<Service>, CtlError> {
+        t.services.get(key).ok_or(ctl_err!(ESRCH, "no such service"))
     }
 
     /// SET_SERVICE: scheduler, flags, persistence. A new scheduler starts
     /// from fresh state, as in IPVS.
-    pub(crate) fn edit_service(&mut self, key: &ServiceKey, conf: &ServiceConf) -> Result<(), CtlError> {
-        let svc = self.service_mut(key)?;
-        if svc.sched.kind != conf.sched {
-            let fam = family_of(svc.key.af);
-            svc.sched = Sched::new(conf.sched, &svc.dests, fam).map_err(enomem)?;
+    pub(crate) fn edit_service(&self, t: &mut Tables, key: &ServiceKey, conf: &ServiceConf) -> Result<(), CtlError> {
+        let svc = Self::service(t, key)?;
+        if svc.sched_kind() != conf.sched {
+            let dests = svc.dests().map_err(enomem)?;
+            let new = Sched::new(conf.sched, &dests, family_of(key.af)).map_err(enomem)?;
+            let old = {
+                let mut pool = svc.pool.lock();
+                // The list cannot have changed: the table mutex is held.
+                core::mem::replace(&mut pool.sched, new)
+            };
+            drop(old);
         }
-        svc.flags = conf.apply_flags(svc.flags);
-        svc.timeout = conf.timeout;
-        svc.netmask = conf.netmask;
+        let old = svc.flags.load(Relaxed);
+        svc.flags.store(conf.apply_flags(old), Relaxed);
+        svc.timeout.store(conf.timeout, Relaxed);
+        svc.netmask.store(conf.netmask, Relaxed);
         Ok(())
     }
 
+    fn retire_dests(dests: &[Arc<Dest>]) {
+        for d in dests {
+            d.available.store(false, Relaxed);
+        }
+    }
+
     /// DEL_SERVICE.
-    pub(crate) fn del_service(&mut self, key: &ServiceKey) -> Result<(), CtlError> {
-        self.services
+    pub(crate) fn del_service(&self, t: &mut Tables, key: &ServiceKey) -> Result<(), CtlError> {
+        let svc = t
+            .services
             .remove(key)
-            .map(drop)
-            .ok_or(ctl_err!(ESRCH, "no such service"))
+            .ok_or(ctl_err!(ESRCH, "no such service"))?;
+        self.svc_hash.unlink(key);
+        self.nr_services.fetch_sub(1, Relaxed);
+        Self::retire_dests(&svc.pool.lock().dests);
+        rcu::defer_drop(svc);
+        Ok(())
     }
 
     /// FLUSH: every service goes.
-    pub(crate) fn flush(&mut self) {
-        self.services = RBTree::new();
+    pub(crate) fn flush(&self, t: &mut Tables) {
+        let services = core::mem::replace(&mut t.services, RBTree::new());
+        for (k, svc) in services.iter() {
+            self.svc_hash.unlink(k);
+            Self::retire_dests(&svc.pool.lock().dests);
+        }
+        self.nr_services.store(0, Relaxed);
+        rcu::defer_drop(services);
     }
 
     /// NEW_DEST: the server goes to the head of the list, as in IPVS.
-    pub(crate) fn add_dest(&mut self, svc_key: &ServiceKey, key: DestKey, conf: DestConf) -> Result<(), CtlError> {
-        let svc = self.service_mut(svc_key)?;
+    pub(crate) fn add_dest(&self, t: &mut Tables, svc_key: &ServiceKey, key: DestKey, conf: DestConf) -> Result<(), CtlError> {
+        let svc = Self::service(t, svc_key)?;
         if svc.find_dest(&key).is_some() {
             return Err(ctl_err!(EEXIST, "real server already exists"));
         }
-        svc.dests.reserve(1, GFP_KERNEL).map_err(enomem)?;
-        let dest = Dest {
-            key,
-            conf,
-            last_weight: conf.weight,
-            active_conns: 0,
-            inact_conns: 0,
-            persist_conns: 0,
-            overloaded: false,
-            stats: Stats::default(),
-        };
-        svc.dests
-            .insert_within_capacity(0, dest)
-            .map_err(|_| ctl_err!(ENOMEM, "out of memory"))?;
-        let fam = family_of(svc.key.af);
-        if let Err(e) = svc.sched.servers_changed(&svc.dests, fam) {
-            // Undo: the scheduler could not take the new server.
-            let _ = svc.dests.remove(0);
-            let _ = svc.sched.servers_changed(&svc.dests, fam);
-            return Err(if e == ENOMEM {
-                ctl_err!(ENOMEM, "out of memory")
-            } else {
-                ctl_err!(EINVAL, "the scheduler cannot take another real server")
-            });
+        let dest = Dest::new(key, conf, svc.stats.clone()).map_err(enomem)?;
+        // The list cannot change under us (table mutex), so its size now
+        // is its size when we publish.
+        let n = svc.pool.lock().dests.len();
+        let mut new = KVec::with_capacity(n + 1, GFP_KERNEL).map_err(enomem)?;
+        let mut setup = KVec::from_elem(MhDestSetup::default(), n + 1, GFP_KERNEL).map_err(enomem)?;
+        let _ = new.push_within_capacity(dest);
+        for d in svc.pool.lock().dests.iter() {
+            let _ = new.push_within_capacity(d.clone());
         }
-        svc.sched.server_added(0);
+        let old = svc.publish(new, &mut setup, true, None)?;
+        drop(old);
         Ok(())
     }
 
     /// SET_DEST.
-    pub(crate) fn edit_dest(&mut self, svc_key: &ServiceKey, key: &DestKey, conf: DestConf) -> Result<(), CtlError> {
-        let svc = self.service_mut(svc_key)?;
-        let i = svc
+    pub(crate) fn edit_dest(&self, t: &mut Tables, svc_key: &ServiceKey, key: &DestKey, conf: DestConf) -> Result<(), CtlError> {
+        let svc = Self::service(t, svc_key)?;
+        let d = svc
             .find_dest(key)
             .ok_or(ctl_err!(ENOENT, "no such real server"))?;
-        let old = svc.dests[i].conf;
-        {
-            let d = &mut svc.dests[i];
-            d.conf = conf;
-            if conf.weight > 0 {
-                d.last_weight = conf.weight;
-            }
-            // New thresholds may lift an overload at once.
-            if conf.u_threshold == 0 {
-                d.overloaded = false;
-            }
-        }
+        let n = svc.pool.lock().dests.len();
+        let mut setup = KVec::from_elem(MhDestSetup::default(), n, GFP_KERNEL).map_err(enomem)?;
         let fam = family_of(svc.key.af);
-        if svc.sched.servers_changed(&svc.dests, fam).is_err() {
-            svc.dests[i].conf = old;
-            let _ = svc.sched.servers_changed(&svc.dests, fam);
-            return Err(ctl_err!(ENOMEM, "out of memory"));
-        }
+        let mut pool = svc.pool.lock();
+        d.set_conf(&conf);
+        let Pool { dests, sched } = &mut *pool;
+        // Rebuilding over the same list only rewrites existing tables.
+        let _ = sched.servers_changed(dests, fam, &mut setup);
         Ok(())
     }
 
-    /// DEL_DEST.
-    pub(crate) fn del_dest(&mut self, svc_key: &ServiceKey, key: &DestKey) -> Result<(), CtlError> {
-        let svc = self.service_mut(svc_key)?;
-        let i = svc
-            .find_dest(key)
-            .ok_or(ctl_err!(ENOENT, "no such real server"))?;
-        let _ = svc.dests.remove(i);
-        svc.sched.server_removed(i);
-        // Rebuilding smaller tables only writes into existing memory, apart
-        // from mh's scratch; if that fails the table is left empty and the
-        // next change rebuilds it.
-        let _ = svc.sched.servers_changed(&svc.dests, family_of(svc.key.af));
+    /// DEL_DEST: the server leaves every list; its connections keep it
+    /// alive until they expire.
+    pub(crate) fn del_dest(&self, t: &mut Tables, svc_key: &ServiceKey, key: &DestKey) -> Result<(), CtlError> {
+        let svc = Self::service(t, svc_key)?;
+        let (n, i) = {
+            let pool = svc.pool.lock();
+            let i = pool
+                .dests
+                .iter()
+                .position(|d| d.key == *key)
+                .ok_or(ctl_err!(ENOENT, "no such real server"))?;
+            (pool.dests.len(), i)
+        };
+        let mut new = KVec::with_capacity(n, GFP_KERNEL).map_err(enomem)?;
+        let mut setup = KVec::from_elem(MhDestSetup::default(), n, GFP_KERNEL).map_err(enomem)?;
+        for (j, d) in svc.pool.lock().dests.iter().enumerate() {
+            if j != i {
+                let _ = new.push_within_capacity(d.clone());
+            }
+        }
+        let old = svc.publish(new, &mut setup, false, Some(i))?;
+        if let Some(d) = old.get(i) {
+            d.available.store(false, Relaxed);
+        }
+        drop(old);
         Ok(())
     }
 
     /// ZERO for one service, or all with `None`.
-    pub(crate) fn zero(&mut self, key: Option<&ServiceKey>) -> Result<(), CtlError> {
-        let clear = |svc: &mut Service| {
-            svc.stats = Stats::default();
-            for d in svc.dests.iter_mut() {
-                d.stats = Stats::default();
+    pub(crate) fn zero(&self, t: &mut Tables, key: Option<&ServiceKey>) -> Result<(), CtlError> {
+        let clear = |svc: &Service| {
+            svc.stats.zero();
+            for d in svc.pool.lock().dests.iter() {
+                d.stats.zero();
             }
         };
         match key {
-            Some(k) => clear(self.service_mut(k)?),
-            None => self.services.values_mut().for_each(|s| clear(s)),
+            Some(k) => clear(Self::service(t, k)?),
+            None => {
+                t.services.values().for_each(|s| clear(s));
+                self.stats.zero();
+            }
         }
         Ok(())
     }
 
-    /// SET_CONFIG: a zero timeout leaves that timeout unchanged.
-    pub(crate) fn set_timeouts(&mut self, t: &TimeoutsUpdate) {
-        if let Some(v) = t.tcp.filter(|&v| v != 0) {
-            self.timeouts.tcp = v;
+    /// One estimator tick over every counter of the namespace.
+    pub(crate) fn estimate(&self) {
+        self.stats.estimate();
+        let t = self.tables.lock();
+        for svc in t.services.values() {
+            svc.stats.estimate();
+            for d in svc.pool.lock().dests.iter() {
+                d.stats.estimate();
+            }
         }
-        if let Some(v) = t.tcp_fin.filter(|&v| v != 0) {
-            self.timeouts.tcp_fin = v;
+    }
+
+    /// lblc/lblcr cache expiry (IPVS runs it every minute).
+    pub(crate) fn expire_sched_caches(&self, now: u64) {
+        let t = self.tables.lock();
+        for svc in t.services.values() {
+            svc.pool.lock().sched.expire_caches(now);
         }
-        if let Some(v) = t.udp.filter(|&v| v != 0) {
-            self.timeouts.udp = v;
+    }
+
+    /// SET_CONFIG: what `ipvsadm --set` changes; 0 leaves a value as it is.
+    pub(crate) fn set_timeouts(&self, u: &TimeoutsUpdate) {
+        if let Some(v) = u.tcp.filter(|&v| v != 0) {
+            self.timeouts.tcp[TcpState::Established.index()].store(v, Relaxed);
         }
+        if let Some(v) = u.tcp_fin.filter(|&v| v != 0) {
+            self.timeouts.tcp[TcpState::FinWait.index()].store(v, Relaxed);
+        }
+        if let Some(v) = u.udp.filter(|&v| v != 0) {
+            self.timeouts.udp.store(v, Relaxed);
+        }
+    }
+
+    /// The three timeouts `ipvsadm --timeout` shows.
+    pub(crate) fn get_timeouts(&self) -> (u32, u32, u32) {
+        (
+            self.timeouts.tcp[TcpState::Established.index()].load(Relaxed),
+            self.timeouts.tcp[TcpState::FinWait.index()].load(Relaxed),
+            self.timeouts.udp.load(Relaxed),
+        )
     }
 }

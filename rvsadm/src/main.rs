@@ -221,6 +221,40 @@ fn dest_from(svc_af: AddressFamily, attrs: &[DestAttr]) -> Dest {
     d
 }
 
+/// One connection-table entry, as ipvsadm shows `/proc/net/ip_vs_conn`.
+fn conn_from(attrs: &[netlink::ConnAttr]) -> model::Conn {
+    use rvs_core::abi::conn_attr as ca;
+    use rvs_core::nla;
+    let get = |k: u16| attrs.iter().find(|a| a.0 == k).map(|a| a.1.as_slice());
+    let af = AddressFamily::from_raw(get(ca::AF).and_then(nla::get_u16).unwrap_or(2));
+    let daf = AddressFamily::from_raw(get(ca::DEST_AF).and_then(nla::get_u16).unwrap_or(2));
+    let addr = |k, f| addr_from(f, get(k).unwrap_or(&[0; 16]));
+    let port = |k| get(k).and_then(nla::get_be16).unwrap_or(0);
+    let proto = get(ca::PROTOCOL).and_then(nla::get_u16).unwrap_or(0);
+    let protocol = match proto {
+        6 => "TCP",
+        17 => "UDP",
+        132 => "SCTP",
+        _ => "IP",
+    };
+    model::Conn {
+        protocol: protocol.to_string(),
+        caddr: addr(ca::CADDR, af),
+        cport: port(ca::CPORT),
+        vaddr: addr(ca::VADDR, af),
+        vport: port(ca::VPORT),
+        daddr: addr(ca::DADDR, daf),
+        dport: port(ca::DPORT),
+        state: get(ca::STATE)
+            .and_then(nla::get_str)
+            .unwrap_or("NONE")
+            .to_string(),
+        expires_secs: get(ca::EXPIRES_MS).and_then(nla::get_u32).unwrap_or(0) / 1000,
+        pe_name: None,
+        pe_data: None,
+    }
+}
+
 fn get_info(c: &mut Client) -> Result<Info, Failure> {
     let i = c.info().map_err(|e| Failure::kernel(Op::GetInfo, e))?;
     Ok(Info {
@@ -400,11 +434,18 @@ fn list(
                 .map_err(|e| Failure::kernel(Op::GetDaemon, e))?;
             Ok(String::new())
         }
-        ListTarget::Connections => Err(Failure {
-            message: "rvsadm: listing connections needs the rvs data path, not in this build\n"
-                .into(),
-            code: 1,
-        }),
+        ListTarget::Connections => {
+            let entries = c
+                .dump_attrs(cmd::GET_CONN, &[])
+                .map_err(|e| Failure::kernel(Op::GetServices, e))?;
+            let mut out = format::conn_header(fmt);
+            for a in entries.iter().flatten() {
+                if let Attr::Conn(ca) = a {
+                    out.push_str(&format::conn_line(&conn_from(ca), fmt, names));
+                }
+            }
+            Ok(out)
+        }
     }
 }
 

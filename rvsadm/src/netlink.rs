@@ -612,11 +612,23 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestAttr {
     }
 }
 
+/// Attributes of a connection-table entry ([`cmd_attr::CONN`]), kept
+/// raw: (attribute, payload).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnAttr(pub u16, pub Vec<u8>);
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ConnAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        Ok(Self(buf.kind(), buf.value().to_vec()))
+    }
+}
+
 /// Top-level attributes of requests and replies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attr {
     Service(Vec<SvcAttr>),
     Dest(Vec<DestAttr>),
+    Conn(Vec<ConnAttr>),
     TimeoutTcp(u32),
     TimeoutTcpFin(u32),
     TimeoutUdp(u32),
@@ -628,7 +640,7 @@ impl Nla for Attr {
         match self {
             Self::Service(v) => nested_len(v),
             Self::Dest(v) => nested_len(v),
-            Self::Other(_) => 0,
+            Self::Conn(_) | Self::Other(_) => 0,
             _ => 4,
         }
     }
@@ -636,6 +648,7 @@ impl Nla for Attr {
         match self {
             Self::Service(_) => cmd_attr::SERVICE,
             Self::Dest(_) => cmd_attr::DEST,
+            Self::Conn(_) => cmd_attr::CONN,
             Self::TimeoutTcp(_) => cmd_attr::TIMEOUT_TCP,
             Self::TimeoutTcpFin(_) => cmd_attr::TIMEOUT_TCP_FIN,
             Self::TimeoutUdp(_) => cmd_attr::TIMEOUT_UDP,
@@ -649,6 +662,7 @@ impl Nla for Attr {
         match self {
             Self::Service(v) => v.as_slice().emit(buf),
             Self::Dest(v) => v.as_slice().emit(buf),
+            Self::Conn(_) => {}
             Self::TimeoutTcp(v) | Self::TimeoutTcpFin(v) | Self::TimeoutUdp(v) => {
                 buf[..4].copy_from_slice(&v.to_ne_bytes())
             }
@@ -664,6 +678,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Attr {
         Ok(match buf.kind() {
             cmd_attr::SERVICE => Self::Service(parse_nested(p)?),
             cmd_attr::DEST => Self::Dest(parse_nested(p)?),
+            cmd_attr::CONN => Self::Conn(parse_nested(p)?),
             cmd_attr::TIMEOUT_TCP => Self::TimeoutTcp(rvs_core::nla::get_u32(p).ok_or_else(bad)?),
             cmd_attr::TIMEOUT_TCP_FIN => {
                 Self::TimeoutTcpFin(rvs_core::nla::get_u32(p).ok_or_else(bad)?)

@@ -29,3 +29,53 @@ expect_contains() {
 # new_netns NAME: a namespace with loopback up (so it has a local routing
 # table: IPVS and rvs refuse real servers whose address type is unknown).
 new_netns() { ip netns add "$1"; ip -n "$1" link set lo up; }
+
+# --- topologies (all inside the VM, between namespaces made here) ---
+
+# http_server NS NAME PORT: busybox httpd in NS answering "NAME" on PORT.
+http_server() {
+	local ns=$1 name=$2 port=${3:-80} dir=/tmp/www-$1-$3
+	mkdir -p "$dir"; echo "$name" >"$dir/index.html"
+	# The same 1 MB blob on every server, to check transfers end to end.
+	[ -f /tmp/blob.src ] || head -c 1000000 /dev/urandom >/tmp/blob.src
+	cp /tmp/blob.src "$dir/blob"
+	ip netns exec "$ns" busybox httpd -p "$port" -h "$dir"
+}
+
+# veth_pair NS_A IF_A NS_B IF_B
+veth_pair() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" up; ip -n "$3" link set "$4" up
+}
+
+# topo_nat [N]: seed 002's network. Client 192.168.10.6 -- director
+# (192.168.10.100 = VIP, and 10.0.0.8 on a bridge) -- real servers
+# 10.0.0.7, 10.0.0.17, 10.0.0.27 whose gateway is the director.
+RS_IPS=(10.0.0.7 10.0.0.17 10.0.0.27)
+topo_nat() {
+	local n=${1:-2} i
+	new_netns client; new_netns director
+	veth_pair client eth0 director d0
+	ip -n client addr add 192.168.10.6/24 dev eth0
+	ip -n director addr add 192.168.10.100/24 dev d0
+	ip -n director link add br0 type bridge; ip -n director link set br0 up
+	ip -n director addr add 10.0.0.8/24 dev br0
+	ip netns exec director sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec director sysctl -qw net.ipv4.conf.all.send_redirects=0
+	for i in $(seq 1 "$n"); do
+		new_netns rs$i
+		veth_pair director rs$i-port rs$i eth0
+		ip -n director link set rs$i-port master br0
+		ip -n rs$i addr add ${RS_IPS[$((i - 1))]}/24 dev eth0
+		ip -n rs$i route add default via 10.0.0.8
+		http_server rs$i rs$i 80
+	done
+	# Let neighbours and the bridge settle before traffic.
+	ip netns exec client ping -c1 -W2 192.168.10.100 >/dev/null
+	for i in $(seq 1 "$n"); do ip netns exec director ping -c1 -W2 ${RS_IPS[$((i - 1))]} >/dev/null; done
+}
+
+# get URL from the client namespace; prints the body.
+cget() { ip netns exec client curl -s --max-time 5 "$@"; }
+# rvsadm in the director namespace.
+dadm() { ip netns exec director rvsadm "$@"; }

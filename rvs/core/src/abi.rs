@@ -64,7 +64,38 @@ pub mod cmd_attr {
     pub const TIMEOUT_TCP_FIN: u16 = 5;
     /// u32, seconds.
     pub const TIMEOUT_UDP: u16 = 6;
-    pub const MAX: u16 = TIMEOUT_UDP;
+    /// rvs extension: nested [`super::conn_attr`], in GET_CONN dumps.
+    pub const CONN: u16 = 7;
+    pub const MAX: u16 = CONN;
+}
+
+/// rvs extension: attributes of one connection-table entry, nested in
+/// [`cmd_attr::CONN`] (GET_CONN dumps; what ipvsadm reads from
+/// `/proc/net/ip_vs_conn`).
+pub mod conn_attr {
+    pub const UNSPEC: u16 = 0;
+    /// u16: AF_INET or AF_INET6 (of the client side).
+    pub const AF: u16 = 1;
+    /// u16: IPPROTO_TCP, IPPROTO_UDP, or 0 for a firewall-mark template.
+    pub const PROTOCOL: u16 = 2;
+    /// 16 bytes each, IPv4 in the first four; ports network order.
+    pub const CADDR: u16 = 3;
+    pub const CPORT: u16 = 4;
+    pub const VADDR: u16 = 5;
+    pub const VPORT: u16 = 6;
+    pub const DADDR: u16 = 7;
+    pub const DPORT: u16 = 8;
+    /// u16: the real server's family.
+    pub const DEST_AF: u16 = 9;
+    /// NUL-terminated state name, as IPVS shows it ("ESTABLISHED", "UDP").
+    pub const STATE: u16 = 10;
+    /// u32: milliseconds until the entry expires.
+    pub const EXPIRES_MS: u16 = 11;
+    /// u32: connection flags (forwarding method, template, ...).
+    pub const FLAGS: u16 = 12;
+    /// u32: firewall mark of a firewall-mark service's entry.
+    pub const FWMARK: u16 = 13;
+    pub const MAX: u16 = FWMARK;
 }
 
 /// Attributes nested in [`cmd_attr::SERVICE`].

@@ -13,6 +13,11 @@
 extern crate std;
 
 pub mod abi;
+pub mod connhash;
+pub mod csum;
 pub mod ctl;
+pub mod est;
 pub mod nla;
+pub mod packet;
+pub mod proto;
 pub mod sched;

@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The connection table: an RCU hash of connections keyed by protocol,
+//! client address and client port, the part both directions of a
+//! connection carry (IPVS's layout), so one lookup serves the client's
+//! packets and one serves the real server's replies.
+//!
+//! Readers (the packet path) take no lock. Inserts and removals take one
+//! of 256 striped spinlocks; removed entries are freed after an RCU grace
+//! period. Expiry is a sweep every [`SWEEP_INTERVAL_MS`], off the packet
+//! path, which also keeps persistence templates alive while connections
+//! they control remain.
+
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
+
+use kernel::{bindings, new_spinlock_irq, prelude::*, sync::{Arc, SpinLockIrq}, types::Opaque};
+
+use crate::rvs_core::connhash;
+use crate::rvs_core::proto::TcpState;
+use crate::service::Dest;
+
+/// Connection flags, as IPVS's `IP_VS_CONN_F_*` where they overlap.
+pub(crate) mod flags {
+    /// Mask of the forwarding method (`abi::fwd`).
+    pub(crate) const FWD_MASK: u32 = 0x0007;
+    /// Replies bypass the director (every method but NAT), until one is seen.
+    pub(crate) const NOOUTPUT: u32 = 0x0080;
+    /// Not counted in the destination's active connections.
+    pub(crate) const INACTIVE: u32 = 0x0100;
+    /// A persistence template, not a connection.
+    pub(crate) const TEMPLATE: u32 = 0x1000;
+    /// One-packet scheduling: forget the entry after the first packet.
+    pub(crate) const ONE_PACKET: u32 = 0x2000;
+}
+
+/// How often the sweeper runs.
+pub(crate) const SWEEP_INTERVAL_MS: u32 = 1000;
+
+/// Lock stripes over the buckets.
+const NR_LOCKS: usize = 256;
+
+// `jiffies` is a plain C variable.
+extern "C" {
+    fn rvs_jiffies() -> core::ffi::c_ulong;
+}
+
+/// Now, in jiffies.
+pub(crate) fn jiffies() -> u64 {
+    // SAFETY: Reads a global counter.
+    unsafe { rvs_jiffies() as u64 }
+}
+
+/// Seconds to jiffies.
+pub(crate) fn secs_to_jiffies(s: u32) -> u64 {
+    u64::from(s) * u64::from(bindings::HZ)
+}
+
+/// One connection, or a persistence template.
+#[repr(C)]
+pub(crate) struct Conn {
+    /// For freeing after a grace period; first, see `free_conn`.
+    rcu: Opaque<bindings::callback_head>,
+    next: AtomicPtr<Conn>,
+    pub(crate) af: u16,
+    pub(crate) protocol: u8,
+    pub(crate) flags: AtomicU32,
+    /// Client, virtual and real-server addresses; IPv4 in the first four
+    /// bytes. Ports in host order.
+    pub(crate) caddr: [u8; 16],
+    pub(crate) vaddr: [u8; 16],
+    pub(crate) daddr: [u8; 16],
+    pub(crate) cport: u16,
+    pub(crate) vport: u16,
+    pub(crate) dport: u16,
+    /// The real server's family (IPv6 real servers behind IPv4 services
+    /// are tunnelled).
+    pub(crate) daf: u16,
+    pub(crate) fwmark: u32,
+    /// `TcpState` as u8; UDP stays 0 and shows as "UDP".
+    pub(crate) state: AtomicU8,
+    /// Idle timeout of the current state, jiffies.
+    pub(crate) timeout: AtomicU64,
+    /// When the entry expires, jiffies.
+    pub(crate) expires: AtomicU64,
+    pub(crate) dest: Option<Arc<Dest>>,
+    /// The template controlling this connection (persistence), if any.
+    control: AtomicPtr<Conn>,
+    /// Connections this template controls.
+    n_control: AtomicU32,
+    /// Unlinked from the table; no new user may take it.
+    dead: AtomicBool,
+}
+
+/// What identifies a new entry.
+pub(crate) struct ConnParams {
+    pub(crate) af: u16,
+    pub(crate) protocol: u8,
+    pub(crate) caddr: [u8; 16],
+    pub(crate) cport: u16,
+    pub(crate) vaddr: [u8; 16],
+    pub(crate) vport: u16,
+    pub(crate) fwmark: u32,
+}
+
+impl Conn {
+    pub(crate) fn fwd(&self) -> u32 {
+        self.flags.load(Relaxed) & flags::FWD_MASK
+    }
+    pub(crate) fn is_template(&self) -> bool {
+        self.flags.load(Relaxed) & flags::TEMPLATE != 0
+    }
+    pub(crate) fn tcp_state(&self) -> TcpState {
+        TcpState::from_u8(self.state.load(Relaxed)).unwrap_or(TcpState::None)
+    }
+
+    /// Restarts the idle timer with the current state's timeout.
+    pub(crate) fn touch(&self, now: u64) {
+        self.expires
+            .store(now.wrapping_add(self.timeout.load(Relaxed)), Relaxed);
+    }
+
+    /// Seconds until the entry expires (0 if due).
+    pub(crate) fn expires_in_ms(&self, now: u64) -> u32 {
+        let left = self.expires.load(Relaxed).saturating_sub(now);
+        (left * 1000 / u64::from(bindings::HZ)).min(u64::from(u32::MAX)) as u32
+    }
+
+    /// The template controlling this connection, while it is alive.
+    pub(crate) fn control(&self) -> Option<&Conn> {
+        let p = self.control.load(Acquire);
+        // SAFETY: A template is not freed while `n_control` counts this
+        // connection, which it does until this connection is unlinked.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+}
+
+unsafe extern "C" fn free_conn(head: *mut bindings::callback_head) {
+    // SAFETY: `head` is the first field of a `#[repr(C)] Conn` leaked from
+    // a `KBox` in `ConnTable::insert`; RCU calls this once, after readers
+    // are done.
+    drop(unsafe { KBox::from_raw(head.cast::<Conn>()) });
+}
+
+/// The connection table of one namespace.
+pub(crate) struct ConnTable {
+    buckets: KVVec<AtomicPtr<Conn>>,
+    bits: u32,
+    seed: u64,
+    locks: Pin<KBox<[SpinLockIrq<()>; NR_LOCKS]>>,
+    count: AtomicU32,
+}
+
+impl ConnTable {
+    pub(crate) fn new(bits: u32, seed: u64) -> Result<Self> {
+        let n = 1usize << bits;
+        let mut buckets = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            buckets.push(AtomicPtr::new(core::ptr::null_mut()), GFP_KERNEL)?;
+        }
+        let locks = KBox::pin_init(
+            pin_init::pin_init_array_from_fn(|_| new_spinlock_irq!((), "rvs_conn_bucket")),
+            GFP_KERNEL,
+        )?;
+        Ok(Self {
+            buckets,
+            bits,
+            seed,
+            locks,
+            count: AtomicU32::new(0),
+        })
+    }
+
+    /// Number of entries, templates included.
+    pub(crate) fn len(&self) -> u32 {
+        self.count.load(Relaxed)
+    }
+
+    fn bucket(&self, protocol: u8, caddr: &[u8; 16], cport: u16) -> usize {
+        connhash::bucket(self.seed, protocol, caddr, cport, self.bits)
+    }
+
+    fn lock_of(&self, b: usize) -> &SpinLockIrq<()> {
+        &self.locks[b % NR_LOCKS]
+    }
+
+    /// Walks a bucket's chain. Caller holds the RCU read lock.
+    fn find(&self, b: usize, mut pred: impl FnMut(&Conn) -> bool) -> Option<&Conn> {
+        let mut p = self.buckets.get(b)?.load(Acquire);
+        while !p.is_null() {
+            // SAFETY: Entries stay allocated for a grace period after they
+            // are unlinked, and the caller is inside an RCU read section.
+            let c = unsafe { &*p };
+            if !c.dead.load(Relaxed) && pred(c) {
+                return Some(c);
+            }
+            p = c.next.load(Acquire);
+        }
+        None
+    }
+
+    /// A client's packet: the connection it belongs to.
+    ///
+    /// # Safety
+    ///
+    /// The caller is in an RCU read-side critical section for as long as it
+    /// uses the result.
+    pub(crate) unsafe fn in_get(
+        &self,
+        af: u16,
+        protocol: u8,
+        saddr: &[u8; 16],
+        sport: u16,
+        daddr: &[u8; 16],
+        dport: u16,
+    ) -> Option<&Conn> {
+        let b = self.bucket(protocol, saddr, sport);
+        self.find(b, |c| {
+            c.flags.load(Relaxed) & flags::TEMPLATE == 0
+                && c.af == af
+                && c.protocol == protocol
+                && c.cport == sport
+                && c.vport == dport
+                && c.caddr == *saddr
+                && c.vaddr == *daddr
+        })
+    }
+
+    /// A real server's reply (NAT): the connection it answers.
+    ///
+    /// # Safety
+    ///
+    /// As [`ConnTable::in_get`].
+    pub(crate) unsafe fn out_get(
+        &self,
+        af: u16,
+        protocol: u8,
+        saddr: &[u8; 16],
+        sport: u16,
+        daddr: &[u8; 16],
+        dport: u16,
+    ) -> Option<&Conn> {
+        let b = self.bucket(protocol, daddr, dport);
+        self.find(b, |c| {
+            c.flags.load(Relaxed) & flags::TEMPLATE == 0
+                && c.daf == af
+                && c.protocol == protocol
+                && c.cport == dport
+                && c.dport == sport
+                && c.caddr == *daddr
+                && c.daddr == *saddr
+        })
+    }
+
+    /// The persistence template of a client (address already masked) for
+    /// a service (`vaddr`/`vport`, or the firewall mark).
+    ///
+    /// # Safety
+    ///
+    /// As [`ConnTable::in_get`].
+    pub(crate) unsafe fn template_get(&self, p: &ConnParams) -> Option<&Conn> {
+        let b = self.bucket(p.protocol, &p.caddr, 0);
+        self.find(b, |c| {
+            c.flags.load(Relaxed) & flags::TEMPLATE != 0
+                && c.af == p.af
+                && c.protocol == p.protocol
+                && c.caddr == p.caddr
+                && c.vport == p.vport
+                && c.vaddr == p.vaddr
+                && c.fwmark == p.fwmark
+        })
+    }
+
+    /// Adds an entry bound to `dest` (which gets counted), controlled by
+    /// `control` if given. Atomic allocation: the packet path calls this.
+    pub(crate) fn insert<'a>(
+        &'a self,
+        p: &ConnParams,
+        dest: &Arc<Dest>,
+        fwd_flags: u32,
+        timeout_secs: u32,
+        control: Option<&Conn>,
+    ) -> Option<&'a Conn> {
+        let now = jiffies();
+        let is_template = fwd_flags & flags::TEMPLATE != 0;
+        let timeout = secs_to_jiffies(timeout_secs);
+        let c = Conn {
+            rcu: Opaque::zeroed(),
+            next: AtomicPtr::new(core::ptr::null_mut()),
+            af: p.af,
+            protocol: p.protocol,
+            flags: AtomicU32::new(fwd_flags | flags::INACTIVE),
+            caddr: p.caddr,
+            vaddr: p.vaddr,
+            daddr: dest.key.addr,
+            cport: p.cport,
+            vport: p.vport,
+            dport: if dest.key.port == 0 { p.vport } else { dest.key.port },
+            daf: dest.key.af,
+            fwmark: p.fwmark,
+            state: AtomicU8::new(0),
+            timeout: AtomicU64::new(timeout),
+            expires: AtomicU64::new(now.wrapping_add(timeout)),
+            dest: Some(dest.clone()),
+            control: AtomicPtr::new(core::ptr::null_mut()),
+            n_control: AtomicU32::new(0),
+            dead: AtomicBool::new(false),
+        };
+        let b = KBox::new(c, GFP_ATOMIC).ok()?;
+        if let Some(t) = control {
+            t.n_control.fetch_add(1, Relaxed);
+            b.control.store(core::ptr::from_ref(t).cast_mut(), Release);
+        }
+        // IPVS counts a new entry inactive (templates as persistent).
+        if is_template {
+            dest.persist_conns.fetch_add(1, Relaxed);
+        } else {
+            dest.inact_conns.fetch_add(1, Relaxed);
+            dest.update_overload();
+        }
+        let bucket = self.bucket(p.protocol, &p.caddr, if is_template { 0 } else { p.cport });
+        let raw = KBox::into_raw(b);
+        {
+            let _g = self.lock_of(bucket).lock();
+            let head = &self.buckets[bucket];
+            // SAFETY: `raw` is ours until published by the store below.
+            unsafe { (*raw).next.store(head.load(Relaxed), Relaxed) };
+            head.store(raw, Release);
+        }
+        self.count.fetch_add(1, Relaxed);
+        // SAFETY: Published entries live at least until the caller's RCU
+        // section ends (they are freed by `call_rcu`).
+        Some(unsafe { &*raw })
+    }
+
+    /// Moves the destination's counters when a connection turns active or
+    /// inactive.
+    pub(crate) fn set_active(c: &Conn, active: bool) {
+        let Some(d) = &c.dest else { return };
+        if active {
+            if c.flags.fetch_and(!flags::INACTIVE, Relaxed) & flags::INACTIVE != 0 {
+                d.inact_conns.fetch_sub(1, Relaxed);
+                d.active_conns.fetch_add(1, Relaxed);
+            }
+        } else if c.flags.fetch_or(flags::INACTIVE, Relaxed) & flags::INACTIVE == 0 {
+            d.active_conns.fetch_sub(1, Relaxed);
+            d.inact_conns.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Unlinks `target` from bucket `b` (lock held by the caller), marks it
+    /// dead, releases what it counts, and frees it after a grace period.
+    fn unlink_locked(&self, b: usize, target: *mut Conn) {
+        let mut link = &self.buckets[b];
+        loop {
+            let p = link.load(Relaxed);
+            if p.is_null() {
+                return;
+            }
+            // SAFETY: Linked entries are alive; writers hold the lock.
+            let c = unsafe { &*p };
+            if p == target {
+                link.store(c.next.load(Relaxed), Release);
+                c.dead.store(true, Relaxed);
+                self.release(c);
+                // SAFETY: `p` is unlinked: no new reader can find it, and
+                // `free_conn` reclaims the box after current readers.
+                unsafe { bindings::call_rcu(c.rcu.get(), Some(free_conn)) };
+                self.count.fetch_sub(1, Relaxed);
+                return;
+            }
+            link = &c.next;
+        }
+    }
+
+    /// Undoes what an entry counts: destination counters and the control
+    /// link to its template.
+    fn release(&self, c: &Conn) {
+        if let Some(d) = &c.dest {
+            let f = c.flags.load(Relaxed);
+            if f & flags::TEMPLATE != 0 {
+                d.persist_conns.fetch_sub(1, Relaxed);
+            } else if f & flags::INACTIVE != 0 {
+                d.inact_conns.fetch_sub(1, Relaxed);
+            } else {
+                d.active_conns.fetch_sub(1, Relaxed);
+            }
+            d.update_overload();
+        }
+        let t = c.control.swap(core::ptr::null_mut(), AcqRel);
+        if !t.is_null() {
+            // SAFETY: The template is alive while it counts us.
+            unsafe { (*t).n_control.fetch_sub(1, Relaxed) };
+        }
+    }
+
+    /// Removes `c` now (one-packet scheduling, a reused port, a connection
+    /// whose server is gone).
+    pub(crate) fn expire_now(&self, c: &Conn) {
+        let cport = if c.is_template() { 0 } else { c.cport };
+        let b = self.bucket(c.protocol, &c.caddr, cport);
+        let _g = self.lock_of(b).lock();
+        if !c.dead.load(Relaxed) {
+            self.unlink_locked(b, core::ptr::from_ref(c).cast_mut());
+        }
+    }
+
+    /// One sweep: every entry past its expiry goes; a template that still
+    /// controls connections is given another period, as in IPVS. With
+    /// `nodest`, connections whose real server was deleted go too
+    /// (`expire_nodest_conn`).
+    pub(crate) fn sweep(&self, now: u64, nodest: bool) {
+        for b in 0..self.buckets.len() {
+            if self.buckets[b].load(Relaxed).is_null() {
+                continue;
+            }
+            let _g = self.lock_of(b).lock();
+            let mut p = self.buckets[b].load(Relaxed);
+            while !p.is_null() {
+                // SAFETY: Linked entries are alive; we hold the lock.
+                let c = unsafe { &*p };
+                let next = c.next.load(Relaxed);
+                let gone = c
+                    .dest
+                    .as_ref()
+                    .is_some_and(|d| !d.available.load(Relaxed));
+                if (nodest && gone) || now >= c.expires.load(Relaxed) {
+                    if c.is_template() && c.n_control.load(Relaxed) != 0 && !gone {
+                        c.touch(now);
+                    } else {
+                        self.unlink_locked(b, p);
+                    }
+                }
+                p = next;
+            }
+        }
+    }
+
+    /// Drops every entry (namespace going away).
+    pub(crate) fn flush(&self) {
+        // Connections first, so templates are no longer controlled.
+        for pass in 0..2 {
+            for b in 0..self.buckets.len() {
+                let _g = self.lock_of(b).lock();
+                let mut p = self.buckets[b].load(Relaxed);
+                while !p.is_null() {
+                    // SAFETY: As in `sweep`.
+                    let c = unsafe { &*p };
+                    let next = c.next.load(Relaxed);
+                    if pass == 1 || !c.is_template() {
+                        self.unlink_locked(b, p);
+                    }
+                    p = next;
+                }
+            }
+        }
+    }
+
+    /// Calls `f` on entries from position `skip` on (for dumps), stopping
+    /// when `f` returns false. Returns the position of the entry `f`
+    /// refused (where to resume) and whether the walk reached the end.
+    ///
+    /// # Safety
+    ///
+    /// The caller is in an RCU read-side critical section.
+    pub(crate) unsafe fn for_each_from(
+        &self,
+        skip: u64,
+        mut f: impl FnMut(&Conn) -> bool,
+    ) -> (u64, bool) {
+        let mut pos = 0u64;
+        for b in self.buckets.iter() {
+            let mut p = b.load(Acquire);
+            while !p.is_null() {
+                // SAFETY: As in `find`.
+                let c = unsafe { &*p };
+                if pos >= skip && !c.dead.load(Relaxed) && !f(c) {
+                    return (pos, false);
+                }
+                pos += 1;
+                p = c.next.load(Acquire);
+            }
+        }
+        (pos, true)
+    }
+}
+
+impl Drop for ConnTable {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}

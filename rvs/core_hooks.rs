@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The packet path, as IPVS's `ip_vs_core.c`: the netfilter hooks find or
+//! schedule the connection a packet belongs to, account it, move the TCP
+//! state machine and hand the packet to the forwarding method.
+//!
+//! Netfilter calls hooks inside an RCU read-side section, which is what
+//! keeps the services and connections found here alive. Nothing here
+//! sleeps or takes a lock other than a service's scheduler lock and a
+//! connection bucket's lock when creating an entry; nothing panics.
+
+use core::ffi::c_uint;
+use core::ptr::NonNull;
+use core::sync::atomic::Ordering::Relaxed;
+
+use kernel::{bindings, sync::Arc};
+
+use crate::conn::{self, flags as cf, Conn, ConnParams, ConnTable};
+use crate::genl::NetRef;
+use crate::netns;
+use crate::rvs_core::abi::{fwd, svc_flags};
+use crate::rvs_core::ctl::{AF_INET, AF_INET6};
+use crate::rvs_core::packet::{self, Family, IpHeader};
+use crate::rvs_core::proto::{
+    tcp_may_schedule, tcp_new_conn_expected, CounterChange, Direction, TcpConn, TcpFlags,
+    INITIAL_CONN_TIMEOUT_SECS,
+};
+use crate::service::{to_sched_addr, Dest, NetState, Service};
+use crate::skb::Skb;
+use crate::xmit;
+
+const NF_DROP: c_uint = bindings::NF_DROP;
+const NF_ACCEPT: c_uint = bindings::NF_ACCEPT;
+const NFPROTO_IPV4: u8 = 2;
+/// What is pulled into the linear area to parse headers: IPv4's longest
+/// header plus TCP's, or IPv6's plus room for an extension header.
+const HEAD: usize = 128;
+
+/// `conn_reuse_mode` (IPVS default 1): a SYN on a connection in TIME_WAIT
+/// or CLOSE starts a new, rescheduled connection.
+const CONN_REUSE_MODE: u32 = 1;
+
+/// Called by the C hook stubs for every packet at rvs's hooks.
+///
+/// # Safety
+///
+/// Called by netfilter (through `rvs_helpers.c`) with the hook's valid
+/// `skb` and namespace, inside an RCU read-side section.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rvs_packet(
+    skb: *mut bindings::sk_buff,
+    net: *mut bindings::net,
+    pf: u8,
+    _hooknum: u8,
+    kind: u8,
+) -> c_uint {
+    let (Some(skb), Some(net)) = (NonNull::new(skb), NonNull::new(net)) else {
+        return NF_ACCEPT;
+    };
+    // SAFETY: The namespace is live for the hook call.
+    let net = unsafe { NetRef::from_raw(net) };
+    let Some(st) = netns::state(net) else {
+        return NF_ACCEPT;
+    };
+    if st.nr_services.load(Relaxed) == 0 && st.conns.len() == 0 {
+        return NF_ACCEPT;
+    }
+    // SAFETY: At IPv4/IPv6 hooks `skb->data` is the network header.
+    let skb = unsafe { Skb::from_hook(skb) };
+    if skb.is_ours() {
+        return NF_ACCEPT;
+    }
+    let family = if pf == NFPROTO_IPV4 {
+        Family::Inet
+    } else {
+        Family::Inet6
+    };
+    match kind {
+        0 => packet_in(st, net, skb, family, pf),
+        1 => packet_out(st, skb, family),
+        _ => NF_ACCEPT,
+    }
+}
+
+/// A parsed TCP or UDP packet.
+pub(crate) struct Pkt {
+    pub(crate) ip: IpHeader,
+    pub(crate) af: u16,
+    pub(crate) sport: u16,
+    pub(crate) dport: u16,
+    pub(crate) tcp: Option<TcpFlags>,
+}
+
+fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
+    let n = skb.len().min(HEAD);
+    let head = skb.head(n)?;
+    let ip = packet::parse_embedded(head, 0, family).ok()?;
+    if ip.is_non_first_fragment() {
+        return None;
+    }
+    let tcp = match ip.protocol {
+        packet::IPPROTO_TCP => Some(packet::parse_tcp(head, ip.l4_offset).ok()?.flags),
+        packet::IPPROTO_UDP => None,
+        _ => return None,
+    };
+    let ports = packet::parse_ports(head, ip.l4_offset).ok()?;
+    Some(Pkt {
+        af: if family == Family::Inet { AF_INET } else { AF_INET6 },
+        sport: ports.src,
+        dport: ports.dst,
+        tcp,
+        ip,
+    })
+}
+
+/// Client to director: the hooks at LOCAL_IN (and LOCAL_OUT for clients on
+/// the director).
+fn packet_in(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u8) -> c_uint {
+    let Some(p) = parse(&mut skb, family) else {
+        return NF_ACCEPT;
+    };
+    let proto = p.ip.protocol;
+    // SAFETY: Netfilter holds the RCU read lock around hooks.
+    let mut c = unsafe {
+        st.conns
+            .in_get(p.af, proto, &p.ip.saddr, p.sport, &p.ip.daddr, p.dport)
+    };
+    if let (Some(old), Some(flags)) = (c, p.tcp) {
+        // A new SYN on a port whose connection is closing starts afresh
+        // (conn_reuse_mode), unless persistence controls it.
+        let noout = old.flags.load(Relaxed) & cf::NOOUTPUT != 0;
+        if flags.syn()
+            && !flags.ack()
+            && old.control().is_none()
+            && tcp_new_conn_expected(old.tcp_state(), noout, CONN_REUSE_MODE)
+        {
+            st.conns.expire_now(old);
+            c = None;
+        }
+    }
+    let c = match c {
+        Some(c) => c,
+        None => {
+            if let Some(flags) = p.tcp {
+                if !tcp_may_schedule(flags, false) {
+                    return NF_ACCEPT;
+                }
+            }
+            // SAFETY: RCU read lock held (hook).
+            let svc = unsafe {
+                st.find_service(p.af, skb.mark(), u16::from(proto), &p.ip.daddr, p.dport)
+            };
+            let Some(svc) = svc else {
+                return NF_ACCEPT;
+            };
+            match schedule(st, svc, &p, skb.mark()) {
+                Some(c) => c,
+                // A service with no usable server: drop, as IPVS does.
+                None => return NF_DROP,
+            }
+        }
+    };
+    let len = skb.len() as u64;
+    account(st, c, true, len);
+    step_state(st, c, Direction::Input, p.tcp);
+    let verdict = match c.fwd() {
+        fwd::MASQ => xmit::nat_in(net, skb, c, &p, pf),
+        fwd::DROUTE => xmit::dr(net, skb, c, &p, pf),
+        fwd::TUNNEL => xmit::tunnel(net, skb, c, &p, pf),
+        _ => NF_ACCEPT,
+    };
+    if c.flags.load(Relaxed) & cf::ONE_PACKET != 0 {
+        st.conns.expire_now(c);
+    }
+    verdict
+}
+
+/// Real server to client (NAT): at FORWARD when the director routes the
+/// reply, at LOCAL_IN/LOCAL_OUT for local peers. Rewrites the source back
+/// to the virtual service.
+fn packet_out(st: &NetState, mut skb: Skb, family: Family) -> c_uint {
+    let Some(p) = parse(&mut skb, family) else {
+        return NF_ACCEPT;
+    };
+    // SAFETY: RCU read lock held (hook).
+    let c = unsafe {
+        st.conns.out_get(
+            p.af,
+            p.ip.protocol,
+            &p.ip.saddr,
+            p.sport,
+            &p.ip.daddr,
+            p.dport,
+        )
+    };
+    let Some(c) = c else {
+        return NF_ACCEPT;
+    };
+    if c.fwd() != fwd::MASQ {
+        return NF_ACCEPT;
+    }
+    let len = skb.len() as u64;
+    account(st, c, false, len);
+    step_state(st, c, Direction::Output, p.tcp);
+    xmit::nat_out(skb, c, &p)
+}
+
+/// Counts one packet in the server's, the service's and the namespace's
+/// counters.
+fn account(st: &NetState, c: &Conn, inbound: bool, len: u64) {
+    let Some(d) = &c.dest else { return };
+    let (ip, op, ib, ob) = if inbound { (1, 0, len, 0) } else { (0, 1, 0, len) };
+    d.stats.add(0, ip, op, ib, ob);
+    d.svc_stats.add(0, ip, op, ib, ob);
+    st.stats.add(0, ip, op, ib, ob);
+}
+
+/// Moves the connection's state (TCP) and restarts its idle timer.
+fn step_state(st: &NetState, c: &Conn, dir: Direction, tcp: Option<TcpFlags>) {
+    let now = conn::jiffies();
+    match tcp {
+        Some(flags) if c.protocol == packet::IPPROTO_TCP => {
+            let f = c.flags.load(Relaxed);
+            let mut t = TcpConn {
+                state: c.tcp_state(),
+                no_output: f & cf::NOOUTPUT != 0,
+                inactive: f & cf::INACTIVE != 0,
+            };
+            let step = t.on_packet(dir, flags, c.dest.is_some());
+            if !t.no_output {
+                c.flags.fetch_and(!cf::NOOUTPUT, Relaxed);
+            }
+            if step.changed {
+                c.state.store(t.state as u8, Relaxed);
+                let secs = st.timeouts.tcp[t.state.index()].load(Relaxed);
+                c.timeout.store(conn::secs_to_jiffies(secs), Relaxed);
+            }
+            match step.counters {
+                CounterChange::BecameActive => ConnTable::set_active(c, true),
+                CounterChange::BecameInactive => ConnTable::set_active(c, false),
+                CounterChange::Unchanged => {}
+            }
+        }
+        _ => {
+            let secs = st.timeouts.udp.load(Relaxed);
+            c.timeout.store(conn::secs_to_jiffies(secs), Relaxed);
+        }
+    }
+    c.touch(now);
+}
+
+/// The scheduler's pick for a new connection to `svc`.
+fn pick(svc: &Service, p: &Pkt, now: u64) -> Option<Arc<Dest>> {
+    let caddr = to_sched_addr(p.af, &p.ip.saddr);
+    let vaddr = to_sched_addr(p.af, &p.ip.daddr);
+    let flags = svc.flags.load(Relaxed);
+    let mut pool = svc.pool.lock();
+    let crate::service::Pool { dests, sched } = &mut *pool;
+    let i = sched.pick(dests, flags, &caddr, p.sport, &vaddr, now)?;
+    dests.get(i).cloned()
+}
+
+/// The client address under the service's persistence mask.
+fn masked(af: u16, addr: &[u8; 16], netmask: u32) -> [u8; 16] {
+    let mut a = *addr;
+    if af == AF_INET6 {
+        let plen = netmask.min(128) as usize;
+        for (i, b) in a.iter_mut().enumerate() {
+            let bits = plen.saturating_sub(i * 8).min(8);
+            *b &= if bits == 0 { 0 } else { 0xffu8 << (8 - bits) };
+        }
+    } else {
+        let m = netmask.to_ne_bytes();
+        for i in 0..4 {
+            a[i] &= m[i];
+        }
+    }
+    a
+}
+
+/// Creates the connection for a new flow to `svc` (IPVS's
+/// `ip_vs_schedule` / `ip_vs_sched_persist`): with persistence, the
+/// client's template decides the real server while it lives.
+fn schedule<'a>(st: &'a NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&'a Conn> {
+    let now = conn::jiffies();
+    let sflags = svc.flags.load(Relaxed);
+    let fwmark = svc.key.fwmark;
+    let params = ConnParams {
+        af: p.af,
+        protocol: p.ip.protocol,
+        caddr: p.ip.saddr,
+        cport: p.sport,
+        vaddr: p.ip.daddr,
+        vport: p.dport,
+        fwmark: if fwmark != 0 { mark } else { 0 },
+    };
+    let mut control = None;
+    let dest = if sflags & svc_flags::PERSISTENT != 0 {
+        let tp = ConnParams {
+            af: p.af,
+            protocol: if fwmark != 0 { 0 } else { p.ip.protocol },
+            caddr: masked(p.af, &p.ip.saddr, svc.netmask.load(Relaxed)),
+            cport: 0,
+            vaddr: if fwmark != 0 { [0; 16] } else { p.ip.daddr },
+            // A port-0 service's template covers every port.
+            vport: if svc.key.port == 0 { 0 } else { p.dport },
+            fwmark,
+        };
+        // SAFETY: RCU read lock held (hook).
+        let tmpl = unsafe { st.conns.template_get(&tp) }.filter(|t| {
+            t.dest
+                .as_ref()
+                .is_some_and(|d| d.available.load(Relaxed) && d.weight.load(Relaxed) > 0)
+        });
+        let (tmpl, dest) = match tmpl {
+            Some(t) => (t, t.dest.clone()?),
+            None => {
+                let d = pick(svc, p, now)?;
+                let timeout = svc.timeout.load(Relaxed);
+                let t = st
+                    .conns
+                    .insert(&tp, &d, cf::TEMPLATE | d.fwd.load(Relaxed), timeout, None)?;
+                (t, d)
+            }
+        };
+        tmpl.touch(now);
+        control = Some(tmpl);
+        dest
+    } else {
+        pick(svc, p, now)?
+    };
+    let mut f = dest.fwd.load(Relaxed) & cf::FWD_MASK;
+    if f != fwd::MASQ {
+        f |= cf::NOOUTPUT;
+    }
+    if sflags & svc_flags::ONEPACKET != 0 && p.ip.protocol == packet::IPPROTO_UDP {
+        f |= cf::ONE_PACKET;
+    }
+    let c = st
+        .conns
+        .insert(&params, &dest, f, INITIAL_CONN_TIMEOUT_SECS, control)?;
+    dest.stats.add(1, 0, 0, 0, 0);
+    dest.svc_stats.add(1, 0, 0, 0, 0);
+    st.stats.add(1, 0, 0, 0, 0);
+    Some(c)
+}

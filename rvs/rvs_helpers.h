@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rvs: prototypes of the C glue in rvs_helpers.c. The Rust side declares
+ * the same functions in `extern "C"` blocks next to their wrappers.
+ */
+#ifndef RVS_HELPERS_H
+#define RVS_HELPERS_H
+
+#include <linux/netfilter.h>
+#include <linux/workqueue.h>
+#include <net/genetlink.h>
+
+unsigned int rvs_packet(struct sk_buff *skb, struct net *net, u8 pf,
+			u8 hooknum, u8 kind);
+int rvs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
+struct net *rvs_genl_info_net(const struct genl_info *info);
+struct net *rvs_sock_net_of_skb(const struct sk_buff *skb);
+void *rvs_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb, const struct genl_family *family, int flags, u8 cmd);
+void *rvs_net_generic(const struct net *net, unsigned int id);
+const struct nlattr *rvs_dump_attr(struct netlink_callback *cb, int type, int maxattr);
+unsigned int rvs_inet_addr_type(struct net *net, __be32 addr);
+int rvs_ipv6_addr_is_local(struct net *net, const struct in6_addr *addr);
+struct nlattr *rvs_nla_nest_start(struct sk_buff *skb, int type);
+void rvs_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
+void rvs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
+int rvs_nla_put_u64(struct sk_buff *skb, int type, u64 value, int padattr);
+int rvs_hooks_register(struct net *net);
+void rvs_hooks_unregister(struct net *net);
+int rvs_skb_may_pull(struct sk_buff *skb, unsigned int len);
+u8 rvs_skb_ip_summed(const struct sk_buff *skb);
+void rvs_skb_csum_none(struct sk_buff *skb);
+int rvs_skb_is_gso(const struct sk_buff *skb);
+int rvs_skb_is_ours(const struct sk_buff *skb);
+u32 rvs_skb_mark(const struct sk_buff *skb);
+struct dst_entry *rvs_route4(struct net *net, __be32 daddr, __be32 *saddr, u32 mark, int known_nh, int *is_local, unsigned int *mtu);
+struct dst_entry *rvs_route6(struct net *net, const struct in6_addr *daddr, struct in6_addr *saddr, u32 mark, int *is_local, unsigned int *mtu);
+void rvs_dst_release(struct dst_entry *dst);
+void rvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
+void rvs_send(struct net *net, struct sk_buff *skb, u8 pf);
+int rvs_skb_push_ipip(struct sk_buff *skb, unsigned int headroom);
+void rvs_ipip_finish(struct net *net, struct sk_buff *skb);
+void rvs_icmp_frag_needed(struct sk_buff *skb, unsigned int mtu);
+void rvs_icmp6_too_big(struct sk_buff *skb, unsigned int mtu);
+void *rvs_percpu_alloc(size_t size, size_t align);
+void rvs_percpu_free(void *p);
+void rvs_stats_add(void *p, u64 conns, u64 inpkts, u64 outpkts, u64 inbytes, u64 outbytes);
+void *rvs_percpu_ptr(void *p, int cpu);
+int rvs_next_cpu(int cpu);
+unsigned long rvs_jiffies(void);
+void rvs_dwork_init(struct delayed_work *dw, work_func_t fn);
+void rvs_dwork_schedule(struct delayed_work *dw, unsigned long delay);
+void rvs_dwork_cancel_sync(struct delayed_work *dw);
+struct delayed_work *rvs_to_dwork(struct work_struct *w);
+void rvs_cond_resched(void);
+
+#endif

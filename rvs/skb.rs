@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The packet-path view of `struct sk_buff`, routes (`struct dst_entry`)
+//! and the ways rvs sends a packet on. The `unsafe` of the data path lives
+//! here; the logic that uses it is in `core_hooks.rs` and `xmit.rs`.
+//!
+//! C headers: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h),
+//! [`include/net/route.h`](srctree/include/net/route.h)
+
+use core::ffi::{c_int, c_uint};
+use core::ptr::NonNull;
+
+use kernel::bindings;
+
+use crate::genl::NetRef;
+
+// `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
+// only pointers to it cross the boundary.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn rvs_skb_may_pull(skb: *mut bindings::sk_buff, len: c_uint) -> c_int;
+    fn rvs_skb_ip_summed(skb: *const bindings::sk_buff) -> u8;
+    fn rvs_skb_csum_none(skb: *mut bindings::sk_buff);
+    fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> c_int;
+    fn rvs_skb_is_ours(skb: *const bindings::sk_buff) -> c_int;
+    fn rvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
+    fn rvs_route4(
+        net: *mut bindings::net,
+        daddr: u32,
+        saddr: *mut u32,
+        mark: u32,
+        known_nh: c_int,
+        is_local: *mut c_int,
+        mtu: *mut c_uint,
+    ) -> *mut bindings::dst_entry;
+    fn rvs_route6(
+        net: *mut bindings::net,
+        daddr: *const bindings::in6_addr,
+        saddr: *mut bindings::in6_addr,
+        mark: u32,
+        is_local: *mut c_int,
+        mtu: *mut c_uint,
+    ) -> *mut bindings::dst_entry;
+    fn rvs_dst_release(dst: *mut bindings::dst_entry);
+    fn rvs_skb_set_dst(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
+    fn rvs_send(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8);
+    fn rvs_skb_push_ipip(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
+    fn rvs_ipip_finish(net: *mut bindings::net, skb: *mut bindings::sk_buff);
+    fn rvs_icmp_frag_needed(skb: *mut bindings::sk_buff, mtu: c_uint);
+    fn rvs_icmp6_too_big(skb: *mut bindings::sk_buff, mtu: c_uint);
+}
+
+/// `CHECKSUM_PARTIAL`: the L4 checksum field holds only the pseudo-header
+/// sum; the rest is computed on the way out.
+pub(crate) const CHECKSUM_PARTIAL: u8 = bindings::CHECKSUM_PARTIAL as u8;
+
+/// A packet handed to a netfilter hook, whose network header starts at
+/// `skb->data`.
+///
+/// # Invariants
+///
+/// `ptr` is the hook's valid `sk_buff` for the duration of the hook call,
+/// and rvs has not yet passed it on (`send` consumes the wrapper).
+pub(crate) struct Skb {
+    ptr: NonNull<bindings::sk_buff>,
+}
+
+impl Skb {
+    /// Wraps the hook's packet.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is valid for the hook call and its data starts at the network
+    /// header, as at IPv4/IPv6 netfilter hooks.
+    pub(crate) unsafe fn from_hook(ptr: NonNull<bindings::sk_buff>) -> Self {
+        Self { ptr }
+    }
+
+    fn raw(&self) -> *mut bindings::sk_buff {
+        self.ptr.as_ptr()
+    }
+
+    /// Length of the whole packet from the network header on.
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: `ptr` is valid (type invariants).
+        unsafe { (*self.raw()).len as usize }
+    }
+
+    /// Makes the first `n` bytes linear and returns them.
+    pub(crate) fn head(&mut self, n: usize) -> Option<&[u8]> {
+        let n32 = c_uint::try_from(n).ok()?;
+        // SAFETY: `ptr` is valid; `pskb_may_pull` makes `n` bytes from
+        // `data` linear or fails; after success `data..data+n` is readable
+        // until the skb is changed again, which needs `&mut self`.
+        unsafe {
+            if rvs_skb_may_pull(self.raw(), n32) == 0 {
+                return None;
+            }
+            Some(core::slice::from_raw_parts((*self.raw()).data, n))
+        }
+    }
+
+    /// Makes the first `n` bytes linear and private to this skb (copying
+    /// shared data), and returns them for rewriting.
+    pub(crate) fn head_mut(&mut self, n: usize) -> Option<&mut [u8]> {
+        let n32 = c_int::try_from(n).ok()?;
+        // SAFETY: `ptr` is valid; `skb_ensure_writable` makes `n` bytes
+        // from `data` linear and writable or fails.
+        unsafe {
+            if bindings::skb_ensure_writable(self.raw(), n32 as _) != 0 {
+                return None;
+            }
+            Some(core::slice::from_raw_parts_mut((*self.raw()).data, n))
+        }
+    }
+
+    /// `skb->ip_summed`.
+    pub(crate) fn ip_summed(&self) -> u8 {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_skb_ip_summed(self.raw()) }
+    }
+
+    /// After a full incremental checksum update, a checksum the device
+    /// computed over the old bytes no longer applies.
+    pub(crate) fn csum_none(&mut self) {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_skb_csum_none(self.raw()) }
+    }
+
+    pub(crate) fn is_gso(&self) -> bool {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_skb_is_gso(self.raw()) != 0 }
+    }
+
+    /// Sent by rvs itself (or IPVS): hooks leave it alone.
+    pub(crate) fn is_ours(&self) -> bool {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_skb_is_ours(self.raw()) != 0 }
+    }
+
+    /// The firewall mark.
+    pub(crate) fn mark(&self) -> u32 {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_skb_mark(self.raw()) }
+    }
+
+    /// Routes the packet along `dst` (dropping its old route).
+    pub(crate) fn set_dst(&mut self, dst: Dst) {
+        let d = dst.ptr.as_ptr();
+        core::mem::forget(dst);
+        // SAFETY: `ptr` is valid; the skb takes over our reference on `d`.
+        unsafe { rvs_skb_set_dst(self.raw(), d) };
+    }
+
+    /// Sends the (routed) packet on through LOCAL_OUT and POSTROUTING. The
+    /// hook must then return `NF_STOLEN`.
+    pub(crate) fn send(self, net: NetRef<'_>, pf: u8) {
+        // SAFETY: `ptr` is valid and has a route (set by `set_dst`); the
+        // stack takes ownership of the skb, and `self` is consumed so rvs
+        // cannot touch it again.
+        unsafe { rvs_send(net.as_ptr(), self.raw(), pf) };
+    }
+
+    /// Makes room for an outer IPv4 header (IPIP) in front of the packet
+    /// and returns the whole packet's first `20 + inner` bytes, writable,
+    /// the first 20 for the new header.
+    pub(crate) fn push_ipip(&mut self, headroom: usize, inner: usize) -> Option<&mut [u8]> {
+        let hr = c_uint::try_from(headroom).ok()?;
+        // SAFETY: `ptr` is valid; the helper grows the headroom, pushes 20
+        // bytes and resets the network header, or fails without change.
+        if unsafe { rvs_skb_push_ipip(self.raw(), hr) } != 0 {
+            return None;
+        }
+        self.head_mut(20 + inner)
+    }
+
+    /// Sets the outer header's id and checksum after `push_ipip`.
+    pub(crate) fn ipip_finish(&mut self, net: NetRef<'_>) {
+        // SAFETY: `ptr` is valid and its network header is the outer IPv4
+        // header `push_ipip` made and rvs filled.
+        unsafe { rvs_ipip_finish(net.as_ptr(), self.raw()) }
+    }
+
+    /// Tells the sender the packet is too big for the path (DF set).
+    pub(crate) fn icmp_too_big(&mut self, v6: bool, mtu: u32) {
+        // SAFETY: `ptr` is valid; ICMP errors are sent from a copy.
+        unsafe {
+            if v6 {
+                rvs_icmp6_too_big(self.raw(), mtu)
+            } else {
+                rvs_icmp_frag_needed(self.raw(), mtu)
+            }
+        }
+    }
+}
+
+/// A route, with a reference held.
+///
+/// # Invariants
+///
+/// `ptr` is a `dst_entry` we hold a reference on.
+pub(crate) struct Dst {
+    ptr: NonNull<bindings::dst_entry>,
+    /// Path MTU of the route.
+    pub(crate) mtu: u32,
+    /// The destination is an address of this host.
+    pub(crate) local: bool,
+}
+
+impl Drop for Dst {
+    fn drop(&mut self) {
+        // SAFETY: We hold a reference (type invariants).
+        unsafe { rvs_dst_release(self.ptr.as_ptr()) };
+    }
+}
+
+/// Routes an IPv4 packet to `daddr`; also returns the source address the
+/// route would use. `known_nh`: `daddr` is the next hop even if the packet
+/// goes to another address (direct routing).
+pub(crate) fn route4(
+    net: NetRef<'_>,
+    daddr: [u8; 4],
+    mark: u32,
+    known_nh: bool,
+) -> Option<(Dst, [u8; 4])> {
+    let mut saddr = 0u32;
+    let mut local: c_int = 0;
+    let mut mtu: c_uint = 0;
+    // SAFETY: `net` is live; the out-pointers are valid locals.
+    let d = unsafe {
+        rvs_route4(
+            net.as_ptr(),
+            u32::from_ne_bytes(daddr),
+            &mut saddr,
+            mark,
+            c_int::from(known_nh),
+            &mut local,
+            &mut mtu,
+        )
+    };
+    let ptr = NonNull::new(d)?;
+    Some((
+        Dst {
+            ptr,
+            mtu,
+            local: local != 0,
+        },
+        saddr.to_ne_bytes(),
+    ))
+}
+
+/// Routes an IPv6 packet to `daddr`.
+pub(crate) fn route6(net: NetRef<'_>, daddr: [u8; 16], mark: u32) -> Option<(Dst, [u8; 16])> {
+    let mut d6 = bindings::in6_addr::default();
+    d6.in6_u.u6_addr8 = daddr;
+    let mut s6 = bindings::in6_addr::default();
+    let mut local: c_int = 0;
+    let mut mtu: c_uint = 0;
+    // SAFETY: `net` is live; the pointers are valid locals.
+    let d = unsafe { rvs_route6(net.as_ptr(), &d6, &mut s6, mark, &mut local, &mut mtu) };
+    let ptr = NonNull::new(d)?;
+    // SAFETY: Reading the byte view of a plain 16-byte union.
+    let saddr = unsafe { s6.in6_u.u6_addr8 };
+    Some((
+        Dst {
+            ptr,
+            mtu,
+            local: local != 0,
+        },
+        saddr,
+    ))
+}

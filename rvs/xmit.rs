@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Forwarding methods, as IPVS's `ip_vs_xmit.c`: NAT (rewrite the
+//! destination to the real server, and replies' source back), direct
+//! routing (re-route with the virtual address kept) and IPIP tunnelling.
+//!
+//! Each returns the hook's verdict: `NF_STOLEN` once the packet is sent
+//! on, `NF_DROP` when it cannot be, `NF_ACCEPT` to let it continue.
+
+use core::ffi::c_uint;
+
+use kernel::bindings;
+
+use crate::conn::Conn;
+use crate::core_hooks::Pkt;
+use crate::genl::NetRef;
+use crate::rvs_core::csum::{self, CsumMode};
+use crate::rvs_core::ctl::AF_INET6;
+use crate::rvs_core::packet::{self, IPPROTO_IPIP, IPPROTO_TCP};
+use crate::skb::{self, Dst, Skb, CHECKSUM_PARTIAL};
+
+const NF_DROP: c_uint = bindings::NF_DROP;
+const NF_ACCEPT: c_uint = bindings::NF_ACCEPT;
+const NF_STOLEN: c_uint = bindings::NF_STOLEN;
+
+/// Room for the link-layer header in front of an encapsulated packet.
+const LL_HEADROOM: usize = 32;
+
+/// The route to a connection's real server. `known_nh`: the next hop is
+/// the real server even though the packet's destination stays the virtual
+/// address (direct routing).
+fn route_to(net: NetRef<'_>, c: &Conn, known_nh: bool) -> Option<(Dst, [u8; 16])> {
+    if c.daf == AF_INET6 {
+        skb::route6(net, c.daddr, 0)
+    } else {
+        let d = [c.daddr[0], c.daddr[1], c.daddr[2], c.daddr[3]];
+        skb::route4(net, d, 0, known_nh).map(|(dst, s)| {
+            let mut a = [0u8; 16];
+            a[..4].copy_from_slice(&s);
+            (dst, a)
+        })
+    }
+}
+
+/// Packets larger than the path MTU with DF set (always, for IPv6) get
+/// "too big" back, as IPVS's `ensure_mtu_is_adequate`.
+fn too_big(skb: &mut Skb, p: &Pkt, mtu: u32) -> bool {
+    let v6 = p.af == AF_INET6;
+    if skb.is_gso() || skb.len() <= mtu as usize || !(v6 || p.ip.dont_fragment) {
+        return false;
+    }
+    skb.icmp_too_big(v6, mtu);
+    true
+}
+
+/// Offsets of the address fields in the network header.
+fn addr_fields(v6: bool) -> (usize, usize, usize) {
+    if v6 {
+        (packet::IPV6_SADDR, packet::IPV6_SADDR + 16, 16)
+    } else {
+        (packet::IPV4_SADDR, packet::IPV4_SADDR + 4, 4)
+    }
+}
+
+/// Rewrites one endpoint (source if `src`, else destination) of the packet
+/// to `addr`:`port`, patching the IPv4 header checksum and the transport
+/// checksum as its `ip_summed` requires.
+fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Option<()> {
+    let v6 = p.af == AF_INET6;
+    let tcp = p.ip.protocol == IPPROTO_TCP;
+    let l4 = p.ip.l4_offset;
+    let (check_off, l4_min) = if tcp {
+        (packet::TCP_CHECK, packet::TCP_HDR_LEN)
+    } else {
+        (packet::UDP_CHECK, packet::UDP_HDR_LEN)
+    };
+    let mode = if skb.ip_summed() == CHECKSUM_PARTIAL {
+        CsumMode::Partial
+    } else {
+        CsumMode::Full
+    };
+    let buf = skb.head_mut(l4 + l4_min)?;
+    let (saddr_off, daddr_off, alen) = addr_fields(v6);
+    let aoff = if src { saddr_off } else { daddr_off };
+    let poff = l4 + if src { 0 } else { 2 };
+    let mut old_addr = [0u8; 16];
+    old_addr[..alen].copy_from_slice(buf.get(aoff..aoff + alen)?);
+    let old_port = packet::be16(buf, poff)?;
+    let mut check = packet::be16(buf, l4 + check_off)?;
+    // UDP over IPv4 may carry no checksum at all (0): it stays so.
+    let no_csum = !tcp && !v6 && check == 0;
+    if !no_csum {
+        check = if v6 {
+            csum::proto_replace16(check, mode, &old_addr, addr, true)
+        } else {
+            let o = [old_addr[0], old_addr[1], old_addr[2], old_addr[3]];
+            let n = [addr[0], addr[1], addr[2], addr[3]];
+            csum::proto_replace4(check, mode, o, n, true)
+        };
+        check = csum::proto_replace2(check, mode, old_port, port, false);
+        if !tcp && mode == CsumMode::Full {
+            check = csum::udp_final(check);
+        }
+        packet::set_be16(buf, l4 + check_off, check);
+    }
+    buf.get_mut(aoff..aoff + alen)?.copy_from_slice(&addr[..alen]);
+    packet::set_be16(buf, poff, port);
+    if !v6 {
+        let hl = p.ip.header_len;
+        csum::ipv4_header_fill(buf.get_mut(..hl)?);
+    }
+    if mode == CsumMode::Full {
+        // A checksum the device computed over the old bytes is void.
+        skb.csum_none();
+    }
+    Some(())
+}
+
+/// NAT, client to real server: the destination becomes the real server.
+pub(crate) fn nat_in(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    let Some((dst, _)) = route_to(net, c, false) else {
+        return NF_DROP;
+    };
+    if too_big(&mut skb, p, dst.mtu) {
+        return NF_DROP;
+    }
+    if rewrite(&mut skb, p, false, &c.daddr, c.dport).is_none() {
+        return NF_DROP;
+    }
+    if dst.local {
+        // The real server is this host: deliver locally, rewritten.
+        return NF_ACCEPT;
+    }
+    skb.set_dst(dst);
+    skb.send(net, pf);
+    NF_STOLEN
+}
+
+/// NAT, real server to client: the source becomes the virtual service.
+pub(crate) fn nat_out(mut skb: Skb, c: &Conn, p: &Pkt) -> c_uint {
+    match rewrite(&mut skb, p, true, &c.vaddr, c.vport) {
+        Some(()) => NF_ACCEPT,
+        None => NF_DROP,
+    }
+}
+
+/// Direct routing: the packet goes unchanged to the real server's link
+/// address; the real server holds the virtual address itself.
+pub(crate) fn dr(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    let Some((dst, _)) = route_to(net, c, true) else {
+        return NF_DROP;
+    };
+    if dst.local {
+        return NF_ACCEPT;
+    }
+    if too_big(&mut skb, p, dst.mtu) {
+        return NF_DROP;
+    }
+    skb.set_dst(dst);
+    skb.send(net, pf);
+    NF_STOLEN
+}
+
+/// IPIP: the packet, unchanged, inside a new IPv4 header to the real
+/// server, which decapsulates it and answers the client directly.
+pub(crate) fn tunnel(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    if p.af == AF_INET6 || c.daf == AF_INET6 {
+        // IPv6 tunnels (ip6ip6, ipip6) are not implemented yet.
+        return NF_DROP;
+    }
+    let Some((dst, saddr)) = route_to(net, c, false) else {
+        return NF_DROP;
+    };
+    if dst.local {
+        return NF_ACCEPT;
+    }
+    let outer = packet::IPV4_HDR_LEN;
+    if too_big(&mut skb, p, dst.mtu.saturating_sub(outer as u32)) {
+        return NF_DROP;
+    }
+    let inner_len = skb.len();
+    let Some(inner) = skb.head(packet::IPV4_HDR_LEN) else {
+        return NF_DROP;
+    };
+    let tos = inner[1];
+    let df = inner[6] & 0x40;
+    let Ok(tot) = u16::try_from(inner_len + outer) else {
+        return NF_DROP;
+    };
+    let Some(h) = skb.push_ipip(outer + LL_HEADROOM, 0) else {
+        return NF_DROP;
+    };
+    let t = tot.to_be_bytes();
+    let hdr = [
+        0x45, tos, t[0], t[1], 0, 0, df, 0, 64, IPPROTO_IPIP, 0, 0, saddr[0], saddr[1], saddr[2],
+        saddr[3], c.daddr[0], c.daddr[1], c.daddr[2], c.daddr[3],
+    ];
+    let Some(out) = h.get_mut(..outer) else {
+        return NF_DROP;
+    };
+    out.copy_from_slice(&hdr);
+    skb.ipip_finish(net);
+    skb.set_dst(dst);
+    skb.send(net, pf);
+    NF_STOLEN
+}
