@@ -79,3 +79,57 @@ topo_nat() {
 cget() { ip netns exec client curl -s --max-time 5 "$@"; }
 # rvsadm in the director namespace.
 dadm() { ip netns exec director rvsadm "$@"; }
+
+# topo_lan N: client 192.168.20.2, director 192.168.20.10 holding the VIP
+# 192.168.20.100, and N real servers 192.168.20.21.. on one bridged LAN
+# (the seeds' DR and TUN networks, without the router).
+VIP=192.168.20.100
+LAN_RS=(192.168.20.21 192.168.20.22 192.168.20.23)
+topo_lan() {
+	local n=${1:-2} i ns
+	new_netns lan
+	ip -n lan link add br0 type bridge; ip -n lan link set br0 up
+	for ns in client director $(for i in $(seq 1 "$n"); do echo rs$i; done); do
+		[ "$ns" = client ] || [ "$ns" = director ] || true
+		ip netns list | grep -qw "$ns" || new_netns "$ns"
+		veth_pair lan p-$ns "$ns" eth0
+		ip -n lan link set p-$ns master br0
+	done
+	ip -n client addr add 192.168.20.2/24 dev eth0
+	ip -n director addr add 192.168.20.10/24 dev eth0
+	ip -n director addr add $VIP/24 dev eth0
+	for i in $(seq 1 "$n"); do
+		ip -n rs$i addr add ${LAN_RS[$((i - 1))]}/24 dev eth0
+	done
+	ip netns exec client ping -c1 -W2 $VIP >/dev/null
+	for i in $(seq 1 "$n"); do ip netns exec director ping -c1 -W2 ${LAN_RS[$((i - 1))]} >/dev/null; done
+}
+
+# rs_dr I: real server I answers for the VIP on lo and keeps quiet about it
+# on the LAN (seed 000's arp_ignore=1, arp_announce=2).
+rs_dr() {
+	local ns=rs$1
+	ip -n $ns addr add $VIP/32 dev lo
+	ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+	ip netns exec $ns sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+}
+
+# rs_tun I: real server I takes IPIP packets on tunl0 holding the VIP
+# (seed 004: rp_filter off, ARP quiet).
+rs_tun() {
+	local ns=rs$1
+	ip -n $ns link set tunl0 up
+	ip -n $ns addr add $VIP/32 dev tunl0
+	ip netns exec $ns sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
+	ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+}
+
+# udp_server NS NAME PORT [BIND]: answers every datagram with NAME.
+udp_server() {
+	local bind=${4:+,bind=$4}
+	ip netns exec "$1" socat UDP4-RECVFROM:"$3",reuseaddr,fork$bind SYSTEM:"echo $2" &
+	sleep 0.3
+}
+
+# uget ADDR PORT: one UDP query from the client; prints the answer.
+uget() { echo q | ip netns exec client socat -T2 - UDP4:"$1":"$2"; }
