@@ -87,8 +87,11 @@ pub(crate) struct Conn {
     control: AtomicPtr<Conn>,
     /// Connections this template controls.
     n_control: AtomicU32,
-    /// Unlinked from the table; no new user may take it.
+    /// Unlinked from the table (or about to be); no new user may take it.
     dead: AtomicBool,
+    /// A template no longer to be used (its server went away); it is
+    /// removed once no connection it controls remains.
+    invalid: AtomicBool,
 }
 
 /// What identifies a new entry.
@@ -125,13 +128,11 @@ impl Conn {
         (left * 1000 / u64::from(bindings::HZ)).min(u64::from(u32::MAX)) as u32
     }
 
-    /// The template controlling this connection, while it is alive.
-    pub(crate) fn control(&self) -> Option<&Conn> {
-        let p = self.control.load(Acquire);
-        // SAFETY: A template is not freed while `n_control` counts this
-        // connection, which it does until this connection is unlinked.
-        (!p.is_null()).then(|| unsafe { &*p })
+    /// Connections this entry (a template) controls.
+    pub(crate) fn n_control(&self) -> u32 {
+        self.n_control.load(Relaxed)
     }
+
 }
 
 unsafe extern "C" fn free_conn(head: *mut bindings::callback_head) {
@@ -261,6 +262,7 @@ impl ConnTable {
         let b = self.bucket(p.protocol, &p.caddr, 0);
         self.find(b, |c| {
             c.flags.load(Relaxed) & flags::TEMPLATE != 0
+                && !c.invalid.load(Relaxed)
                 && c.af == p.af
                 && c.protocol == p.protocol
                 && c.caddr == p.caddr
@@ -304,11 +306,20 @@ impl ConnTable {
             control: AtomicPtr::new(core::ptr::null_mut()),
             n_control: AtomicU32::new(0),
             dead: AtomicBool::new(false),
+            invalid: AtomicBool::new(false),
         };
         let b = KBox::new(c, GFP_ATOMIC).ok()?;
         if let Some(t) = control {
-            t.n_control.fetch_add(1, Relaxed);
-            b.control.store(core::ptr::from_ref(t).cast_mut(), Release);
+            // Counting first, then checking that the sweeper is not taking
+            // the template away (it marks it dead, then checks the count):
+            // one of the two sees the other, so a template is never freed
+            // while a connection points at it.
+            t.n_control.fetch_add(1, SeqCst);
+            if t.dead.load(SeqCst) {
+                t.n_control.fetch_sub(1, SeqCst);
+            } else {
+                b.control.store(core::ptr::from_ref(t).cast_mut(), Release);
+            }
         }
         // IPVS counts a new entry inactive (templates as persistent).
         if is_template {
@@ -389,19 +400,36 @@ impl ConnTable {
         let t = c.control.swap(core::ptr::null_mut(), AcqRel);
         if !t.is_null() {
             // SAFETY: The template is alive while it counts us.
-            unsafe { (*t).n_control.fetch_sub(1, Relaxed) };
+            unsafe { (*t).n_control.fetch_sub(1, SeqCst) };
         }
     }
 
     /// Removes `c` now (one-packet scheduling, a reused port, a connection
-    /// whose server is gone).
+    /// whose server is gone). A template is only retired: lookups skip it
+    /// and the sweeper frees it once it controls nothing.
     pub(crate) fn expire_now(&self, c: &Conn) {
-        let cport = if c.is_template() { 0 } else { c.cport };
-        let b = self.bucket(c.protocol, &c.caddr, cport);
+        if c.is_template() {
+            c.invalid.store(true, Relaxed);
+            c.expires.store(0, Relaxed);
+            return;
+        }
+        let b = self.bucket(c.protocol, &c.caddr, c.cport);
         let _g = self.lock_of(b).lock();
         if !c.dead.load(Relaxed) {
             self.unlink_locked(b, core::ptr::from_ref(c).cast_mut());
         }
+    }
+
+    /// Frees a template that controls no connection (bucket lock held);
+    /// false if one still needs it.
+    fn try_unlink_template(&self, b: usize, c: &Conn) -> bool {
+        c.dead.store(true, SeqCst);
+        if c.n_control.load(SeqCst) != 0 {
+            c.dead.store(false, SeqCst);
+            return false;
+        }
+        self.unlink_locked(b, core::ptr::from_ref(c).cast_mut());
+        true
     }
 
     /// One sweep: every entry past its expiry goes; a template that still
@@ -424,10 +452,11 @@ impl ConnTable {
                     .as_ref()
                     .is_some_and(|d| !d.available.load(Relaxed));
                 if (nodest && gone) || now >= c.expires.load(Relaxed) {
-                    if c.is_template() && c.n_control.load(Relaxed) != 0 && !gone {
-                        c.touch(now);
-                    } else {
+                    if !c.is_template() {
                         self.unlink_locked(b, p);
+                    } else if !self.try_unlink_template(b, c) && !c.invalid.load(Relaxed) && !gone {
+                        // Still controls connections: another period.
+                        c.touch(now);
                     }
                 }
                 p = next;
@@ -446,8 +475,10 @@ impl ConnTable {
                     // SAFETY: As in `sweep`.
                     let c = unsafe { &*p };
                     let next = c.next.load(Relaxed);
-                    if pass == 1 || !c.is_template() {
+                    if !c.is_template() {
                         self.unlink_locked(b, p);
+                    } else if pass == 1 {
+                        let _ = self.try_unlink_template(b, c);
                     }
                     p = next;
                 }

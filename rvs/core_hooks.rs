@@ -36,10 +36,6 @@ const NFPROTO_IPV4: u8 = 2;
 /// header plus TCP's, or IPv6's plus room for an extension header.
 const HEAD: usize = 128;
 
-/// `conn_reuse_mode` (IPVS default 1): a SYN on a connection in TIME_WAIT
-/// or CLOSE starts a new, rescheduled connection.
-const CONN_REUSE_MODE: u32 = 1;
-
 /// Called by the C hook stubs for every packet at rvs's hooks.
 ///
 /// # Safety
@@ -125,15 +121,32 @@ fn packet_in(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u
         st.conns
             .in_get(p.af, proto, &p.ip.saddr, p.sport, &p.ip.daddr, p.dport)
     };
+    let nodest = st.sysctl.expire_nodest_conn.load(Relaxed) != 0;
     if let (Some(old), Some(flags)) = (c, p.tcp) {
-        // A new SYN on a port whose connection is closing starts afresh
-        // (conn_reuse_mode), unless persistence controls it.
+        // A new SYN may start afresh on a port whose connection is
+        // closing (conn_reuse_mode), or whose server went quiescent with
+        // expire_nodest_conn, as in IPVS's ip_vs_in_hook.
         let noout = old.flags.load(Relaxed) & cf::NOOUTPUT != 0;
+        let reuse = st.sysctl.conn_reuse_mode.load(Relaxed) as u32;
+        let quiescent = old.dest.as_ref().is_some_and(|d| d.weight.load(Relaxed) == 0);
         if flags.syn()
             && !flags.ack()
-            && old.control().is_none()
-            && tcp_new_conn_expected(old.tcp_state(), noout, CONN_REUSE_MODE)
+            && ((nodest && quiescent)
+                || (reuse != 0 && tcp_new_conn_expected(old.tcp_state(), noout, reuse)))
+            && old.n_control() == 0
         {
+            st.conns.expire_now(old);
+            c = None;
+        }
+    }
+    // A connection whose real server was deleted: with expire_nodest_conn
+    // it goes and the packet may start a new one; without, its packets
+    // are dropped until the server comes back or the entry times out.
+    if let Some(old) = c {
+        if old.dest.as_ref().is_some_and(|d| !d.available.load(Relaxed)) {
+            if !nodest {
+                return NF_DROP;
+            }
             st.conns.expire_now(old);
             c = None;
         }
@@ -307,11 +320,19 @@ fn schedule<'a>(st: &'a NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&
             fwmark,
         };
         // SAFETY: RCU read lock held (hook).
-        let tmpl = unsafe { st.conns.template_get(&tp) }.filter(|t| {
-            t.dest
-                .as_ref()
-                .is_some_and(|d| d.available.load(Relaxed) && d.weight.load(Relaxed) > 0)
-        });
+        let mut tmpl = unsafe { st.conns.template_get(&tp) };
+        // IPVS's ip_vs_check_template: a template whose server is gone (or
+        // quiescent, with expire_quiescent_template) is dropped.
+        let quiescent_goes = st.sysctl.expire_quiescent_template.load(Relaxed) != 0;
+        if let Some(t) = tmpl {
+            let ok = t.dest.as_ref().is_some_and(|d| {
+                d.available.load(Relaxed) && !(quiescent_goes && d.weight.load(Relaxed) == 0)
+            });
+            if !ok {
+                st.conns.expire_now(t);
+                tmpl = None;
+            }
+        }
         let (tmpl, dest) = match tmpl {
             Some(t) => (t, t.dest.clone()?),
             None => {

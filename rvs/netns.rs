@@ -8,7 +8,7 @@
 
 use core::ffi::{c_int, c_uint, c_void};
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering::Relaxed};
 
 use kernel::{bindings, error::to_result, prelude::*, types::Opaque};
 
@@ -31,6 +31,8 @@ extern "C" {
     fn rvs_dwork_schedule(dw: *mut bindings::delayed_work, delay: core::ffi::c_ulong);
     fn rvs_dwork_cancel_sync(dw: *mut bindings::delayed_work);
     fn rvs_to_dwork(w: *mut bindings::work_struct) -> *mut bindings::delayed_work;
+    fn rvs_sysctl_register(net: *mut bindings::net, vars: *mut *mut c_int) -> *mut c_void;
+    fn rvs_sysctl_unregister(hdr: *mut c_void);
 }
 
 /// A namespace's state and its periodic work: connection expiry, the rate
@@ -43,6 +45,8 @@ pub(crate) struct NetEntry {
     ticks: AtomicU32,
     #[pin]
     work: Opaque<bindings::delayed_work>,
+    /// The `net.rvs` sysctl table's header.
+    sysctl_hdr: AtomicPtr<c_void>,
 }
 
 fn interval() -> core::ffi::c_ulong {
@@ -58,11 +62,13 @@ unsafe extern "C" fn net_tick(work: *mut bindings::work_struct) {
     };
     let now = conn::jiffies();
     let st = &entry.state;
-    st.conns.sweep(now, false);
+    st.conns
+        .sweep(now, st.sysctl.expire_nodest_conn.load(Relaxed) != 0);
     let ticks = entry.ticks.fetch_add(1, Relaxed).wrapping_add(1);
     let per_est = (est::TICK_SECS * 1000 / SWEEP_INTERVAL_MS).max(1);
     if ticks % per_est == 0 {
         st.estimate();
+        st.clean_trash();
     }
     if ticks % (60 * 1000 / SWEEP_INTERVAL_MS).max(1) == 0 {
         st.expire_sched_caches(now);
@@ -110,6 +116,7 @@ unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
         state <- NetState::new(u64::from_ne_bytes(seed), crate::conn_tab_bits()),
         ticks: AtomicU32::new(0),
         work: Opaque::zeroed(),
+        sysctl_hdr: AtomicPtr::new(core::ptr::null_mut()),
     }? Error);
     let entry = match KBox::pin_init(init, GFP_KERNEL) {
         Ok(s) => s,
@@ -139,6 +146,19 @@ unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
         }
         return err;
     }
+    // SAFETY: The sysctl data are ints (`AtomicI32` has `int`'s layout)
+    // inside the pinned entry, which outlives the registration (`net_exit`
+    // unregisters first).
+    unsafe {
+        let sc = &(*raw).state.sysctl;
+        let mut vars = [
+            sc.expire_nodest_conn.as_ptr(),
+            sc.conn_reuse_mode.as_ptr(),
+            sc.expire_quiescent_template.as_ptr(),
+        ];
+        let hdr = rvs_sysctl_register(net, vars.as_mut_ptr());
+        (*raw).sysctl_hdr.store(hdr, Relaxed);
+    }
     // SAFETY: `raw` is live until `net_exit`, which cancels the work.
     unsafe { rvs_dwork_schedule((*raw).work.get(), interval()) };
     0
@@ -157,6 +177,10 @@ unsafe extern "C" fn net_exit(net: *mut bindings::net) {
         // No packet reaches rvs after this (it waits for running hooks),
         // and no tick runs after the cancel.
         rvs_hooks_unregister(net);
+        let hdr = (*entry).sysctl_hdr.load(Relaxed);
+        if !hdr.is_null() {
+            rvs_sysctl_unregister(hdr);
+        }
         rvs_dwork_cancel_sync((*entry).work.get());
         *slot = core::ptr::null_mut();
         drop(Pin::new_unchecked(KBox::from_raw(entry)));

@@ -21,6 +21,8 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netns/generic.h>
 #include <net/route.h>
+#include <linux/sysctl.h>
+#include <linux/slab.h>
 
 #include "rvs_helpers.h"
 
@@ -370,4 +372,47 @@ struct delayed_work *rvs_to_dwork(struct work_struct *w)
 void rvs_cond_resched(void)
 {
 	cond_resched();
+}
+
+/* ---- per-namespace sysctls: net.rvs.* (IPVS's net.ipv4.vs.* knobs) ---- */
+
+static const struct ctl_table rvs_sysctl_template[] = {
+	{ .procname = "expire_nodest_conn", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	{ .procname = "conn_reuse_mode", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
+	{ .procname = "expire_quiescent_template", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+};
+
+/* Registers net.rvs.* in @net, backed by the three ints (in rvs's state,
+ * which outlives the registration). Returns the header, or NULL. */
+void *rvs_sysctl_register(struct net *net, int *vars[3])
+{
+	struct ctl_table *t;
+	struct ctl_table_header *hdr;
+	int i;
+
+	t = kmemdup(rvs_sysctl_template, sizeof(rvs_sysctl_template), GFP_KERNEL);
+	if (!t)
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(rvs_sysctl_template); i++)
+		t[i].data = vars[i];
+	hdr = register_net_sysctl_sz(net, "net/rvs", t,
+				     ARRAY_SIZE(rvs_sysctl_template));
+	if (!hdr)
+		kfree(t);
+	return hdr;
+}
+
+void rvs_sysctl_unregister(void *hdr)
+{
+	struct ctl_table_header *h = hdr;
+	const struct ctl_table *t = h->ctl_table_arg;
+
+	unregister_net_sysctl_table(h);
+	kfree(t);
 }

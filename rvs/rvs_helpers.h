@@ -52,5 +52,7 @@ void rvs_dwork_schedule(struct delayed_work *dw, unsigned long delay);
 void rvs_dwork_cancel_sync(struct delayed_work *dw);
 struct delayed_work *rvs_to_dwork(struct work_struct *w);
 void rvs_cond_resched(void);
+void *rvs_sysctl_register(struct net *net, int *vars[3]);
+void rvs_sysctl_unregister(void *hdr);
 
 #endif

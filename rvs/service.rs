@@ -15,6 +15,18 @@
 
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, Ordering::*};
 
+/// The `net.rvs.*` sysctls of a namespace (IPVS's `net.ipv4.vs.*` of the
+/// same names); plain ints the sysctl handler writes.
+pub(crate) struct Sysctls {
+    /// Expire (and reschedule) connections whose real server was deleted
+    /// when their next packet comes, and flush them in the background.
+    pub(crate) expire_nodest_conn: AtomicI32,
+    /// Reschedule a new SYN on a port whose connection is closing.
+    pub(crate) conn_reuse_mode: AtomicI32,
+    /// Drop persistence templates of quiescent (weight 0) servers.
+    pub(crate) expire_quiescent_template: AtomicI32,
+}
+
 use kernel::{
     new_mutex, new_spinlock_irq,
     prelude::*,
@@ -44,6 +56,8 @@ macro_rules! ctl_err {
 fn enomem(_: impl core::fmt::Debug) -> CtlError {
     ctl_err!(ENOMEM, "out of memory")
 }
+
+const EINVAL_ERR: CtlError = ctl_err!(EINVAL, "inconsistent tables");
 
 /// A real server.
 #[pin_data]
@@ -350,6 +364,9 @@ impl Timeouts {
 /// The control plane's tables of one namespace.
 pub(crate) struct Tables {
     pub(crate) services: RBTree<ServiceKey, Arc<Service>>,
+    /// Deleted real servers that connections still use (IPVS's trash):
+    /// re-adding the same server to the same service brings them back.
+    trash: KVec<(ServiceKey, Arc<Dest>)>,
 }
 
 /// rvs's state in one network namespace.
@@ -364,6 +381,7 @@ pub(crate) struct NetState {
     pub(crate) stats: Arc<Stats>,
     /// Services, so the packet path can skip work when there are none.
     pub(crate) nr_services: AtomicU32,
+    pub(crate) sysctl: Sysctls,
 }
 
 impl NetState {
@@ -371,12 +389,18 @@ impl NetState {
         try_pin_init!(Self {
             tables <- new_mutex!(Tables {
                 services: RBTree::new(),
+                trash: KVec::new(),
             }),
             svc_hash: SvcHash::new(seed),
             timeouts: Timeouts::new(),
             conns: ConnTable::new(conn_bits, seed.rotate_left(17))?,
             stats: Arc::pin_init(Stats::new(), GFP_KERNEL)?,
             nr_services: AtomicU32::new(0),
+            sysctl: Sysctls {
+                expire_nodest_conn: AtomicI32::new(0),
+                conn_reuse_mode: AtomicI32::new(1),
+                expire_quiescent_template: AtomicI32::new(0),
+            },
         })
     }
 
@@ -472,10 +496,24 @@ impl NetState {
         Ok(())
     }
 
-    fn retire_dests(dests: &[Arc<Dest>]) {
+    /// Takes servers out of service; those with connections go to the
+    /// trash, where a later add of the same server finds them again.
+    fn retire_dests(t: &mut Tables, svc: &ServiceKey, dests: &[Arc<Dest>]) {
         for d in dests {
             d.available.store(false, Relaxed);
+            let in_use = d.total_conns() != 0 || d.persist_conns.load(Relaxed) != 0;
+            if in_use {
+                // Without memory for the trash the server just is not
+                // found again; its connections still run out.
+                let _ = t.trash.push((*svc, d.clone()), GFP_KERNEL);
+            }
         }
+    }
+
+    /// Drops trashed servers no connection uses any more.
+    pub(crate) fn clean_trash(&self) {
+        let mut t = self.tables.lock();
+        t.trash.retain(|(_, d)| d.total_conns() != 0 || d.persist_conns.load(Relaxed) != 0);
     }
 
     /// DEL_SERVICE.
@@ -486,7 +524,8 @@ impl NetState {
             .ok_or(ctl_err!(ESRCH, "no such service"))?;
         self.svc_hash.unlink(key);
         self.nr_services.fetch_sub(1, Relaxed);
-        Self::retire_dests(&svc.pool.lock().dests);
+        let dests = svc.dests().unwrap_or_default();
+        Self::retire_dests(t, key, &dests);
         rcu::defer_drop(svc);
         Ok(())
     }
@@ -496,7 +535,8 @@ impl NetState {
         let services = core::mem::replace(&mut t.services, RBTree::new());
         for (k, svc) in services.iter() {
             self.svc_hash.unlink(k);
-            Self::retire_dests(&svc.pool.lock().dests);
+            let dests = svc.dests().unwrap_or_default();
+            Self::retire_dests(t, k, &dests);
         }
         self.nr_services.store(0, Relaxed);
         rcu::defer_drop(services);
@@ -504,28 +544,52 @@ impl NetState {
 
     /// NEW_DEST: the server goes to the head of the list, as in IPVS.
     pub(crate) fn add_dest(&self, t: &mut Tables, svc_key: &ServiceKey, key: DestKey, conf: DestConf) -> Result<(), CtlError> {
-        let svc = Self::service(t, svc_key)?;
+        let svc = Self::service(t, svc_key)?.clone();
         if svc.find_dest(&key).is_some() {
             return Err(ctl_err!(EEXIST, "real server already exists"));
         }
-        let dest = Dest::new(key, conf, svc.stats.clone()).map_err(enomem)?;
+        // A server deleted while connections used it comes back from the
+        // trash with them, as in IPVS.
+        let trashed = t
+            .trash
+            .iter()
+            .position(|(k, d)| *k == *svc_key && d.key == key);
+        let dest = match trashed {
+            Some(i) => t.trash.get(i).map(|(_, d)| d.clone()).ok_or(EINVAL_ERR)?,
+            None => Dest::new(key, conf, svc.stats.clone()).map_err(enomem)?,
+        };
         // The list cannot change under us (table mutex), so its size now
         // is its size when we publish.
         let n = svc.pool.lock().dests.len();
         let mut new = KVec::with_capacity(n + 1, GFP_KERNEL).map_err(enomem)?;
         let mut setup = KVec::from_elem(MhDestSetup::default(), n + 1, GFP_KERNEL).map_err(enomem)?;
-        let _ = new.push_within_capacity(dest);
+        let _ = new.push_within_capacity(dest.clone());
         for d in svc.pool.lock().dests.iter() {
             let _ = new.push_within_capacity(d.clone());
         }
-        let old = svc.publish(new, &mut setup, true, None)?;
+        if trashed.is_some() {
+            dest.set_conf(&conf);
+            dest.available.store(true, Relaxed);
+        }
+        let old = match svc.publish(new, &mut setup, true, None) {
+            Ok(old) => old,
+            Err(e) => {
+                if trashed.is_some() {
+                    dest.available.store(false, Relaxed);
+                }
+                return Err(e);
+            }
+        };
+        if let Some(i) = trashed {
+            let _ = t.trash.remove(i);
+        }
         drop(old);
         Ok(())
     }
 
     /// SET_DEST.
     pub(crate) fn edit_dest(&self, t: &mut Tables, svc_key: &ServiceKey, key: &DestKey, conf: DestConf) -> Result<(), CtlError> {
-        let svc = Self::service(t, svc_key)?;
+        let svc = Self::service(t, svc_key)?.clone();
         let d = svc
             .find_dest(key)
             .ok_or(ctl_err!(ENOENT, "no such real server"))?;
@@ -543,7 +607,7 @@ impl NetState {
     /// DEL_DEST: the server leaves every list; its connections keep it
     /// alive until they expire.
     pub(crate) fn del_dest(&self, t: &mut Tables, svc_key: &ServiceKey, key: &DestKey) -> Result<(), CtlError> {
-        let svc = Self::service(t, svc_key)?;
+        let svc = Self::service(t, svc_key)?.clone();
         let (n, i) = {
             let pool = svc.pool.lock();
             let i = pool
@@ -562,7 +626,8 @@ impl NetState {
         }
         let old = svc.publish(new, &mut setup, false, Some(i))?;
         if let Some(d) = old.get(i) {
-            d.available.store(false, Relaxed);
+            let d = [d.clone()];
+            Self::retire_dests(t, svc_key, &d);
         }
         drop(old);
         Ok(())

@@ -133,3 +133,9 @@ udp_server() {
 
 # uget ADDR PORT: one UDP query from the client; prints the answer.
 uget() { echo q | ip netns exec client socat -T2 - UDP4:"$1":"$2"; }
+
+# echo_server NS PORT: a TCP echo service.
+echo_server() {
+	ip netns exec "$1" socat TCP-LISTEN:"$2",fork,reuseaddr EXEC:cat &
+	sleep 0.3
+}

@@ -1,0 +1,49 @@
+# timeout: 200
+# Per-state timeouts: with --set 5 3 5 idle connections leave -Lnc on
+# time; FIN and RST move connections into the right states; UDP entries
+# expire after the UDP timeout.
+. "$RVS_TOP/tests/vm/lib.sh"
+load_rvs
+topo_nat 1
+echo_server rs1 7777
+udp_server rs1 rs1 5353
+dadm --set 5 3 5
+expect_eq "timeouts set" "Timeout (tcp tcpfin udp): 5 3 5" "$(dadm -L --timeout)"
+dadm -A -t 192.168.10.100:7777 -s rr
+dadm -a -t 192.168.10.100:7777 -r 10.0.0.7 -m
+dadm -A -u 192.168.10.100:5353 -s rr
+dadm -a -u 192.168.10.100:5353 -r 10.0.0.7 -m
+conns() { dadm -L -n -c | tail -n +3; }
+
+# An idle ESTABLISHED connection expires after 5 s.
+coproc ECHO { ip netns exec client socat - TCP:192.168.10.100:7777; }
+echo hello >&"${ECHO[1]}"
+read -r -t 5 line <&"${ECHO[0]}" || true
+t0=$(date +%s%N)
+expect_eq "echo through the VIP" hello "$line"
+# Under emulation every command takes a while: time from the last packet.
+until_ms() { local now; now=$(( ($(date +%s%N) - t0) / 1000000 )); [ $now -lt $1 ] && sleep "$(echo "($1 - $now) / 1000" | bc -l)"; true; }
+expect_contains "established" "ESTABLISHED" "$(conns)"
+elapsed=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ $elapsed -lt 4000 ] && expect_contains "still there ${elapsed} ms after the last packet" "ESTABLISHED" "$(conns)"
+until_ms 7000
+expect_eq "gone after the 5 s timeout" "" "$(conns | grep ESTABLISHED || true)"
+kill "$ECHO_PID" 2>/dev/null || true; wait "$ECHO_PID" 2>/dev/null || true
+
+# A closed connection goes through FIN_WAIT/TIME_WAIT; a reset to CLOSE.
+echo hi | ip netns exec client socat -T1 - TCP:192.168.10.100:7777 >/dev/null
+expect_contains "orderly close reaches TIME_WAIT" "TIME_WAIT" "$(conns)"
+ip netns exec client python3 - <<'PY'
+import socket, struct
+s = socket.create_connection(("192.168.10.100", 7777), timeout=3)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+PY
+sleep 0.5
+expect_contains "reset connection in CLOSE" "CLOSE " "$(conns)"
+
+# UDP: the entry lives for the UDP timeout.
+expect_eq "UDP answer" rs1 "$(uget 192.168.10.100 5353)"
+expect_contains "UDP entry listed" "UDP" "$(conns)"
+sleep 7
+expect_eq "UDP entry gone after 5 s" "" "$(conns | grep '^UDP' || true)"
