@@ -20,6 +20,7 @@ use crate::genl::NetRef;
 use crate::netns;
 use crate::rvs_core::abi::{fwd, svc_flags};
 use crate::rvs_core::ctl::{AF_INET, AF_INET6};
+use crate::rvs_core::csum;
 use crate::rvs_core::packet::{self, Family, IpHeader};
 use crate::rvs_core::proto::{
     tcp_may_schedule, tcp_new_conn_expected, CounterChange, Direction, TcpConn, TcpFlags,
@@ -31,6 +32,7 @@ use crate::xmit;
 
 const NF_DROP: c_uint = bindings::NF_DROP;
 const NF_ACCEPT: c_uint = bindings::NF_ACCEPT;
+const NF_STOLEN: c_uint = bindings::NF_STOLEN;
 const NFPROTO_IPV4: u8 = 2;
 /// What is pulled into the linear area to parse headers: IPv4's longest
 /// header plus TCP's, or IPv6's plus room for an extension header.
@@ -73,9 +75,118 @@ pub(crate) unsafe extern "C" fn rvs_packet(
     };
     match kind {
         0 => packet_in(st, net, skb, family, pf),
-        1 => packet_out(st, skb, family),
+        1 => packet_out(st, net, skb, family, pf),
         _ => NF_ACCEPT,
     }
+}
+
+/// Longest ICMP error rvs rewrites (IPv6's minimum MTU: errors are kept
+/// below it by their senders).
+const ICMP_MAX: usize = 1280;
+
+/// An ICMP error about one of rvs's connections, as IPVS's
+/// `ip_vs_in_icmp` / `ip_vs_out_icmp`. `inbound`: it came from the client
+/// side about a packet the director sent to the client; otherwise from the
+/// real server's side (NAT) about a packet the director sent to it.
+/// Returns `None` when the packet is not such an error.
+fn icmp_error(
+    st: &NetState,
+    net: NetRef<'_>,
+    skb: &mut Skb,
+    family: Family,
+    pf: u8,
+    inbound: bool,
+) -> Option<c_uint> {
+    let n = skb.len().min(ICMP_MAX);
+    let head = skb.head(n)?;
+    let outer = packet::parse_embedded(head, 0, family).ok()?;
+    if outer.is_fragment() {
+        return None;
+    }
+    let err = packet::parse_icmp_error(head, &outer).ok()?;
+    let ports = err.inner_ports?;
+    let af = if family == Family::Inet { AF_INET } else { AF_INET6 };
+    let inner = err.inner;
+    // The quoted packet went the other way: read it reversed.
+    // SAFETY: RCU read lock held (hook).
+    let c = unsafe {
+        if inbound {
+            st.conns.in_get(af, inner.protocol, &inner.daddr, ports.dst, &inner.saddr, ports.src)
+        } else {
+            st.conns.out_get(af, inner.protocol, &inner.daddr, ports.dst, &inner.saddr, ports.src)
+        }
+    }?;
+    if c.fwd() != fwd::MASQ {
+        if !inbound {
+            return None;
+        }
+        // DR and TUN: the error goes to the real server as it is.
+        let p = Pkt {
+            ip: outer,
+            af,
+            sport: 0,
+            dport: 0,
+            tcp: None,
+        };
+        // The skb is the hook's; the forwarders take a wrapper they own.
+        // SAFETY: Re-wrapping the same skb, which `skb` no longer touches.
+        let owned = unsafe { skb.reborrow() };
+        return Some(match c.fwd() {
+            fwd::DROUTE => xmit::dr(net, owned, c, &p, pf),
+            fwd::TUNNEL => xmit::tunnel(net, owned, c, &p, pf),
+            _ => NF_ACCEPT,
+        });
+    }
+    // NAT: the outer address on our side and the quoted packet's address
+    // and port become the other side's, then every checksum is redone.
+    let (outer_field, new_outer, new_inner, new_port) = if inbound {
+        // To the real server: outer destination VIP -> RIP, quoted source
+        // VIP:vport -> RIP:rport.
+        (false, c.daddr, c.daddr, c.dport)
+    } else {
+        // To the client: outer source -> VIP, quoted destination -> VIP:vport.
+        (true, c.vaddr, c.vaddr, c.vport)
+    };
+    let len = skb.len();
+    let buf = skb.head_mut(len)?;
+    let v6 = af == AF_INET6;
+    let alen = if v6 { 16 } else { 4 };
+    let (so, dof) = if v6 { (8, 24) } else { (12, 16) };
+    let o = if outer_field { so } else { dof };
+    buf.get_mut(o..o + alen)?.copy_from_slice(&new_outer[..alen]);
+    let ib = inner.offset;
+    let io = ib + if inbound { so } else { dof };
+    buf.get_mut(io..io + alen)?.copy_from_slice(&new_inner[..alen]);
+    let po = inner.l4_offset + if inbound { 0 } else { 2 };
+    packet::set_be16(buf, po, new_port);
+    if !v6 {
+        csum::ipv4_header_fill(buf.get_mut(ib..ib + inner.header_len)?);
+        csum::ipv4_header_fill(buf.get_mut(..outer.header_len)?);
+    }
+    let l4 = outer.l4_offset;
+    let end = outer.end.min(len);
+    packet::set_be16(buf, l4 + packet::ICMP_CHECK, 0);
+    let seg = buf.get(l4..end)?;
+    let check = if v6 {
+        let mut sa = [0u8; 16];
+        let mut da = [0u8; 16];
+        sa.copy_from_slice(buf.get(8..24)?);
+        da.copy_from_slice(buf.get(24..40)?);
+        let pseudo = csum::pseudo_v6(&sa, &da, packet::IPPROTO_ICMPV6, seg.len() as u32);
+        csum::l4_checksum(pseudo, seg)
+    } else {
+        csum::checksum(seg)
+    };
+    packet::set_be16(buf, l4 + packet::ICMP_CHECK, check);
+    skb.csum_none();
+    if !inbound {
+        return Some(NF_ACCEPT);
+    }
+    let (dst, _) = xmit::route(net, c)?;
+    skb.set_dst(dst);
+    // SAFETY: As above: the skb is handed on exactly once.
+    unsafe { skb.reborrow() }.send(net, pf);
+    Some(NF_STOLEN)
 }
 
 /// A parsed TCP or UDP packet.
@@ -113,7 +224,7 @@ fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
 /// the director).
 fn packet_in(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u8) -> c_uint {
     let Some(p) = parse(&mut skb, family) else {
-        return NF_ACCEPT;
+        return icmp_error(st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT);
     };
     let proto = p.ip.protocol;
     // SAFETY: Netfilter holds the RCU read lock around hooks.
@@ -191,9 +302,9 @@ fn packet_in(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u
 /// Real server to client (NAT): at FORWARD when the director routes the
 /// reply, at LOCAL_IN/LOCAL_OUT for local peers. Rewrites the source back
 /// to the virtual service.
-fn packet_out(st: &NetState, mut skb: Skb, family: Family) -> c_uint {
+fn packet_out(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u8) -> c_uint {
     let Some(p) = parse(&mut skb, family) else {
-        return NF_ACCEPT;
+        return icmp_error(st, net, &mut skb, family, pf, false).unwrap_or(NF_ACCEPT);
     };
     // SAFETY: RCU read lock held (hook).
     let c = unsafe {

@@ -30,6 +30,15 @@ const LL_HEADROOM: usize = 32;
 /// the real server even though the packet's destination stays the virtual
 /// address (direct routing).
 fn route_to(net: NetRef<'_>, c: &Conn, known_nh: bool) -> Option<(Dst, [u8; 16])> {
+    route_inner(net, c, known_nh)
+}
+
+/// The route to a connection's real server.
+pub(crate) fn route(net: NetRef<'_>, c: &Conn) -> Option<(Dst, [u8; 16])> {
+    route_inner(net, c, false)
+}
+
+fn route_inner(net: NetRef<'_>, c: &Conn, known_nh: bool) -> Option<(Dst, [u8; 16])> {
     if c.daf == AF_INET6 {
         skb::route6(net, c.daddr, 0)
     } else {
