@@ -214,12 +214,13 @@ struct dst_entry *rvs_route4(struct net *net, __be32 daddr, __be32 *saddr,
 }
 
 struct dst_entry *rvs_route6(struct net *net, const struct in6_addr *daddr,
-			     struct in6_addr *saddr, u32 mark, int *is_local,
-			     unsigned int *mtu)
+			     struct in6_addr *saddr, u32 mark, int known_nh,
+			     int *is_local, unsigned int *mtu)
 {
 	struct flowi6 fl6 = {
 		.daddr = *daddr,
 		.flowi6_mark = mark,
+		.flowi6_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
 	};
 	struct dst_entry *dst;
 
@@ -283,6 +284,23 @@ int rvs_skb_push_ipip(struct sk_buff *skb, unsigned int headroom)
 	skb_push(skb, sizeof(struct iphdr));
 	skb_reset_network_header(skb);
 	memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
+	return 0;
+}
+
+/* Room for an outer IPv6 header (ip6ip6) in front of the packet. */
+int rvs_skb_push_ip6ip6(struct sk_buff *skb, unsigned int headroom)
+{
+	int err = skb_cow_head(skb, headroom);
+
+	if (err)
+		return err;
+	err = iptunnel_handle_offloads(skb, SKB_GSO_IPXIP6);
+	if (err)
+		return err;
+	skb->transport_header = skb->network_header;
+	skb_push(skb, sizeof(struct ipv6hdr));
+	skb_reset_network_header(skb);
+	memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
 	return 0;
 }
 

@@ -38,6 +38,7 @@ extern "C" {
         daddr: *const bindings::in6_addr,
         saddr: *mut bindings::in6_addr,
         mark: u32,
+        known_nh: c_int,
         is_local: *mut c_int,
         mtu: *mut c_uint,
     ) -> *mut bindings::dst_entry;
@@ -45,6 +46,7 @@ extern "C" {
     fn rvs_skb_set_dst(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
     fn rvs_send(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8);
     fn rvs_skb_push_ipip(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
+    fn rvs_skb_push_ip6ip6(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
     fn rvs_ipip_finish(net: *mut bindings::net, skb: *mut bindings::sk_buff);
     fn rvs_icmp_frag_needed(skb: *mut bindings::sk_buff, mtu: c_uint);
     fn rvs_icmp6_too_big(skb: *mut bindings::sk_buff, mtu: c_uint);
@@ -185,6 +187,18 @@ impl Skb {
         self.head_mut(20 + inner)
     }
 
+    /// As [`Skb::push_ipip`] for an outer IPv6 header (ip6ip6): returns the
+    /// first 40 bytes, writable, for the new header.
+    pub(crate) fn push_ip6ip6(&mut self, headroom: usize) -> Option<&mut [u8]> {
+        let hr = c_uint::try_from(headroom).ok()?;
+        // SAFETY: `ptr` is valid; the helper grows the headroom, pushes 40
+        // bytes and resets the network header, or fails without change.
+        if unsafe { rvs_skb_push_ip6ip6(self.raw(), hr) } != 0 {
+            return None;
+        }
+        self.head_mut(40)
+    }
+
     /// Sets the outer header's id and checksum after `push_ipip`.
     pub(crate) fn ipip_finish(&mut self, net: NetRef<'_>) {
         // SAFETY: `ptr` is valid and its network header is the outer IPv4
@@ -260,15 +274,30 @@ pub(crate) fn route4(
     ))
 }
 
-/// Routes an IPv6 packet to `daddr`.
-pub(crate) fn route6(net: NetRef<'_>, daddr: [u8; 16], mark: u32) -> Option<(Dst, [u8; 16])> {
+/// Routes an IPv6 packet to `daddr` (`known_nh`: see [`route4`]).
+pub(crate) fn route6(
+    net: NetRef<'_>,
+    daddr: [u8; 16],
+    mark: u32,
+    known_nh: bool,
+) -> Option<(Dst, [u8; 16])> {
     let mut d6 = bindings::in6_addr::default();
     d6.in6_u.u6_addr8 = daddr;
     let mut s6 = bindings::in6_addr::default();
     let mut local: c_int = 0;
     let mut mtu: c_uint = 0;
     // SAFETY: `net` is live; the pointers are valid locals.
-    let d = unsafe { rvs_route6(net.as_ptr(), &d6, &mut s6, mark, &mut local, &mut mtu) };
+    let d = unsafe {
+        rvs_route6(
+            net.as_ptr(),
+            &d6,
+            &mut s6,
+            mark,
+            c_int::from(known_nh),
+            &mut local,
+            &mut mtu,
+        )
+    };
     let ptr = NonNull::new(d)?;
     // SAFETY: Reading the byte view of a plain 16-byte union.
     let saddr = unsafe { s6.in6_u.u6_addr8 };

@@ -16,7 +16,7 @@ use crate::core_hooks::Pkt;
 use crate::genl::NetRef;
 use crate::rvs_core::csum::{self, CsumMode};
 use crate::rvs_core::ctl::AF_INET6;
-use crate::rvs_core::packet::{self, IPPROTO_IPIP, IPPROTO_TCP};
+use crate::rvs_core::packet::{self, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP};
 use crate::skb::{self, Dst, Skb, CHECKSUM_PARTIAL};
 
 const NF_DROP: c_uint = bindings::NF_DROP;
@@ -40,7 +40,7 @@ pub(crate) fn route(net: NetRef<'_>, c: &Conn) -> Option<(Dst, [u8; 16])> {
 
 fn route_inner(net: NetRef<'_>, c: &Conn, known_nh: bool) -> Option<(Dst, [u8; 16])> {
     if c.daf == AF_INET6 {
-        skb::route6(net, c.daddr, 0)
+        skb::route6(net, c.daddr, 0, known_nh)
     } else {
         let d = [c.daddr[0], c.daddr[1], c.daddr[2], c.daddr[3]];
         skb::route4(net, d, 0, known_nh).map(|(dst, s)| {
@@ -172,11 +172,53 @@ pub(crate) fn dr(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_
 
 /// IPIP: the packet, unchanged, inside a new IPv4 header to the real
 /// server, which decapsulates it and answers the client directly.
-pub(crate) fn tunnel(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
-    if p.af == AF_INET6 || c.daf == AF_INET6 {
-        // IPv6 tunnels (ip6ip6, ipip6) are not implemented yet.
+pub(crate) fn tunnel(net: NetRef<'_>, skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    match (p.af == AF_INET6, c.daf == AF_INET6) {
+        (false, false) => tunnel4(net, skb, c, p, pf),
+        (true, true) => tunnel6(net, skb, c, p, pf),
+        // Mixed families (IPv4 in IPv6 and back) are not implemented.
+        _ => NF_DROP,
+    }
+}
+
+/// ip6ip6: the IPv6 packet inside a new IPv6 header to the real server.
+fn tunnel6(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    let Some((dst, saddr)) = route_to(net, c, false) else {
+        return NF_DROP;
+    };
+    if dst.local {
+        return NF_ACCEPT;
+    }
+    let outer = packet::IPV6_HDR_LEN;
+    if too_big(&mut skb, p, dst.mtu.saturating_sub(outer as u32)) {
         return NF_DROP;
     }
+    let Ok(payload) = u16::try_from(skb.len()) else {
+        return NF_DROP;
+    };
+    let Some(inner) = skb.head(packet::IPV6_HDR_LEN) else {
+        return NF_DROP;
+    };
+    // Keep the inner traffic class and flow label.
+    let (b0, b1, b2, b3) = (inner[0], inner[1], inner[2], inner[3]);
+    let Some(h) = skb.push_ip6ip6(outer + LL_HEADROOM) else {
+        return NF_DROP;
+    };
+    let pl = payload.to_be_bytes();
+    let mut hdr = [0u8; 40];
+    hdr[..8].copy_from_slice(&[(6 << 4) | (b0 & 0x0f), b1, b2, b3, pl[0], pl[1], IPPROTO_IPV6, 64]);
+    hdr[8..24].copy_from_slice(&saddr);
+    hdr[24..40].copy_from_slice(&c.daddr);
+    let Some(out) = h.get_mut(..40) else {
+        return NF_DROP;
+    };
+    out.copy_from_slice(&hdr);
+    skb.set_dst(dst);
+    skb.send(net, pf);
+    NF_STOLEN
+}
+
+fn tunnel4(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
     let Some((dst, saddr)) = route_to(net, c, false) else {
         return NF_DROP;
     };
