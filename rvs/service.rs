@@ -343,6 +343,23 @@ impl SvcHash {
     }
 }
 
+impl Drop for SvcHash {
+    fn drop(&mut self) {
+        // The namespace is going: its hooks are unregistered, so no reader
+        // is left; give back the hash's references.
+        for b in self.buckets.iter() {
+            let mut p = b.swap(core::ptr::null_mut(), Relaxed);
+            while !p.is_null() {
+                // SAFETY: `p` came from `Arc::into_raw` in `link` and is
+                // unlinked now; nothing else reaches it through the hash.
+                let svc = unsafe { Arc::from_raw(p) };
+                p = svc.next.load(Relaxed);
+                drop(svc);
+            }
+        }
+    }
+}
+
 /// Connection timeouts in seconds; the packet path reads them on every
 /// state change.
 pub(crate) struct Timeouts {

@@ -17,37 +17,42 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 // ---------------------------------------------------------------------------
 
 /// Address family numbers as used by the kernel.
+// The numbers shared with the module are defined once, in rvs-core; the
+// names here are ipvsadm's.
+use rvs_core::abi::{fwd, svc_flags};
+use rvs_core::ctl as kctl;
+
 pub const AF_UNSPEC: u16 = 0;
-pub const AF_INET: u16 = 2;
-pub const AF_INET6: u16 = 10;
+pub const AF_INET: u16 = kctl::AF_INET;
+pub const AF_INET6: u16 = kctl::AF_INET6;
 
 /// IP protocol numbers.
 pub const IPPROTO_IP: u16 = 0;
-pub const IPPROTO_TCP: u16 = 6;
-pub const IPPROTO_UDP: u16 = 17;
-pub const IPPROTO_SCTP: u16 = 132;
+pub const IPPROTO_TCP: u16 = kctl::IPPROTO_TCP;
+pub const IPPROTO_UDP: u16 = kctl::IPPROTO_UDP;
+pub const IPPROTO_SCTP: u16 = kctl::IPPROTO_SCTP;
 
 /// Virtual service flags.
-pub const IP_VS_SVC_F_PERSISTENT: u32 = 0x0001;
-pub const IP_VS_SVC_F_HASHED: u32 = 0x0002;
-pub const IP_VS_SVC_F_ONEPACKET: u32 = 0x0004;
-pub const IP_VS_SVC_F_SCHED1: u32 = 0x0008;
-pub const IP_VS_SVC_F_SCHED2: u32 = 0x0010;
-pub const IP_VS_SVC_F_SCHED3: u32 = 0x0020;
-pub const IP_VS_SVC_F_SCHED_SH_FALLBACK: u32 = IP_VS_SVC_F_SCHED1;
-pub const IP_VS_SVC_F_SCHED_SH_PORT: u32 = IP_VS_SVC_F_SCHED2;
-pub const IP_VS_SVC_F_SCHED_MH_FALLBACK: u32 = IP_VS_SVC_F_SCHED1;
-pub const IP_VS_SVC_F_SCHED_MH_PORT: u32 = IP_VS_SVC_F_SCHED2;
+pub const IP_VS_SVC_F_PERSISTENT: u32 = svc_flags::PERSISTENT;
+pub const IP_VS_SVC_F_HASHED: u32 = svc_flags::HASHED;
+pub const IP_VS_SVC_F_ONEPACKET: u32 = svc_flags::ONEPACKET;
+pub const IP_VS_SVC_F_SCHED1: u32 = svc_flags::SCHED1;
+pub const IP_VS_SVC_F_SCHED2: u32 = svc_flags::SCHED2;
+pub const IP_VS_SVC_F_SCHED3: u32 = svc_flags::SCHED3;
+pub const IP_VS_SVC_F_SCHED_SH_FALLBACK: u32 = svc_flags::SH_FALLBACK;
+pub const IP_VS_SVC_F_SCHED_SH_PORT: u32 = svc_flags::SH_PORT;
+pub const IP_VS_SVC_F_SCHED_MH_FALLBACK: u32 = svc_flags::MH_FALLBACK;
+pub const IP_VS_SVC_F_SCHED_MH_PORT: u32 = svc_flags::MH_PORT;
 /// All three scheduler flag bits.
 pub const IP_VS_SVC_F_SCHED_MASK: u32 =
     IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2 | IP_VS_SVC_F_SCHED3;
 
 /// Destination forwarding methods (low bits of `conn_flags`).
-pub const IP_VS_CONN_F_FWD_MASK: u32 = 0x0007;
-pub const IP_VS_CONN_F_MASQ: u32 = 0x0000;
-pub const IP_VS_CONN_F_LOCALNODE: u32 = 0x0001;
-pub const IP_VS_CONN_F_TUNNEL: u32 = 0x0002;
-pub const IP_VS_CONN_F_DROUTE: u32 = 0x0003;
+pub const IP_VS_CONN_F_FWD_MASK: u32 = fwd::MASK;
+pub const IP_VS_CONN_F_MASQ: u32 = fwd::MASQ;
+pub const IP_VS_CONN_F_LOCALNODE: u32 = fwd::LOCALNODE;
+pub const IP_VS_CONN_F_TUNNEL: u32 = fwd::TUNNEL;
+pub const IP_VS_CONN_F_DROUTE: u32 = fwd::DROUTE;
 
 /// Tunnel types (`IPVS_DEST_ATTR_TUN_TYPE`).
 pub const IP_VS_CONN_F_TUNNEL_TYPE_IPIP: u8 = 0;
@@ -65,12 +70,12 @@ pub const IP_VS_STATE_MASTER: u32 = 1;
 pub const IP_VS_STATE_BACKUP: u32 = 2;
 
 /// Name length limits (the C buffers include the terminating NUL).
-pub const IP_VS_SCHEDNAME_MAXLEN: usize = 16;
+pub const IP_VS_SCHEDNAME_MAXLEN: usize = rvs_core::abi::SCHED_NAME_MAXLEN;
 pub const IP_VS_PENAME_MAXLEN: usize = 16;
 pub const IP_VS_IFNAME_MAXLEN: usize = 16;
 
 /// Version code ipvsadm 1.31 was compiled with (1.2.1).
-pub const IP_VS_VERSION_CODE: u32 = 0x010201;
+pub const IP_VS_VERSION_CODE: u32 = rvs_core::abi::IPVS_VERSION_CODE;
 /// Oldest kernel IPVS version ipvsadm accepts without a warning (1.1.4).
 pub const MINIMUM_IPVS_VERSION: u32 = 0x010104;
 
