@@ -36,6 +36,10 @@ pub struct FormatFlags {
     pub exact: bool,
     /// --tun-info
     pub tun_info: bool,
+    /// --json (rvsadm extension, not in ipvsadm): print the listing as one
+    /// JSON document (see `json.rs`) instead of ipvsadm's text.  The other
+    /// flags then only select what is listed, not how.
+    pub json: bool,
 }
 
 // ---------------------------------------------------------------------------
@@ -723,26 +727,9 @@ pub fn list_conn(
     fmt: &FormatFlags,
     names: &dyn NameService,
 ) -> (String, Option<ListError>) {
-    // Split into fgets(buf, 256) reads.
-    let mut chunks: Vec<&str> = Vec::new();
-    let mut rest = proc_text;
-    while !rest.is_empty() {
-        let line_end = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
-        let mut take = line_end.min(255);
-        while !rest.is_char_boundary(take) {
-            take -= 1;
-        }
-        chunks.push(&rest[..take]);
-        rest = &rest[take..];
-    }
+    let chunks = fgets_chunks(proc_text);
     if chunks.is_empty() {
-        return (
-            String::new(),
-            Some(ListError {
-                message: format!("unexpected input from {}\n", model::CONN_PROC_FILE),
-                exit_code: 1,
-            }),
-        );
+        return (String::new(), Some(conn_unexpected_input_error()));
     }
     let mut out = conn_header(fmt);
     for chunk in &chunks[1..] {
@@ -761,6 +748,61 @@ pub fn list_conn(
         }
     }
     (out, None)
+}
+
+/// Split the text of /proc/net/ip_vs_conn into the pieces ipvsadm's
+/// `fgets(buf, 256)` loop reads (lines, long ones cut every 255 bytes).
+fn fgets_chunks(proc_text: &str) -> Vec<&str> {
+    let mut chunks: Vec<&str> = Vec::new();
+    let mut rest = proc_text;
+    while !rest.is_empty() {
+        let line_end = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
+        let mut take = line_end.min(255);
+        while !rest.is_char_boundary(take) {
+            take -= 1;
+        }
+        chunks.push(&rest[..take]);
+        rest = &rest[take..];
+    }
+    chunks
+}
+
+/// "unexpected input from /proc/net/ip_vs_conn" (exit status 1): the file
+/// was empty.
+fn conn_unexpected_input_error() -> ListError {
+    ListError {
+        message: format!("unexpected input from {}\n", model::CONN_PROC_FILE),
+        exit_code: 1,
+    }
+}
+
+/// The entries of /proc/net/ip_vs_conn, read exactly as [`list_conn`]
+/// reads them (header skipped, unparsable pieces ignored), for output
+/// formats other than ipvsadm's text.  The error is the one `list_conn`
+/// returns: an empty file gives "unexpected input ..." (exit 1, no
+/// entries); a blank line ends the table with a silent exit 1 (the
+/// entries before it are returned).
+pub fn parse_proc_conn(proc_text: &str) -> (Vec<Conn>, Option<ListError>) {
+    let chunks = fgets_chunks(proc_text);
+    if chunks.is_empty() {
+        return (Vec::new(), Some(conn_unexpected_input_error()));
+    }
+    let mut conns = Vec::new();
+    for chunk in &chunks[1..] {
+        if chunk.split_ascii_whitespace().next().is_none() {
+            return (
+                conns,
+                Some(ListError {
+                    message: String::new(),
+                    exit_code: 1,
+                }),
+            );
+        }
+        if let Some(c) = parse_proc_conn_line(chunk) {
+            conns.push(c);
+        }
+    }
+    (conns, None)
 }
 
 #[cfg(test)]
