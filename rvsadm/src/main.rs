@@ -3,6 +3,7 @@
 
 mod cli;
 mod format;
+mod json;
 mod model;
 mod netlink;
 
@@ -328,71 +329,25 @@ fn get_timeouts(c: &mut Client) -> Result<Timeouts, Failure> {
     Ok(t)
 }
 
-/// Runs one parsed command and returns what it prints on stdout.
-fn run(c: &mut Client, command: Command, names: &dyn NameService) -> Result<String, Failure> {
-    let set = |c: &mut Client, op: Op, cmd: u8, attrs: Vec<Attr>| -> Result<String, Failure> {
-        c.call(cmd, &attrs)
-            .map(|_| String::new())
-            .map_err(|e| Failure::kernel(op, e))
-    };
-    match command {
-        Command::Help => Ok(cli::usage_text()),
-        Command::Version => Ok(cli::version_text()),
-        Command::AddService(s) => set(
-            c,
-            Op::AddService,
-            cmd::NEW_SERVICE,
-            vec![Attr::Service(svc_attrs(&s, true))],
-        ),
-        Command::EditService(s) => set(
-            c,
-            Op::UpdateService,
-            cmd::SET_SERVICE,
-            vec![Attr::Service(svc_attrs(&s, true))],
-        ),
-        Command::DelService(s) => set(
-            c,
-            Op::DelService,
-            cmd::DEL_SERVICE,
-            vec![Attr::Service(svc_attrs(&s, false))],
-        ),
-        Command::Flush => set(c, Op::Flush, cmd::FLUSH, vec![]),
-        Command::Zero(None) => set(c, Op::ZeroService, cmd::ZERO, vec![]),
-        Command::Zero(Some(s)) => set(
-            c,
-            Op::ZeroService,
-            cmd::ZERO,
-            vec![Attr::Service(svc_attrs(&s, false))],
-        ),
-        Command::AddDest(s, d) => set(
-            c,
-            Op::AddDest,
-            cmd::NEW_DEST,
-            vec![
-                Attr::Service(svc_attrs(&s, false)),
-                Attr::Dest(dest_attrs(&d, true)),
-            ],
-        ),
-        Command::EditDest(s, d) => set(
-            c,
-            Op::UpdateDest,
-            cmd::SET_DEST,
-            vec![
-                Attr::Service(svc_attrs(&s, false)),
-                Attr::Dest(dest_attrs(&d, true)),
-            ],
-        ),
-        Command::DelDest(s, d) => set(
-            c,
-            Op::DelDest,
-            cmd::DEL_DEST,
-            vec![
-                Attr::Service(svc_attrs(&s, false)),
-                Attr::Dest(dest_attrs(&d, false)),
-            ],
-        ),
-        Command::SetTimeout(t) => set(
-            c,
+/// The netlink request a changing command sends: its ipvsadm operation
+/// (for error messages), command and attributes. `None` for commands that
+/// only read.
+fn change_request(command: &Command) -> Option<(Op, u8, Vec<Attr>)> {
+    let svc = |s: &Service, full| Attr::Service(svc_attrs(s, full));
+    let dest = |d: &Dest, full| Attr::Dest(dest_attrs(d, full));
+    Some(match command {
+        Command::AddService(s) => (Op::AddService, cmd::NEW_SERVICE, vec![svc(s, true)]),
+        Command::EditService(s) => (Op::UpdateService, cmd::SET_SERVICE, vec![svc(s, true)]),
+        Command::DelService(s) => (Op::DelService, cmd::DEL_SERVICE, vec![svc(s, false)]),
+        Command::Flush => (Op::Flush, cmd::FLUSH, vec![]),
+        Command::Zero(None) => (Op::ZeroService, cmd::ZERO, vec![]),
+        Command::Zero(Some(s)) => (Op::ZeroService, cmd::ZERO, vec![svc(s, false)]),
+        Command::AddDest(s, d) => (Op::AddDest, cmd::NEW_DEST, vec![svc(s, false), dest(d, true)]),
+        Command::EditDest(s, d) => {
+            (Op::UpdateDest, cmd::SET_DEST, vec![svc(s, false), dest(d, true)])
+        }
+        Command::DelDest(s, d) => (Op::DelDest, cmd::DEL_DEST, vec![svc(s, false), dest(d, false)]),
+        Command::SetTimeout(t) => (
             Op::SetTimeout,
             cmd::SET_CONFIG,
             vec![
@@ -401,14 +356,34 @@ fn run(c: &mut Client, command: Command, names: &dyn NameService) -> Result<Stri
                 Attr::TimeoutUdp(t.udp),
             ],
         ),
-        Command::StartDaemon(_) => set(c, Op::StartDaemon, cmd::NEW_DAEMON, vec![]),
-        Command::StopDaemon(_) => set(c, Op::StopDaemon, cmd::DEL_DAEMON, vec![]),
+        Command::StartDaemon(_) => (Op::StartDaemon, cmd::NEW_DAEMON, vec![]),
+        Command::StopDaemon(_) => (Op::StopDaemon, cmd::DEL_DAEMON, vec![]),
+        _ => return None,
+    })
+}
+
+/// Runs one parsed command and returns what it prints on stdout.
+fn run(c: &mut Client, command: Command, names: &dyn NameService) -> Result<String, Failure> {
+    if let Some((op, cmd, attrs)) = change_request(&command) {
+        return c
+            .call(cmd, &attrs)
+            .map(|_| String::new())
+            .map_err(|e| Failure::kernel(op, e));
+    }
+    match command {
+        Command::Help => Ok(cli::usage_text()),
+        Command::Version => Ok(cli::version_text()),
         Command::Restore => restore(c, names),
         Command::Save { format } => {
             let services = get_services(c)?;
+            if format.json {
+                return Ok(json::services(&get_info(c)?, &services));
+            }
             Ok(format::save(&services, format.numeric, names))
         }
         Command::List { target, format } => list(c, target, &format, names),
+        // Every change was handled by `change_request` above.
+        _ => Ok(String::new()),
     }
 }
 
@@ -422,36 +397,66 @@ fn list(
         ListTarget::All => {
             let info = get_info(c)?;
             let services = get_services(c)?;
+            if fmt.json {
+                return Ok(json::services(&info, &services));
+            }
             Ok(format::list_all(&info, &services, fmt, names))
         }
         ListTarget::Service(key) => {
             let (svc, dests) = get_service(c, &key)?;
+            if fmt.json {
+                return Ok(json::one_service(&svc, &dests));
+            }
             Ok(format::list_service(&svc, &dests, fmt, names))
         }
-        ListTarget::Timeout => Ok(format::timeout_line(&get_timeouts(c)?)),
+        ListTarget::Timeout => {
+            let t = get_timeouts(c)?;
+            if fmt.json {
+                return Ok(json::timeouts(&t));
+            }
+            Ok(format::timeout_line(&t))
+        }
         ListTarget::Daemon => {
             c.dump_attrs(cmd::GET_DAEMON, &[])
                 .map_err(|e| Failure::kernel(Op::GetDaemon, e))?;
+            if fmt.json {
+                return Ok(json::daemons(&[]));
+            }
             Ok(String::new())
         }
         ListTarget::Connections => {
             let entries = c
                 .dump_attrs(cmd::GET_CONN, &[])
                 .map_err(|e| Failure::kernel(Op::GetServices, e))?;
+            let conns: Vec<model::Conn> = entries
+                .iter()
+                .flatten()
+                .filter_map(|a| match a {
+                    Attr::Conn(ca) => Some(conn_from(ca)),
+                    _ => None,
+                })
+                .collect();
+            if fmt.json {
+                return Ok(json::conns(&conns));
+            }
             let mut out = format::conn_header(fmt);
-            for a in entries.iter().flatten() {
-                if let Attr::Conn(ca) = a {
-                    out.push_str(&format::conn_line(&conn_from(ca), fmt, names));
-                }
+            for c in &conns {
+                out.push_str(&format::conn_line(c, fmt, names));
             }
             Ok(out)
         }
     }
 }
 
+/// Changes a restore sends to the kernel in one go (one send, then the
+/// acknowledgements): ipvsadm's one round trip per line is what makes
+/// large restores slow.
+const RESTORE_BATCH: usize = 256;
+
 /// `-R`: every line of stdin is one command, as ipvsadm reads them; a
-/// failing line is reported and the rest still run. The exit status is
-/// the last command's.
+/// failing line is reported and the rest still run (each command is still
+/// applied on its own, in order). Runs of changes go to the kernel in
+/// batches. The exit status is the last command's.
 fn restore(c: &mut Client, names: &dyn NameService) -> Result<String, Failure> {
     let mut input = String::new();
     std::io::stdin()
@@ -462,8 +467,55 @@ fn restore(c: &mut Client, names: &dyn NameService) -> Result<String, Failure> {
         })?;
     let mut last: Result<(), Failure> = Ok(());
     let mut out = std::io::stdout().lock();
+    let mut pending: Vec<(Op, u8, Vec<Attr>)> = Vec::new();
+    let flush = |c: &mut Client, pending: &mut Vec<(Op, u8, Vec<Attr>)>, last: &mut Result<(), Failure>| {
+        if pending.is_empty() {
+            return;
+        }
+        let batch: Vec<_> = pending.drain(..).collect();
+        let msgs = batch
+            .iter()
+            .map(|(_, cmd, attrs)| netlink::RvsMessage::request(*cmd, attrs))
+            .collect();
+        match c.batch(msgs) {
+            Ok(results) => {
+                for ((op, _, _), r) in batch.iter().zip(results) {
+                    *last = match r {
+                        Ok(()) => Ok(()),
+                        Err(e) => {
+                            let f = Failure::kernel(*op, e);
+                            eprint!("{}", f.message);
+                            Err(Failure {
+                                message: String::new(),
+                                code: f.code,
+                            })
+                        }
+                    };
+                }
+            }
+            Err(e) => {
+                let f = Failure::from(e);
+                eprint!("{}", f.message);
+                *last = Err(Failure {
+                    message: String::new(),
+                    code: f.code,
+                });
+            }
+        }
+    };
     for args in cli::restore_lines(&input) {
-        last = match cli::parse_restore_args(cli::PROGRAM, &args, names) {
+        let parsed = cli::parse_restore_args(cli::PROGRAM, &args, names);
+        if let Ok(cmd) = &parsed {
+            if let Some(req) = change_request(cmd) {
+                pending.push(req);
+                if pending.len() >= RESTORE_BATCH {
+                    flush(c, &mut pending, &mut last);
+                }
+                continue;
+            }
+        }
+        flush(c, &mut pending, &mut last);
+        last = match parsed {
             Err(e) => {
                 eprint!("{}", e.message);
                 if e.fatal {
@@ -493,6 +545,7 @@ fn restore(c: &mut Client, names: &dyn NameService) -> Result<String, Failure> {
             },
         };
     }
+    flush(c, &mut pending, &mut last);
     last.map(|()| String::new())
 }
 

@@ -285,6 +285,70 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Sends `msgs` as `doit` requests, many per `send`, and returns each
+    /// one's outcome, in order. The kernel handles them one after the
+    /// other, exactly as if sent one by one.
+    pub fn batch(&mut self, msgs: Vec<RvsMessage>) -> Result<Vec<Result<(), Error>>, Error> {
+        // Requests per send, so that the acknowledgements (with echoed
+        // requests and extack) fit the socket's receive buffer.
+        const PER_SEND: usize = 64;
+        let mut results = Vec::with_capacity(msgs.len());
+        let mut msgs = msgs.into_iter().peekable();
+        while msgs.peek().is_some() {
+            let first_seq = self.seq.wrapping_add(1);
+            let mut tx = Vec::new();
+            let mut n = 0usize;
+            for m in msgs.by_ref().take(PER_SEND) {
+                let mut genl = GenlMessage::from_payload(m);
+                genl.set_resolved_family_id(self.family_id);
+                genl.finalize();
+                let mut nl = NetlinkMessage::from(genl);
+                self.seq = self.seq.wrapping_add(1);
+                nl.header.sequence_number = self.seq;
+                nl.header.flags = NLM_F_REQUEST | NLM_F_ACK;
+                nl.finalize();
+                let start = tx.len();
+                tx.resize(start + nl.buffer_len(), 0);
+                nl.serialize(&mut tx[start..]);
+                n += 1;
+            }
+            self.sock.send(&tx, 0)?;
+            let mut got: Vec<Option<Result<(), Error>>> = (0..n).map(|_| None).collect();
+            let mut left = n;
+            let mut rx = vec![0u8; 1 << 16];
+            while left > 0 {
+                let len = self.sock.recv(&mut &mut rx[..], 0)?;
+                let mut off = 0;
+                while off + 16 <= len {
+                    let mlen = u32::from_ne_bytes(rx[off..off + 4].try_into().unwrap_or([0; 4])) as usize;
+                    let kind = u16::from_ne_bytes([rx[off + 4], rx[off + 5]]);
+                    let seq = u32::from_ne_bytes(rx[off + 8..off + 12].try_into().unwrap_or([0; 4]));
+                    if mlen < 16 || off + mlen > len {
+                        break;
+                    }
+                    let idx = seq.wrapping_sub(first_seq) as usize;
+                    if kind == 2 /* NLMSG_ERROR */ && idx < n && got[idx].is_none() {
+                        let code = i32::from_ne_bytes(rx[off + 16..off + 20].try_into().unwrap_or([0; 4]));
+                        got[idx] = Some(if code == 0 {
+                            Ok(())
+                        } else {
+                            Err(Error::Kernel {
+                                errno: -code,
+                                msg: extack_msg(&rx[off..off + mlen]),
+                            })
+                        });
+                        left -= 1;
+                    }
+                    off += (mlen + 3) & !3;
+                }
+            }
+            results.extend(got.into_iter().map(|r| r.unwrap_or(Ok(()))));
+        }
+        Ok(results)
+    }
+}
+
 fn libc_enoent() -> i32 {
     2
 }
