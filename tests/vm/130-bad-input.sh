@@ -1,4 +1,4 @@
-# timeout: 240
+# timeout: 480
 # Bad input, table-driven: every line below must fail with a message and
 # leave the tables exactly as they were (-S -n and --timeout compared before
 # and after). Then the raw-netlink table (tests/vm/rawgenl.py) sends
