@@ -124,10 +124,10 @@ unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
     };
     // SAFETY: The entry is pinned; `work` is initialised once, here.
     unsafe { rvs_dwork_init(entry.work.get(), net_tick) };
-    // SAFETY: The kernel calls `init` with a valid namespace whose slot of
-    // `size_of::<Slot>()` bytes is allocated and zeroed; nobody else uses
-    // it yet. The entry is never moved out of its box (it is pinned): we
-    // keep the raw pointer until `net_exit` rebuilds the box.
+    // The entry is pinned: it never moves out of its box, whose raw pointer
+    // we keep until `net_exit` rebuilds the box.
+    // SAFETY: `init` gets a valid namespace whose zeroed slot of
+    // `size_of::<Slot>()` bytes nobody else uses yet.
     let raw = unsafe {
         let raw = KBox::into_raw(Pin::into_inner_unchecked(entry));
         let slot = rvs_net_generic(net, *NET_ID.0.get()).cast::<Slot>();
@@ -146,9 +146,9 @@ unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
         }
         return err;
     }
-    // SAFETY: The sysctl data are ints (`AtomicI32` has `int`'s layout)
-    // inside the pinned entry, which outlives the registration (`net_exit`
-    // unregisters first).
+    // `net_exit` unregisters the sysctls before freeing the entry.
+    // SAFETY: The data are ints (`AtomicI32` has `int`'s layout) in the
+    // pinned entry, which outlives the registration.
     unsafe {
         let sc = &(*raw).state.sysctl;
         let mut vars = [
@@ -218,10 +218,10 @@ impl Drop for Registration {
 
 /// The rvs state of namespace `net`.
 pub(crate) fn state(net: NetRef<'_>) -> Option<&NetState> {
-    // SAFETY: `net` is a live namespace for the borrow's lifetime; its slot
-    // was filled by `net_init` (registration precedes the genl family) and
-    // is freed only by `net_exit`, after the namespace stops serving
-    // requests, so the reference cannot outlive the state.
+    // The slot was filled by `net_init` (registration precedes the genl
+    // family) and is freed only by `net_exit`, once the namespace serves
+    // no request: the reference cannot outlive the state.
+    // SAFETY: `net` is a live namespace for the borrow's lifetime.
     unsafe {
         let slot = rvs_net_generic(net.as_ptr(), *NET_ID.0.get()).cast::<Slot>();
         NonNull::new(*slot).map(|p| &(*p.as_ptr()).state)

@@ -2024,7 +2024,10 @@ mod tests {
         assert_eq!(f(&["-L", "--json"]), (ListTarget::All, json));
         assert_eq!(f(&["-l", "--json"]).1, json);
         assert_eq!(f(&["-Lc", "--json"]), (ListTarget::Connections, json));
-        assert_eq!(f(&["-L", "--json", "--timeout"]), (ListTarget::Timeout, json));
+        assert_eq!(
+            f(&["-L", "--json", "--timeout"]),
+            (ListTarget::Timeout, json)
+        );
         assert_eq!(f(&["-L", "--daemon", "--json"]), (ListTarget::Daemon, json));
         let (t, fm) = f(&["-L", "-t", "1.2.3.4:80", "--json"]);
         assert!(matches!(t, ListTarget::Service(s) if s.port == 80));
@@ -2033,7 +2036,11 @@ mod tests {
         assert!(fm.json && fm.numeric && fm.stats && fm.exact && fm.nosort);
         let (_, fm) = f(&["-Lc", "--json", "--persistent-conn"]);
         assert!(fm.json && fm.persistent_conn);
-        assert!(f(&["-L", "--rate", "--thresholds", "--tun-info", "--json"]).1.json);
+        assert!(
+            f(&["-L", "--rate", "--thresholds", "--tun-info", "--json"])
+                .1
+                .json
+        );
         assert_eq!(
             p(&["-S", "--json"]).unwrap(),
             Command::Save {

@@ -1412,7 +1412,10 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
         let (v, err) = parse_proc_conn("");
         assert!(v.is_empty());
         assert_eq!(err, list_conn("", &num(), &none()).1);
-        let blank = format!("{}\n{}", PROC, "TCP C0A80A01 0001 C0A80A64 0002 0A000007 0003 NONE 5\n");
+        let blank = format!(
+            "{}\n{}",
+            PROC, "TCP C0A80A01 0001 C0A80A64 0002 0A000007 0003 NONE 5\n"
+        );
         let (v, err) = parse_proc_conn(&blank);
         assert_eq!(v.len(), 3);
         assert_eq!(err, list_conn(&blank, &num(), &none()).1);

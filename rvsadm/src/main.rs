@@ -342,11 +342,21 @@ fn change_request(command: &Command) -> Option<(Op, u8, Vec<Attr>)> {
         Command::Flush => (Op::Flush, cmd::FLUSH, vec![]),
         Command::Zero(None) => (Op::ZeroService, cmd::ZERO, vec![]),
         Command::Zero(Some(s)) => (Op::ZeroService, cmd::ZERO, vec![svc(s, false)]),
-        Command::AddDest(s, d) => (Op::AddDest, cmd::NEW_DEST, vec![svc(s, false), dest(d, true)]),
-        Command::EditDest(s, d) => {
-            (Op::UpdateDest, cmd::SET_DEST, vec![svc(s, false), dest(d, true)])
-        }
-        Command::DelDest(s, d) => (Op::DelDest, cmd::DEL_DEST, vec![svc(s, false), dest(d, false)]),
+        Command::AddDest(s, d) => (
+            Op::AddDest,
+            cmd::NEW_DEST,
+            vec![svc(s, false), dest(d, true)],
+        ),
+        Command::EditDest(s, d) => (
+            Op::UpdateDest,
+            cmd::SET_DEST,
+            vec![svc(s, false), dest(d, true)],
+        ),
+        Command::DelDest(s, d) => (
+            Op::DelDest,
+            cmd::DEL_DEST,
+            vec![svc(s, false), dest(d, false)],
+        ),
         Command::SetTimeout(t) => (
             Op::SetTimeout,
             cmd::SET_CONFIG,
@@ -468,41 +478,42 @@ fn restore(c: &mut Client, names: &dyn NameService) -> Result<String, Failure> {
     let mut last: Result<(), Failure> = Ok(());
     let mut out = std::io::stdout().lock();
     let mut pending: Vec<(Op, u8, Vec<Attr>)> = Vec::new();
-    let flush = |c: &mut Client, pending: &mut Vec<(Op, u8, Vec<Attr>)>, last: &mut Result<(), Failure>| {
-        if pending.is_empty() {
-            return;
-        }
-        let batch: Vec<_> = pending.drain(..).collect();
-        let msgs = batch
-            .iter()
-            .map(|(_, cmd, attrs)| netlink::RvsMessage::request(*cmd, attrs))
-            .collect();
-        match c.batch(msgs) {
-            Ok(results) => {
-                for ((op, _, _), r) in batch.iter().zip(results) {
-                    *last = match r {
-                        Ok(()) => Ok(()),
-                        Err(e) => {
-                            let f = Failure::kernel(*op, e);
-                            eprint!("{}", f.message);
-                            Err(Failure {
-                                message: String::new(),
-                                code: f.code,
-                            })
-                        }
-                    };
+    let flush =
+        |c: &mut Client, pending: &mut Vec<(Op, u8, Vec<Attr>)>, last: &mut Result<(), Failure>| {
+            if pending.is_empty() {
+                return;
+            }
+            let batch: Vec<_> = pending.drain(..).collect();
+            let msgs = batch
+                .iter()
+                .map(|(_, cmd, attrs)| netlink::RvsMessage::request(*cmd, attrs))
+                .collect();
+            match c.batch(msgs) {
+                Ok(results) => {
+                    for ((op, _, _), r) in batch.iter().zip(results) {
+                        *last = match r {
+                            Ok(()) => Ok(()),
+                            Err(e) => {
+                                let f = Failure::kernel(*op, e);
+                                eprint!("{}", f.message);
+                                Err(Failure {
+                                    message: String::new(),
+                                    code: f.code,
+                                })
+                            }
+                        };
+                    }
+                }
+                Err(e) => {
+                    let f = Failure::from(e);
+                    eprint!("{}", f.message);
+                    *last = Err(Failure {
+                        message: String::new(),
+                        code: f.code,
+                    });
                 }
             }
-            Err(e) => {
-                let f = Failure::from(e);
-                eprint!("{}", f.message);
-                *last = Err(Failure {
-                    message: String::new(),
-                    code: f.code,
-                });
-            }
-        }
-    };
+        };
     for args in cli::restore_lines(&input) {
         let parsed = cli::parse_restore_args(cli::PROGRAM, &args, names);
         if let Ok(cmd) = &parsed {

@@ -321,15 +321,18 @@ impl Client {
                 let len = self.sock.recv(&mut &mut rx[..], 0)?;
                 let mut off = 0;
                 while off + 16 <= len {
-                    let mlen = u32::from_ne_bytes(rx[off..off + 4].try_into().unwrap_or([0; 4])) as usize;
+                    let mlen =
+                        u32::from_ne_bytes(rx[off..off + 4].try_into().unwrap_or([0; 4])) as usize;
                     let kind = u16::from_ne_bytes([rx[off + 4], rx[off + 5]]);
-                    let seq = u32::from_ne_bytes(rx[off + 8..off + 12].try_into().unwrap_or([0; 4]));
+                    let seq =
+                        u32::from_ne_bytes(rx[off + 8..off + 12].try_into().unwrap_or([0; 4]));
                     if mlen < 16 || off + mlen > len {
                         break;
                     }
                     let idx = seq.wrapping_sub(first_seq) as usize;
                     if kind == 2 /* NLMSG_ERROR */ && idx < n && got[idx].is_none() {
-                        let code = i32::from_ne_bytes(rx[off + 16..off + 20].try_into().unwrap_or([0; 4]));
+                        let code =
+                            i32::from_ne_bytes(rx[off + 16..off + 20].try_into().unwrap_or([0; 4]));
                         got[idx] = Some(if code == 0 {
                             Ok(())
                         } else {
