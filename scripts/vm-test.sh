@@ -50,7 +50,7 @@ set +e
 timeout -k 10 "${RVS_VM_TIMEOUT:-3000}" \
 	vng --verbose --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 2G \
 	--rwdir "$out" --cwd "$RVS_TOP" \
-	--exec "$cmd" 2>&1 | tee "$out/console" | grep -v -E '^\[ *[0-9]+\.[0-9]+\] |^\s*$'
+	--exec "$cmd" 2>&1 | tee "$out/console" | grep --line-buffered -v -E '^\[ *[0-9]+\.[0-9]+\] |^\s*$'
 set -e
 passed=$(grep -c '^pass ' "$out/results" 2>/dev/null || true)
 failed=$(grep -c '^fail ' "$out/results" 2>/dev/null || true)
