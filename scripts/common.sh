@@ -7,6 +7,9 @@ KERNEL_VERSION=7.3.4
 KERNEL_PKG=linux-source-7.3
 BINDGEN_VERSION=0.73.2
 VIRTME_NG_VERSION=1.42
+# rustup's toolchain, even where a login shell's PATH is not set up.
+[ -d "$HOME/.cargo/bin" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH=$HOME/.cargo/bin:$PATH ;; esac
+command -v rustc >/dev/null || { echo "[rvs] error: rustc not found (rustup's toolchain is expected)" >&2; exit 1; }
 RUSTC_VERSION=$(rustc --version | awk '{print $2}')
 RUST_LIB_SRC=$RVS_CACHE/rust-src-$RUSTC_VERSION/usr/lib/rustlib/src/rust/library
 KERNEL_SRC=$RVS_CACHE/linux-$KERNEL_VERSION
