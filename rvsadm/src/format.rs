@@ -776,35 +776,6 @@ fn conn_unexpected_input_error() -> ListError {
     }
 }
 
-/// The entries of /proc/net/ip_vs_conn, read exactly as [`list_conn`]
-/// reads them (header skipped, unparsable pieces ignored), for output
-/// formats other than ipvsadm's text.  The error is the one `list_conn`
-/// returns: an empty file gives "unexpected input ..." (exit 1, no
-/// entries); a blank line ends the table with a silent exit 1 (the
-/// entries before it are returned).
-pub fn parse_proc_conn(proc_text: &str) -> (Vec<Conn>, Option<ListError>) {
-    let chunks = fgets_chunks(proc_text);
-    if chunks.is_empty() {
-        return (Vec::new(), Some(conn_unexpected_input_error()));
-    }
-    let mut conns = Vec::new();
-    for chunk in &chunks[1..] {
-        if chunk.split_ascii_whitespace().next().is_none() {
-            return (
-                conns,
-                Some(ListError {
-                    message: String::new(),
-                    exit_code: 1,
-                }),
-            );
-        }
-        if let Some(c) = parse_proc_conn_line(chunk) {
-            conns.push(c);
-        }
-    }
-    (conns, None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1402,23 +1373,5 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
         );
         assert_eq!(c.caddr, "192.168.10.1".parse::<IpAddr>().unwrap());
         assert_eq!(c.expires_secs, 3601);
-
-        // parse_proc_conn reads what list_conn prints, with its errors.
-        let (v, err) = parse_proc_conn(PROC);
-        assert_eq!(err, None);
-        assert_eq!(v.len(), 3);
-        assert_eq!(v[1].pe_name.as_deref(), Some("sip"));
-        assert_eq!(v[2].daddr, "2001:db8::3".parse::<IpAddr>().unwrap());
-        let (v, err) = parse_proc_conn("");
-        assert!(v.is_empty());
-        assert_eq!(err, list_conn("", &num(), &none()).1);
-        let blank = format!(
-            "{}\n{}",
-            PROC, "TCP C0A80A01 0001 C0A80A64 0002 0A000007 0003 NONE 5\n"
-        );
-        let (v, err) = parse_proc_conn(&blank);
-        assert_eq!(v.len(), 3);
-        assert_eq!(err, list_conn(&blank, &num(), &none()).1);
-        assert_eq!(err.unwrap().exit_code, 1);
     }
 }

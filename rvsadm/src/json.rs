@@ -50,7 +50,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::format::{self, ListError};
+use crate::format;
 use crate::model::{
     self, AddressFamily, Conn, Daemon, Dest, FwdMethod, Info, Service, Stats, Timeouts,
 };
@@ -395,19 +395,6 @@ pub fn conns(conns: &[Conn]) -> String {
         Json::Arr(conns.iter().map(conn_value).collect()),
     )])
     .document()
-}
-
-/// `-Lc --json` from the text of /proc/net/ip_vs_conn, with the same
-/// result shape and errors as [`format::list_conn`]: an empty file gives
-/// no output and "unexpected input from /proc/net/ip_vs_conn" (exit 1); a
-/// blank line ends the table with a silent exit 1 after a (complete,
-/// valid) document of the entries before it.
-pub fn list_conn(proc_text: &str) -> (String, Option<ListError>) {
-    let (entries, err) = format::parse_proc_conn(proc_text);
-    match err {
-        Some(e) if !e.message.is_empty() => (String::new(), Some(e)),
-        err => (conns(&entries), err),
-    }
 }
 
 /// `-L --timeout --json`: `{"tcp":900,"tcpfin":120,"udp":300}`.
@@ -1146,8 +1133,12 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
 
     #[test]
     fn connections() {
-        let (out, err) = list_conn(PROC);
-        assert_eq!(err, None);
+        let entries: Vec<Conn> = PROC
+            .lines()
+            .skip(1)
+            .filter_map(format::parse_proc_conn_line)
+            .collect();
+        let out = conns(&entries);
         assert_eq!(
             out,
             "{\"connections\":[\
@@ -1166,35 +1157,6 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
         );
         doc(&out);
         assert_eq!(conns(&[]), "{\"connections\":[]}\n");
-        // Header only.
-        assert_eq!(
-            list_conn("Pro FromIP ...\n"),
-            ("{\"connections\":[]}\n".to_string(), None)
-        );
-        // Empty file: ipvsadm's error, nothing on stdout.
-        let (out, err) = list_conn("");
-        assert_eq!(out, "");
-        let err = err.unwrap();
-        assert_eq!(err.message, "unexpected input from /proc/net/ip_vs_conn\n");
-        assert_eq!(err.exit_code, 1);
-        // A blank line: silent exit 1, a valid document of what came before.
-        let (out, err) = list_conn(&format!(
-            "{}\n{}",
-            &PROC[..PROC.find("UDP ").unwrap()],
-            "TCP 1 2 3 4 5 6 X 1\n"
-        ));
-        assert_eq!(
-            err,
-            Some(ListError {
-                message: String::new(),
-                exit_code: 1
-            })
-        );
-        let v = doc(&out);
-        match v.get("connections") {
-            V::Arr(a) => assert_eq!(a.len(), 1),
-            _ => unreachable!(),
-        }
     }
 
     #[test]
@@ -1336,8 +1298,15 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
             assert_eq!(rs.get("weight").n(), d[0].weight.to_string());
             assert_eq!(sv.get("scheduler").s(), s.sched_name);
         }
-        let (out, err) = list_conn(include_str!("../tests/fixtures/conn.txt"));
-        assert_eq!(err, None);
+        let from_proc = |text: &str| {
+            let entries: Vec<Conn> = text
+                .lines()
+                .skip(1)
+                .filter_map(format::parse_proc_conn_line)
+                .collect();
+            conns(&entries)
+        };
+        let out = from_proc(include_str!("../tests/fixtures/conn.txt"));
         match doc(&out).get("connections") {
             V::Arr(a) => {
                 assert_eq!(a.len(), 5);
@@ -1346,7 +1315,7 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
             }
             _ => unreachable!(),
         }
-        doc(&list_conn(PROC).0);
+        doc(&from_proc(PROC));
         doc(&timeouts(&Timeouts::default()));
         doc(&daemons(&[Daemon {
             state: model::IP_VS_STATE_BACKUP | model::IP_VS_STATE_MASTER,
