@@ -49,7 +49,7 @@ pub(crate) unsafe extern "C" fn rvs_packet(
     skb: *mut bindings::sk_buff,
     net: *mut bindings::net,
     pf: u8,
-    _hooknum: u8,
+    hooknum: u8,
     kind: u8,
 ) -> c_uint {
     let (Some(skb), Some(net)) = (NonNull::new(skb), NonNull::new(net)) else {
@@ -64,7 +64,7 @@ pub(crate) unsafe extern "C" fn rvs_packet(
         return NF_ACCEPT;
     }
     // SAFETY: At IPv4/IPv6 hooks `skb->data` is the network header.
-    let skb = unsafe { Skb::from_hook(skb) };
+    let mut skb = unsafe { Skb::from_hook(skb) };
     if skb.is_ours() {
         return NF_ACCEPT;
     }
@@ -73,10 +73,23 @@ pub(crate) unsafe extern "C" fn rvs_packet(
     } else {
         Family::Inet6
     };
+    // Only a whole packet has ports to look up. IPv4 reaches LOCAL_IN
+    // reassembled; replies at FORWARD may not. IPv6 is reassembled by
+    // nf_defrag_ipv6, which rvs enables with its first IPv6 service.
+    if family == Family::Inet && skb.is_ipv4_fragment() {
+        match skb.defrag4(net, hooknum) {
+            Some(whole) => skb = whole,
+            None => return NF_STOLEN,
+        }
+    }
     match kind {
         0 => packet_in(st, net, skb, family, pf),
         1 => packet_out(st, net, skb, family, pf),
-        _ => NF_ACCEPT,
+        // FORWARD, before the NAT replies: ICMP errors from clients about
+        // connections whose virtual address is not local (firewall-mark
+        // services routed through the director), as IPVS's
+        // ip_vs_forward_icmp.
+        _ => icmp_error(st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT),
     }
 }
 

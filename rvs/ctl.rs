@@ -207,6 +207,14 @@ fn set_cmd(
         )?),
         _ => None,
     };
+    let adds_v6 = match (cmd, &dest) {
+        (cmd::NEW_SERVICE, _) => svc_af == AF_INET6,
+        (cmd::NEW_DEST, Some(d)) => d.key.af == AF_INET6,
+        _ => false,
+    };
+    if adds_v6 {
+        netns::enable_defrag6(net, st)?;
+    }
     match (cmd, spec.conf, dest) {
         (cmd::NEW_SERVICE, Some(conf), _) => st.add_service(t, spec.key, &conf),
         (cmd::SET_SERVICE, Some(conf), _) => st.edit_service(t, &spec.key, &conf),

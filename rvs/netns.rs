@@ -15,6 +15,7 @@ use kernel::{bindings, error::to_result, prelude::*, types::Opaque};
 use crate::conn::{self, SWEEP_INTERVAL_MS};
 use crate::genl::NetRef;
 use crate::rvs_core::est;
+use crate::rvs_core::ctl::{errno, CtlError};
 use crate::service::NetState;
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
@@ -33,6 +34,8 @@ extern "C" {
     fn rvs_to_dwork(w: *mut bindings::work_struct) -> *mut bindings::delayed_work;
     fn rvs_sysctl_register(net: *mut bindings::net, vars: *mut *mut c_int) -> *mut c_void;
     fn rvs_sysctl_unregister(hdr: *mut c_void);
+    fn rvs_defrag6_enable(net: *mut bindings::net) -> c_int;
+    fn rvs_defrag6_disable(net: *mut bindings::net);
 }
 
 /// A namespace's state and its periodic work: connection expiry, the rate
@@ -182,6 +185,9 @@ unsafe extern "C" fn net_exit(net: *mut bindings::net) {
             rvs_sysctl_unregister(hdr);
         }
         rvs_dwork_cancel_sync((*entry).work.get());
+        if (*entry).state.defrag6.load(Relaxed) {
+            rvs_defrag6_disable(net);
+        }
         *slot = core::ptr::null_mut();
         drop(Pin::new_unchecked(KBox::from_raw(entry)));
     }
@@ -214,6 +220,24 @@ impl Drop for Registration {
         // for every namespace.
         unsafe { bindings::unregister_pernet_subsys(PERNET_OPS.0.get()) };
     }
+}
+
+/// Makes IPv6 fragments reach rvs reassembled, once a namespace has an
+/// IPv6 service or real server (IPVS does the same). Undone in `net_exit`.
+/// Called with the namespace's tables locked.
+pub(crate) fn enable_defrag6(net: NetRef<'_>, st: &NetState) -> Result<(), CtlError> {
+    if st.defrag6.load(Relaxed) {
+        return Ok(());
+    }
+    // SAFETY: `net` is live for the request.
+    if unsafe { rvs_defrag6_enable(net.as_ptr()) } != 0 {
+        return Err(CtlError {
+            errno: errno::ENOMEM,
+            msg: "cannot enable IPv6 defragmentation\0",
+        });
+    }
+    st.defrag6.store(true, Relaxed);
+    Ok(())
 }
 
 /// The rvs state of namespace `net`.

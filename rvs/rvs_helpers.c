@@ -19,6 +19,7 @@
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include <net/netns/generic.h>
 #include <net/route.h>
 #include <linux/sysctl.h>
@@ -309,6 +310,53 @@ void rvs_ipip_finish(struct net *net, struct sk_buff *skb)
 {
 	ip_select_ident(net, skb, NULL);
 	ip_send_check(ip_hdr(skb));
+}
+
+/* IPv4 fragments seen at rvs's hooks (replies from real servers at
+ * FORWARD) are gathered first, as IPVS does: only the first fragment has
+ * ports. 0: `skb` is now whole; otherwise it was taken (queued or freed). */
+int rvs_ip_defrag(struct net *net, struct sk_buff *skb, u8 hooknum)
+{
+	enum ip_defrag_users user;
+	int err;
+
+	if (hooknum == NF_INET_LOCAL_IN)
+		user = IP_DEFRAG_VS_IN;
+	else if (hooknum == NF_INET_FORWARD)
+		user = IP_DEFRAG_VS_FWD;
+	else
+		user = IP_DEFRAG_VS_OUT;
+	local_bh_disable();
+	err = ip_defrag(net, skb, user);
+	local_bh_enable();
+	if (!err)
+		ip_send_check(ip_hdr(skb));
+	return err;
+}
+
+/* The largest fragment of a reassembled packet (0 if it never was one):
+ * what must fit the path MTU, rather than the whole packet. */
+unsigned int rvs_skb_frag_max_size(const struct sk_buff *skb, int v6)
+{
+	return v6 ? IP6CB(skb)->frag_max_size : IPCB(skb)->frag_max_size;
+}
+
+/* IPv6 has no reassembly before LOCAL_IN: nf_defrag_ipv6 does it at
+ * PRE_ROUTING once a namespace has IPv6 services, as for IPVS. */
+int rvs_defrag6_enable(struct net *net)
+{
+#if IS_ENABLED(CONFIG_NF_DEFRAG_IPV6)
+	return nf_defrag_ipv6_enable(net);
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+void rvs_defrag6_disable(struct net *net)
+{
+#if IS_ENABLED(CONFIG_NF_DEFRAG_IPV6)
+	nf_defrag_ipv6_disable(net);
+#endif
 }
 
 void rvs_icmp_frag_needed(struct sk_buff *skb, unsigned int mtu)

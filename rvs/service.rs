@@ -399,6 +399,8 @@ pub(crate) struct NetState {
     /// Services, so the packet path can skip work when there are none.
     pub(crate) nr_services: AtomicU32,
     pub(crate) sysctl: Sysctls,
+    /// nf_defrag_ipv6 was enabled for this namespace's IPv6 services.
+    pub(crate) defrag6: AtomicBool,
 }
 
 impl NetState {
@@ -418,6 +420,7 @@ impl NetState {
                 conn_reuse_mode: AtomicI32::new(1),
                 expire_quiescent_template: AtomicI32::new(0),
             },
+            defrag6: AtomicBool::new(false),
         })
     }
 

@@ -13,6 +13,7 @@ use core::ptr::NonNull;
 use kernel::bindings;
 
 use crate::genl::NetRef;
+use crate::rvs_core::packet;
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
 // only pointers to it cross the boundary.
@@ -48,6 +49,8 @@ extern "C" {
     fn rvs_skb_push_ipip(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
     fn rvs_skb_push_ip6ip6(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
     fn rvs_ipip_finish(net: *mut bindings::net, skb: *mut bindings::sk_buff);
+    fn rvs_ip_defrag(net: *mut bindings::net, skb: *mut bindings::sk_buff, hooknum: u8) -> c_int;
+    fn rvs_skb_frag_max_size(skb: *const bindings::sk_buff, v6: c_int) -> c_uint;
     fn rvs_icmp_frag_needed(skb: *mut bindings::sk_buff, mtu: c_uint);
     fn rvs_icmp6_too_big(skb: *mut bindings::sk_buff, mtu: c_uint);
 }
@@ -132,6 +135,30 @@ impl Skb {
     pub(crate) fn is_gso(&self) -> bool {
         // SAFETY: `ptr` is valid.
         unsafe { rvs_skb_is_gso(self.raw()) != 0 }
+    }
+
+    /// Whether this IPv4 packet is a fragment (`ip_is_fragment`).
+    pub(crate) fn is_ipv4_fragment(&mut self) -> bool {
+        self.head(packet::IPV4_HDR_LEN)
+            .is_some_and(|h| u16::from_be_bytes([h[6], h[7]]) & 0x3fff != 0)
+    }
+
+    /// Gathers an IPv4 fragment with the rest of its packet. `None`: the
+    /// kernel kept the fragment (to wait for the others) or freed it.
+    pub(crate) fn defrag4(self, net: NetRef<'_>, hooknum: u8) -> Option<Self> {
+        // SAFETY: `ptr` is the hook's packet (type invariants) and `net` its
+        // namespace. On a non-zero return `ip_defrag` has taken the skb, and
+        // `self` is not used again.
+        let err = unsafe { rvs_ip_defrag(net.as_ptr(), self.raw(), hooknum) };
+        (err == 0).then_some(self)
+    }
+
+    /// The largest fragment a reassembled packet was made of; 0 if it was
+    /// never fragmented.
+    pub(crate) fn frag_max_size(&self, v6: bool) -> u32 {
+        // SAFETY: `ptr` is valid; the control block is the IP layer's at a
+        // netfilter hook.
+        unsafe { rvs_skb_frag_max_size(self.raw(), c_int::from(v6)) }
     }
 
     /// Sent by rvs itself (or IPVS): hooks leave it alone.

@@ -55,7 +55,13 @@ fn route_inner(net: NetRef<'_>, c: &Conn, known_nh: bool) -> Option<(Dst, [u8; 1
 /// "too big" back, as IPVS's `ensure_mtu_is_adequate`.
 fn too_big(skb: &mut Skb, p: &Pkt, mtu: u32) -> bool {
     let v6 = p.af == AF_INET6;
-    if skb.is_gso() || skb.len() <= mtu as usize || !(v6 || p.ip.dont_fragment) {
+    // A reassembled packet is fragmented again on the way out: what must
+    // fit is its largest fragment.
+    let size = match skb.frag_max_size(v6) {
+        0 => skb.len(),
+        largest => largest as usize,
+    };
+    if skb.is_gso() || size <= mtu as usize || !(v6 || p.ip.dont_fragment) {
         return false;
     }
     skb.icmp_too_big(v6, mtu);
