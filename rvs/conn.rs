@@ -44,6 +44,10 @@ extern "C" {
     fn rvs_jiffies() -> core::ffi::c_ulong;
 }
 
+/// Jiffies per second: the kernel's `CONFIG_HZ` (`bindings::HZ` is the
+/// userspace clock tick, `USER_HZ`).
+pub(crate) const HZ: u32 = bindings::CONFIG_HZ;
+
 /// Now, in jiffies.
 pub(crate) fn jiffies() -> u64 {
     // SAFETY: Reads a global counter.
@@ -52,7 +56,7 @@ pub(crate) fn jiffies() -> u64 {
 
 /// Seconds to jiffies.
 pub(crate) fn secs_to_jiffies(s: u32) -> u64 {
-    u64::from(s) * u64::from(bindings::HZ)
+    u64::from(s) * u64::from(crate::conn::HZ)
 }
 
 /// One connection, or a persistence template.
@@ -125,7 +129,7 @@ impl Conn {
     /// Seconds until the entry expires (0 if due).
     pub(crate) fn expires_in_ms(&self, now: u64) -> u32 {
         let left = self.expires.load(Relaxed).saturating_sub(now);
-        (left * 1000 / u64::from(bindings::HZ)).min(u64::from(u32::MAX)) as u32
+        (left * 1000 / u64::from(crate::conn::HZ)).min(u64::from(u32::MAX)) as u32
     }
 
     /// Connections this entry (a template) controls.
@@ -483,6 +487,32 @@ impl ConnTable {
                     p = next;
                 }
             }
+        }
+    }
+
+    /// Number of hash buckets.
+    pub(crate) fn nr_buckets(&self) -> usize {
+        self.buckets.len()
+    }
+
+    /// Calls `f` for each live entry of bucket `b` (none if out of range).
+    ///
+    /// # Safety
+    ///
+    /// The caller is in an RCU read-side critical section.
+    pub(crate) unsafe fn for_each_in_bucket(&self, b: usize, mut f: impl FnMut(&Conn)) {
+        let Some(head) = self.buckets.get(b) else {
+            return;
+        };
+        let mut p = head.load(Acquire);
+        while !p.is_null() {
+            // SAFETY: As in `find`: entries are freed only after a grace
+            // period, and the caller holds the RCU read lock.
+            let c = unsafe { &*p };
+            if !c.dead.load(Relaxed) {
+                f(c);
+            }
+            p = c.next.load(Acquire);
         }
     }
 

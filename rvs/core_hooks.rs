@@ -34,6 +34,7 @@ const NF_DROP: c_uint = bindings::NF_DROP;
 const NF_ACCEPT: c_uint = bindings::NF_ACCEPT;
 const NF_STOLEN: c_uint = bindings::NF_STOLEN;
 const NFPROTO_IPV4: u8 = 2;
+const NF_INET_LOCAL_IN: u8 = bindings::nf_inet_hooks_NF_INET_LOCAL_IN as u8;
 /// What is pulled into the linear area to parse headers: IPv4's longest
 /// header plus TCP's, or IPv6's plus room for an extension header.
 const HEAD: usize = 128;
@@ -84,7 +85,7 @@ pub(crate) unsafe extern "C" fn rvs_packet(
     }
     match kind {
         0 => packet_in(st, net, skb, family, pf),
-        1 => packet_out(st, net, skb, family, pf),
+        1 => packet_out(st, net, skb, family, pf, hooknum),
         // FORWARD, before the NAT replies: ICMP errors from clients about
         // connections whose virtual address is not local (firewall-mark
         // services routed through the director), as IPVS's
@@ -279,7 +280,8 @@ fn packet_in(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u
         Some(c) => c,
         None => {
             if let Some(flags) = p.tcp {
-                if !tcp_may_schedule(flags, false) {
+                let sloppy = st.sysctl.sloppy_tcp.load(Relaxed) != 0;
+                if !tcp_may_schedule(flags, sloppy) {
                     return NF_ACCEPT;
                 }
             }
@@ -315,7 +317,14 @@ fn packet_in(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u
 /// Real server to client (NAT): at FORWARD when the director routes the
 /// reply, at LOCAL_IN/LOCAL_OUT for local peers. Rewrites the source back
 /// to the virtual service.
-fn packet_out(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u8) -> c_uint {
+fn packet_out(
+    st: &NetState,
+    net: NetRef<'_>,
+    mut skb: Skb,
+    family: Family,
+    pf: u8,
+    hooknum: u8,
+) -> c_uint {
     let Some(p) = parse(&mut skb, family) else {
         return icmp_error(st, net, &mut skb, family, pf, false).unwrap_or(NF_ACCEPT);
     };
@@ -331,7 +340,7 @@ fn packet_out(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: 
         )
     };
     let Some(c) = c else {
-        return NF_ACCEPT;
+        return no_conn_reply(st, net, skb, &p, pf);
     };
     if c.fwd() != fwd::MASQ {
         return NF_ACCEPT;
@@ -339,7 +348,33 @@ fn packet_out(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: 
     let len = skb.len() as u64;
     account(st, c, false, len);
     step_state(st, c, Direction::Output, p.tcp);
-    xmit::nat_out(skb, c, &p)
+    let verdict = xmit::nat_out(&mut skb, c, &p);
+    // The reply now comes from the VIP: with snat_reroute, route it by
+    // that source (policy routing), as IPVS does for replies it forwards.
+    if verdict == NF_ACCEPT
+        && hooknum != NF_INET_LOCAL_IN
+        && st.sysctl.snat_reroute.load(Relaxed) != 0
+        && !skb.route_me_harder(net, pf)
+    {
+        return NF_DROP;
+    }
+    verdict
+}
+
+/// A packet from a real server's side that matches no connection. With
+/// `nat_icmp_send`, a NAT real server is told (ICMP port unreachable) that
+/// the director knows no such connection, unless the packet is a TCP reset.
+fn no_conn_reply(st: &NetState, net: NetRef<'_>, mut skb: Skb, p: &Pkt, pf: u8) -> c_uint {
+    if st.sysctl.nat_icmp_send.load(Relaxed) == 0 || p.tcp.is_some_and(|f| f.rst()) {
+        return NF_ACCEPT;
+    }
+    let proto = u16::from(p.ip.protocol);
+    // SAFETY: RCU read lock held (hook).
+    if !unsafe { st.svc_hash.has_masq_dest(p.af, proto, &p.ip.saddr, p.sport) } {
+        return NF_ACCEPT;
+    }
+    skb.icmp_port_unreach(net, pf);
+    NF_DROP
 }
 
 /// Counts one packet in the server's, the service's and the namespace's

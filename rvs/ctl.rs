@@ -98,6 +98,70 @@ pub(crate) static FAMILY: Family = Family::const_new(
     abi::FAMILY_VERSION,
     &CMD_POLICY,
     &OPS,
+    // Strict validation for every operation: a new family has no legacy
+    // senders to be lenient with.
+    0,
+);
+
+// --- The kernel IPVS family (`ipvs_abi=1`): the same handlers behind
+// IPVS's name, policy and permission, for ipvsadm, keepalived and every
+// other tool that speaks include/uapi/linux/ip_vs.h. ---
+
+static DAEMON_POLICY: Policy<{ abi::daemon_attr::MAX as usize + 1 }> = Policy([
+    P::unspec(),
+    P::u32(),       // STATE
+    P::string(15),  // MCAST_IFN
+    P::u32(),       // SYNC_ID
+    P::u16(),       // SYNC_MAXLEN
+    P::u32(),       // MCAST_GROUP
+    P::binary(16),  // MCAST_GROUP6
+    P::u16(),       // MCAST_PORT
+    P::u8(),        // MCAST_TTL
+]);
+
+/// IPVS's command attributes end at TIMEOUT_UDP; DAEMON is accepted so that
+/// the daemon commands can say plainly that they are not supported.
+static IPVS_CMD_POLICY: Policy<{ cmd_attr::TIMEOUT_UDP as usize + 1 }> = Policy([
+    P::unspec(),
+    P::nested(&SVC_POLICY),    // SERVICE
+    P::nested(&DEST_POLICY),   // DEST
+    P::nested(&DAEMON_POLICY), // DAEMON
+    P::u32(),                  // TIMEOUT_TCP
+    P::u32(),                  // TIMEOUT_TCP_FIN
+    P::u32(),                  // TIMEOUT_UDP
+]);
+
+/// IPVS's operations: admin in the initial user namespace, lenient
+/// validation, no connection dump (IPVS lists connections in /proc).
+static IPVS_OPS: [Op; 16] = [
+    Op::doit::<SetCmd<{ cmd::NEW_SERVICE }>>(cmd::NEW_SERVICE, Perm::Admin).lenient(),
+    Op::doit::<SetCmd<{ cmd::SET_SERVICE }>>(cmd::SET_SERVICE, Perm::Admin).lenient(),
+    Op::doit::<SetCmd<{ cmd::DEL_SERVICE }>>(cmd::DEL_SERVICE, Perm::Admin).lenient(),
+    Op::doit_dumpit::<GetService, DumpServices>(cmd::GET_SERVICE, Perm::Admin).lenient(),
+    Op::doit::<SetCmd<{ cmd::NEW_DEST }>>(cmd::NEW_DEST, Perm::Admin).lenient(),
+    Op::doit::<SetCmd<{ cmd::SET_DEST }>>(cmd::SET_DEST, Perm::Admin).lenient(),
+    Op::doit::<SetCmd<{ cmd::DEL_DEST }>>(cmd::DEL_DEST, Perm::Admin).lenient(),
+    Op::dumpit::<DumpDests>(cmd::GET_DEST, Perm::Admin).lenient(),
+    Op::doit::<Daemon>(cmd::NEW_DAEMON, Perm::Admin).lenient(),
+    Op::doit::<Daemon>(cmd::DEL_DAEMON, Perm::Admin).lenient(),
+    Op::dumpit::<DumpDaemons>(cmd::GET_DAEMON, Perm::Admin).lenient(),
+    Op::doit::<SetCmd<{ cmd::SET_CONFIG }>>(cmd::SET_CONFIG, Perm::Admin).lenient(),
+    Op::doit::<GetConfig>(cmd::GET_CONFIG, Perm::Admin).lenient(),
+    Op::doit::<GetInfo>(cmd::GET_INFO, Perm::Admin).lenient(),
+    Op::doit::<SetCmd<{ cmd::ZERO }>>(cmd::ZERO, Perm::Admin).lenient(),
+    Op::doit::<SetCmd<{ cmd::FLUSH }>>(cmd::FLUSH, Perm::Admin).lenient(),
+];
+
+/// The `IPVS` family, version 1, registered when `ipvs_abi=1`.
+pub(crate) static IPVS_FAMILY: Family = Family::const_new(
+    kernel::module::this_module::<crate::LocalModule>(),
+    abi::IPVS_FAMILY_NAME_NUL,
+    abi::IPVS_FAMILY_VERSION,
+    &IPVS_CMD_POLICY,
+    &IPVS_OPS,
+    // As IPVS: its commands (up to FLUSH) keep the lenient validation of
+    // the genetlink they were written for.
+    cmd::FLUSH + 1,
 );
 
 /// Turns a control-plane refusal into errno plus extack message.
@@ -486,9 +550,14 @@ struct GetInfo;
 
 impl DoIt for GetInfo {
     fn doit(req: &mut Request<'_>) -> Result {
+        let is_ipvs = req.family().is(&IPVS_FAMILY);
         req.reply(cmd::SET_INFO, |msg| {
             msg.put_u32(info_attr::VERSION, abi::IPVS_VERSION_CODE)?;
             msg.put_u32(info_attr::CONN_TAB_SIZE, crate::conn_tab_size())?;
+            if is_ipvs {
+                // IPVS's answer has exactly these two.
+                return Ok(());
+            }
             msg.put_str(info_attr::MODULE_VERSION, crate::MODULE_VERSION)
         })
     }

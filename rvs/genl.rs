@@ -32,6 +32,8 @@ extern "C" {
     ) -> *const bindings::nlattr;
     fn rvs_genlmsg_reply(skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int;
     fn rvs_genl_info_net(info: *const bindings::genl_info) -> *mut bindings::net;
+    fn rvs_genl_info_family(info: *const bindings::genl_info) -> *const bindings::genl_family;
+    fn rvs_dump_family(cb: *mut bindings::netlink_callback) -> *const bindings::genl_family;
 }
 
 /// One entry of an attribute validation policy.
@@ -99,6 +101,9 @@ pub(crate) enum Permission {
     /// `CAP_NET_ADMIN` in the user namespace owning the request's network
     /// namespace, as IPVS asks for every command.
     NetAdmin,
+    /// `CAP_NET_ADMIN` in the initial user namespace: IPVS's own family
+    /// (`GENL_ADMIN_PERM`).
+    Admin,
 }
 
 /// A `doit` handler: one request, at most one reply.
@@ -129,6 +134,7 @@ impl Op {
             cmd,
             flags: match perm {
                 Permission::NetAdmin => bindings::GENL_UNS_ADMIN_PERM as u8,
+                Permission::Admin => bindings::GENL_ADMIN_PERM as u8,
             },
             ..pin_init::zeroed()
         }
@@ -147,6 +153,15 @@ impl Op {
         op.doit = Some(doit_trampoline::<H>);
         op.dumpit = Some(dumpit_trampoline::<D>);
         Self(op)
+    }
+
+    /// Validates this operation's attributes leniently (unknown attributes
+    /// ignored, as for IPVS's commands, which predate strict validation).
+    pub(crate) const fn lenient(mut self) -> Self {
+        self.0.validate =
+            (bindings::genl_validate_flags_GENL_DONT_VALIDATE_STRICT
+                | bindings::genl_validate_flags_GENL_DONT_VALIDATE_DUMP) as u8;
+        self
     }
 
     /// A dump-only operation handled by `D::dumpit`.
@@ -176,12 +191,15 @@ impl Family {
     /// Builds a family in const context.
     ///
     /// Panics at compile time on a bad name or too many operations.
+    /// Operations numbered below `legacy_below` may validate leniently
+    /// (`resv_start_op`); 0 makes every operation strict.
     pub(crate) const fn const_new<const N: usize, const M: usize>(
         module: &ThisModule,
         name: &[u8],
         version: u8,
         policy: &'static Policy<N>,
         ops: &'static [Op; M],
+        legacy_below: u8,
     ) -> Self {
         let mut fam: bindings::genl_family = pin_init::zeroed();
         assert!(name.len() <= fam.name.len() && name[name.len() - 1] == 0);
@@ -196,9 +214,7 @@ impl Family {
         fam.policy = policy.0.as_ptr().cast();
         fam.ops = ops.as_ptr().cast();
         fam.n_ops = M as u8;
-        // Strict validation for every operation: a new family has no legacy
-        // senders to be lenient with.
-        fam.resv_start_op = 0;
+        fam.resv_start_op = legacy_below;
         // netnsok: rvs keeps its tables per network namespace.
         fam._bitfield_1 = bindings::__BindgenBitfieldUnit::new([1]);
         fam.module = module.as_ptr();
@@ -209,6 +225,23 @@ impl Family {
 
     fn as_raw(&self) -> *mut bindings::genl_family {
         self.inner.get()
+    }
+
+    /// The family behind a pointer genetlink passes to rvs's handlers.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points at one of rvs's `'static` families: genetlink only calls
+    /// rvs's operations for the families rvs registered.
+    unsafe fn from_registered(ptr: *const bindings::genl_family) -> &'static Family {
+        // SAFETY: `Family` is a transparent wrapper of `genl_family`, and by
+        // the requirements the pointee is a `'static` `Family`.
+        unsafe { &*ptr.cast::<Family>() }
+    }
+
+    /// Whether `self` and `other` are the same family.
+    pub(crate) fn is(&self, other: &Family) -> bool {
+        core::ptr::eq(self, other)
     }
 
     /// Registers the family; it stays registered until the returned value
@@ -291,6 +324,11 @@ impl<'a> Request<'a> {
             let a = *info.attrs.add(kind as usize);
             attr_payload(a)
         }
+    }
+
+    /// The family the request came in on.
+    pub(crate) fn family(&self) -> &'static Family {
+        self.family
     }
 
     fn family_maxattr(&self) -> u32 {
@@ -540,11 +578,6 @@ extern "C" {
     ) -> *mut c_void;
 }
 
-/// The family every rvs operation belongs to; set by [`crate::ctl`].
-fn family() -> &'static Family {
-    &crate::ctl::FAMILY
-}
-
 unsafe extern "C" fn doit_trampoline<H: DoIt>(
     _skb: *mut bindings::sk_buff,
     info: *mut bindings::genl_info,
@@ -552,10 +585,12 @@ unsafe extern "C" fn doit_trampoline<H: DoIt>(
     let Some(info) = NonNull::new(info) else {
         return EINVAL.to_errno();
     };
+    // SAFETY: `info` is the valid request of one of rvs's families.
+    let family = unsafe { Family::from_registered(rvs_genl_info_family(info.as_ptr())) };
     // INVARIANT: genetlink calls `doit` with the valid, validated request.
     let mut req = Request {
         info,
-        family: family(),
+        family,
         _p: PhantomData,
     };
     match H::doit(&mut req) {
@@ -571,11 +606,14 @@ unsafe extern "C" fn dumpit_trampoline<D: DumpIt>(
     let (Some(skb_nn), Some(cb_nn)) = (NonNull::new(skb), NonNull::new(cb)) else {
         return EINVAL.to_errno();
     };
+    // SAFETY: `cb` is a dump of one of rvs's families, started by genetlink
+    // (which set up its dump info).
+    let family = unsafe { Family::from_registered(rvs_dump_family(cb)) };
     // INVARIANT: genetlink calls `dumpit` with valid `skb` and `cb`.
     let mut dump = Dump {
         skb: skb_nn,
         cb: cb_nn,
-        family: family(),
+        family,
         _p: PhantomData,
     };
     // The cursor lives in `cb->args`, which the core keeps between calls

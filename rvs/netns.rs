@@ -32,7 +32,11 @@ extern "C" {
     fn rvs_dwork_schedule(dw: *mut bindings::delayed_work, delay: core::ffi::c_ulong);
     fn rvs_dwork_cancel_sync(dw: *mut bindings::delayed_work);
     fn rvs_to_dwork(w: *mut bindings::work_struct) -> *mut bindings::delayed_work;
-    fn rvs_sysctl_register(net: *mut bindings::net, vars: *mut *mut c_int) -> *mut c_void;
+    fn rvs_sysctl_register(
+        net: *mut bindings::net,
+        path: *const core::ffi::c_char,
+        vars: *mut *mut c_int,
+    ) -> *mut c_void;
     fn rvs_sysctl_unregister(hdr: *mut c_void);
     fn rvs_defrag6_enable(net: *mut bindings::net) -> c_int;
     fn rvs_defrag6_disable(net: *mut bindings::net);
@@ -50,10 +54,13 @@ pub(crate) struct NetEntry {
     work: Opaque<bindings::delayed_work>,
     /// The `net.rvs` sysctl table's header.
     sysctl_hdr: AtomicPtr<c_void>,
+    /// The `net.ipv4.vs` table's header (IPVS ABI), set and cleared by the
+    /// ABI's own per-namespace operations in rvs_helpers.c.
+    ipvs_sysctl_hdr: AtomicPtr<c_void>,
 }
 
 fn interval() -> core::ffi::c_ulong {
-    (u64::from(SWEEP_INTERVAL_MS) * u64::from(bindings::HZ) / 1000) as core::ffi::c_ulong
+    (u64::from(SWEEP_INTERVAL_MS) * u64::from(crate::conn::HZ) / 1000) as core::ffi::c_ulong
 }
 
 unsafe extern "C" fn net_tick(work: *mut bindings::work_struct) {
@@ -120,6 +127,7 @@ unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
         ticks: AtomicU32::new(0),
         work: Opaque::zeroed(),
         sysctl_hdr: AtomicPtr::new(core::ptr::null_mut()),
+        ipvs_sysctl_hdr: AtomicPtr::new(core::ptr::null_mut()),
     }? Error);
     let entry = match KBox::pin_init(init, GFP_KERNEL) {
         Ok(s) => s,
@@ -153,13 +161,8 @@ unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
     // SAFETY: The data are ints (`AtomicI32` has `int`'s layout) in the
     // pinned entry, which outlives the registration.
     unsafe {
-        let sc = &(*raw).state.sysctl;
-        let mut vars = [
-            sc.expire_nodest_conn.as_ptr(),
-            sc.conn_reuse_mode.as_ptr(),
-            sc.expire_quiescent_template.as_ptr(),
-        ];
-        let hdr = rvs_sysctl_register(net, vars.as_mut_ptr());
+        let mut vars = (*raw).state.sysctl.as_ptrs();
+        let hdr = rvs_sysctl_register(net, c"net/rvs".as_ptr(), vars.as_mut_ptr());
         (*raw).sysctl_hdr.store(hdr, Relaxed);
     }
     // SAFETY: `raw` is live until `net_exit`, which cancels the work.
@@ -238,6 +241,42 @@ pub(crate) fn enable_defrag6(net: NetRef<'_>, st: &NetState) -> Result<(), CtlEr
     }
     st.defrag6.store(true, Relaxed);
     Ok(())
+}
+
+fn entry(net: *mut bindings::net) -> Option<NonNull<NetEntry>> {
+    // SAFETY: Called for a live namespace after rvs's `net_init` ran in it
+    // (the ABI's operations are registered after rvs's own); the slot holds
+    // null or the entry.
+    unsafe {
+        let slot = rvs_net_generic(net, *NET_ID.0.get()).cast::<Slot>();
+        NonNull::new(*slot)
+    }
+}
+
+/// The sysctl knobs of `net`, for the IPVS ABI's `net.ipv4.vs` table.
+/// Returns 0, or -ENODEV if rvs has no state there.
+#[no_mangle]
+unsafe extern "C" fn rvs_sysctl_vars(net: *mut bindings::net, vars: *mut *mut c_int) -> c_int {
+    let Some(e) = entry(net) else {
+        return ENODEV.to_errno();
+    };
+    // SAFETY: The entry is live while the namespace is (see `entry`); the C
+    // caller passes room for the six pointers.
+    unsafe {
+        let ptrs = e.as_ref().state.sysctl.as_ptrs();
+        core::ptr::copy_nonoverlapping(ptrs.as_ptr(), vars, ptrs.len());
+    }
+    0
+}
+
+/// Stores the `net.ipv4.vs` table's header for `net`, returning the old one.
+#[no_mangle]
+unsafe extern "C" fn rvs_set_ipvs_sysctl_hdr(net: *mut bindings::net, hdr: *mut c_void) -> *mut c_void {
+    match entry(net) {
+        // SAFETY: The entry is live while the namespace is (see `entry`).
+        Some(e) => unsafe { e.as_ref() }.ipvs_sysctl_hdr.swap(hdr, Relaxed),
+        None => core::ptr::null_mut(),
+    }
 }
 
 /// The rvs state of namespace `net`.

@@ -8,6 +8,9 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/percpu.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/icmpv6.h>
 #include <linux/workqueue.h>
 #include <net/addrconf.h>
 #include <net/dst.h>
@@ -58,10 +61,19 @@ const struct nlattr *rvs_dump_attr(struct netlink_callback *cb, int type,
 				   int maxattr)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	const struct genl_family *family = info->info.family;
+	struct nlattr *tb[16];
 
-	if (type < 0 || type > maxattr || !info->info.attrs)
+	if (type < 0 || type > maxattr || maxattr >= ARRAY_SIZE(tb))
 		return NULL;
-	return info->info.attrs[type];
+	if (info->info.attrs)
+		return info->info.attrs[type];
+	/* Lenient operations (the IPVS family's, GENL_DONT_VALIDATE_DUMP) get
+	 * no parsed attributes: parse them here, leniently, as IPVS does. */
+	if (nlmsg_parse_deprecated(cb->nlh, GENL_HDRLEN + family->hdrsize, tb,
+				   maxattr, family->policy, NULL))
+		return NULL;
+	return tb[type];
 }
 
 /* Route type of an IPv4 address in @net: RTN_LOCAL, RTN_UNICAST, ... */
@@ -98,6 +110,17 @@ void rvs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
 int rvs_nla_put_u64(struct sk_buff *skb, int type, u64 value, int padattr)
 {
 	return nla_put_u64_64bit(skb, type, value, padattr);
+}
+
+/* The family a request or dump came in on: rvs serves two (rvs, IPVS). */
+const struct genl_family *rvs_genl_info_family(const struct genl_info *info)
+{
+	return info->family;
+}
+
+const struct genl_family *rvs_dump_family(struct netlink_callback *cb)
+{
+	return genl_info_dump(cb)->family;
 }
 
 /* ---- netfilter hooks: the table is IPVS's, the logic is rvs_packet() ---- */
@@ -442,7 +465,7 @@ void rvs_cond_resched(void)
 
 /* ---- per-namespace sysctls: net.rvs.* (IPVS's net.ipv4.vs.* knobs) ---- */
 
-static const struct ctl_table rvs_sysctl_template[] = {
+static const struct ctl_table rvs_sysctl_template[RVS_NR_SYSCTLS] = {
 	{ .procname = "expire_nodest_conn", .maxlen = sizeof(int),
 	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
 	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
@@ -452,11 +475,22 @@ static const struct ctl_table rvs_sysctl_template[] = {
 	{ .procname = "expire_quiescent_template", .maxlen = sizeof(int),
 	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
 	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	{ .procname = "sloppy_tcp", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	{ .procname = "nat_icmp_send", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	{ .procname = "snat_reroute", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
 };
 
-/* Registers net.rvs.* in @net, backed by the three ints (in rvs's state,
- * which outlives the registration). Returns the header, or NULL. */
-void *rvs_sysctl_register(struct net *net, int *vars[3])
+/* Registers the knobs under @path ("net/rvs", or "net/ipv4/vs" for the
+ * IPVS ABI) in @net, backed by the ints in rvs's state, which outlives the
+ * registration. Returns the header, or NULL. */
+void *rvs_sysctl_register(struct net *net, const char *path,
+			  int *vars[RVS_NR_SYSCTLS])
 {
 	struct ctl_table *t;
 	struct ctl_table_header *hdr;
@@ -467,7 +501,7 @@ void *rvs_sysctl_register(struct net *net, int *vars[3])
 		return NULL;
 	for (i = 0; i < ARRAY_SIZE(rvs_sysctl_template); i++)
 		t[i].data = vars[i];
-	hdr = register_net_sysctl_sz(net, "net/rvs", t,
+	hdr = register_net_sysctl_sz(net, path, t,
 				     ARRAY_SIZE(rvs_sysctl_template));
 	if (!hdr)
 		kfree(t);
@@ -481,4 +515,140 @@ void rvs_sysctl_unregister(void *hdr)
 
 	unregister_net_sysctl_table(h);
 	kfree(t);
+}
+
+/* ---- the IPVS ABI's per-namespace files: /proc/net/ip_vs{,_conn,_stats}
+ * and net.ipv4.vs.*. The lines are written by rvs_proc_show() (Rust). ---- */
+
+static long rvs_proc_kind(struct seq_file *seq)
+{
+	return (long)pde_data(file_inode(seq->file));
+}
+
+/* Position 0 is the header; position n > 0 is item n - 1 (a service, or a
+ * connection hash bucket), so a read resumes without rescanning. */
+static void *rvs_seq_start(struct seq_file *seq, loff_t *pos)
+{
+	u64 items = rvs_proc_count(seq_file_net(seq), rvs_proc_kind(seq));
+
+	return *pos <= items ? (void *)(uintptr_t)(*pos + 1) : NULL;
+}
+
+static void *rvs_seq_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	++*pos;
+	return rvs_seq_start(seq, pos);
+}
+
+static void rvs_seq_stop(struct seq_file *seq, void *v)
+{
+}
+
+static int rvs_seq_show(struct seq_file *seq, void *v)
+{
+	return rvs_proc_show(seq, seq_file_net(seq), rvs_proc_kind(seq),
+			     (u64)(uintptr_t)v - 1);
+}
+
+static const struct seq_operations rvs_seq_ops = {
+	.start = rvs_seq_start,
+	.next = rvs_seq_next,
+	.stop = rvs_seq_stop,
+	.show = rvs_seq_show,
+};
+
+static int rvs_stats_show(struct seq_file *seq, void *v)
+{
+	return rvs_proc_show(seq, seq_file_single_net(seq), RVS_PROC_STATS, 0);
+}
+
+static int rvs_ipvs_net_init(struct net *net)
+{
+	int *vars[RVS_NR_SYSCTLS];
+	struct ctl_table_header *hdr;
+
+	if (!proc_create_net_data("ip_vs", 0444, net->proc_net, &rvs_seq_ops,
+				  sizeof(struct seq_net_private),
+				  (void *)RVS_PROC_SERVICES))
+		goto fail;
+	if (!proc_create_net_data("ip_vs_conn", 0444, net->proc_net,
+				  &rvs_seq_ops, sizeof(struct seq_net_private),
+				  (void *)RVS_PROC_CONNS))
+		goto fail;
+	if (!proc_create_net_single("ip_vs_stats", 0444, net->proc_net,
+				    rvs_stats_show, NULL))
+		goto fail;
+	if (rvs_sysctl_vars(net, vars))
+		goto fail;
+	hdr = rvs_sysctl_register(net, "net/ipv4/vs", vars);
+	if (!hdr)
+		goto fail;
+	rvs_set_ipvs_sysctl_hdr(net, hdr);
+	return 0;
+fail:
+	remove_proc_entry("ip_vs_stats", net->proc_net);
+	remove_proc_entry("ip_vs_conn", net->proc_net);
+	remove_proc_entry("ip_vs", net->proc_net);
+	return -ENOMEM;
+}
+
+static void rvs_ipvs_net_exit(struct net *net)
+{
+	void *hdr = rvs_set_ipvs_sysctl_hdr(net, NULL);
+
+	if (hdr)
+		rvs_sysctl_unregister(hdr);
+	remove_proc_entry("ip_vs_stats", net->proc_net);
+	remove_proc_entry("ip_vs_conn", net->proc_net);
+	remove_proc_entry("ip_vs", net->proc_net);
+}
+
+static struct pernet_operations rvs_ipvs_net_ops = {
+	.init = rvs_ipvs_net_init,
+	.exit = rvs_ipvs_net_exit,
+};
+
+/* After rvs's own per-namespace state exists (registered earlier, so it is
+ * set up first and torn down last in every namespace). */
+int rvs_ipvs_files_register(void)
+{
+	return register_pernet_subsys(&rvs_ipvs_net_ops);
+}
+
+void rvs_ipvs_files_unregister(void)
+{
+	unregister_pernet_subsys(&rvs_ipvs_net_ops);
+}
+
+/* ---- replies after SNAT: IPVS's snat_reroute and nat_icmp_send ---- */
+
+/* Routes a rewritten reply again, by its new source (policy routing may
+ * send the VIP's traffic elsewhere). 0 or a negative errno. */
+int rvs_route_me_harder(struct net *net, struct sk_buff *skb, u8 pf)
+{
+	if (pf == NFPROTO_IPV6) {
+#if IS_ENABLED(CONFIG_IPV6)
+		struct dst_entry *dst = skb_dst(skb);
+
+		if (dst && dst->dev && !(dst->dev->flags & IFF_LOOPBACK))
+			return nf_ip6_route_me_harder(net, skb->sk, skb);
+#endif
+		return 0;
+	}
+	if (skb_rtable(skb) && !(skb_rtable(skb)->rt_flags & RTCF_LOCAL))
+		return ip_route_me_harder(net, skb->sk, skb, RTN_LOCAL);
+	return 0;
+}
+
+void rvs_icmp_port_unreach(struct net *net, struct sk_buff *skb, u8 pf)
+{
+	if (pf == NFPROTO_IPV6) {
+#if IS_ENABLED(CONFIG_IPV6)
+		if (!skb->dev)
+			skb->dev = net->loopback_dev;
+		icmpv6_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
+#endif
+		return;
+	}
+	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
 }

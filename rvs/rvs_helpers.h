@@ -24,6 +24,8 @@ struct nlattr *rvs_nla_nest_start(struct sk_buff *skb, int type);
 void rvs_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
 void rvs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
 int rvs_nla_put_u64(struct sk_buff *skb, int type, u64 value, int padattr);
+const struct genl_family *rvs_genl_info_family(const struct genl_info *info);
+const struct genl_family *rvs_dump_family(struct netlink_callback *cb);
 int rvs_hooks_register(struct net *net);
 void rvs_hooks_unregister(struct net *net);
 int rvs_skb_may_pull(struct sk_buff *skb, unsigned int len);
@@ -57,7 +59,24 @@ void rvs_dwork_schedule(struct delayed_work *dw, unsigned long delay);
 void rvs_dwork_cancel_sync(struct delayed_work *dw);
 struct delayed_work *rvs_to_dwork(struct work_struct *w);
 void rvs_cond_resched(void);
-void *rvs_sysctl_register(struct net *net, int *vars[3]);
+/* The knobs of rvs_sysctl_template, in order (NetState's Sysctls). */
+#define RVS_NR_SYSCTLS 6
+void *rvs_sysctl_register(struct net *net, const char *path,
+			  int *vars[RVS_NR_SYSCTLS]);
 void rvs_sysctl_unregister(void *hdr);
+
+/* /proc/net files of the IPVS ABI; kinds as in procfs.rs. */
+#define RVS_PROC_SERVICES 0
+#define RVS_PROC_CONNS 1
+#define RVS_PROC_STATS 2
+struct seq_file;
+u64 rvs_proc_count(struct net *net, long kind);
+int rvs_proc_show(struct seq_file *seq, struct net *net, long kind, u64 pos);
+int rvs_sysctl_vars(struct net *net, int *vars[RVS_NR_SYSCTLS]);
+void *rvs_set_ipvs_sysctl_hdr(struct net *net, void *hdr);
+int rvs_ipvs_files_register(void);
+void rvs_ipvs_files_unregister(void);
+int rvs_route_me_harder(struct net *net, struct sk_buff *skb, u8 pf);
+void rvs_icmp_port_unreach(struct net *net, struct sk_buff *skb, u8 pf);
 
 #endif

@@ -13,6 +13,7 @@ mod core_hooks;
 mod ctl;
 mod genl;
 mod netns;
+mod procfs;
 mod rcu;
 // Shared with rvsadm and the host tests: not every item is used here.
 #[allow(dead_code, unused_imports, unreachable_pub)]
@@ -35,6 +36,10 @@ module! {
             default: 12,
             description: "Connection hash table size, as a power of two (8..20, default 12)",
         },
+        ipvs_abi: u32 {
+            default: 0,
+            description: "1: also serve the kernel IPVS ABI (the IPVS genetlink family, /proc/net/ip_vs*, net.ipv4.vs.*) for ipvsadm and keepalived",
+        },
     },
 }
 
@@ -53,8 +58,10 @@ pub(crate) fn conn_tab_bits() -> u32 {
 
 #[pin_data(PinnedDrop)]
 struct RvsModule {
-    // Fields drop in order: the family goes first, so no request can reach
-    // the per-namespace state while it is torn down.
+    // Fields drop in order: the families and files go first, so nothing
+    // reaches the per-namespace state while it is torn down.
+    ipvs_files: Option<procfs::Registration>,
+    ipvs_genl: Option<genl::Registration>,
     genl: genl::Registration,
     pernet: netns::Registration,
     barrier: RvsUnloadBarrier,
@@ -63,20 +70,46 @@ struct RvsModule {
 impl kernel::InPlaceModule for RvsModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let bits = module_parameters::conn_tab_bits.value();
+        let abi = match module_parameters::ipvs_abi.value() {
+            0 => Ok(false),
+            1 => Ok(true),
+            v => {
+                pr_err!("ipvs_abi={} is not 0 or 1\n", v);
+                Err(EINVAL)
+            }
+        };
+        let abi_on = abi == Ok(true);
         let size = conn_tab_size();
         if size != 1 << bits {
             pr_warn!("conn_tab_bits {} out of range, using {} buckets\n", bits, size);
         }
         try_pin_init!(Self {
-            barrier: RvsUnloadBarrier,
+            // A bad parameter stops the load before anything is registered.
+            barrier: abi.map(|_| RvsUnloadBarrier)?,
             pernet: netns::Registration::register()?,
             genl: ctl::FAMILY.register()?,
+            ipvs_genl: if abi_on { Some(register_ipvs_family()?) } else { None },
+            ipvs_files: if abi_on { Some(procfs::Registration::register()?) } else { None },
         })
         .pin_chain(move |_| {
-            pr_info!("rvs {} loaded: connection table {} buckets\n", MODULE_VERSION, size);
+            pr_info!(
+                "rvs {} loaded: connection table {} buckets{}\n",
+                MODULE_VERSION,
+                size,
+                if abi_on { ", IPVS ABI" } else { "" }
+            );
             Ok(())
         })
     }
+}
+
+/// Registers the `IPVS` family, explaining the usual reason it fails.
+fn register_ipvs_family() -> Result<genl::Registration> {
+    ctl::IPVS_FAMILY.register().inspect_err(|e| {
+        if *e == EEXIST {
+            pr_err!("ipvs_abi=1: the IPVS netlink family is taken; unload ip_vs first\n");
+        }
+    })
 }
 
 #[pinned_drop]

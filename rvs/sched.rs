@@ -64,7 +64,7 @@ impl Sched {
     /// family `family`. Allocates everything it needs, so that binding it
     /// to a service cannot fail afterwards.
     pub(crate) fn new<D: Dest>(kind: SchedKind, dests: &[D], family: Family) -> Result<Self> {
-        let hz = kernel::bindings::HZ;
+        let hz = crate::conn::HZ;
         let state = match kind {
             SchedKind::Rr => SchedState::Rr(RrState::default()),
             SchedKind::Wrr => SchedState::Wrr(WrrState::new(dests)),
@@ -132,7 +132,7 @@ impl Sched {
             SchedState::Dh(s) => s.schedule(dests, vaddr),
             SchedState::Lblc(t) => t.schedule(dests, vaddr, now),
             SchedState::Lblcr(t) => {
-                t.schedule(dests, vaddr, now, default_expiration(kernel::bindings::HZ))
+                t.schedule(dests, vaddr, now, default_expiration(crate::conn::HZ))
             }
             SchedState::Stateless => match self.kind {
                 SchedKind::Lc => lc::schedule(dests),
@@ -151,7 +151,7 @@ impl Sched {
 
     /// lblc/lblcr cache expiry, from the periodic sweep.
     pub(crate) fn expire_caches(&mut self, now: u64) {
-        let exp = default_expiration(kernel::bindings::HZ);
+        let exp = default_expiration(crate::conn::HZ);
         match &mut self.state {
             SchedState::Lblc(t) => t.check_expire(now, exp),
             SchedState::Lblcr(t) => t.check_expire(now, exp),

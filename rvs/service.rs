@@ -25,6 +25,28 @@ pub(crate) struct Sysctls {
     pub(crate) conn_reuse_mode: AtomicI32,
     /// Drop persistence templates of quiescent (weight 0) servers.
     pub(crate) expire_quiescent_template: AtomicI32,
+    /// Any TCP packet, not only a SYN, may start a connection (for
+    /// directors that take over flows from another one).
+    pub(crate) sloppy_tcp: AtomicI32,
+    /// Answer a real server's packet for which no connection exists with
+    /// ICMP port unreachable (NAT).
+    pub(crate) nat_icmp_send: AtomicI32,
+    /// Route NAT replies again after their source became the VIP.
+    pub(crate) snat_reroute: AtomicI32,
+}
+
+impl Sysctls {
+    /// The knobs in the order of `rvs_sysctl_template` (rvs_helpers.c).
+    pub(crate) fn as_ptrs(&self) -> [*mut i32; 6] {
+        [
+            self.expire_nodest_conn.as_ptr(),
+            self.conn_reuse_mode.as_ptr(),
+            self.expire_quiescent_template.as_ptr(),
+            self.sloppy_tcp.as_ptr(),
+            self.nat_icmp_send.as_ptr(),
+            self.snat_reroute.as_ptr(),
+        ]
+    }
 }
 
 use kernel::{
@@ -35,6 +57,7 @@ use kernel::{
 };
 
 use crate::conn::ConnTable;
+use crate::rvs_core::abi::fwd;
 use crate::rcu;
 use crate::rvs_core::ctl::{
     errno, CtlError, DestConf, DestKey, ServiceConf, ServiceKey, TimeoutsUpdate, AF_INET6,
@@ -312,6 +335,37 @@ impl SvcHash {
         None
     }
 
+    /// Whether some service has a NAT real server at `addr`:`port` for
+    /// `protocol` (IPVS's `ip_vs_has_real_service`, for `nat_icmp_send`).
+    /// Walks every service: only used when that sysctl is on.
+    ///
+    /// # Safety
+    ///
+    /// The caller is in an RCU read-side critical section.
+    pub(crate) unsafe fn has_masq_dest(&self, af: u16, protocol: u16, addr: &[u8; 16], port: u16) -> bool {
+        for b in self.buckets.iter() {
+            let mut p = b.load(Acquire);
+            while !p.is_null() {
+                // SAFETY: As in `find`.
+                let s = unsafe { &*p };
+                if s.key.protocol == protocol || s.key.fwmark != 0 {
+                    let pool = s.pool.lock();
+                    let hit = pool.dests.iter().any(|d| {
+                        d.key.af == af
+                            && d.key.addr == *addr
+                            && d.key.port == port
+                            && d.fwd.load(Relaxed) & fwd::MASK == fwd::MASQ
+                    });
+                    if hit {
+                        return true;
+                    }
+                }
+                p = s.next.load(Acquire);
+            }
+        }
+        false
+    }
+
     /// Links `svc` (holding one reference for the hash). Writers hold the
     /// table mutex.
     fn link(&self, svc: Arc<Service>) {
@@ -419,6 +473,9 @@ impl NetState {
                 expire_nodest_conn: AtomicI32::new(0),
                 conn_reuse_mode: AtomicI32::new(1),
                 expire_quiescent_template: AtomicI32::new(0),
+                sloppy_tcp: AtomicI32::new(0),
+                nat_icmp_send: AtomicI32::new(0),
+                snat_reroute: AtomicI32::new(1),
             },
             defrag6: AtomicBool::new(false),
         })

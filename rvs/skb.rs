@@ -51,6 +51,8 @@ extern "C" {
     fn rvs_ipip_finish(net: *mut bindings::net, skb: *mut bindings::sk_buff);
     fn rvs_ip_defrag(net: *mut bindings::net, skb: *mut bindings::sk_buff, hooknum: u8) -> c_int;
     fn rvs_skb_frag_max_size(skb: *const bindings::sk_buff, v6: c_int) -> c_uint;
+    fn rvs_route_me_harder(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8) -> c_int;
+    fn rvs_icmp_port_unreach(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8);
     fn rvs_icmp_frag_needed(skb: *mut bindings::sk_buff, mtu: c_uint);
     fn rvs_icmp6_too_big(skb: *mut bindings::sk_buff, mtu: c_uint);
 }
@@ -159,6 +161,20 @@ impl Skb {
         // SAFETY: `ptr` is valid; the control block is the IP layer's at a
         // netfilter hook.
         unsafe { rvs_skb_frag_max_size(self.raw(), c_int::from(v6)) }
+    }
+
+    /// Routes the packet again after its source changed (`snat_reroute`).
+    /// `false`: no route; the caller drops it.
+    pub(crate) fn route_me_harder(&mut self, net: NetRef<'_>, pf: u8) -> bool {
+        // SAFETY: `ptr` is the hook's valid packet, `net` its namespace.
+        unsafe { rvs_route_me_harder(net.as_ptr(), self.raw(), pf) == 0 }
+    }
+
+    /// Answers the packet's sender with ICMP port unreachable; the caller
+    /// then drops the packet.
+    pub(crate) fn icmp_port_unreach(&mut self, net: NetRef<'_>, pf: u8) {
+        // SAFETY: As above; the ICMP code only reads the packet.
+        unsafe { rvs_icmp_port_unreach(net.as_ptr(), self.raw(), pf) }
     }
 
     /// Sent by rvs itself (or IPVS): hooks leave it alone.

@@ -152,8 +152,8 @@ pub(crate) fn nat_in(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -
 }
 
 /// NAT, real server to client: the source becomes the virtual service.
-pub(crate) fn nat_out(mut skb: Skb, c: &Conn, p: &Pkt) -> c_uint {
-    match rewrite(&mut skb, p, true, &c.vaddr, c.vport) {
+pub(crate) fn nat_out(skb: &mut Skb, c: &Conn, p: &Pkt) -> c_uint {
+    match rewrite(skb, p, true, &c.vaddr, c.vport) {
         Some(()) => NF_ACCEPT,
         None => NF_DROP,
     }

@@ -14,6 +14,13 @@ pub const FAMILY_NAME_NUL: &[u8] = b"rvs\0";
 /// Generic netlink family version.
 pub const FAMILY_VERSION: u8 = 1;
 
+/// The kernel IPVS family's name, which rvs also serves with `ipvs_abi=1`.
+pub const IPVS_FAMILY_NAME: &str = "IPVS";
+/// The same name, NUL-terminated.
+pub const IPVS_FAMILY_NAME_NUL: &[u8] = b"IPVS\0";
+/// IPVS's generic netlink family version (`IPVS_GENL_VERSION`).
+pub const IPVS_FAMILY_VERSION: u8 = 1;
+
 /// The IPVS protocol version rvs implements, as IPVS encodes it
 /// (major << 16 | minor << 8 | patch): 1.2.1, what ipvsadm prints.
 pub const IPVS_VERSION_CODE: u32 = 0x01_02_01;
