@@ -139,3 +139,38 @@ echo_server() {
 	ip netns exec "$1" socat TCP-LISTEN:"$2",fork,reuseaddr EXEC:cat &
 	sleep 0.3
 }
+
+# --- keepalived (the IPVS ABI tests) ---
+
+# keepalived_start NAME CONF [ARGS...]: keepalived in the director
+# namespace (or the one named by KA_NS), logging to /tmp/ka-NAME.log, with
+# its own pid files so that several can run at once.
+keepalived_start() {
+	local name=$1 conf=$2; shift 2
+	ip netns exec "${KA_NS:-director}" keepalived -n -l -D -G -f "$conf" \
+		-p /tmp/ka-$name.pid -r /tmp/ka-$name-vrrp.pid -c /tmp/ka-$name-check.pid \
+		"$@" >/tmp/ka-$name.log 2>&1 &
+	echo $! >/tmp/ka-$name.main
+}
+keepalived_stop() {
+	local pid
+	pid=$(cat /tmp/ka-$1.main 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s;
+# prints the seconds it took, fails the test after SECONDS.
+wait_for() {
+	local limit=$1 what=$2 start=$(date +%s.%N); shift 2
+	while ! "$@" >/dev/null 2>&1; do
+		if [ "$(echo "$(date +%s.%N) - $start > $limit" | bc)" = 1 ]; then
+			fail "$what: not within ${limit}s"
+		fi
+		sleep 0.2
+	done
+	echo "ok: $what after $(echo "$(date +%s.%N) - $start" | bc | xargs printf '%.1f')s"
+}
+# httpd_pid NS: the busybox httpd serving in NS.
+httpd_pid() { ip netns pids "$1" | while read -r p; do
+	grep -q httpd /proc/$p/cmdline 2>/dev/null && echo "$p"; done | head -1; }

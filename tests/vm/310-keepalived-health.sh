@@ -1,0 +1,106 @@
+# timeout: 900
+# keepalived 2.2.7 (Debian's, unmodified) manages rvs through the IPVS ABI
+# and health-checks the real servers, in the style of seeds 003 (DR, rr,
+# persistence_timeout, HTTP_GET on /index.html) and 004 (TUN, three real
+# servers, TCP_CHECK, alpha), plus an inhibit_on_failure variant. For each:
+# the real servers appear; stopping one server's HTTP server removes it
+# (or sets its weight to 0) within the checker's delay; a client loop then
+# sees no failed request; restarting it brings the server back. The same
+# scenarios run against the kernel's ip_vs afterwards: the reference.
+. "$RVS_TOP/tests/vm/lib.sh"
+IPVSADM=/usr/sbin/ipvsadm
+conf=/tmp/ka-health.conf
+
+# The checker runs every second, and gives up after one failed retry.
+write_conf() { # KIND CHECK EXTRA
+	local kind=$1 check=$2 extra=$3 i rs
+	{
+		echo "global_defs { router_id rvs_test }"
+		echo "virtual_server $VIP 80 {"
+		echo "    delay_loop 1"
+		echo "    lb_algo rr"
+		echo "    lb_kind $kind"
+		echo "    protocol TCP"
+		echo "    $extra"
+		for rs in "${RS_LIST[@]}"; do
+			echo "    real_server $rs 80 {"
+			echo "        weight 1"
+			if [ "$check" = HTTP_GET ]; then
+				echo "        HTTP_GET { url { path /index.html status_code 200 }"
+			else
+				echo "        TCP_CHECK { connect_port 80"
+			fi
+			echo "            connect_timeout 1 retry 1 delay_before_retry 1 }"
+			echo "    }"
+		done
+		echo "}"
+	} >$conf
+}
+
+# Weight of real server $1 as listed, or "absent".
+rs_weight() {
+	ip netns exec director $IPVSADM -L -n -t $VIP:80 | awk -v rs="$1:80" '$2 == rs {print $4; f=1} END {if (!f) print "absent"}'
+}
+all_up() { for rs in "${RS_LIST[@]}"; do [ "$(rs_weight $rs)" = 1 ] || return 1; done; }
+is_down() { # RS GONE_STATE (absent or 0)
+	[ "$(rs_weight $1)" = "$2" ]
+}
+client_loop() { # N: N requests, each a new connection; prints failures
+	local fails=0 i
+	for i in $(seq 1 "$1"); do
+		ip netns exec client curl -s --max-time 3 -o /dev/null http://$VIP/ || fails=$((fails + 1))
+	done
+	echo $fails
+}
+
+# scenario NAME KIND CHECK EXTRA DOWN_STATE: one run against the loaded backend.
+scenario() {
+	local name=$1 kind=$2 check=$3 extra=$4 down=$5 victim pid fails
+	write_conf "$kind" "$check" "$extra"
+	keepalived_start $name $conf -C
+	wait_for 30 "$name: real servers up" all_up
+	victim=${RS_LIST[1]}
+	pid=$(httpd_pid rs2); kill "$pid"
+	# delay_loop 1 + connect_timeout 1 + one retry after 1 s: ~3-4 s.
+	wait_for 15 "$name: rs2 taken out ($down)" is_down $victim $down
+	fails=$(client_loop 12)
+	expect_eq "$name: no failed request after rs2 is out" 0 "$fails"
+	ip netns exec rs2 busybox httpd -p 80 -h /tmp/www-rs2-80
+	wait_for 15 "$name: rs2 back" all_up
+	# Without persistence (which pins this one client), rr reaches all.
+	if [[ $extra != *persistence* ]]; then
+		got=$(for i in $(seq 1 ${#RS_LIST[@]}); do cget http://$VIP/; done | sort | tr '\n' ' ')
+		expect_eq "$name: every server answers again" "$(for i in $(seq 1 ${#RS_LIST[@]}); do echo rs$i; done | tr '\n' ' ')" "$got"
+	fi
+	keepalived_stop $name
+	ip netns exec director $IPVSADM -C
+}
+
+run_all() { # BACKEND
+	local b=$1
+	# Seed 003: DR, HTTP_GET, persistence (short: persistence keeps a
+	# client on the removed server only until keepalived removes it).
+	topo_lan 2
+	for i in 1 2; do rs_dr $i; http_server rs$i rs$i 80; done
+	RS_LIST=(${LAN_RS[0]} ${LAN_RS[1]})
+	scenario $b-dr DR HTTP_GET "persistence_timeout 2" absent
+	# The same with inhibit_on_failure: weight 0 instead of removal. As
+	# keepalived's documentation advises, persistence templates of a
+	# quiescent server expire, or the client would stick to it.
+	ip netns exec director sysctl -qw net.ipv4.vs.expire_quiescent_template=1
+	scenario $b-dr-inhibit DR HTTP_GET "persistence_timeout 2
+    inhibit_on_failure" 0
+	for ns in client director rs1 rs2 lan; do ip netns del $ns; done
+	# Seed 004: TUN, three servers, TCP_CHECK, alpha.
+	topo_lan 3
+	for i in 1 2 3; do rs_tun $i; http_server rs$i rs$i 80; done
+	RS_LIST=(${LAN_RS[0]} ${LAN_RS[1]} ${LAN_RS[2]})
+	scenario $b-tun TUN TCP_CHECK "alpha" absent
+	for ns in client director rs1 rs2 rs3 lan; do ip netns del $ns; done
+}
+
+load_rvs ipvs_abi=1
+run_all rvs
+rmmod rvs
+modprobe ip_vs; modprobe ip_vs_rr
+run_all ipvs
