@@ -516,32 +516,36 @@ impl ConnTable {
         }
     }
 
-    /// Calls `f` on entries from position `skip` on (for dumps), stopping
-    /// when `f` returns false. Returns the position of the entry `f`
-    /// refused (where to resume) and whether the walk reached the end.
+    /// Calls `f` for each live entry from position `from` (a bucket, and
+    /// an index of entries within it) on, in table order, until `f`
+    /// returns false. Returns the position of the entry `f` refused (where
+    /// to resume), or `None` when the walk reached the end. Resuming by
+    /// bucket keeps a long dump linear in the table's size.
     ///
     /// # Safety
     ///
     /// The caller is in an RCU read-side critical section.
     pub(crate) unsafe fn for_each_from(
         &self,
-        skip: u64,
+        from: (usize, u64),
         mut f: impl FnMut(&Conn) -> bool,
-    ) -> (u64, bool) {
-        let mut pos = 0u64;
-        for b in self.buckets.iter() {
-            let mut p = b.load(Acquire);
+    ) -> Option<(usize, u64)> {
+        let (first, mut skip) = from;
+        for (b, head) in self.buckets.iter().enumerate().skip(first) {
+            let mut p = head.load(Acquire);
+            let mut pos = 0u64;
             while !p.is_null() {
                 // SAFETY: As in `find`.
                 let c = unsafe { &*p };
                 if pos >= skip && !c.dead.load(Relaxed) && !f(c) {
-                    return (pos, false);
+                    return Some((b, pos));
                 }
                 pos += 1;
                 p = c.next.load(Acquire);
             }
+            skip = 0;
         }
-        (pos, true)
+        None
     }
 }
 

@@ -470,7 +470,7 @@ impl DumpIt for DumpDaemons {
 }
 
 /// GET_CONN dump: the connection table (and persistence templates);
-/// `cursor[0]` counts the entries walked.
+/// `cursor[0]` is the bucket to resume at, `cursor[1]` the entry in it.
 struct DumpConns;
 
 impl DumpIt for DumpConns {
@@ -480,12 +480,15 @@ impl DumpIt for DumpConns {
         use crate::rvs_core::proto::{TcpState, UDP_STATE_NAME};
         let st = state(dump.net())?;
         let now = jiffies();
-        let skip = u64::try_from(cursor[0]).unwrap_or(0);
+        let from = (
+            usize::try_from(cursor[0]).unwrap_or(usize::MAX),
+            u64::try_from(cursor[1]).unwrap_or(u64::MAX),
+        );
         let mut failed = None;
         let _rcu = kernel::sync::rcu::read_lock();
         // SAFETY: Inside the RCU read-side section just taken.
-        let (pos, complete) = unsafe {
-            st.conns.for_each_from(skip, |c| {
+        let stopped = unsafe {
+            st.conns.for_each_from(from, |c| {
                 let tmpl = c.flags.load(Relaxed) & cf::TEMPLATE != 0;
                 let name = match (c.protocol, tmpl) {
                     (6, false) => TcpState::name_of(c.state.load(Relaxed)),
@@ -524,8 +527,14 @@ impl DumpIt for DumpConns {
         if let Some(e) = failed {
             return Err(e);
         }
-        cursor[0] = i64::try_from(pos).unwrap_or(i64::MAX);
-        Ok(complete)
+        match stopped {
+            Some((bucket, pos)) => {
+                cursor[0] = i64::try_from(bucket).unwrap_or(i64::MAX);
+                cursor[1] = i64::try_from(pos).unwrap_or(i64::MAX);
+                Ok(false)
+            }
+            None => Ok(true),
+        }
     }
 }
 
