@@ -41,7 +41,10 @@ done
 out=$(mktemp -d /tmp/rvs-vm.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 say "booting the $variant test kernel: ${#tests[@]} tests"
-cmd="RVS_TOP=$RVS_TOP bash $RVS_TOP/tests/vm/runner.sh $out/results ${tests[*]}; echo \$? >$out/rc"
+# The list goes through a file: the kernel command line that carries the
+# command is too short for a long list of test paths.
+printf '%s\n' "${tests[@]}" >"$out/tests"
+cmd="RVS_TOP=$RVS_TOP bash $RVS_TOP/tests/vm/runner.sh $out/results \$(cat $out/tests); echo \$? >$out/rc"
 # virtme-ng shares the host's root read-only; $out is the one writable
 # directory. Without --network the guest gets no network device at all.
 # --verbose: the guest's output reaches us through the console (kernel log
