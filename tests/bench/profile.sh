@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs in the test VM: where rvs spends its time on the packet path.
+# perf samples every CPU on the cpu-clock software event (no hardware
+# counters under TCG) while the client drives NAT connections, then NAT
+# UDP datagrams, through rvs. Writes perf reports into OUTDIR.
+# Usage: profile.sh OUTDIR SECS [IMPL]
+set -euo pipefail
+. "$RVS_TOP/tests/bench/lib.sh"
+dir=$1 secs=$2 impl=${3:-rvs}
+echo 0 >/proc/sys/kernel/kptr_restrict
+echo -1 >/proc/sys/kernel/perf_event_paranoid
+bench_topo
+impl_load "$impl"
+services
+for load in cps udp; do
+	if [ $load = udp ]; then
+		for i in $(seq 1 "$NRS"); do ip netns exec rs$i rvsbench udpsink 5000 --secs $((secs + 20)) >/dev/null & done
+		sleep 0.3
+	fi
+	perf record -q -e cpu-clock -F 2000 -a -g -o /tmp/perf-$load.data -- sleep "$secs" 2>/dev/null &
+	p=$!
+	sleep 0.5
+	case $load in
+	cps) ip netns exec client rvsbench cps $VIP_NAT:80 --secs $((secs - 1)) --conc 8 ;;
+	udp) ip netns exec client rvsbench udpflood $VIP_NAT:5000 --secs $((secs - 1)) --flows 64 ;;
+	esac
+	wait $p
+	perf report -i /tmp/perf-$load.data --stdio --no-children --sort sym -g none --percent-limit 0.3 \
+		>"$dir/profile-$impl-$load-sym.txt" 2>/dev/null
+	perf report -i /tmp/perf-$load.data --stdio --no-children --sort dso -g none \
+		>"$dir/profile-$impl-$load-dso.txt" 2>/dev/null
+	perf report -i /tmp/perf-$load.data --stdio --children --sort sym -g none --percent-limit 1 \
+		>"$dir/profile-$impl-$load-children.txt" 2>/dev/null
+	perf report -i /tmp/perf-$load.data --stdio --no-children --sort sym -G --dsos '[rvs]' --percent-limit 0.5 \
+		>"$dir/profile-$impl-$load-rvs-callers.txt" 2>/dev/null || true
+done
+impl_unload "$impl"
