@@ -26,7 +26,7 @@ mode=${1:-}; shift || true
 runs=5 secs=10 fill=1000000 services=10000 out= doc=0 limit=14400
 case $mode in
 all) what="dp scale restore" ;;
-smoke) what="dp scale restore" runs=1 secs=2 fill=5000 services=100 limit=900 ;;
+smoke) what="dp scale restore" runs=1 secs=1 fill=5000 services=100 limit=900 ;;
 dp|scale|restore) what=$mode ;;
 profile) what=profile secs=20 limit=1200 ;;
 *) die "usage: $0 all|smoke|dp|scale|restore|profile [--runs N] [--secs S] [--fill N] [--services N] [--out DIR] [--doc]" ;;

@@ -25,7 +25,7 @@ cps() { ip netns exec client rvsbench cps "$1" --secs "$secs" --conc "$conc" "${
 udp() {
 	local i pids=() got=0 j
 	for i in $(seq 1 "$NRS"); do
-		ip netns exec rs$i rvsbench udpsink 5000 --secs $((secs + 20)) --idle 1000 >/tmp/sink$i &
+		ip netns exec rs$i rvsbench udpsink 5000 --secs $((secs + 20)) --idle 500 >/tmp/sink$i &
 		pids+=($!)
 	done
 	sleep 0.3
@@ -59,34 +59,32 @@ dp() { # IMPL RUN
 meminfo() { awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
 
 scale() { # IMPL RUN
-	local impl=$1 r=$2 j empty full i pids=() slab0 slab1 sun0 sun1 vm0 vm1 n took
+	local impl=$1 r=$2 j empty full pids=() slab0 slab1 sun0 sun1 vm0 vm1 n t0 took
 	impl_load "$impl" "$bits"
 	services
 	adm --set 0 0 3600
 	j=$(cps $VIP_NAT:80)
 	empty=$(jget cps <<<"$j")
-	# Sinks on port 6000, so that the real servers answer no ICMP.
-	for i in $(seq 1 "$NRS"); do
-		ip netns exec rs$i rvsbench udpsink 6000 --secs 100000 --idle 100000000 >/dev/null &
-		pids+=($!)
-	done
-	sleep 0.3
 	sync; echo 3 >/proc/sys/vm/drop_caches
 	slab0=$(meminfo Slab) sun0=$(meminfo SUnreclaim) vm0=$(meminfo VmallocUsed)
-	j=$(ip netns exec client rvsbench spray $VIP_NAT:6000 --count "$fill" --ports 16)
-	took=$(jget secs <<<"$j")
+	# Two senders, one per vCPU, each half of the address/port pairs.
+	t0=$(date +%s.%N)
+	ip netns exec client rvsbench spray $VIP_NAT:6000 --count $((fill / 2)) --ports 16 >/dev/null &
+	pids+=($!)
+	ip netns exec client rvsbench spray $VIP_NAT:6000 --count $((fill - fill / 2)) --start $((fill / 2)) --ports 16 >/dev/null
+	wait "${pids[@]}"
+	took=$(calc "$(date +%s.%N) - $t0" 2)
 	sleep 1
 	sync; echo 3 >/proc/sys/vm/drop_caches
 	slab1=$(meminfo Slab) sun1=$(meminfo SUnreclaim) vm1=$(meminfo VmallocUsed)
 	n=$(adm -L -n -u $VIP_NAT:6000 | awk '$1 == "->" && $2 ~ /^[0-9]/ {s += $5 + $6} END {print s + 0}')
 	j=$(cps $VIP_NAT:80)
 	full=$(jget cps <<<"$j")
-	emit mem_per_conn "$impl" "$r" "$(echo "scale=1; ($slab1 - $slab0) * 1024 / $n" | bc)" bytes \
+	emit mem_per_conn "$impl" "$r" "$(calc "($slab1 - $slab0) * 1024 / $n")" bytes \
 		"\"entries\":$n,\"slab_kb\":[$slab0,$slab1],\"sunreclaim_kb\":[$sun0,$sun1],\"vmalloc_kb\":[$vm0,$vm1],\"fill_s\":$took"
 	emit cps_empty "$impl" "$r" "$empty" conn/s "\"conn_tab_bits\":$bits"
 	emit cps_full "$impl" "$r" "$full" conn/s "\"entries\":$n,\"conn_tab_bits\":$bits"
-	emit full_over_empty "$impl" "$r" "$(echo "scale=3; $full / $empty" | bc)" ratio "\"entries\":$n"
-	kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+	emit full_over_empty "$impl" "$r" "$(calc "$full / $empty" 3)" ratio "\"entries\":$n"
 	impl_unload "$impl"
 }
 

@@ -28,6 +28,11 @@ bench_topo() {
 	ip -n director addr add $VIP_DR/32 dev d0
 	ip -n director link add br0 type bridge; ip -n director link set br0 up
 	ip -n director addr add 10.0.0.8/24 dev br0
+	# Where the table-filling service's "real servers" 10.0.1.x are: a
+	# dummy device that drops what it is given, so that filling the table
+	# costs nothing past the balancer.
+	ip -n director link add fill0 type dummy; ip -n director link set fill0 up
+	ip -n director route add 10.0.1.0/24 dev fill0
 	ip netns exec director sysctl -qw net.ipv4.ip_forward=1 \
 		net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.d0.rp_filter=0 \
@@ -70,8 +75,8 @@ impl_unload() {
 }
 adm() { ip netns exec director "$ADM" "$@"; }
 
-# services: the NAT and DR VIPs, TCP 80 and UDP 5000, and UDP 6000 (NAT)
-# for filling the connection table; rr over every real server.
+# services: the NAT and DR VIPs, TCP 80 and UDP 5000, rr over every real
+# server; and UDP 6000 (NAT to 10.0.1.x on fill0) for filling the table.
 services() {
 	local vip fwd p proto port i
 	for vip in $VIP_NAT $VIP_DR; do
@@ -83,7 +88,7 @@ services() {
 		done
 	done
 	adm -A -u $VIP_NAT:6000 -s rr
-	for i in $(seq 1 "$NRS"); do adm -a -u $VIP_NAT:6000 -r ${BRS[$((i - 1))]}:6000 -m; done
+	for i in $(seq 1 "$NRS"); do adm -a -u $VIP_NAT:6000 -r 10.0.1.$i:6000 -m; done
 }
 
 # targets IMPL VIP PORT: where the client sends: the VIP, or for plain
@@ -100,3 +105,6 @@ targets() {
 
 # jget FIELD: a number field from the one-line JSON on stdin.
 jget() { sed -nE "s/.*\"$1\":([0-9.]+).*/\1/p"; }
+
+# calc EXPR [DECIMALS]: floating-point arithmetic, JSON-friendly output
+calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }

@@ -29,7 +29,7 @@ timed() { # timed TOOL: seconds to restore, then the table is checked and cleare
 	local got; got=$(ip netns exec bench "$1" -S -n | wc -l)
 	[ "$got" = "$lines" ] || { echo "$1 restored $got of $lines lines" >&2; exit 1; }
 	ip netns exec bench "$1" -C
-	echo "$t1 - $t0" | bc
+	awk "BEGIN { printf \"%.3f\", $t1 - $t0 }"
 }
 for r in $(seq 1 "$runs"); do
 	for impl in rvs ipvs; do

@@ -11,9 +11,10 @@
 //! rvsbench udpflood ADDRS [--secs S] [--flows F] [--size B]
 //!                                                   UDP datagrams as fast as possible
 //! rvsbench udpsink PORT [--secs MAX] [--idle MS]    counts datagrams until idle
-//! rvsbench spray IP:PORT --count N [--src A.B.C.D] [--ports P]
+//! rvsbench spray IP:PORT --count N [--start I] [--src A.B.C.D] [--ports P]
 //!                                                   one UDP datagram from each of N
 //!                                                   spoofed source address/port pairs
+//!                                                   (pair i: src + i/P, port 1024 + i%P)
 //! ```
 //!
 //! ADDRS is a comma-separated list of IPv4 `addr:port`, used round robin.
@@ -426,6 +427,7 @@ fn spray(a: &Args) {
     let count: u64 = a.num("count", 1000);
     let src: Ipv4Addr = a.num("src", Ipv4Addr::new(172, 20, 0, 0));
     let ports: u64 = a.num("ports", 16);
+    let first: u64 = a.num("start", 0);
     // SAFETY: plain socket(2) call; the descriptor is closed at exit.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW) };
     if fd < 0 {
@@ -450,7 +452,7 @@ fn spray(a: &Args) {
     let base = u32::from(src);
     let start = Instant::now();
     let mut retries = 0u64;
-    for i in 0..count {
+    for i in first..first + count {
         let s = base.wrapping_add((i / ports) as u32);
         let sport = 1024 + (i % ports) as u16;
         pkt[4..6].copy_from_slice(&(i as u16).to_be_bytes());
