@@ -11,7 +11,7 @@ set -euo pipefail
 . "$RVS_TOP/tests/bench/lib.sh"
 out=$1 runs=$2 secs=$3 fill=$4; shift 4
 what=${*:-dp scale}
-conc=${BENCH_CONC:-8} rate=${BENCH_RATE:-100} bits=${BENCH_BITS:-20}
+conc=${BENCH_CONC:-32} rate=${BENCH_RATE:-100} bits=${BENCH_BITS:-20}
 
 # emit FIGURE IMPL RUN VALUE UNIT [EXTRA-JSON-FIELDS]
 emit() {

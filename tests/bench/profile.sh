@@ -3,35 +3,41 @@
 # perf samples every CPU on the cpu-clock software event (no hardware
 # counters under TCG) while the client drives NAT connections, then NAT
 # UDP datagrams, through rvs. Writes perf reports into OUTDIR.
-# Usage: profile.sh OUTDIR SECS [IMPL]
+# Usage: profile.sh OUTDIR SECS [IMPL...]   (default: rvs ipvs)
 set -euo pipefail
 . "$RVS_TOP/tests/bench/lib.sh"
-dir=$1 secs=$2 impl=${3:-rvs}
+dir=$1 secs=$2; shift 2
+impls=${*:-rvs ipvs}
 echo 0 >/proc/sys/kernel/kptr_restrict
 echo -1 >/proc/sys/kernel/perf_event_paranoid
 bench_topo
+cp /proc/kallsyms "$dir/kallsyms"
+for impl in $impls; do
 impl_load "$impl"
 services
-for load in cps udp; do
+for load in udp cps; do
 	if [ $load = udp ]; then
 		for i in $(seq 1 "$NRS"); do ip netns exec rs$i rvsbench udpsink 5000 --secs $((secs + 20)) >/dev/null & done
 		sleep 0.3
 	fi
-	perf record -q -e cpu-clock -F 2000 -a -g -o /tmp/perf-$load.data -- sleep "$secs" 2>/dev/null &
+	data=/tmp/perf-$impl-$load.data
+	perf record -q -e cpu-clock -F 1000 -a -g -o "$data" -- sleep "$secs" 2>/dev/null &
 	p=$!
 	sleep 0.5
 	case $load in
-	cps) ip netns exec client rvsbench cps $VIP_NAT:80 --secs $((secs - 1)) --conc 8 ;;
+	cps) ip netns exec client rvsbench cps $VIP_NAT:80 --secs $((secs - 1)) --conc 32 ;;
 	udp) ip netns exec client rvsbench udpflood $VIP_NAT:5000 --secs $((secs - 1)) --flows 64 ;;
 	esac
 	wait $p
-	perf report -i /tmp/perf-$load.data --stdio --no-children --sort sym -g none --percent-limit 0.3 \
+	perf report -i "$data" --stdio --no-children --sort sym -g none --percent-limit 0.3 \
 		>"$dir/profile-$impl-$load-sym.txt" 2>/dev/null
-	perf report -i /tmp/perf-$load.data --stdio --no-children --sort dso -g none \
+	perf report -i "$data" --stdio --no-children --sort dso -g none \
 		>"$dir/profile-$impl-$load-dso.txt" 2>/dev/null
-	perf report -i /tmp/perf-$load.data --stdio --children --sort sym -g none --percent-limit 1 \
+	perf report -i "$data" --stdio --children --sort sym -g none --percent-limit 1 \
 		>"$dir/profile-$impl-$load-children.txt" 2>/dev/null
-	perf report -i /tmp/perf-$load.data --stdio --no-children --sort sym -G --dsos '[rvs]' --percent-limit 0.5 \
-		>"$dir/profile-$impl-$load-rvs-callers.txt" 2>/dev/null || true
+	perf report -i "$data" --stdio --no-children --sort dso,sym -g none --percent-limit 0.05 \
+		>"$dir/profile-$impl-$load-dsosym.txt" 2>/dev/null || true
+	cp "$data" "$dir/"
 done
 impl_unload "$impl"
+done
