@@ -17,7 +17,7 @@ impl_load "$impl"
 services
 for load in udp cps; do
 	if [ $load = udp ]; then
-		for i in $(seq 1 "$NRS"); do ip netns exec rs$i rvsbench udpsink 5000 --secs $((secs + 20)) >/dev/null & done
+		for i in $(seq 1 "$NRS"); do ip netns exec rs$i $PIN rvsbench udpsink 5000 --secs $((secs + 20)) >/dev/null & done
 		sleep 0.3
 	fi
 	data=/tmp/perf-$impl-$load.data
@@ -25,8 +25,8 @@ for load in udp cps; do
 	p=$!
 	sleep 0.5
 	case $load in
-	cps) ip netns exec client rvsbench cps $VIP_NAT:80 --secs $((secs - 1)) --conc 32 ;;
-	udp) ip netns exec client rvsbench udpflood $VIP_NAT:5000 --secs $((secs - 1)) --flows 64 ;;
+	cps) ip netns exec client $PIN rvsbench cps $VIP_NAT:80 --secs $((secs - 1)) --conc 32 ;;
+	udp) ip netns exec client $PIN rvsbench udpflood $VIP_NAT:5000 --secs $((secs - 1)) --flows 64 ;;
 	esac
 	wait $p
 	perf report -i "$data" --stdio --no-children --sort sym -g none --percent-limit 0.3 \
