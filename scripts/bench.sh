@@ -69,7 +69,15 @@ if [ "$rc" != 0 ]; then
 	die "benchmark run failed in the guest (exit $rc); see $out"
 fi
 if [ "$what" = profile ]; then
-	for f in "$out"/profile-*-sym.txt; do say "$(basename "$f")"; grep -v '^#' "$f" | grep -v '^$' | head -25; done
+	for f in "$out"/perf-*.data; do
+		b=$(basename "$f" .data)
+		say "$b: by module"; grep % "$out/profile-${b#perf-}-dso.txt" | head -5
+		say "$b: top symbols"; grep -v '^#' "$out/profile-${b#perf-}-sym.txt" | grep -v '^$' | head -15
+		case $b in *-rvs-*)
+			python3 "$RVS_TOP/tests/bench/modsyms.py" "$f" "$RVS_TOP/rvs.ko" >"$out/${b#perf-}-rvs-functions.txt"
+			say "$b: rvs's functions"; head -16 "$out/${b#perf-}-rvs-functions.txt" ;;
+		esac
+	done
 	say "profiles in $out"
 	exit 0
 fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs in the test VM: where rvs spends its time on the packet path.
 # perf samples every CPU on the cpu-clock software event (no hardware
-# counters under TCG) while the client drives NAT connections, then NAT
-# UDP datagrams, through rvs. Writes perf reports into OUTDIR.
+# counters under TCG) while the client drives NAT UDP datagrams, then new
+# NAT connections, then a bulk NAT download, through rvs and then through
+# IPVS. Writes perf reports and the perf data into OUTDIR
+# (scripts/bench.sh resolves rvs's samples with tests/bench/modsyms.py).
 # Usage: profile.sh OUTDIR SECS [IMPL...]   (default: rvs ipvs)
 set -euo pipefail
 . "$RVS_TOP/tests/bench/lib.sh"
@@ -15,7 +17,7 @@ cp /proc/kallsyms "$dir/kallsyms"
 for impl in $impls; do
 impl_load "$impl"
 services
-for load in udp cps; do
+for load in udp cps bulk; do
 	if [ $load = udp ]; then
 		for i in $(seq 1 "$NRS"); do ip netns exec rs$i $PIN rvsbench udpsink 5000 --secs $((secs + 20)) >/dev/null & done
 		sleep 0.3
@@ -27,6 +29,7 @@ for load in udp cps; do
 	case $load in
 	cps) ip netns exec client $PIN rvsbench cps $VIP_NAT:80 --secs $((secs - 1)) --conc 32 ;;
 	udp) ip netns exec client $PIN rvsbench udpflood $VIP_NAT:5000 --secs $((secs - 1)) --flows 64 ;;
+	bulk) ip netns exec client $PIN rvsbench bulk $VIP_NAT:80 --secs $((secs - 1)) --conc 2 ;;
 	esac
 	wait $p
 	perf report -i "$data" --stdio --no-children --sort sym -g none --percent-limit 0.3 \
