@@ -25,7 +25,7 @@ FIGURES = [
     ("bulk_nat", "Bulk TCP throughput, NAT", "Mbit/s", "higher", "dp", "bulk_nat"),
     ("lat_p50", "Request latency p50, NAT, fixed rate", "µs", "lower", "dp", "lat_p50"),
     ("lat_p99", "Request latency p99, NAT, fixed rate", "µs", "lower", "dp", "lat_p99"),
-    ("mem_per_conn", "Kernel memory per connection (slab)", "bytes", "lower", "scale", None),
+    ("mem_per_conn", "Kernel memory per connection (slab + table growth)", "bytes", "lower", "scale", None),
     ("cps_empty", "New TCP conn/s, NAT, empty table", "conn/s", "higher", "scale", None),
     ("cps_full", "New TCP conn/s, NAT, table filled", "conn/s", "higher", "scale", None),
     ("full_over_empty", "CPS filled / CPS empty", "ratio", "higher", "scale", None),
@@ -66,10 +66,27 @@ def main():
         for line in f:
             if line.strip():
                 rows.append(json.loads(line))
+    for r in rows:
+        # Memory per connection: slab growth plus vmalloc growth (IPVS grows
+        # its connection table with the load) over the fill, per entry.
+        if r["figure"] == "mem_per_conn" and "vmalloc_kb" in r and r.get("entries"):
+            ds = r["slab_kb"][1] - r["slab_kb"][0]
+            dv = r["vmalloc_kb"][1] - r["vmalloc_kb"][0]
+            r["value"] = round((ds + dv) * 1024 / r["entries"], 1)
     groups = a.what.split()
     by = {}
+    byrun = {}  # figure -> impl -> run -> value
     for r in rows:
         by.setdefault(r["figure"], {}).setdefault(r["impl"], []).append(r["value"])
+        byrun.setdefault(r["figure"], {}).setdefault(r["impl"], {})[r["run"]] = r["value"]
+
+    def paired(fig, other_fig, other):
+        """Median over runs of rvs's value / the other's in the same run:
+        neighbours in time, so slow drifts of the host cancel out."""
+        mine = byrun.get(fig, {}).get("rvs", {})
+        theirs = byrun.get(other_fig, {}).get(other, {})
+        q = [mine[k] / theirs[k] for k in mine if theirs.get(k)]
+        return statistics.median(q) if q else None
 
     missing = []
     summary = {
@@ -79,8 +96,8 @@ def main():
     }
     table = [
         "| figure | unit | better | rvs median (min–max) | IPVS median (min–max) "
-        "| plain median (min–max) | rvs/IPVS | rvs/plain |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| plain median (min–max) | rvs/IPVS | rvs/plain | rvs/IPVS per run | rvs/plain per run |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     plot = []  # (label, rvs vs IPVS advantage, rvs vs plain advantage)
     for name, what, unit, better, group, plain in FIGURES:
@@ -99,9 +116,12 @@ def main():
         med = {impl: s[impl]["median"] for impl in s}
         r_ipvs = med["rvs"] / med["ipvs"] if med.get("rvs") and med.get("ipvs") else None
         r_plain = med["rvs"] / med["plain"] if plain and med.get("rvs") and med.get("plain") else None
+        p_ipvs = paired(name, name, "ipvs")
+        p_plain = paired(name, plain, "plain") if plain else None
         summary["figures"][name] = {
             "what": what, "unit": unit, "better": better,
             "impls": s, "rvs_over_ipvs": r_ipvs, "rvs_over_plain": r_plain,
+            "rvs_over_ipvs_per_run_median": p_ipvs, "rvs_over_plain_per_run_median": p_plain,
         }
 
         def cell(impl):
@@ -109,9 +129,10 @@ def main():
                 return "–"
             return "%s (%s–%s)" % (fmt(s[impl]["median"]), fmt(s[impl]["min"]), fmt(s[impl]["max"]))
 
-        table.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        table.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             what, unit, better, cell("rvs"), cell("ipvs"), cell("plain") if plain else "n/a",
-            fmt(r_ipvs), fmt(r_plain) if plain else "n/a"))
+            fmt(r_ipvs), fmt(r_plain) if plain else "n/a",
+            fmt(p_ipvs), fmt(p_plain) if plain else "n/a"))
 
         def adv(r):  # > 1: rvs better, whichever way the figure goes
             if r is None or r == 0:
