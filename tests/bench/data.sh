@@ -59,7 +59,8 @@ dp() { # IMPL RUN
 meminfo() { awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
 
 scale() { # IMPL RUN
-	local impl=$1 r=$2 j empty full pids=() slab0 slab1 sun0 sun1 vm0 vm1 n t0 took
+	local impl=$1 r=$2 j empty full pids=() slab0 slab1 sun0 sun1 vm0 vm1 vml n t0 took
+	vml=$(meminfo VmallocUsed)
 	impl_load "$impl" "$bits"
 	services
 	adm --set 0 0 3600
@@ -81,7 +82,7 @@ scale() { # IMPL RUN
 	j=$(cps $VIP_NAT:80)
 	full=$(jget cps <<<"$j")
 	emit mem_per_conn "$impl" "$r" "$(calc "($slab1 - $slab0) * 1024 / $n")" bytes \
-		"\"entries\":$n,\"slab_kb\":[$slab0,$slab1],\"sunreclaim_kb\":[$sun0,$sun1],\"vmalloc_kb\":[$vm0,$vm1],\"fill_s\":$took"
+		"\"entries\":$n,\"slab_kb\":[$slab0,$slab1],\"sunreclaim_kb\":[$sun0,$sun1],\"vmalloc_kb\":[$vm0,$vm1],\"vmalloc_at_load_kb\":$((vm0 - vml)),\"fill_s\":$took"
 	emit cps_empty "$impl" "$r" "$empty" conn/s "\"conn_tab_bits\":$bits"
 	emit cps_full "$impl" "$r" "$full" conn/s "\"entries\":$n,\"conn_tab_bits\":$bits"
 	emit full_over_empty "$impl" "$r" "$(calc "$full / $empty" 3)" ratio "\"entries\":$n"

@@ -164,14 +164,19 @@ def make_plot(a, plot):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401
 
     labels = [p[0] for p in plot]
     x = range(len(plot))
     fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(plot) + 2), 4.5))
     w = 0.4
-    ax.bar([i - w / 2 for i in x], [p[1] or 0 for p in plot], w, label="rvs vs IPVS")
-    ax.bar([i + w / 2 for i in x], [p[2] or 0 for p in plot], w, label="rvs vs plain routing")
+    ax.bar([i - w / 2 for i in x], [p[1] or float("nan") for p in plot], w, label="rvs vs IPVS")
+    ax.bar([i + w / 2 for i in x], [p[2] or float("nan") for p in plot], w, label="rvs vs plain routing")
     ax.axhline(1.0, color="black", linewidth=0.8)
+    # Log scale: 2x better and 2x worse are the same distance from 1, and
+    # the control plane's large ratio does not flatten the rest.
+    ax.set_yscale("log", base=2)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: "%g" % v))
     ax.set_xticks(list(x))
     ax.set_xticklabels(labels, rotation=35, ha="right")
     ax.set_ylabel("ratio (> 1: rvs better)")
