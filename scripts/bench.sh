@@ -6,9 +6,10 @@
 # Usage: scripts/bench.sh MODE [--runs N] [--secs S] [--fill N]
 #                         [--services N] [--out DIR] [--doc]
 # MODE:
-#   all      figures 1-6, 5 runs, 10 s per measurement, 1,000,000 entries,
-#            10,000 services (the full run; tens of minutes under TCG)
-#   smoke    every figure once, briefly (what scripts/test.sh runs): checks
+#   all      figures 1-6, 5 runs, 4 s per measurement, 1,000,000 entries,
+#            10,000 services (the full run; about 50 minutes under TCG)
+#   smoke    every figure once, briefly, 2 real servers (what scripts/test.sh
+#            runs; a few minutes under TCG): checks
 #            that each figure is produced, asserts nothing about timings
 #   dp       figures 1-4 only: CPS (NAT, DR), UDP pps (NAT, DR), bulk TCP
 #            (NAT), latency p50/p99 at a fixed rate
@@ -23,10 +24,10 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 mode=${1:-}; shift || true
-runs=5 secs=10 fill=1000000 services=10000 out= doc=0 limit=14400
+runs=5 secs=4 fill=1000000 services=10000 out= doc=0 limit=14400 nrs=3
 case $mode in
 all) what="dp scale restore" ;;
-smoke) what="dp scale restore" runs=1 secs=1 fill=5000 services=100 limit=900 ;;
+smoke) what="dp scale restore" runs=1 secs=1 fill=5000 services=100 limit=900 nrs=2 ;;
 dp|scale|restore) what=$mode ;;
 profile) what=profile secs=20 limit=1200 ;;
 *) die "usage: $0 all|smoke|dp|scale|restore|profile [--runs N] [--secs S] [--fill N] [--services N] [--out DIR] [--doc]" ;;
@@ -60,7 +61,7 @@ say "benchmark '$mode' in the test VM (results in $out)"
 set +e
 timeout -k 10 "$limit" vng --verbose --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 4G \
 	--rwdir "$out" --cwd "$RVS_TOP" \
-	--exec "RVS_TOP=$RVS_TOP $guest 2>$out/guest.log; echo \$? >$out/rc" >"$out/console" 2>&1
+	--exec "RVS_TOP=$RVS_TOP NRS=$nrs $guest 2>$out/guest.log; echo \$? >$out/rc" >"$out/console" 2>&1
 set -e
 rc=$(cat "$out/rc" 2>/dev/null || echo none)
 if [ "$rc" != 0 ]; then
