@@ -16,15 +16,17 @@
 #   scale    figure 5 only: memory per connection with --fill entries, and
 #            CPS with them present against an empty table
 #   restore  figure 6 only: rvsadm -R against ipvsadm -R
-#   profile  perf profile of rvs's packet path (cpu-clock, all CPUs) under
-#            NAT TCP connections and NAT UDP datagrams; no figures
+#   profile  perf profile of the packet path (cpu-clock, all CPUs), rvs then
+#            IPVS, under NAT UDP datagrams, new NAT connections and a bulk
+#            NAT download; no figures. --loads "udp cps bulk idle" picks
+#            loads, --bits N loads both modules with conn_tab_bits=N
 # --doc writes the results into Documentation/perf/ (results.jsonl,
 # summary.json, table.md, ratios.png); otherwise they stay in --out
 # (default: a new /tmp/rvs-bench.* directory), whose path is printed.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 mode=${1:-}; shift || true
-runs=5 secs=4 fill=1000000 services=10000 out= doc=0 limit=14400 nrs=3
+runs=5 secs=4 fill=1000000 services=10000 out= doc=0 limit=14400 nrs=3 bits= loads=
 case $mode in
 all) what="dp scale restore" ;;
 smoke) what="dp scale restore" runs=1 secs=1 fill=5000 services=100 limit=900 nrs=2 ;;
@@ -40,6 +42,8 @@ while [ $# -gt 0 ]; do
 	--services) services=$2; shift ;;
 	--out) out=$2; shift ;;
 	--doc) doc=1 ;;
+	--bits) bits=$2; shift ;;
+	--loads) loads=$2; shift ;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift
@@ -51,7 +55,7 @@ make -C "$RVS_TOP" -s all >/dev/null
 kdir=$(kernel_build_dir base)
 if [ -n "$out" ]; then mkdir -p "$out"; out=$(cd "$out" && pwd); else out=$(mktemp -d /tmp/rvs-bench.XXXXXX); fi
 if [ "$what" = profile ]; then
-	guest="bash $RVS_TOP/tests/bench/profile.sh $out $secs"
+	guest="BENCH_BITS=$bits BENCH_LOADS='$loads' bash $RVS_TOP/tests/bench/profile.sh $out $secs"
 else
 	: >"$out/results.jsonl"
 	guest="bash $RVS_TOP/tests/bench/run.sh $out/results.jsonl $runs $secs $fill $services $what"

@@ -6,6 +6,8 @@
 # IPVS. Writes perf reports and the perf data into OUTDIR
 # (scripts/bench.sh resolves rvs's samples with tests/bench/modsyms.py).
 # Usage: profile.sh OUTDIR SECS [IMPL...]   (default: rvs ipvs)
+# Environment: BENCH_LOADS (default "udp cps bulk"; also "idle": no
+# traffic), BENCH_BITS (conn_tab_bits for both modules).
 set -euo pipefail
 . "$RVS_TOP/tests/bench/lib.sh"
 dir=$1 secs=$2; shift 2
@@ -15,9 +17,9 @@ echo -1 >/proc/sys/kernel/perf_event_paranoid
 bench_topo
 cp /proc/kallsyms "$dir/kallsyms"
 for impl in $impls; do
-impl_load "$impl"
+impl_load "$impl" ${BENCH_BITS:-}
 services
-for load in udp cps bulk; do
+for load in ${BENCH_LOADS:-udp cps bulk}; do
 	if [ $load = udp ]; then
 		for i in $(seq 1 "$NRS"); do ip netns exec rs$i $PIN rvsbench udpsink 5000 --secs $((secs + 20)) >/dev/null & done
 		sleep 0.3
@@ -30,6 +32,7 @@ for load in udp cps bulk; do
 	cps) ip netns exec client $PIN rvsbench cps $VIP_NAT:80 --secs $((secs - 1)) --conc 32 ;;
 	udp) ip netns exec client $PIN rvsbench udpflood $VIP_NAT:5000 --secs $((secs - 1)) --flows 64 ;;
 	bulk) ip netns exec client $PIN rvsbench bulk $VIP_NAT:80 --secs $((secs - 1)) --conc 2 ;;
+	idle) sleep $((secs - 1)) ;;
 	esac
 	wait $p
 	perf report -i "$data" --stdio --no-children --sort sym -g none --percent-limit 0.3 \
