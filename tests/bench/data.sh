@@ -81,7 +81,7 @@ scale() { # IMPL RUN
 	n=$(adm -L -n -u $VIP_NAT:6000 | awk '$1 == "->" && $2 ~ /^[0-9]/ {s += $5 + $6} END {print s + 0}')
 	j=$(cps $VIP_NAT:80)
 	full=$(jget cps <<<"$j")
-	emit mem_per_conn "$impl" "$r" "$(calc "($slab1 - $slab0) * 1024 / $n")" bytes \
+	emit mem_per_conn "$impl" "$r" "$(calc "($slab1 - $slab0 + $vm1 - $vm0) * 1024 / $n")" bytes \
 		"\"entries\":$n,\"slab_kb\":[$slab0,$slab1],\"sunreclaim_kb\":[$sun0,$sun1],\"vmalloc_kb\":[$vm0,$vm1],\"vmalloc_at_load_kb\":$((vm0 - vml)),\"fill_s\":$took"
 	emit cps_empty "$impl" "$r" "$empty" conn/s "\"conn_tab_bits\":$bits"
 	emit cps_full "$impl" "$r" "$full" conn/s "\"entries\":$n,\"conn_tab_bits\":$bits"

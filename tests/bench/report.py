@@ -69,6 +69,9 @@ def main():
     for r in rows:
         # Memory per connection: slab growth plus vmalloc growth (IPVS grows
         # its connection table with the load) over the fill, per entry.
+        # (data.sh emits this value too; results of runs before it did
+        # carried slab growth alone, so it is computed here from the raw
+        # fields either way.)
         if r["figure"] == "mem_per_conn" and "vmalloc_kb" in r and r.get("entries"):
             ds = r["slab_kb"][1] - r["slab_kb"][0]
             dv = r["vmalloc_kb"][1] - r["vmalloc_kb"][0]
