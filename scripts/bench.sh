@@ -1,31 +1,96 @@
 #!/usr/bin/env bash
-# Benchmarks inside the test VM, rvs side by side with the kernel's C IPVS.
-# Usage: scripts/bench.sh restore [SERVICES] [RUNS]
-#   restore   time to restore SERVICES x 4 real servers (default 10000),
-#             rvsadm -R against ipvsadm -R, RUNS alternating runs (default 3)
-# Results: one JSON object per run on stdout, and a summary with ratios.
+# Benchmarks inside the test VM: rvs, the kernel's C IPVS (ip_vs.ko, built
+# as modules of the same test kernel) and plain routing with no balancer,
+# side by side in one boot, alternating runs (rvs, IPVS, plain, rvs, ...).
+#
+# Usage: scripts/bench.sh MODE [--runs N] [--secs S] [--fill N]
+#                         [--services N] [--out DIR] [--doc]
+# MODE:
+#   all      figures 1-6, 5 runs, 4 s per measurement, 1,000,000 entries,
+#            10,000 services (the full run; about 50 minutes under TCG)
+#   smoke    every figure once, briefly, 2 real servers (what scripts/test.sh
+#            runs; a few minutes under TCG): checks
+#            that each figure is produced, asserts nothing about timings
+#   dp       figures 1-4 only: CPS (NAT, DR), UDP pps (NAT, DR), bulk TCP
+#            (NAT), latency p50/p99 at a fixed rate
+#   scale    figure 5 only: memory per connection with --fill entries, and
+#            CPS with them present against an empty table
+#   restore  figure 6 only: rvsadm -R against ipvsadm -R
+#   profile  perf profile of the packet path (cpu-clock, all CPUs), rvs then
+#            IPVS, under NAT UDP datagrams, new NAT connections and a bulk
+#            NAT download; no figures. --loads "udp cps bulk idle" picks
+#            loads, --bits N loads both modules with conn_tab_bits=N
+# --doc writes the results into Documentation/perf/ (results.jsonl,
+# summary.json, table.md, ratios.png); otherwise they stay in --out
+# (default: a new /tmp/rvs-bench.* directory), whose path is printed.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-what=${1:-restore}; shift || true
-case $what in
-restore) guest="tests/bench/restore.sh ${1:-10000} ${2:-3}" ;;
-*) die "unknown benchmark '$what'" ;;
+mode=${1:-}; shift || true
+runs=5 secs=4 fill=1000000 services=10000 out= doc=0 limit=14400 nrs=3 bits= loads=
+case $mode in
+all) what="dp scale restore" ;;
+smoke) what="dp scale restore" runs=1 secs=1 fill=5000 services=100 limit=900 nrs=2 ;;
+dp|scale|restore) what=$mode ;;
+profile) what=profile secs=20 limit=1200 ;;
+*) die "usage: $0 all|smoke|dp|scale|restore|profile [--runs N] [--secs S] [--fill N] [--services N] [--out DIR] [--doc]" ;;
 esac
+while [ $# -gt 0 ]; do
+	case $1 in
+	--runs) runs=$2; shift ;;
+	--secs) secs=$2; shift ;;
+	--fill) fill=$2; shift ;;
+	--services) services=$2; shift ;;
+	--out) out=$2; shift ;;
+	--doc) doc=1 ;;
+	--bits) bits=$2; shift ;;
+	--loads) loads=$2; shift ;;
+	*) die "unknown option '$1'" ;;
+	esac
+	shift
+done
+
 "$RVS_TOP/scripts/setup.sh" >&2
 make -C "$RVS_TOP" -s all >/dev/null
+(cd "$RVS_TOP" && cargo build -q --release -p rvsbench)
 kdir=$(kernel_build_dir base)
-out=$(mktemp -d /tmp/rvs-bench.XXXXXX)
-vng --verbose --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 4G \
+if [ -n "$out" ]; then mkdir -p "$out"; out=$(cd "$out" && pwd); else out=$(mktemp -d /tmp/rvs-bench.XXXXXX); fi
+if [ "$what" = profile ]; then
+	guest="BENCH_BITS=$bits BENCH_LOADS='$loads' bash $RVS_TOP/tests/bench/profile.sh $out $secs"
+else
+	: >"$out/results.jsonl"
+	guest="bash $RVS_TOP/tests/bench/run.sh $out/results.jsonl $runs $secs $fill $services $what"
+fi
+say "benchmark '$mode' in the test VM (results in $out)"
+# 4 GiB: a million connection entries of either module fit easily.
+set +e
+timeout -k 10 "$limit" vng --verbose --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 4G \
 	--rwdir "$out" --cwd "$RVS_TOP" \
-	--exec "RVS_TOP=$RVS_TOP bash $RVS_TOP/$guest >$out/results.json" >"$out/console" 2>&1 || true
-[ -s "$out/results.json" ] || { tail -30 "$out/console"; die "benchmark produced no results"; }
-cat "$out/results.json"
-python3 - "$out/results.json" <<'PY'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-r = [x["rvs_s"] for x in rows]; c = [x["ipvs_s"] for x in rows]
-print("restore %d services x 4: rvsadm -R median %.2f s (min %.2f, max %.2f), "
-      "ipvsadm -R median %.2f s (min %.2f, max %.2f), rvs/IPVS %.2f"
-      % (rows[0]["services"], statistics.median(r), min(r), max(r),
-         statistics.median(c), min(c), max(c), statistics.median(r) / statistics.median(c)))
-PY
+	--exec "RVS_TOP=$RVS_TOP NRS=$nrs $guest 2>$out/guest.log; echo \$? >$out/rc" >"$out/console" 2>&1
+set -e
+rc=$(cat "$out/rc" 2>/dev/null || echo none)
+if [ "$rc" != 0 ]; then
+	tail -30 "$out/guest.log" 2>/dev/null || true
+	tail -30 "$out/console"
+	die "benchmark run failed in the guest (exit $rc); see $out"
+fi
+if [ "$what" = profile ]; then
+	for f in "$out"/perf-*.data; do
+		b=$(basename "$f" .data)
+		say "$b: by module"; grep % "$out/profile-${b#perf-}-dso.txt" | head -5
+		say "$b: top symbols"; grep -v '^#' "$out/profile-${b#perf-}-sym.txt" | grep -v '^$' | head -15
+		case $b in *-rvs-*)
+			python3 "$RVS_TOP/tests/bench/modsyms.py" "$f" "$RVS_TOP/rvs.ko" >"$out/${b#perf-}-rvs-functions.txt"
+			say "$b: rvs's functions"; head -16 "$out/${b#perf-}-rvs-functions.txt" ;;
+		esac
+	done
+	say "profiles in $out"
+	exit 0
+fi
+python3 "$RVS_TOP/tests/bench/report.py" "$out" --what "$what" --runs "$runs" --secs "$secs" \
+	--fill "$fill" --services "$services"
+if [ $doc = 1 ]; then
+	mkdir -p "$RVS_TOP/Documentation/perf"
+	cp "$out/results.jsonl" "$out/summary.json" "$out/table.md" "$out/ratios.png" "$RVS_TOP/Documentation/perf/"
+	say "results copied into Documentation/perf/"
+fi
+say "results in $out"

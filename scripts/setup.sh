@@ -104,6 +104,12 @@ if ! "$RVS_CACHE/venv/bin/vng" --version 2>/dev/null | grep -q "$VIRTME_NG_VERSI
 fi
 say "virtme-ng: $("$RVS_CACHE/venv/bin/vng" --version 2>&1 | head -1)"
 
+# --- matplotlib in the same venv, for the benchmarks' ratio plot ---
+if ! "$RVS_CACHE/venv/bin/python3" -c 'import matplotlib' 2>/dev/null; then
+	say "installing matplotlib (pip, venv)"
+	"$RVS_CACHE/venv/bin/pip" install -q matplotlib
+fi
+
 if [ $build_kernel = 1 ]; then
 	"$RVS_TOP/scripts/build-kernel.sh" "$variant"
 fi

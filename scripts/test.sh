@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: set-up (idempotent), build, host unit and property
-# tests, the harness self-check, then every VM test. Ends with one line
+# tests, the harness self-check, every VM test, then the benchmarks' smoke
+# run. Ends with one line
 # `N passed, N failed` over all of them; exits non-zero on any failure.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
@@ -46,6 +47,21 @@ vp=$(grep -c '^pass ' /tmp/rvs-vm.results 2>/dev/null); vf=$(grep -c '^fail ' /t
 vp=${vp:-0} vf=${vf:-0}
 [ "$((vp + vf))" -gt 0 ] || vf=1
 count "vm" "$vp" "$vf"
+
+# The benchmarks' smoke run: every figure once, briefly, for rvs, IPVS and
+# plain routing. It counts as one test that passes when every figure was
+# produced; it asserts nothing about timings. RVS_BENCH_SMOKE=0 skips it.
+if [ "${RVS_BENCH_SMOKE:-1}" != 0 ]; then
+	say "benchmark smoke run (scripts/bench.sh smoke)"
+	rm -rf /tmp/rvs-bench-smoke
+	if "$RVS_TOP/scripts/bench.sh" smoke --out /tmp/rvs-bench-smoke >/tmp/rvs-bench-smoke.log 2>&1; then
+		tail -n +1 /tmp/rvs-bench-smoke/table.md
+		count "bench smoke" 1 0
+	else
+		tail -40 /tmp/rvs-bench-smoke.log
+		count "bench smoke" 0 1
+	fi
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

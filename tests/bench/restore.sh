@@ -1,9 +1,11 @@
-# Runs in the test VM: time to restore N services x 4 real servers with
-# rvsadm -R (rvs) and ipvsadm -R (the C IPVS), alternating, each in its
-# own network namespace. Prints one JSON object per run.
-# Usage: restore.sh SERVICES RUNS
+#!/usr/bin/env bash
+# Runs in the test VM: figure 6, time to restore N services x 4 real
+# servers with rvsadm -R (rvs) and ipvsadm -R (the C IPVS), alternating,
+# each in its own network namespace. Appends one JSON object per
+# measurement to OUT.
+# Usage: restore.sh OUT SERVICES RUNS
 set -euo pipefail
-n=${1:-10000} runs=${2:-3}
+out=$1 n=${2:-10000} runs=${3:-3}
 export PATH=$RVS_TOP/target/release:$PATH
 insmod "$RVS_TOP/rvs.ko"
 modprobe ip_vs; modprobe ip_vs_wlc
@@ -27,10 +29,13 @@ timed() { # timed TOOL: seconds to restore, then the table is checked and cleare
 	local got; got=$(ip netns exec bench "$1" -S -n | wc -l)
 	[ "$got" = "$lines" ] || { echo "$1 restored $got of $lines lines" >&2; exit 1; }
 	ip netns exec bench "$1" -C
-	echo "$t1 - $t0" | bc
+	awk "BEGIN { printf \"%.3f\", $t1 - $t0 }"
 }
 for r in $(seq 1 "$runs"); do
-	rv=$(timed rvsadm)
-	cv=$(timed ipvsadm)
-	echo "{\"bench\":\"restore\",\"services\":$n,\"dests_per_service\":4,\"run\":$r,\"rvs_s\":$rv,\"ipvs_s\":$cv}"
+	for impl in rvs ipvs; do
+		tool=rvsadm; [ $impl = rvs ] || tool=ipvsadm
+		echo "{\"figure\":\"restore\",\"impl\":\"$impl\",\"run\":$r,\"value\":$(timed $tool),\"unit\":\"s\",\"services\":$n,\"dests_per_service\":4}" | tee -a "$out"
+	done
 done
+ip netns del bench
+rmmod rvs; rmmod ip_vs_wlc ip_vs

@@ -1,0 +1,510 @@
+//! rvsbench: the small load generators and sinks that `scripts/bench.sh`
+//! runs inside the test VM, between network namespaces.
+//!
+//! ```text
+//! rvsbench serve PORT [--threads N]                 HTTP/1.0 server: "/" answers
+//!                                                   a short body, "/bytes/N" N bytes
+//! rvsbench cps ADDRS [--secs S] [--conc C] [--rate R]
+//!                                                   one GET per connection; closed
+//!                                                   loop, or open loop at R req/s
+//! rvsbench bulk ADDRS [--secs S] [--conc C]         bulk download throughput
+//! rvsbench udpflood ADDRS [--secs S] [--flows F] [--size B]
+//!                                                   UDP datagrams as fast as possible
+//! rvsbench udpsink PORT [--secs MAX] [--idle MS]    counts datagrams until idle
+//! rvsbench spray IP:PORT --count N [--start I] [--src A.B.C.D] [--ports P]
+//!                                                   one UDP datagram from each of N
+//!                                                   spoofed source address/port pairs
+//!                                                   (pair i: src + i/P, port 1024 + i%P)
+//! ```
+//!
+//! ADDRS is a comma-separated list of IPv4 `addr:port`, used round robin.
+//! Every measuring command prints one JSON object on stdout.
+
+use std::collections::HashMap;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+const USAGE: &str =
+    "usage: rvsbench serve|cps|bulk|udpflood|udpsink|spray ... (see the source's header)";
+
+fn die(msg: &str) -> ! {
+    eprintln!("rvsbench: {msg}");
+    std::process::exit(2)
+}
+
+/// Positional arguments and `--name value` options.
+struct Args {
+    pos: Vec<String>,
+    opts: HashMap<String, String>,
+}
+
+impl Args {
+    fn parse(args: impl Iterator<Item = String>) -> Args {
+        let mut pos = Vec::new();
+        let mut opts = HashMap::new();
+        let mut it = args;
+        while let Some(a) = it.next() {
+            if let Some(name) = a.strip_prefix("--") {
+                let v = it
+                    .next()
+                    .unwrap_or_else(|| die(&format!("--{name} needs a value")));
+                opts.insert(name.to_string(), v);
+            } else {
+                pos.push(a);
+            }
+        }
+        Args { pos, opts }
+    }
+    fn num<T: std::str::FromStr>(&self, name: &str, default: T) -> T {
+        match self.opts.get(name) {
+            None => default,
+            Some(v) => v
+                .parse()
+                .unwrap_or_else(|_| die(&format!("bad --{name} '{v}'"))),
+        }
+    }
+    fn pos(&self, i: usize, what: &str) -> &str {
+        self.pos
+            .get(i)
+            .map(String::as_str)
+            .unwrap_or_else(|| die(&format!("missing {what}; {USAGE}")))
+    }
+}
+
+fn addrs(list: &str) -> Vec<SocketAddr> {
+    let v: Vec<SocketAddr> = list
+        .split(',')
+        .map(|a| {
+            a.parse()
+                .unwrap_or_else(|_| die(&format!("bad address '{a}'")))
+        })
+        .collect();
+    if v.is_empty() {
+        die("no address");
+    }
+    v
+}
+
+fn main() {
+    let mut argv = std::env::args().skip(1);
+    let cmd = argv.next().unwrap_or_else(|| die(USAGE));
+    let a = Args::parse(argv);
+    match cmd.as_str() {
+        "serve" => serve(&a),
+        "cps" => cps(&a),
+        "bulk" => bulk(&a),
+        "udpflood" => udpflood(&a),
+        "udpsink" => udpsink(&a),
+        "spray" => spray(&a),
+        _ => die(USAGE),
+    }
+}
+
+// --- HTTP server ---
+
+const SHORT_BODY: &[u8] = b"rvs bench\n";
+
+fn serve(a: &Args) {
+    let port: u16 = a.pos(0, "PORT").parse().unwrap_or_else(|_| die("bad PORT"));
+    let threads: usize = a.num("threads", 4);
+    let l = TcpListener::bind(("0.0.0.0", port)).unwrap_or_else(|e| die(&format!("bind: {e}")));
+    // A deeper accept queue than std's default, for bursts of SYNs.
+    // SAFETY: listen() on a socket we own, with a plain integer backlog.
+    unsafe { libc::listen(l.as_raw_fd(), 4096) };
+    let mut hs = Vec::new();
+    for _ in 0..threads {
+        let l = l.try_clone().unwrap_or_else(|e| die(&format!("{e}")));
+        hs.push(thread::spawn(move || loop {
+            if let Ok((s, _)) = l.accept() {
+                let _ = answer(s);
+            }
+        }));
+    }
+    for h in hs {
+        let _ = h.join();
+    }
+}
+
+/// Reads one request, answers it, closes the connection.
+fn answer(mut s: TcpStream) -> std::io::Result<()> {
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut buf = [0u8; 2048];
+    let mut n = 0;
+    while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+        if n == buf.len() {
+            return Ok(());
+        }
+        let got = s.read(&mut buf[n..])?;
+        if got == 0 {
+            return Ok(());
+        }
+        n += got;
+    }
+    let req = String::from_utf8_lossy(&buf[..n]);
+    let path = req.split_whitespace().nth(1).unwrap_or("/");
+    if let Some(len) = path.strip_prefix("/bytes/") {
+        let mut left: u64 = len.parse().unwrap_or(0);
+        s.write_all(format!("HTTP/1.0 200 OK\r\nContent-Length: {left}\r\n\r\n").as_bytes())?;
+        let zeros = vec![0u8; 64 * 1024];
+        while left > 0 {
+            let k = left.min(zeros.len() as u64) as usize;
+            s.write_all(&zeros[..k])?;
+            left -= k as u64;
+        }
+    } else {
+        let mut r = format!(
+            "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n",
+            SHORT_BODY.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(SHORT_BODY);
+        s.write_all(&r)?;
+    }
+    Ok(())
+}
+
+// --- connections per second and latency ---
+
+/// One short request on a new connection; true if answered 200.
+fn one_request(addr: &SocketAddr) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(addr, Duration::from_secs(3)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+    let _ = s.set_nodelay(true);
+    if s.write_all(b"GET / HTTP/1.0\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 512];
+    let mut n = 0;
+    loop {
+        match s.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                if n == buf.len() {
+                    break;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
+    buf[..n].starts_with(b"HTTP/1.0 200") && buf[..n].ends_with(SHORT_BODY)
+}
+
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn cps(a: &Args) {
+    let targets = Arc::new(addrs(a.pos(0, "ADDRS")));
+    let secs: f64 = a.num("secs", 5.0);
+    let conc: usize = a.num("conc", 8);
+    let rate: f64 = a.num("rate", 0.0);
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(secs);
+    let next = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut hs = Vec::new();
+    for w in 0..conc {
+        let (targets, next, errors) = (targets.clone(), next.clone(), errors.clone());
+        hs.push(thread::spawn(move || {
+            let mut lat: Vec<u32> = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Relaxed);
+                // Open loop: request i is due at start + i/rate, and its
+                // latency counts from then (queueing included).
+                let due = if rate > 0.0 {
+                    let due = start + Duration::from_secs_f64(i as f64 / rate);
+                    if due >= end {
+                        break;
+                    }
+                    let now = Instant::now();
+                    if due > now {
+                        thread::sleep(due - now);
+                    }
+                    due
+                } else {
+                    let now = Instant::now();
+                    if now >= end {
+                        break;
+                    }
+                    now
+                };
+                let t = &targets[(i as usize + w) % targets.len()];
+                if one_request(t) {
+                    lat.push(due.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                } else {
+                    errors.fetch_add(1, Relaxed);
+                }
+            }
+            lat
+        }));
+    }
+    let mut lat: Vec<u32> = hs.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let el = start.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    println!(
+        "{{\"ok\":{},\"errors\":{},\"secs\":{:.3},\"cps\":{:.1},\"p50_us\":{},\"p99_us\":{}}}",
+        lat.len(),
+        errors.load(Relaxed),
+        el,
+        lat.len() as f64 / el,
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99)
+    );
+}
+
+// --- bulk TCP throughput ---
+
+fn bulk(a: &Args) {
+    let targets = Arc::new(addrs(a.pos(0, "ADDRS")));
+    let secs: f64 = a.num("secs", 5.0);
+    let conc: usize = a.num("conc", 2);
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(secs);
+    let bytes = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut hs = Vec::new();
+    for w in 0..conc {
+        let (targets, bytes, errors) = (targets.clone(), bytes.clone(), errors.clone());
+        hs.push(thread::spawn(move || {
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut i = w;
+            while Instant::now() < end {
+                let t = &targets[i % targets.len()];
+                i += 1;
+                let Ok(mut s) = TcpStream::connect_timeout(t, Duration::from_secs(3)) else {
+                    errors.fetch_add(1, Relaxed);
+                    thread::sleep(Duration::from_millis(100));
+                    continue;
+                };
+                let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+                if s.write_all(b"GET /bytes/1000000000000 HTTP/1.0\r\n\r\n")
+                    .is_err()
+                {
+                    errors.fetch_add(1, Relaxed);
+                    continue;
+                }
+                while Instant::now() < end {
+                    match s.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(k) => {
+                            bytes.fetch_add(k as u64, Relaxed);
+                        }
+                        Err(_) => {
+                            errors.fetch_add(1, Relaxed);
+                            break;
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    for h in hs {
+        let _ = h.join();
+    }
+    let el = start.elapsed().as_secs_f64();
+    let b = bytes.load(Relaxed);
+    println!(
+        "{{\"bytes\":{},\"errors\":{},\"secs\":{:.3},\"mbit_s\":{:.2}}}",
+        b,
+        errors.load(Relaxed),
+        el,
+        b as f64 * 8.0 / el / 1e6
+    );
+}
+
+// --- UDP packets per second ---
+
+fn udpflood(a: &Args) {
+    let targets = addrs(a.pos(0, "ADDRS"));
+    let secs: f64 = a.num("secs", 5.0);
+    let flows: usize = a.num("flows", 64);
+    let size: usize = a.num("size", 64);
+    let socks: Vec<UdpSocket> = (0..flows)
+        .map(|i| {
+            let s = UdpSocket::bind("0.0.0.0:0").unwrap_or_else(|e| die(&format!("bind: {e}")));
+            s.connect(targets[i % targets.len()])
+                .unwrap_or_else(|e| die(&format!("connect: {e}")));
+            s
+        })
+        .collect();
+    let payload = vec![0x5au8; size];
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(secs);
+    let (mut sent, mut errors) = (0u64, 0u64);
+    'run: loop {
+        for _ in 0..16 {
+            for s in &socks {
+                match s.send(&payload) {
+                    Ok(_) => sent += 1,
+                    Err(_) => errors += 1,
+                }
+            }
+            if Instant::now() >= end {
+                break 'run;
+            }
+        }
+    }
+    let el = start.elapsed().as_secs_f64();
+    println!(
+        "{{\"sent\":{},\"errors\":{},\"secs\":{:.3},\"pps\":{:.1}}}",
+        sent,
+        errors,
+        el,
+        sent as f64 / el
+    );
+}
+
+fn udpsink(a: &Args) {
+    let port: u16 = a.pos(0, "PORT").parse().unwrap_or_else(|_| die("bad PORT"));
+    let max: f64 = a.num("secs", 60.0);
+    let idle = Duration::from_millis(a.num("idle", 1000));
+    let s = UdpSocket::bind(("0.0.0.0", port)).unwrap_or_else(|e| die(&format!("bind: {e}")));
+    let big: libc::c_int = 8 << 20;
+    // SAFETY: setsockopt on our socket with a pointer to a live c_int.
+    unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            &big as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let start = Instant::now();
+    let mut buf = [0u8; 2048];
+    let (mut n, mut first, mut last) = (0u64, None::<Instant>, start);
+    while start.elapsed().as_secs_f64() < max {
+        match s.recv(&mut buf) {
+            Ok(_) => {
+                n += 1;
+                last = Instant::now();
+                first.get_or_insert(last);
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
+                if first.is_some() && last.elapsed() >= idle {
+                    break;
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    let span = first.map_or(0.0, |f| (last - f).as_secs_f64());
+    println!("{{\"received\":{n},\"secs\":{span:.3}}}");
+}
+
+// --- filling the connection table ---
+
+fn csum16(data: &[u8]) -> u16 {
+    let mut s: u32 = 0;
+    for c in data.chunks(2) {
+        s += u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0));
+    }
+    while s > 0xffff {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    !(s as u16)
+}
+
+fn spray(a: &Args) {
+    let dst: SocketAddrV4 = a
+        .pos(0, "IP:PORT")
+        .parse()
+        .unwrap_or_else(|_| die("bad IP:PORT"));
+    let count: u64 = a.num("count", 1000);
+    let src: Ipv4Addr = a.num("src", Ipv4Addr::new(172, 20, 0, 0));
+    let ports: u64 = a.num("ports", 16);
+    let first: u64 = a.num("start", 0);
+    // SAFETY: plain socket(2) call; the descriptor is closed at exit.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW) };
+    if fd < 0 {
+        die(&format!("raw socket: {}", std::io::Error::last_os_error()));
+    }
+    let sin = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: 0,
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*dst.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    let mut pkt = [0u8; 36];
+    pkt[0] = 0x45;
+    pkt[2..4].copy_from_slice(&36u16.to_be_bytes());
+    pkt[8] = 64;
+    pkt[9] = 17;
+    pkt[16..20].copy_from_slice(&dst.ip().octets());
+    pkt[22..24].copy_from_slice(&dst.port().to_be_bytes());
+    pkt[24..26].copy_from_slice(&16u16.to_be_bytes());
+    let base = u32::from(src);
+    let start = Instant::now();
+    let mut retries = 0u64;
+    for i in first..first + count {
+        let s = base.wrapping_add((i / ports) as u32);
+        let sport = 1024 + (i % ports) as u16;
+        pkt[4..6].copy_from_slice(&(i as u16).to_be_bytes());
+        pkt[10..12].copy_from_slice(&[0, 0]);
+        pkt[12..16].copy_from_slice(&s.to_be_bytes());
+        pkt[20..22].copy_from_slice(&sport.to_be_bytes());
+        let c = csum16(&pkt[..20]);
+        pkt[10..12].copy_from_slice(&c.to_be_bytes());
+        loop {
+            // SAFETY: sendto from a live buffer to a live sockaddr_in.
+            let r = unsafe {
+                libc::sendto(
+                    fd,
+                    pkt.as_ptr() as *const libc::c_void,
+                    pkt.len(),
+                    0,
+                    &sin as *const libc::sockaddr_in as *const libc::sockaddr,
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                )
+            };
+            if r >= 0 {
+                break;
+            }
+            retries += 1;
+            thread::sleep(Duration::from_micros(200));
+        }
+    }
+    println!(
+        "{{\"sent\":{count},\"retries\":{retries},\"secs\":{:.3}}}",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_header_checksum() {
+        // A header with a known checksum (0xb861), checksum field zeroed.
+        let h = [
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
+            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+        ];
+        assert_eq!(csum16(&h), 0xb861);
+    }
+
+    #[test]
+    fn percentiles() {
+        let v: Vec<u32> = (1..=100).collect();
+        assert_eq!(percentile(&v, 0.5), 51);
+        assert_eq!(percentile(&v, 0.99), 99);
+        assert_eq!(percentile(&[], 0.5), 0);
+    }
+}
