@@ -11,7 +11,7 @@
 //! path, which also keeps persistence templates alive while connections
 //! they control remain.
 
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::*};
 
 use kernel::{bindings, new_spinlock_irq, prelude::*, sync::{Arc, SpinLockIrq}, types::Opaque};
 
@@ -43,6 +43,10 @@ const NR_LOCKS: usize = 256;
 extern "C" {
     fn rvs_jiffies() -> core::ffi::c_ulong;
 }
+
+/// The most buckets one sweep visits; a full pass over a bigger table
+/// takes several sweeps (2^(conn_tab_bits - 16) seconds).
+pub(crate) const SWEEP_MAX_BUCKETS: usize = 1 << 16;
 
 /// Jiffies per second: the kernel's `CONFIG_HZ` (`bindings::HZ` is the
 /// userspace clock tick, `USER_HZ`).
@@ -153,6 +157,8 @@ pub(crate) struct ConnTable {
     seed: u64,
     locks: Pin<KBox<[SpinLockIrq<()>; NR_LOCKS]>>,
     count: AtomicU32,
+    /// Where the next sweep starts (large tables are swept in slices).
+    sweep_from: AtomicUsize,
 }
 
 impl ConnTable {
@@ -172,6 +178,7 @@ impl ConnTable {
             seed,
             locks,
             count: AtomicU32::new(0),
+            sweep_from: AtomicUsize::new(0),
         })
     }
 
@@ -440,13 +447,29 @@ impl ConnTable {
     /// controls connections is given another period, as in IPVS. With
     /// `nodest`, connections whose real server was deleted go too
     /// (`expire_nodest_conn`).
+    ///
+    /// An empty table costs nothing. A table of more than
+    /// [`SWEEP_MAX_BUCKETS`] buckets is swept a slice per call, so one
+    /// pass takes `buckets / SWEEP_MAX_BUCKETS` calls (seconds): reading a
+    /// million bucket heads every second cost more than the traffic.
     pub(crate) fn sweep(&self, now: u64, nodest: bool) {
-        for b in 0..self.buckets.len() {
-            if self.buckets[b].load(Relaxed).is_null() {
+        if self.count.load(Relaxed) == 0 {
+            return;
+        }
+        let n = self.buckets.len();
+        let slice = n.min(SWEEP_MAX_BUCKETS);
+        let start = self.sweep_from.load(Relaxed) % n;
+        self.sweep_from.store((start + slice) % n, Relaxed);
+        for i in 0..slice {
+            let b = (start + i) % n;
+            let Some(head) = self.buckets.get(b) else {
+                continue;
+            };
+            if head.load(Relaxed).is_null() {
                 continue;
             }
             let _g = self.lock_of(b).lock();
-            let mut p = self.buckets[b].load(Relaxed);
+            let mut p = head.load(Relaxed);
             while !p.is_null() {
                 // SAFETY: Linked entries are alive; we hold the lock.
                 let c = unsafe { &*p };
