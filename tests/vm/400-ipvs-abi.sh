@@ -6,6 +6,7 @@
 # outputs compared (only what differs by nature is masked: the table size,
 # client ports, expiry times, and byte/packet counts).
 . "$RVS_TOP/tests/vm/lib.sh"
+unload_ip_vs
 IPVSADM=/usr/sbin/ipvsadm
 out=/tmp/abi; rm -rf $out; mkdir -p $out
 

@@ -8,6 +8,7 @@
 # sees no failed request; restarting it brings the server back. The same
 # scenarios run against the kernel's ip_vs afterwards: the reference.
 . "$RVS_TOP/tests/vm/lib.sh"
+unload_ip_vs
 IPVSADM=/usr/sbin/ipvsadm
 conf=/tmp/ka-health.conf
 

@@ -5,6 +5,7 @@
 # the master moves the VIP to the backup, and new client connections
 # succeed through it. Then the same against ip_vs: the reference.
 . "$RVS_TOP/tests/vm/lib.sh"
+unload_ip_vs
 IPVSADM=/usr/sbin/ipvsadm
 
 write_conf() { # NAME STATE PRIORITY

@@ -3,6 +3,7 @@
 # family fails cleanly, and the net.ipv4.vs knobs rvs honours do what
 # IPVS's do: sloppy_tcp, nat_icmp_send, snat_reroute.
 . "$RVS_TOP/tests/vm/lib.sh"
+unload_ip_vs
 
 # --- clash with ip_vs: a clear message, nothing half loaded ---
 modprobe ip_vs

@@ -174,3 +174,11 @@ wait_for() {
 # httpd_pid NS: the busybox httpd serving in NS.
 httpd_pid() { ip netns pids "$1" | while read -r p; do
 	grep -q httpd /proc/$p/cmdline 2>/dev/null && echo "$p"; done | head -1; }
+
+# unload_ip_vs: the kernel's IPVS out of the way (earlier tests load it;
+# rvs's IPVS ABI needs the IPVS family free).
+unload_ip_vs() {
+	local m
+	for m in $(lsmod | awk '$1 ~ /^ip_vs_/ {print $1}'); do rmmod "$m"; done
+	if lsmod | grep -q '^ip_vs '; then rmmod ip_vs; fi
+}
