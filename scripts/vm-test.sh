@@ -57,7 +57,8 @@ failed=$(grep -c '^fail ' "$out/results" 2>/dev/null || true)
 ran=$((passed + failed))
 if [ "$ran" -lt ${#tests[@]} ]; then
 	# The guest died or hung before finishing: the rest count as failed.
-	say "only $ran of ${#tests[@]} tests reported; the VM did not finish cleanly"
+	say "only $ran of ${#tests[@]} tests reported; the VM did not finish cleanly; its console ends:"
+	tail -40 "$out/console" >&2
 	failed=$((${#tests[@]} - passed))
 fi
 if grep -Eq 'Kernel panic|Oops|BUG:|WARNING: CPU' "$out/console" && [ "$failed" = 0 ]; then
