@@ -5,7 +5,7 @@
 # Usage: runner.sh RESULTS_FILE TEST...
 set -u
 results=$1; shift
-export RVS_TOP=${RVS_TOP:?}
+export RVS_TOP=${RVS_TOP:?} RVS_LONG=${RVS_LONG:-0} RVS_KERNEL=${RVS_KERNEL:-base}
 export PATH=$RVS_TOP/target/release:$PATH
 : >"$results"
 
@@ -30,6 +30,11 @@ for t in "$@"; do
 	name=$(basename "$t" .sh)
 	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -1)
 	limit=${limit:-120}
+	# The long versions (RVS_LONG=1) may say how long they need.
+	if [ "${RVS_LONG:-0}" = 1 ]; then
+		long=$(sed -n 's/^# timeout-long: *\([0-9]*\).*/\1/p' "$t" | head -1)
+		limit=${long:-$limit}
+	fi
 	echo "=== $name (limit ${limit}s)"
 	start=$(date +%s)
 	timeout -k 5 "$limit" bash "$t" >/tmp/test-$name.log 2>&1
