@@ -13,6 +13,9 @@ topo_nat 2
 # held quietly by the real servers on lo; the client routes to it.
 ip -n director addr add 10.0.0.100/32 dev br0
 ip -n client route add 10.0.0.0/24 via 192.168.10.100
+# The real servers' DR replies (source: the VIP) come back through the
+# director, which holds the VIP too: let it route them (accept_local).
+ip netns exec director sysctl -qw net.ipv4.conf.all.accept_local=1 net.ipv4.conf.br0.accept_local=1
 for i in 1 2; do
 	ip -n rs$i addr add 10.0.0.100/32 dev lo
 	ip netns exec rs$i sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2

@@ -55,6 +55,8 @@ for t in "$@"; do
 	if [ $verdict = pass ]; then
 		passed=$((passed + 1))
 		echo "ok   $name (${took}s)"
+		# Measured figures (tests/vm/lib.sh `figure`) show either way.
+		grep '^FIGURE ' /tmp/test-$name.log | sed 's/^/    /'
 	else
 		failed=$((failed + 1))
 		echo "FAIL $name (${took}s): $why"
