@@ -20,7 +20,9 @@ dadm -a -t 192.168.10.100:7777 -r 10.0.0.7 -m
 ip netns exec client python3 "$RVS_TOP/tests/vm/sessions.py" 192.168.10.100 7777 4 $((secs + 10)) 1 \
 	>/tmp/sessions.out 2>&1 &
 sess=$!
-sleep 2
+for i in $(seq 1 120); do grep -q 'open' /tmp/sessions.out 2>/dev/null && break; sleep 0.5; done
+grep -q 'open' /tmp/sessions.out || fail "the sessions did not open"
+expect_eq "all four sessions on rs1" 4 "$(dadm -L -n -c | grep -c '192.168.10.100:7777 *10.0.0.7:7777')"
 # Requests all along, each a new connection.
 (
 	urls=$(for i in $(seq 1 20); do printf 'http://192.168.10.100/ '; done)
@@ -50,7 +52,12 @@ expect_eq "nothing reaches rs3 after its deletion returned" "$seg3" "$(tcp_in_se
 kill $load 2>/dev/null || true
 wait $load 2>/dev/null || true
 trap - EXIT
-wait $sess || { cat /tmp/sessions.out; fail "a session to the remaining server broke"; }
+if ! wait $sess; then
+	cat /tmp/sessions.out
+	dadm -L -n -c
+	ip netns exec client ss -tn
+	fail "a session to the remaining server broke"
+fi
 cat /tmp/sessions.out
 ops=$(( $(sed -n 's/.*: \([0-9]*\) operations.*/\1/p' /tmp/churn1.out) + $(sed -n 's/.*: \([0-9]*\) operations.*/\1/p' /tmp/churn2.out) ))
 ok=$(grep -c '^200' /tmp/churn-requests || true)

@@ -20,7 +20,9 @@ for i in range(n):
     s = socket.create_connection((host, port), timeout=10)
     s.settimeout(10)
     socks.append(s)
+print("sessions: %d open" % n, flush=True)
 echoed = failures = 0
+t0 = time.time()
 end = time.time() + secs
 k = 0
 while time.time() < end:
@@ -40,7 +42,8 @@ while time.time() < end:
                 raise ConnectionError("echo mismatch: %r" % got)
             echoed += 1
         except (OSError, ConnectionError) as e:
-            print("session %d failed at line %d: %s" % (i, k, e))
+            print("session %d (local port %d) failed at line %d, %.1f s in: %s"
+                  % (i, s.getsockname()[1], k, time.time() - t0, e), flush=True)
             failures += 1
             socks[i] = None
     k += 1
