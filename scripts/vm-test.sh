@@ -53,9 +53,9 @@ cmd="RVS_TOP=$RVS_TOP RVS_LONG=$long RVS_KERNEL=$variant bash $RVS_TOP/tests/vm/
 # lines are filtered from the display, kept in $out/console).
 # When virtiofsd does not start and the 9p fallback leaves the guest
 # without a root file system (seen on busy machines), the guest panics
-# before running anything: boot again, up to twice.
+# before running anything: boot again, up to four times.
 set +e
-for boot in 1 2 3; do
+for boot in 1 2 3 4 5; do
 	timeout -k 10 "${RVS_VM_TIMEOUT:-3000}" \
 		vng --verbose --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 2G \
 		--rwdir "$out" --cwd "$RVS_TOP" \
