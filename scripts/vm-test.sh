@@ -73,7 +73,7 @@ if [ "$ran" -lt ${#tests[@]} ]; then
 	tail -40 "$out/console" >&2
 	failed=$((${#tests[@]} - passed))
 fi
-if grep -Eq 'Kernel panic|Oops|BUG:|WARNING: CPU' "$out/console" && [ "$failed" = 0 ]; then
+if grep -Eq 'Kernel panic|Oops|BUG:|WARNING:' "$out/console" && [ "$failed" = 0 ]; then
 	say "kernel report on the console"; failed=1
 fi
 cp "$out/results" "${RVS_VM_RESULTS:-/dev/null}" 2>/dev/null || true

@@ -11,7 +11,7 @@ export PATH=$RVS_TOP/target/release:$PATH
 
 # What a kernel report looks like in dmesg: oops, WARN, BUG, sanitizers,
 # lockdep, RCU checks, Rust panics, kmemleak.
-report_re='Oops|WARNING: CPU|------------\[ cut here \]|BUG:|kernel BUG|KASAN|UBSAN|KMSAN|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning|panicked at|unreferenced object|Kernel panic|hung_task|soft lockup|rcu_sched detected stalls|rcu: INFO'
+report_re='Oops|WARNING:|------------\[ cut here \]|BUG:|kernel BUG|KASAN|UBSAN|KMSAN|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning|panicked at|unreferenced object|Kernel panic|hung_task|soft lockup|rcu_sched detected stalls|rcu: INFO'
 
 # kmemleak (debug kernel): what leaked before the first test (the kernel's
 # own boot) is cleared, so the scan after the last test sees only what the
