@@ -14,6 +14,10 @@
 //!       request waiting for its answer. `--keep` servers are only
 //!       re-weighted (never removed); `--churn` servers come and go and are
 //!       all removed at the end.
+//!
+//!   rvsfuzz synflood --dst ADDR [--port P] [--count N] [--seed S]
+//!       Sends N TCP SYNs from random spoofed sources (raw socket), as
+//!       fast as it can: a flood bounded by count rather than time.
 
 mod nl;
 
@@ -575,12 +579,115 @@ fn churn(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+// --- synflood ---
+
+fn csum_add(mut sum: u32, b: &[u8]) -> u32 {
+    for c in b.chunks(2) {
+        let w = if c.len() == 2 { u16::from_be_bytes([c[0], c[1]]) } else { u16::from(c[0]) << 8 };
+        sum += u32::from(w);
+    }
+    sum
+}
+
+fn csum_fold(mut sum: u32) -> u16 {
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// Sends COUNT TCP SYNs from random spoofed sources to DST:PORT through a
+/// raw socket, as fast as it can; prints how many and how fast.
+fn synflood(args: &[String]) -> Result<(), String> {
+    let (mut dst, mut port, mut count, mut seed) = ([0u8; 4], 80u16, 10_000u64, 1u64);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--dst" => dst = parse_v4(&val()?)?,
+            "--port" => port = val()?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--count" => count = val()?.parse().map_err(|e| format!("--count: {e}"))?,
+            "--seed" => seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
+            _ => return Err(format!("unknown option {a}")),
+        }
+    }
+    // SAFETY: Plain syscall.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW) };
+    if fd < 0 {
+        return Err(format!("raw socket: {}", std::io::Error::last_os_error()));
+    }
+    let mut rng = Rng(seed | 1);
+    let mut to: libc::sockaddr_in = nl_zeroed();
+    to.sin_family = libc::AF_INET as u16;
+    to.sin_addr.s_addr = u32::from_ne_bytes(dst);
+    let start = Instant::now();
+    let (mut sent, mut failed) = (0u64, 0u64);
+    for _ in 0..count {
+        // A random unicast source outside 0/8, 127/8 and 224/3.
+        let src = loop {
+            let a = (rng.next() as u32).to_be_bytes();
+            if a[0] != 0 && a[0] != 127 && a[0] < 224 && a[..3] != dst[..3] {
+                break a;
+            }
+        };
+        let sport = 1024 + rng.below(64000) as u16;
+        let mut p = [0u8; 40];
+        p[0] = 0x45;
+        p[2..4].copy_from_slice(&40u16.to_be_bytes());
+        p[6] = 0x40; // DF
+        p[8] = 64;
+        p[9] = 6;
+        p[12..16].copy_from_slice(&src);
+        p[16..20].copy_from_slice(&dst);
+        let t = &mut p[20..];
+        t[0..2].copy_from_slice(&sport.to_be_bytes());
+        t[2..4].copy_from_slice(&port.to_be_bytes());
+        t[4..8].copy_from_slice(&(rng.next() as u32).to_be_bytes());
+        t[12] = 5 << 4;
+        t[13] = 0x02; // SYN
+        t[14..16].copy_from_slice(&64240u16.to_be_bytes());
+        let mut sum = csum_add(0, &src);
+        sum = csum_add(sum, &dst);
+        sum += 6 + 20;
+        sum = csum_add(sum, &p[20..]);
+        let c = csum_fold(sum);
+        p[36..38].copy_from_slice(&c.to_be_bytes());
+        // SAFETY: `p` and `to` are valid for the call.
+        let r = unsafe {
+            libc::sendto(
+                fd,
+                p.as_ptr().cast(),
+                p.len(),
+                0,
+                (&to as *const libc::sockaddr_in).cast(),
+                std::mem::size_of::<libc::sockaddr_in>() as u32,
+            )
+        };
+        if r < 0 {
+            failed += 1;
+        } else {
+            sent += 1;
+        }
+    }
+    // SAFETY: Our socket.
+    unsafe { libc::close(fd) };
+    let el = start.elapsed().as_secs_f64();
+    println!("rvsfuzz synflood: {sent} SYNs sent in {el:.1} s ({:.0}/s), {failed} failed", sent as f64 / el);
+    Ok(())
+}
+
+fn nl_zeroed<T>() -> T {
+    // SAFETY: Only used for plain C structs (sockaddr_in), valid all-zero.
+    unsafe { std::mem::zeroed() }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let r = match args.get(1).map(String::as_str) {
         Some("fuzz") => fuzz(&args[2..]),
         Some("churn") => churn(&args[2..]),
-        _ => Err("usage: rvsfuzz fuzz [--family NAME] [--count N] [--seed S] [--jobs J] [--batch B]\n       rvsfuzz churn --service tcp:VIP:PORT --keep ADDR [--churn ADDR]... [--fwd masq|dr|tun] [--rate N] [--secs S]".into()),
+        Some("synflood") => synflood(&args[2..]),
+        _ => Err("usage: rvsfuzz fuzz [--family NAME] [--count N] [--seed S] [--jobs J] [--batch B]\n       rvsfuzz churn --service tcp:VIP:PORT --keep ADDR [--churn ADDR]... [--fwd masq|dr|tun] [--rate N] [--secs S]\n       rvsfuzz synflood --dst ADDR [--port P] [--count N] [--seed S]".into()),
     };
     if let Err(e) = r {
         eprintln!("rvsfuzz: {e}");
