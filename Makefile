@@ -8,9 +8,9 @@ RUST_LIB_SRC ?= $(shell bash -c '. scripts/common.sh && echo $$RUST_LIB_SRC')
 TOOLPATH := $(shell bash -c '. scripts/common.sh && echo $$PATH')
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 RUST_LIB_SRC=$(RUST_LIB_SRC) PATH=$(TOOLPATH)
 
-.PHONY: all module rvsadm setup clean test host-test vm-test demo
+.PHONY: all module rvsadm tools setup clean test host-test vm-test demo
 
-all: module rvsadm
+all: module rvsadm tools
 
 module:
 	@test -f $(KDIR)/.rvs-built || { echo "no test kernel at $(KDIR): run scripts/setup.sh"; exit 1; }
@@ -18,6 +18,10 @@ module:
 
 rvsadm:
 	cargo build --release -p rvsadm
+
+# Reliability tools for the VM tests (the netlink fuzzer and churner).
+tools:
+	cargo build --release -p rvsfuzz
 
 setup:
 	scripts/setup.sh

@@ -141,6 +141,25 @@ impl Conn {
         self.n_control.load(Relaxed)
     }
 
+    /// Jiffies since the entry last saw a packet.
+    fn idle(&self, now: u64) -> u64 {
+        let last = self
+            .expires
+            .load(Relaxed)
+            .wrapping_sub(self.timeout.load(Relaxed));
+        now.wrapping_sub(last)
+    }
+
+    /// What the `drop_entry` defence may drop: a connection (not a
+    /// template) stuck half-open, in SYN_RECV with no packet for a
+    /// second. A real client's handshake completes well within that;
+    /// spoofed SYNs never do.
+    fn droppable(&self, now: u64) -> bool {
+        self.protocol == crate::rvs_core::packet::IPPROTO_TCP
+            && !self.is_template()
+            && self.tcp_state() == TcpState::SynRecv
+            && self.idle(now) >= u64::from(bindings::HZ)
+    }
 }
 
 unsafe extern "C" fn free_conn(head: *mut bindings::callback_head) {
@@ -159,6 +178,11 @@ pub(crate) struct ConnTable {
     count: AtomicU32,
     /// Where the next sweep starts (large tables are swept in slices).
     sweep_from: AtomicUsize,
+    /// Under pressure (nearly full, or memory tight): the sweeper drops
+    /// half-open entries (`drop_entry`). Set by the sweeper.
+    pressure: AtomicBool,
+    /// The "table full" warning was printed.
+    warned_full: AtomicBool,
 }
 
 impl ConnTable {
@@ -179,6 +203,8 @@ impl ConnTable {
             locks,
             count: AtomicU32::new(0),
             sweep_from: AtomicUsize::new(0),
+            pressure: AtomicBool::new(false),
+            warned_full: AtomicBool::new(false),
         })
     }
 
@@ -283,8 +309,37 @@ impl ConnTable {
         })
     }
 
+    /// Whether there is room for one more entry in bucket `b`: below
+    /// `max_conns`, or (with `drop_entry`) after dropping a stale
+    /// half-open entry of that bucket. Concurrent inserts may each pass,
+    /// so the table can exceed the cap by at most one entry per CPU.
+    fn make_room(&self, b: usize, now: u64) -> bool {
+        let max = crate::max_conns();
+        if self.count.load(Relaxed) < max {
+            return true;
+        }
+        if crate::drop_entry() {
+            let _g = self.lock_of(b).lock();
+            let mut p = self.buckets[b].load(Relaxed);
+            while !p.is_null() {
+                // SAFETY: Linked entries are alive; we hold the lock.
+                let c = unsafe { &*p };
+                if c.droppable(now) {
+                    self.unlink_locked(b, p);
+                    return true;
+                }
+                p = c.next.load(Relaxed);
+            }
+        }
+        if !self.warned_full.swap(true, Relaxed) {
+            pr_warn!("connection table full ({} entries): dropping new connections\n", max);
+        }
+        false
+    }
+
     /// Adds an entry bound to `dest` (which gets counted), controlled by
     /// `control` if given. Atomic allocation: the packet path calls this.
+    /// `None` when the table is full (`max_conns`) or memory is short.
     pub(crate) fn insert<'a>(
         &'a self,
         p: &ConnParams,
@@ -295,6 +350,10 @@ impl ConnTable {
     ) -> Option<&'a Conn> {
         let now = jiffies();
         let is_template = fwd_flags & flags::TEMPLATE != 0;
+        let bucket = self.bucket(p.protocol, &p.caddr, if is_template { 0 } else { p.cport });
+        if !self.make_room(bucket, now) {
+            return None;
+        }
         let timeout = secs_to_jiffies(timeout_secs);
         let c = Conn {
             rcu: Opaque::zeroed(),
@@ -339,7 +398,6 @@ impl ConnTable {
             dest.inact_conns.fetch_add(1, Relaxed);
             dest.update_overload();
         }
-        let bucket = self.bucket(p.protocol, &p.caddr, if is_template { 0 } else { p.cport });
         let raw = KBox::into_raw(b);
         {
             let _g = self.lock_of(bucket).lock();
@@ -448,11 +506,34 @@ impl ConnTable {
     /// `nodest`, connections whose real server was deleted go too
     /// (`expire_nodest_conn`).
     ///
+    /// Under pressure (the table 7/8 full, or less than `amemthresh` pages
+    /// of memory available) and with `drop_entry`, half-open entries idle
+    /// for a second go as well, as IPVS's `ip_vs_random_dropentry` drops
+    /// SYN_RECV entries when memory runs low.
+    ///
     /// An empty table costs nothing. A table of more than
     /// [`SWEEP_MAX_BUCKETS`] buckets is swept a slice per call, so one
     /// pass takes `buckets / SWEEP_MAX_BUCKETS` calls (seconds): reading a
     /// million bucket heads every second cost more than the traffic.
     pub(crate) fn sweep(&self, now: u64, nodest: bool) {
+        let max = crate::max_conns();
+        let full = self.count.load(Relaxed) >= max - max / 8;
+        // SAFETY: Reads memory counters; any context.
+        let avail = unsafe { bindings::si_mem_available() };
+        let tight = avail < i64::from(crate::amemthresh()) as _;
+        let pressure = crate::drop_entry() && (full || tight);
+        if pressure != self.pressure.swap(pressure, Relaxed) {
+            if pressure {
+                pr_info!(
+                    "under pressure ({} entries, {} pages available): dropping half-open connections\n",
+                    self.count.load(Relaxed),
+                    avail
+                );
+            } else {
+                pr_info!("pressure over ({} entries)\n", self.count.load(Relaxed));
+                self.warned_full.store(false, Relaxed);
+            }
+        }
         if self.count.load(Relaxed) == 0 {
             return;
         }
@@ -478,7 +559,10 @@ impl ConnTable {
                     .dest
                     .as_ref()
                     .is_some_and(|d| !d.available.load(Relaxed));
-                if (nodest && gone) || now >= c.expires.load(Relaxed) {
+                if (nodest && gone)
+                    || now >= c.expires.load(Relaxed)
+                    || (pressure && c.droppable(now))
+                {
                     if !c.is_template() {
                         self.unlink_locked(b, p);
                     } else if !self.try_unlink_template(b, c) && !c.invalid.load(Relaxed) && !gone {

@@ -40,6 +40,18 @@ module! {
             default: 0,
             description: "1: also serve the kernel IPVS ABI (the IPVS genetlink family, /proc/net/ip_vs*, net.ipv4.vs.*) for ipvsadm and keepalived",
         },
+        max_conns: u32 {
+            default: 1048576,
+            description: "Most connection entries per namespace; new connections beyond it are dropped (0: no limit)",
+        },
+        drop_entry: u32 {
+            default: 1,
+            description: "Under pressure (table full, or memory below amemthresh), drop idle half-open TCP entries (1) or only refuse new ones (0)",
+        },
+        amemthresh: u32 {
+            default: 16384,
+            description: "Available memory, in pages, below which the drop_entry defence starts (default 16384)",
+        },
     },
 }
 
@@ -49,6 +61,24 @@ pub(crate) const MODULE_VERSION: &CStr = c"0.1.0";
 /// Number of connection hash table buckets, from `conn_tab_bits`.
 pub(crate) fn conn_tab_size() -> u32 {
     rvs_core::abi::conn_tab_size(module_parameters::conn_tab_bits.value())
+}
+
+/// The `max_conns` cap (`u32::MAX` for none).
+pub(crate) fn max_conns() -> u32 {
+    match module_parameters::max_conns.value() {
+        0 => u32::MAX,
+        n => n,
+    }
+}
+
+/// Whether the `drop_entry` defence is on.
+pub(crate) fn drop_entry() -> bool {
+    module_parameters::drop_entry.value() != 0
+}
+
+/// The `amemthresh` threshold, in pages.
+pub(crate) fn amemthresh() -> u32 {
+    module_parameters::amemthresh.value()
 }
 
 /// `conn_tab_bits`, clamped as IPVS clamps it.

@@ -6,7 +6,7 @@
 use core::ffi::{c_int, c_void};
 use core::ptr::NonNull;
 
-use kernel::{new_spinlock, prelude::*, sync::SpinLock};
+use kernel::{new_spinlock_irq, prelude::*, sync::SpinLockIrq};
 
 use crate::rvs_core::est::{Counters, Estimator, Rates};
 
@@ -45,7 +45,7 @@ struct Baseline {
 pub(crate) struct Stats {
     pcpu: NonNull<c_void>,
     #[pin]
-    base: SpinLock<Baseline>,
+    base: SpinLockIrq<Baseline>,
 }
 
 // SAFETY: The per-CPU memory is only added to through `this_cpu_add` and
@@ -66,7 +66,7 @@ impl Stats {
         let pcpu = NonNull::new(p);
         try_pin_init!(Self {
             pcpu: pcpu.ok_or(ENOMEM)?,
-            base <- new_spinlock!(Baseline {
+            base <- new_spinlock_irq!(Baseline {
                 zero: Counters::default(),
                 est: Estimator::new(Counters::default()),
             }),

@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # The test command: set-up (idempotent), build, host unit and property
-# tests, the harness self-check, every VM test, then the benchmarks' smoke
-# run. Ends with one line
+# tests, the harness self-check, then every VM test on the base kernel and
+# again on the debug kernel (KASAN, lockdep, kmemleak, Rust debug
+# assertions and overflow checks), the short versions of the reliability
+# tests included, then the benchmarks' smoke run. Ends with one line
 # `N passed, N failed` over all of them; exits non-zero on any failure.
+#
+# RVS_DEBUG_PASS=0 leaves out the debug-kernel pass (quick local runs);
+# RVS_DEBUG_SKIP is the regex of tests the debug pass leaves out (the
+# longest data-path and compatibility tests, which the base pass runs).
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$RVS_TOP"
 
+debug_pass=${RVS_DEBUG_PASS:-1}
+debug_skip=${RVS_DEBUG_SKIP-^(110-ctl-vs-ipvsadm|115-listing-conformance|150-concurrency|160-seed-commands|250-big-transfers|400-ipvs-abi|410-keepalived-health|420-keepalived-vrrp)}
 "$RVS_TOP/scripts/setup.sh" || die "set-up failed"
+if [ "$debug_pass" = 1 ] && [ ! -f "$(kernel_build_dir debug)/.rvs-built" ]; then
+	"$RVS_TOP/scripts/build-kernel.sh" debug || die "building the debug kernel failed"
+fi
 say "building rvs.ko and rvsadm"
 make -s all || die "build failed"
 
@@ -47,6 +58,24 @@ vp=$(grep -c '^pass ' /tmp/rvs-vm.results 2>/dev/null); vf=$(grep -c '^fail ' /t
 vp=${vp:-0} vf=${vf:-0}
 [ "$((vp + vf))" -gt 0 ] || vf=1
 count "vm" "$vp" "$vf"
+
+if [ "$debug_pass" = 1 ]; then
+	say "VM tests on the debug kernel (leaving out: ${debug_skip:-nothing})"
+	start=$(date +%s)
+	if make -s VARIANT=debug module; then
+		RVS_VM_RESULTS=/tmp/rvs-vm-debug.results "$RVS_TOP/scripts/vm-test.sh" --debug --no-build \
+			${debug_skip:+--skip "$debug_skip"}
+		dp=$(grep -c '^pass ' /tmp/rvs-vm-debug.results 2>/dev/null); df=$(grep -c '^fail ' /tmp/rvs-vm-debug.results 2>/dev/null)
+		dp=${dp:-0} df=${df:-0}
+		[ "$((dp + df))" -gt 0 ] || df=1
+	else
+		dp=0 df=1
+	fi
+	say "debug pass took $(( ($(date +%s) - start) / 60 )) min"
+	count "vm (debug kernel)" "$dp" "$df"
+	# Leave rvs.ko built for the base kernel, as `make` does.
+	make -s module || true
+fi
 
 # The benchmarks' smoke run: every figure once, briefly, for rvs, IPVS and
 # plain routing. It counts as one test that passes when every figure was

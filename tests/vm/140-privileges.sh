@@ -1,4 +1,4 @@
-# timeout: 120
+# timeout: 300
 # Every change needs CAP_NET_ADMIN in the user namespace owning the
 # network namespace: an unprivileged user gets EPERM on each and changes
 # nothing; root of a new user namespace may change only its own netns.
@@ -37,3 +37,10 @@ expect_contains "userns root gets EPERM in the initial netns" "Permission denied
 inner=$(unshare -U -r -n bash -c "ip link set lo up; '$RVS_TOP/target/release/rvsadm' -A -t 10.1.0.3:80 -s rr && '$RVS_TOP/target/release/rvsadm' -S -n")
 expect_eq "userns root manages its own netns" "-A -t 10.1.0.3:80 -s rr" "$inner"
 expect_eq "initial netns untouched" "$before" "$(rvsadm -S -n)"
+# Every command of the family, sent raw (request and dump): EPERM for an
+# unprivileged user and for root of a user namespace not owning the netns.
+nobody /usr/bin/python3 "$RVS_TOP/tests/vm/rawgenl.py" eperm-all
+unshare -U -r /usr/bin/python3 "$RVS_TOP/tests/vm/rawgenl.py" eperm-all
+# The fuzzer as an unprivileged user: nothing it sends changes anything.
+nobody "$RVS_TOP/target/release/rvsfuzz" fuzz --count 5000 --seed 7
+expect_eq "tables unchanged by unprivileged fuzzing" "$before" "$(rvsadm -S -n)"

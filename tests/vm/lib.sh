@@ -182,3 +182,36 @@ unload_ip_vs() {
 	for m in $(lsmod | awk '$1 ~ /^ip_vs_/ {print $1}'); do rmmod "$m"; done
 	if lsmod | grep -q '^ip_vs '; then rmmod ip_vs; fi
 }
+
+# --- reliability helpers ---
+
+# RVS_LONG=1 (scripts/vm-test.sh --long): the long versions of the
+# reliability tests; pick LONG or SHORT.
+long_or() { if [ "${RVS_LONG:-0}" = 1 ]; then echo "$1"; else echo "$2"; fi; }
+
+# figure NAME VALUE...: one measured figure, collected for
+# Documentation/reliability.md (grep '^FIGURE' in the test's output).
+figure() { local n=$1; shift; echo "FIGURE $n: $*"; }
+
+# kmemleak_check: on kernels with kmemleak, scan (several times: an object
+# must stay unreferenced across scans) and fail on any suspected leak.
+kmemleak_check() {
+	local f=/sys/kernel/debug/kmemleak leaks i
+	[ -w $f ] || { echo "(no kmemleak on this kernel)"; return 0; }
+	for i in 1 2 3; do sleep 2; echo scan >$f; done
+	leaks=$(cat $f)
+	if [ -n "$leaks" ]; then
+		echo "$leaks" | head -80
+		echo clear >$f
+		fail "kmemleak: $(grep -c 'unreferenced object' <<<"$leaks") suspected leaks"
+	fi
+	echo "ok: kmemleak clean"
+}
+
+# mem_available_kb: MemAvailable of the whole VM.
+mem_available_kb() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
+
+# tcp_in_segs NS: TCP segments received by namespace NS so far.
+tcp_in_segs() {
+	ip netns exec "$1" awk '/^Tcp:/ { if (h) { print $10; exit } h = 1 }' /proc/net/snmp
+}

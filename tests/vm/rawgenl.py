@@ -7,6 +7,9 @@ back with the expected errno and an extack message, and change nothing.
   rawgenl.py bad-inputs     run the table of bad requests; print one line
                             per case and "N passed, N failed"; exit 1 on any
                             failure
+  rawgenl.py eperm-all      (run without CAP_NET_ADMIN over the netns) send
+                            every command of the family, as a request and as
+                            a dump: each must be refused with EPERM
 """
 import errno
 import socket
@@ -18,6 +21,8 @@ GENL_ID_CTRL = 0x10
 CTRL_CMD_GETFAMILY = 3
 CTRL_ATTR_FAMILY_ID = 1
 CTRL_ATTR_FAMILY_NAME = 2
+CTRL_ATTR_OPS = 6
+GENL_CMD_CAP_DO, GENL_CMD_CAP_DUMP = 2, 4
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 1, 4, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLM_F_ACK_TLVS = 0x200
@@ -101,10 +106,15 @@ class Genl:
         if err:
             sys.exit("rvs family not registered")
         self.family = None
+        self.ops = {}  # command -> GENL_CMD_CAP_* flags
         for payload in replies:
             for kind, val in attrs_of(payload[4:]):
                 if kind == CTRL_ATTR_FAMILY_ID:
                     self.family = struct.unpack("=H", val[:2])[0]
+                if kind == CTRL_ATTR_OPS:
+                    for _, op in attrs_of(val):
+                        d = dict(attrs_of(op))
+                        self.ops[struct.unpack("=I", d[1])[0]] = struct.unpack("=I", d[2])[0]
 
     def request(self, family, cmd, body=b"", flags=NLM_F_ACK, version=1, raw=None):
         """Returns (errno, extack message, [payloads])."""
@@ -237,6 +247,12 @@ def cases():
     yield "start sync daemon", S["NEW_DAEMON"], b"", E.EOPNOTSUPP, True
     yield "stop sync daemon", S["DEL_DAEMON"], b"", E.EOPNOTSUPP, True
     yield "unknown command", 99, b"", E.EOPNOTSUPP, False
+    yield "oversized service address", S["NEW_SERVICE"], nest(A_SERVICE, u16(S_AF, 2), u16(S_PROTO, TCP),
+                                                              nla(S_ADDR, b"\1" * 4000), be16(S_PORT, 1)), E.ERANGE, True
+    yield "oversized scheduler name", S["NEW_SERVICE"], svc(addr="10.1.1.7", full=True, sched="r" * 3000), E.EINVAL, True
+    yield "huge unknown attribute", S["NEW_SERVICE"], existing + nla(0x3FFF, b"\0" * 30000), E.EINVAL, True
+    yield "nesting too deep", S["NEW_SERVICE"], nest(A_SERVICE, nest(S_AF, nest(1, nest(1, u16(1, 2))))), E.EINVAL, True
+    yield "nested flag on a u32", S["SET_CONFIG"], nest(A_TCP, u32(1, 5)), E.EINVAL, True
 
 
 def ipv6_cases():
@@ -284,7 +300,35 @@ def bad_inputs():
     return failed == 0
 
 
+def eperm_all():
+    """Every operation the family has, in each mode it offers (request,
+    dump), is refused with EPERM. A mode an operation does not offer is
+    refused before the permission check, with EOPNOTSUPP, as genetlink
+    does for every family."""
+    g = Genl()
+    passed = failed = 0
+    if not g.ops:
+        print("FAIL no operations reported for the family")
+        return False
+    for name, cmd in sorted(CMD.items(), key=lambda kv: kv[1]) + [("GET_CONN", 18)]:
+        for flags, how, cap in ((NLM_F_ACK, "request", GENL_CMD_CAP_DO), (NLM_F_DUMP, "dump", GENL_CMD_CAP_DUMP)):
+            body = svc(full=True) + dest() if cmd in (1, 2, 5, 6) else svc() if cmd in (3, 7, 8, 16) else b""
+            code, ext, _ = g.request(g.family, cmd, body, flags=flags)
+            want = errno.EPERM if g.ops.get(cmd, 0) & cap else errno.EOPNOTSUPP
+            if code == want:
+                passed += 1
+                print("ok   unprivileged %s %s: %s" % (name, how, errno.errorcode[code]))
+            else:
+                failed += 1
+                print("FAIL unprivileged %s %s: errno %s, want %s" % (name, how, errno.errorcode.get(code, code),
+                                                                   errno.errorcode[want]))
+    print("eperm: %d passed, %d failed" % (passed, failed))
+    return failed == 0
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["bad-inputs"]:
         sys.exit(0 if bad_inputs() else 1)
+    if sys.argv[1:] == ["eperm-all"]:
+        sys.exit(0 if eperm_all() else 1)
     sys.exit(__doc__)

@@ -5,13 +5,24 @@
 # Usage: runner.sh RESULTS_FILE TEST...
 set -u
 results=$1; shift
-export RVS_TOP=${RVS_TOP:?}
+export RVS_TOP=${RVS_TOP:?} RVS_LONG=${RVS_LONG:-0} RVS_KERNEL=${RVS_KERNEL:-base}
 export PATH=$RVS_TOP/target/release:$PATH
 : >"$results"
 
 # What a kernel report looks like in dmesg: oops, WARN, BUG, sanitizers,
 # lockdep, RCU checks, Rust panics, kmemleak.
-report_re='Oops|WARNING: CPU|------------\[ cut here \]|BUG:|kernel BUG|KASAN|UBSAN|KMSAN|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning|panicked at|unreferenced object|Kernel panic|hung_task|soft lockup|rcu_sched detected stalls|rcu: INFO'
+report_re='Oops|WARNING:|------------\[ cut here \]|BUG:|kernel BUG|KASAN|UBSAN|KMSAN|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning|panicked at|unreferenced object|Kernel panic|hung_task|soft lockup|rcu_sched detected stalls|rcu: INFO'
+
+# kmemleak (debug kernel): what leaked before the first test (the kernel's
+# own boot) is cleared, so the scan after the last test sees only what the
+# tests left behind.
+kmemleak=/sys/kernel/debug/kmemleak
+[ -e /sys/kernel/debug/kmemleak ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+if [ -w $kmemleak ]; then
+	echo scan >$kmemleak 2>/dev/null; echo clear >$kmemleak 2>/dev/null
+else
+	kmemleak=
+fi
 
 passed=0 failed=0
 dmesg_seen=$(dmesg | wc -l)
@@ -19,6 +30,11 @@ for t in "$@"; do
 	name=$(basename "$t" .sh)
 	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -1)
 	limit=${limit:-120}
+	# The long versions (RVS_LONG=1) may say how long they need.
+	if [ "${RVS_LONG:-0}" = 1 ]; then
+		long=$(sed -n 's/^# timeout-long: *\([0-9]*\).*/\1/p' "$t" | head -1)
+		limit=${long:-$limit}
+	fi
 	echo "=== $name (limit ${limit}s)"
 	start=$(date +%s)
 	timeout -k 5 "$limit" bash "$t" >/tmp/test-$name.log 2>&1
@@ -39,6 +55,8 @@ for t in "$@"; do
 	if [ $verdict = pass ]; then
 		passed=$((passed + 1))
 		echo "ok   $name (${took}s)"
+		# Measured figures (tests/vm/lib.sh `figure`) show either way.
+		grep '^FIGURE ' /tmp/test-$name.log | sed 's/^/    /'
 	else
 		failed=$((failed + 1))
 		echo "FAIL $name (${took}s): $why"
@@ -50,5 +68,23 @@ for t in "$@"; do
 	fi
 	echo "$verdict $name $took $why" >>"$results"
 done
+# The final leak check, as a test of its own: kmemleak needs an object to
+# stay unreferenced across scans before it reports it, so scan a few times.
+if [ -n "$kmemleak" ]; then
+	echo "=== kmemleak"
+	start=$(date +%s)
+	for i in 1 2 3; do sleep 2; echo scan >$kmemleak; done
+	leaks=$(cat $kmemleak)
+	took=$(( $(date +%s) - start ))
+	if [ -z "$leaks" ]; then
+		passed=$((passed + 1)); echo "ok   kmemleak (${took}s)"
+		echo "pass kmemleak $took" >>"$results"
+	else
+		failed=$((failed + 1))
+		echo "FAIL kmemleak (${took}s): $(grep -c 'unreferenced object' <<<"$leaks") unreferenced objects"
+		echo "$leaks" | head -120 | sed 's/^/    ! /'
+		echo "fail kmemleak $took unreferenced objects" >>"$results"
+	fi
+fi
 echo "vm: $passed passed, $failed failed"
 [ $failed = 0 ]
