@@ -43,6 +43,7 @@ load_rvs
 fuzz_family rvs
 unload_rvs
 if modinfo -F parm "$RVS_KO" | grep -q '^ipvs_abi:'; then
+	unload_ip_vs
 	load_rvs ipvs_abi=1
 	genl_family_registered IPVS || fail "ipvs_abi=1 did not register the IPVS family"
 	fuzz_family IPVS
