@@ -11,13 +11,13 @@
 # times slower under emulation, so within CI's time it runs the tests that
 # exercise the most kernel code per minute: load/unload, privileges with a
 # fuzz, the netlink fuzz, unload under NAT and DR traffic, the SYN
-# flood and namespaces. The rest run on the base kernel only.
+# flood. The rest run on the base kernel only.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$RVS_TOP"
 
 debug_pass=${RVS_DEBUG_PASS:-1}
-debug_only=${RVS_DEBUG_ONLY-^(010|140|300|310|320|340)-}
+debug_only=${RVS_DEBUG_ONLY-^(010|140|300|310|320)-}
 "$RVS_TOP/scripts/setup.sh" || die "set-up failed"
 if [ "$debug_pass" = 1 ] && [ ! -f "$(kernel_build_dir debug)/.rvs-built" ]; then
 	"$RVS_TOP/scripts/build-kernel.sh" debug || die "building the debug kernel failed"
