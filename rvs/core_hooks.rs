@@ -90,7 +90,10 @@ pub(crate) unsafe extern "C" fn rvs_packet(
         // connections whose virtual address is not local (firewall-mark
         // services routed through the director), as IPVS's
         // ip_vs_forward_icmp.
-        _ => icmp_error(st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT),
+        _ if is_icmp(&mut skb, family) => {
+            icmp_error(st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT)
+        }
+        _ => NF_ACCEPT,
     }
 }
 
@@ -232,6 +235,17 @@ fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
         tcp,
         ip,
     })
+}
+
+/// Whether the packet is ICMP (ICMPv6): a look at the headers only, so
+/// that forwarded traffic is not pulled for the full ICMP error parse.
+fn is_icmp(skb: &mut Skb, family: Family) -> bool {
+    let n = skb.len().min(HEAD);
+    let Some(head) = skb.head(n) else {
+        return false;
+    };
+    packet::parse_embedded(head, 0, family)
+        .is_ok_and(|ip| ip.protocol == packet::IPPROTO_ICMP || ip.protocol == packet::IPPROTO_ICMPV6)
 }
 
 /// Client to director: the hooks at LOCAL_IN (and LOCAL_OUT for clients on
