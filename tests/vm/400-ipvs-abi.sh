@@ -78,6 +78,9 @@ run() {
 	done <<<"$views"
 	# Traffic through the first service, then the connection listing.
 	for j in 1 2 3 4; do cget http://192.168.10.100/ >/dev/null; done
+	# ip_vs folds its per-CPU counters into what it reports only on the
+	# estimator's 2 s tick, so wait until both count the 4 connections.
+	wait_for 20 "$1 counts 4 connections" service_conns_are 4
 	ip netns exec director $IPVSADM -L -n -c | mask_conn >$out/$1.conns
 	ip netns exec director $IPVSADM -L -n --stats -t 192.168.10.100:80 | mask_counts >$out/$1.stats
 	ip netns exec director $IPVSADM -L -c | mask_conn >$out/$1.conns_names
@@ -87,6 +90,10 @@ run() {
 	ip netns exec director cat /proc/net/ip_vs_stats | sed -n '1,2p;4p;5p' >$out/$1.proc_stats
 	ip netns exec director $IPVSADM -C
 	ip netns exec director $IPVSADM -L -n | sed 's/(size=[0-9]*)/(size=N)/' >$out/$1.cleared
+}
+service_conns_are() {
+	ip netns exec director $IPVSADM -L -n --stats -t 192.168.10.100:80 |
+		awk -v n="$1" '$1 == "TCP" && $3 == n {found = 1} END {exit !found}'
 }
 # Client ports and expiry vary run to run; the rest must match.
 mask_conn() { sed -E 's/192\.168\.10\.6:[0-9]+/CLIENT/; s/ [0-9]{2}:[0-9]{2} / MM:SS /' | sort; }

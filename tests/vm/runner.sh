@@ -62,6 +62,9 @@ for t in "$@"; do
 	else
 		failed=$((failed + 1))
 		echo "FAIL $name (${took}s): $why"
+		# The failed checks first (a CI excerpt may show only the top),
+		# then the end of the log for context.
+		grep -E '^(FAIL|not ok)' /tmp/test-$name.log | head -20 | sed 's/^/    > /'
 		sed 's/^/    | /' /tmp/test-$name.log | tail -60
 		if echo "$new" | grep -Eq "$report_re"; then
 			echo "    kernel log:"
