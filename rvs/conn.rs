@@ -158,7 +158,7 @@ impl Conn {
         self.protocol == crate::rvs_core::packet::IPPROTO_TCP
             && !self.is_template()
             && self.tcp_state() == TcpState::SynRecv
-            && self.idle(now) >= u64::from(bindings::HZ)
+            && self.idle(now) >= u64::from(HZ)
     }
 }
 
