@@ -1,0 +1,34 @@
+# timeout: 600
+# The trigger for the injected-bug demonstration (Documentation/
+# reliability.md), made likely: a SYN flood from both vCPUs keeps a
+# small capped table (max_conns=256, 256 buckets) full, so entries are
+# freed all the time (a new SYN takes the place of a stale half-open
+# entry; under pressure the sweeper drops every stale one at once) while
+# lock-free readers walk the same chains: the packet path's lookups,
+# `rvsadm -Lnc` dumps and /proc/net/ip_vs_conn reads, which format each
+# entry while holding it. With correct code: no report. With an entry
+# freed without a grace period, a reader sooner or later touches freed
+# memory and KASAN reports a use-after-free (the runner fails the test).
+# Run: scripts/vm-test.sh --debug --dir tests/inject --only 020
+. "$RVS_TOP/tests/vm/lib.sh"
+secs=${RVS_INJECT_SECS:-120}
+load_rvs max_conns=256 conn_tab_bits=8 ipvs_abi=1
+topo_nat 2
+dadm -A -t 192.168.10.100:80 -s rr
+dadm -a -t 192.168.10.100:80 -r 10.0.0.7 -m
+dadm -a -t 192.168.10.100:80 -r 10.0.0.17 -m
+end=$(( $(date +%s) + secs ))
+flooder() { local n=$1; while [ "$(date +%s)" -lt $end ]; do
+	n=$((n + 2)); ip netns exec client rvsfuzz synflood --dst 192.168.10.100 --port 80 --count 250 --seed $n
+done; }
+flooder 1 >/tmp/inj-flood1 2>&1 & f1=$!
+flooder 2 >/tmp/inj-flood2 2>&1 & f2=$!
+dumps=0 reads=0
+while kill -0 $f1 2>/dev/null; do
+	dadm -L -n -c >/dev/null; dumps=$((dumps + 1))
+	for i in 1 2 3; do ip netns exec director cat /proc/net/ip_vs_conn >/dev/null; reads=$((reads + 1)); done
+done
+wait $f1 $f2
+sent=$(cat /tmp/inj-flood1 /tmp/inj-flood2 | awk '/SYNs sent/ {s += $3} END {print s + 0}')
+echo "$sent SYNs in ${secs}s; $dumps dumps and $reads /proc reads meanwhile"
+dmesg | grep -E 'rvs: (connection table full|under pressure|pressure over)' | tail -3 || true
