@@ -60,7 +60,7 @@ cmd="RVS_TOP=$RVS_TOP RVS_LONG=$long RVS_KERNEL=$variant bash $RVS_TOP/tests/vm/
 # before running anything: boot again, up to four times.
 set +e
 for boot in 1 2 3 4 5; do
-	timeout -k 10 "${RVS_VM_TIMEOUT:-3000}" \
+	timeout -k 10 "${RVS_VM_TIMEOUT:-3600}" \
 		vng --verbose --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 2G \
 		--rwdir "$out" --cwd "$RVS_TOP" \
 		--exec "$cmd" 2>&1 | tee "$out/console" | grep --line-buffered -v -E '^\[ *[0-9]+\.[0-9]+\] |^\s*$'

@@ -5,10 +5,10 @@
 # at once. No oops and no sanitizer or lockdep report (the runner checks
 # dmesg); afterwards the tables are consistent: -S parses and restores to
 # the same listing, -C empties them. The IPVS family too when the module
-# offers it (ipvs_abi=1). CI runs RVS_FUZZ_COUNT (default 100,000);
-# --long runs 1,000,000 per family.
+# offers it (ipvs_abi=1). CI runs RVS_FUZZ_COUNT (default 100,000 per
+# family, 30,000 on the debug kernel); --long runs 1,000,000 per family.
 . "$RVS_TOP/tests/vm/lib.sh"
-count=${RVS_FUZZ_COUNT:-$(long_or 1000000 100000)}
+count=${RVS_FUZZ_COUNT:-$(long_or 1000000 100000 30000)}
 seed=${RVS_FUZZ_SEED:-$(date +%s)}
 
 consistent() { # consistent FAMILY: the tables after fuzzing make sense

@@ -7,7 +7,7 @@
 # servers' deletion has returned, nothing reaches them (rvs, like IPVS
 # with expire_nodest_conn off, drops their connections' packets).
 . "$RVS_TOP/tests/vm/lib.sh"
-secs=$(long_or 60 20)
+secs=$(long_or 60 20 10)
 load_rvs
 topo_nat 3
 for i in 1 2 3; do echo_server rs$i 7777; done

@@ -5,7 +5,7 @@
 # connections, while traffic flows, frees everything (rmmod succeeds,
 # kmemleak is clean).
 . "$RVS_TOP/tests/vm/lib.sh"
-rounds=$(long_or 10 3)
+rounds=$(long_or 10 3 1)
 load_rvs
 topo_nat 2
 dadm -A -t 192.168.10.100:80 -s rr

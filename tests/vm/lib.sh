@@ -187,7 +187,14 @@ unload_ip_vs() {
 
 # RVS_LONG=1 (scripts/vm-test.sh --long): the long versions of the
 # reliability tests; pick LONG or SHORT.
-long_or() { if [ "${RVS_LONG:-0}" = 1 ]; then echo "$1"; else echo "$2"; fi; }
+# long_or LONG SHORT [DEBUG]: the long version's value (RVS_LONG=1), else
+# the short one's; DEBUG, if given, is the short value on the debug kernel
+# (several times slower: CI's debug pass runs a lighter version).
+long_or() {
+	if [ "${RVS_LONG:-0}" = 1 ]; then echo "$1"
+	elif [ "${RVS_KERNEL:-base}" = debug ] && [ -n "${3:-}" ]; then echo "$3"
+	else echo "$2"; fi
+}
 
 # figure NAME VALUE...: one measured figure, collected for
 # Documentation/reliability.md (grep '^FIGURE' in the test's output).
