@@ -23,12 +23,21 @@ flooder() { local n=$1; while [ "$(date +%s)" -lt $end ]; do
 done; }
 flooder 1 >/tmp/inj-flood1 2>&1 & f1=$!
 flooder 2 >/tmp/inj-flood2 2>&1 & f2=$!
-dumps=0 reads=0
-while kill -0 $f1 2>/dev/null; do
-	dadm -L -n -c >/dev/null; dumps=$((dumps + 1))
-	for i in 1 2 3; do ip netns exec director cat /proc/net/ip_vs_conn >/dev/null; reads=$((reads + 1)); done
-done
-wait $f1 $f2
+# One long-lived reader of /proc/net/ip_vs_conn (no process start-up
+# between walks: it is inside the table most of its time), and rvsadm
+# dumps.
+ip netns exec director python3 -c '
+import sys, time
+end = time.time() + float(sys.argv[1]); n = 0
+while time.time() < end:
+    with open("/proc/net/ip_vs_conn") as f:
+        f.read()
+    n += 1
+print(n)' "$secs" >/tmp/inj-reads &
+reader=$!
+dumps=0
+while kill -0 $f1 2>/dev/null; do dadm -L -n -c >/dev/null; dumps=$((dumps + 1)); done
+wait $f1 $f2 $reader
 sent=$(cat /tmp/inj-flood1 /tmp/inj-flood2 | awk '/SYNs sent/ {s += $3} END {print s + 0}')
-echo "$sent SYNs in ${secs}s; $dumps dumps and $reads /proc reads meanwhile"
+echo "$sent SYNs in ${secs}s; $dumps dumps and $(cat /tmp/inj-reads) /proc reads meanwhile"
 dmesg | grep -E 'rvs: (connection table full|under pressure|pressure over)' | tail -3 || true

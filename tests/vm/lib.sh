@@ -128,7 +128,17 @@ rs_tun() {
 udp_server() {
 	local bind=${4:+,bind=$4}
 	ip netns exec "$1" socat UDP4-RECVFROM:"$3",reuseaddr,fork$bind SYSTEM:"echo $2" &
-	sleep 0.3
+	listening "$1" u "$3"
+}
+# listening NS t|u PORT: waits (up to 10 s) until a TCP or UDP socket is
+# bound to PORT in NS: a fixed sleep is too short on a busy machine.
+listening() {
+	local i
+	for i in $(seq 1 50); do
+		[ -n "$(ip netns exec "$1" ss -Hn -l -"$2" "sport = :$3" 2>/dev/null)" ] && return 0
+		sleep 0.2
+	done
+	echo "warning: nothing listening on $2 port $3 in $1 after 10 s" >&2
 }
 
 # uget ADDR PORT: one UDP query from the client; prints the answer.
@@ -137,7 +147,7 @@ uget() { echo q | ip netns exec client socat -T2 - UDP4:"$1":"$2"; }
 # echo_server NS PORT: a TCP echo service.
 echo_server() {
 	ip netns exec "$1" socat TCP-LISTEN:"$2",fork,reuseaddr EXEC:cat &
-	sleep 0.3
+	listening "$1" t "$2"
 }
 
 # --- keepalived (the IPVS ABI tests) ---
