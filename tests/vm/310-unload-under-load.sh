@@ -6,7 +6,7 @@
 # breaks. Reloading and restoring the saved configuration brings the
 # service back. Several rounds; kmemleak clean at the end.
 . "$RVS_TOP/tests/vm/lib.sh"
-rounds=$(long_or 10 3 2)
+rounds=$(long_or 10 3 1)
 load_rvs
 topo_nat 2
 # DR on the same network: VIP 10.0.0.100 on the director's bridge side,
