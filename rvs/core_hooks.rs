@@ -90,10 +90,7 @@ pub(crate) unsafe extern "C" fn rvs_packet(
         // connections whose virtual address is not local (firewall-mark
         // services routed through the director), as IPVS's
         // ip_vs_forward_icmp.
-        _ if is_icmp(&mut skb, family) => {
-            icmp_error(st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT)
-        }
-        _ => NF_ACCEPT,
+        _ => icmp_error(st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT),
     }
 }
 
@@ -114,12 +111,16 @@ fn icmp_error(
     pf: u8,
     inbound: bool,
 ) -> Option<c_uint> {
-    let n = skb.len().min(ICMP_MAX);
-    let head = skb.head(n)?;
-    let outer = packet::parse_embedded(head, 0, family).ok()?;
-    if outer.is_fragment() {
+    // A look at the headers first, so that only ICMP errors are pulled up
+    // to ICMP_MAX (forwarded traffic and other protocols come here too).
+    let ip = packet::parse_embedded(skb.head(skb.len().min(HEAD))?, 0, family).ok()?;
+    if ip.is_fragment()
+        || (ip.protocol != packet::IPPROTO_ICMP && ip.protocol != packet::IPPROTO_ICMPV6)
+    {
         return None;
     }
+    let head = skb.head(skb.len().min(ICMP_MAX))?;
+    let outer = packet::parse_embedded(head, 0, family).ok()?;
     let err = packet::parse_icmp_error(head, &outer).ok()?;
     let ports = err.inner_ports?;
     let af = if family == Family::Inet { AF_INET } else { AF_INET6 };
@@ -235,17 +236,6 @@ fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
         tcp,
         ip,
     })
-}
-
-/// Whether the packet is ICMP (ICMPv6): a look at the headers only, so
-/// that forwarded traffic is not pulled for the full ICMP error parse.
-fn is_icmp(skb: &mut Skb, family: Family) -> bool {
-    let n = skb.len().min(HEAD);
-    let Some(head) = skb.head(n) else {
-        return false;
-    };
-    packet::parse_embedded(head, 0, family)
-        .is_ok_and(|ip| ip.protocol == packet::IPPROTO_ICMP || ip.protocol == packet::IPPROTO_ICMPV6)
 }
 
 /// Client to director: the hooks at LOCAL_IN (and LOCAL_OUT for clients on

@@ -18,11 +18,8 @@ dadm -A -t 192.168.10.100:80 -s rr
 dadm -a -t 192.168.10.100:80 -r 10.0.0.7 -m
 dadm -a -t 192.168.10.100:80 -r 10.0.0.17 -m
 end=$(( $(date +%s) + secs ))
-flooder() { local n=$1; while [ "$(date +%s)" -lt $end ]; do
-	n=$((n + 2)); ip netns exec client rvsfuzz synflood --dst 192.168.10.100 --port 80 --count 250 --seed $n
-done; }
-flooder 1 >/tmp/inj-flood1 2>&1 & f1=$!
-flooder 2 >/tmp/inj-flood2 2>&1 & f2=$!
+syn_flood_until $end 1 >/tmp/inj-flood1 2>&1 & f1=$!
+syn_flood_until $end 2 >/tmp/inj-flood2 2>&1 & f2=$!
 # One long-lived reader of /proc/net/ip_vs_conn (no process start-up
 # between walks: it is inside the table most of its time), and rvsadm
 # dumps.

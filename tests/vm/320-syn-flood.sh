@@ -25,17 +25,9 @@ entries() { dadm -L -n -c | tail -n +3 | wc -l; }
 
 base_kb=$(mem_available_kb)
 rx0=$(ip netns exec director cat /sys/class/net/d0/statistics/rx_packets)
-# The flood: batches of 250 SYNs until the time is up, two at once (a
-# batch takes seconds on the debug kernel).
+# The flood: two at once until the time is up.
 end=$(( $(date +%s) + secs ))
-flooder() { # flooder FIRST-SEED
-	local n=$1
-	while [ "$(date +%s)" -lt $end ]; do
-		n=$((n + 2))
-		ip netns exec client rvsfuzz synflood --dst 192.168.10.100 --port 80 --count 250 --seed $n
-	done
-}
-( flooder 1 & flooder 2 & wait ) >/tmp/flood.out 2>&1 &
+( syn_flood_until $end 1 & syn_flood_until $end 2 & wait ) >/tmp/flood.out 2>&1 &
 flood=$!
 # Memory and table size while it runs.
 (

@@ -11,7 +11,7 @@
 # runner fails the test; tests/inject/ shows it). Checks: no report, the
 # datagrams are spread over both servers, and no one-packet entry stays.
 . "$RVS_TOP/tests/vm/lib.sh"
-secs=$(long_or 120 15 15)
+secs=$(long_or 120 15)
 load_rvs
 topo_nat 2
 dadm -A -u 192.168.10.100:9 -s rr -o

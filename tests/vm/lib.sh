@@ -195,15 +195,25 @@ unload_ip_vs() {
 
 # --- reliability helpers ---
 
-# RVS_LONG=1 (scripts/vm-test.sh --long): the long versions of the
-# reliability tests; pick LONG or SHORT.
-# long_or LONG SHORT [DEBUG]: the long version's value (RVS_LONG=1), else
-# the short one's; DEBUG, if given, is the short value on the debug kernel
-# (several times slower: CI's debug pass runs a lighter version).
+# long_or LONG SHORT [DEBUG]: the long version's value of a reliability
+# test (RVS_LONG=1, scripts/vm-test.sh --long), else the short one's;
+# DEBUG, if given, is the short value on the debug kernel (several times
+# slower: CI's debug pass runs a lighter version).
 long_or() {
 	if [ "${RVS_LONG:-0}" = 1 ]; then echo "$1"
 	elif [ "${RVS_KERNEL:-base}" = debug ] && [ -n "${3:-}" ]; then echo "$3"
 	else echo "$2"; fi
+}
+
+# syn_flood_until END SEED: spoofed SYNs from the client at the NAT VIP
+# (rvsfuzz synflood) in batches of 250 until the epoch second END (a batch
+# takes seconds on the debug kernel); run one per vCPU with seeds 1 and 2.
+syn_flood_until() {
+	local end=$1 n=$2
+	while [ "$(date +%s)" -lt "$end" ]; do
+		n=$((n + 2))
+		ip netns exec client rvsfuzz synflood --dst 192.168.10.100 --port 80 --count 250 --seed $n
+	done
 }
 
 # figure NAME VALUE...: one measured figure, collected for
