@@ -50,7 +50,13 @@ say "booting the $variant test kernel: ${#tests[@]} tests"
 # command is too short for a long list of test paths (a truncated command
 # line is also what made guests "find no root file system").
 printf '%s\n' "${tests[@]}" >"$out/tests"
-cmd="RVS_TOP=$RVS_TOP RVS_LONG=$long RVS_KERNEL=$variant bash $RVS_TOP/tests/vm/runner.sh $out/results \$(cat $out/tests); echo \$? >$out/rc"
+# Test knobs set on the host (RVS_FUZZ_COUNT, RVS_FUZZ_SEED,
+# RVS_FUZZ_FAMILIES) reach the guest's tests.
+knobs=
+for v in RVS_FUZZ_COUNT RVS_FUZZ_SEED RVS_FUZZ_FAMILIES; do
+	[ -z "${!v:-}" ] || knobs+="$v=$(printf %q "${!v}") "
+done
+cmd="${knobs}RVS_TOP=$RVS_TOP RVS_LONG=$long RVS_KERNEL=$variant bash $RVS_TOP/tests/vm/runner.sh $out/results \$(cat $out/tests); echo \$? >$out/rc"
 # virtme-ng shares the host's root read-only; $out is the one writable
 # directory. Without --network the guest gets no network device at all.
 # --verbose: the guest's output reaches us through the console (kernel log

@@ -7,6 +7,7 @@
 # the same listing, -C empties them. The IPVS family too when the module
 # offers it (ipvs_abi=1). CI runs RVS_FUZZ_COUNT (default 100,000 per
 # family, 30,000 on the debug kernel); --long runs 1,000,000 per family.
+# RVS_FUZZ_FAMILIES picks the families (default "rvs IPVS").
 . "$RVS_TOP/tests/vm/lib.sh"
 count=${RVS_FUZZ_COUNT:-$(long_or 1000000 100000 30000)}
 seed=${RVS_FUZZ_SEED:-$(date +%s)}
@@ -39,10 +40,15 @@ fuzz_family() { # fuzz_family NAME
 	consistent "$1"
 }
 
-load_rvs
-fuzz_family rvs
-unload_rvs
-if modinfo -F parm "$RVS_KO" | grep -q '^ipvs_abi:'; then
+families=${RVS_FUZZ_FAMILIES:-rvs IPVS}
+if [[ " $families " == *" rvs "* ]]; then
+	load_rvs
+	fuzz_family rvs
+	unload_rvs
+fi
+if [[ " $families " != *" IPVS "* ]]; then
+	echo "(IPVS family not asked for: RVS_FUZZ_FAMILIES=$families)"
+elif modinfo -F parm "$RVS_KO" | grep -q '^ipvs_abi:'; then
 	unload_ip_vs
 	load_rvs ipvs_abi=1
 	genl_family_registered IPVS || fail "ipvs_abi=1 did not register the IPVS family"
