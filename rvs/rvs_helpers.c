@@ -14,6 +14,7 @@
 #include <linux/workqueue.h>
 #include <net/addrconf.h>
 #include <net/dst.h>
+#include <net/dst_cache.h>
 #include <net/genetlink.h>
 #include <net/icmp.h>
 #include <net/ip.h>
@@ -214,11 +215,45 @@ u32 rvs_skb_mark(const struct sk_buff *skb)
 
 /* ---- routing and output ---- */
 
+/* A real server's route cache: IPVS's dest_dst, as the kernel's per-CPU
+ * struct dst_cache (a route change or a device going away invalidates
+ * it). One per real server and kind of route. */
+struct dst_cache *rvs_dst_cache_new(void)
+{
+	struct dst_cache *cache = kzalloc(sizeof(*cache), GFP_KERNEL);
+
+	if (cache && dst_cache_init(cache, GFP_KERNEL)) {
+		kfree(cache);
+		return NULL;
+	}
+	return cache;
+}
+
+void rvs_dst_cache_free(struct dst_cache *cache)
+{
+	dst_cache_destroy(cache);
+	kfree(cache);
+}
+
+/* dst_cache's per-CPU slots are used with bottom halves off; LOCAL_OUT
+ * hooks may run in process context. */
+static struct rtable *rvs_cached_route4(struct dst_cache *cache, __be32 *saddr)
+{
+	struct rtable *rt;
+
+	local_bh_disable();
+	rt = dst_cache_get_ip4(cache, saddr);
+	local_bh_enable();
+	return rt;
+}
+
 /* @known_nh: @daddr is the next hop even when the packet is addressed to
- * another host (direct routing keeps the virtual address). */
-struct dst_entry *rvs_route4(struct net *net, __be32 daddr, __be32 *saddr,
-			     u32 mark, int known_nh, int *is_local,
-			     unsigned int *mtu)
+ * another host (direct routing keeps the virtual address). @cache, when
+ * not NULL, holds this lookup's earlier result (callers pass it only for
+ * lookups with no source address and no mark, which it stands for). */
+struct dst_entry *rvs_route4(struct net *net, struct dst_cache *cache,
+			     __be32 daddr, __be32 *saddr, u32 mark,
+			     int known_nh, int *is_local, unsigned int *mtu)
 {
 	struct flowi4 fl4 = {
 		.daddr = daddr,
@@ -226,10 +261,18 @@ struct dst_entry *rvs_route4(struct net *net, __be32 daddr, __be32 *saddr,
 		.flowi4_mark = mark,
 		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
 	};
-	struct rtable *rt = ip_route_output_key(net, &fl4);
+	struct rtable *rt = cache ? rvs_cached_route4(cache, &fl4.saddr) : NULL;
 
-	if (IS_ERR(rt))
-		return NULL;
+	if (!rt) {
+		rt = ip_route_output_key(net, &fl4);
+		if (IS_ERR(rt))
+			return NULL;
+		if (cache) {
+			local_bh_disable();
+			dst_cache_set_ip4(cache, &rt->dst, fl4.saddr);
+			local_bh_enable();
+		}
+	}
 	*is_local = rt->rt_type == RTN_LOCAL;
 	*mtu = dst_mtu(&rt->dst);
 	if (saddr)
@@ -237,7 +280,8 @@ struct dst_entry *rvs_route4(struct net *net, __be32 daddr, __be32 *saddr,
 	return &rt->dst;
 }
 
-struct dst_entry *rvs_route6(struct net *net, const struct in6_addr *daddr,
+struct dst_entry *rvs_route6(struct net *net, struct dst_cache *cache,
+			     const struct in6_addr *daddr,
 			     struct in6_addr *saddr, u32 mark, int known_nh,
 			     int *is_local, unsigned int *mtu)
 {
@@ -246,18 +290,31 @@ struct dst_entry *rvs_route6(struct net *net, const struct in6_addr *daddr,
 		.flowi6_mark = mark,
 		.flowi6_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
 	};
-	struct dst_entry *dst;
+	struct dst_entry *dst = NULL;
 
 	if (saddr)
 		fl6.saddr = *saddr;
-	dst = ip6_route_output(net, NULL, &fl6);
-	if (dst->error) {
-		dst_release(dst);
-		return NULL;
+	if (cache) {
+		local_bh_disable();
+		dst = dst_cache_get_ip6(cache, &fl6.saddr);
+		local_bh_enable();
 	}
-	if (saddr && ipv6_addr_any(saddr) &&
-	    ipv6_dev_get_saddr(net, ip6_dst_idev(dst)->dev, &fl6.daddr, 0,
-			       &fl6.saddr) == 0)
+	if (!dst) {
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			return NULL;
+		}
+		if ((saddr || cache) && ipv6_addr_any(&fl6.saddr))
+			ipv6_dev_get_saddr(net, ip6_dst_idev(dst)->dev,
+					   &fl6.daddr, 0, &fl6.saddr);
+		if (cache) {
+			local_bh_disable();
+			dst_cache_set_ip6(cache, dst, &fl6.saddr);
+			local_bh_enable();
+		}
+	}
+	if (saddr)
 		*saddr = fl6.saddr;
 	*is_local = !!(dst->dev->flags & IFF_LOOPBACK);
 	*mtu = dst_mtu(dst);

@@ -65,6 +65,7 @@ use crate::rvs_core::ctl::{
 use crate::rvs_core::proto::{TcpState, TcpTimeouts, UDP_DEFAULT_TIMEOUT_SECS};
 use crate::rvs_core::sched::{self, mh::MhDestSetup, Addr, Family, SchedKind};
 use crate::sched::Sched;
+use crate::skb::RouteCache;
 use crate::stats::Stats;
 
 macro_rules! ctl_err {
@@ -104,6 +105,9 @@ pub(crate) struct Dest {
     pub(crate) stats: Stats,
     /// The service's counters, which this server's traffic also counts in.
     pub(crate) svc_stats: Arc<Stats>,
+    /// Routes to the server: `[plain, known next hop]` (direct routing
+    /// keeps the virtual address as the packet's destination).
+    pub(crate) routes: [RouteCache; 2],
 }
 
 impl Dest {
@@ -123,6 +127,7 @@ impl Dest {
                 available: AtomicBool::new(true),
                 stats <- Stats::new(),
                 svc_stats,
+                routes: [RouteCache::new()?, RouteCache::new()?],
             }),
             GFP_KERNEL,
         )

@@ -7,7 +7,7 @@
 //! C headers: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h),
 //! [`include/net/route.h`](srctree/include/net/route.h)
 
-use core::ffi::{c_int, c_uint};
+use core::ffi::{c_int, c_uint, c_void};
 use core::ptr::NonNull;
 
 use kernel::bindings;
@@ -25,8 +25,11 @@ extern "C" {
     fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> c_int;
     fn rvs_skb_is_ours(skb: *const bindings::sk_buff) -> c_int;
     fn rvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
+    fn rvs_dst_cache_new() -> *mut c_void;
+    fn rvs_dst_cache_free(cache: *mut c_void);
     fn rvs_route4(
         net: *mut bindings::net,
+        cache: *mut c_void,
         daddr: u32,
         saddr: *mut u32,
         mark: u32,
@@ -36,6 +39,7 @@ extern "C" {
     ) -> *mut bindings::dst_entry;
     fn rvs_route6(
         net: *mut bindings::net,
+        cache: *mut c_void,
         daddr: *const bindings::in6_addr,
         saddr: *mut bindings::in6_addr,
         mark: u32,
@@ -282,15 +286,59 @@ impl Drop for Dst {
     }
 }
 
+/// One real server's route of one kind, cached per CPU (the kernel's
+/// `struct dst_cache`), as IPVS keeps its `dest_dst`: a routing change or a
+/// device going away invalidates it. It saves a route lookup per packet,
+/// and for direct routing, whose routes the kernel does not cache, the
+/// allocation and freeing of a route per packet.
+///
+/// # Invariants
+///
+/// `ptr` is a `struct dst_cache` (opaque here) from `rvs_dst_cache_new`,
+/// owned by this value.
+pub(crate) struct RouteCache {
+    ptr: NonNull<c_void>,
+}
+
+// SAFETY: `struct dst_cache` is made for concurrent use from any CPU (each
+// uses its own slot, with bottom halves off).
+unsafe impl Send for RouteCache {}
+// SAFETY: As above.
+unsafe impl Sync for RouteCache {}
+
+impl RouteCache {
+    pub(crate) fn new() -> Result<Self, kernel::error::Error> {
+        // SAFETY: Plain allocation; may sleep, as control-plane callers can.
+        let p = unsafe { rvs_dst_cache_new() };
+        Ok(Self {
+            ptr: NonNull::new(p).ok_or(kernel::error::code::ENOMEM)?,
+        })
+    }
+}
+
+impl Drop for RouteCache {
+    fn drop(&mut self) {
+        // SAFETY: We own the cache (type invariants); its last user is gone.
+        unsafe { rvs_dst_cache_free(self.ptr.as_ptr()) };
+    }
+}
+
+fn cache_ptr(cache: Option<&RouteCache>) -> *mut c_void {
+    cache.map_or(core::ptr::null_mut(), |c| c.ptr.as_ptr())
+}
+
 /// Routes an IPv4 packet to `daddr`; also returns the source address the
 /// route would use. `known_nh`: `daddr` is the next hop even if the packet
-/// goes to another address (direct routing).
+/// goes to another address (direct routing). `cache`: where this lookup's
+/// result (for this `daddr` and `known_nh`, with no mark) is kept.
 pub(crate) fn route4(
     net: NetRef<'_>,
+    cache: Option<&RouteCache>,
     daddr: [u8; 4],
     mark: u32,
     known_nh: bool,
 ) -> Option<(Dst, [u8; 4])> {
+    let cache = if mark == 0 { cache } else { None };
     let mut saddr = 0u32;
     let mut local: c_int = 0;
     let mut mtu: c_uint = 0;
@@ -298,6 +346,7 @@ pub(crate) fn route4(
     let d = unsafe {
         rvs_route4(
             net.as_ptr(),
+            cache_ptr(cache),
             u32::from_ne_bytes(daddr),
             &mut saddr,
             mark,
@@ -317,14 +366,16 @@ pub(crate) fn route4(
     ))
 }
 
-/// Routes an IPv6 packet to `daddr` (`known_nh`: see [`route4`]).
+/// Routes an IPv6 packet to `daddr` (`known_nh`, `cache`: see [`route4`]).
 pub(crate) fn route6(
     net: NetRef<'_>,
+    cache: Option<&RouteCache>,
     daddr: [u8; 16],
     mark: u32,
     known_nh: bool,
 ) -> Option<(Dst, [u8; 16])> {
     let mut d6 = bindings::in6_addr::default();
+    let cache = if mark == 0 { cache } else { None };
     d6.in6_u.u6_addr8 = daddr;
     let mut s6 = bindings::in6_addr::default();
     let mut local: c_int = 0;
@@ -333,6 +384,7 @@ pub(crate) fn route6(
     let d = unsafe {
         rvs_route6(
             net.as_ptr(),
+            cache_ptr(cache),
             &d6,
             &mut s6,
             mark,
