@@ -42,3 +42,10 @@ dadm -C
 dadm -A -t 192.168.10.100:80 -s rr
 dadm -a -t 192.168.10.100:80 -r 10.0.0.7:8080 -m
 expect_eq "port 80 -> 8080" "rs1-8080" "$(cget http://192.168.10.100/)"
+
+# Routes to real servers are cached per CPU (IPVS's dest_dst); a routing
+# change still takes effect at the next packet.
+ip -n director route add unreachable 10.0.0.7/32
+check "no route to the real server: no answer" [ -z "$(cget http://192.168.10.100/ || true)" ]
+ip -n director route del unreachable 10.0.0.7/32
+expect_eq "the route is back: answered again" "rs1-8080" "$(cget http://192.168.10.100/)"

@@ -40,3 +40,12 @@ dadm -L -n -c
 b=$(uget $VIP 5353)
 [ -n "$b" ] && [ "$b" != "$a" ] || fail "not rebalanced after expiry: $a then $b"
 echo "ok: rebalanced from $a to $b after the entries expired"
+
+# Routes to real servers are cached per CPU (IPVS's dest_dst; for direct
+# routing the kernel itself caches none); a routing change still takes
+# effect at the next packet.
+for rs in ${LAN_RS[@]:0:2}; do ip -n director route add unreachable $rs/32; done
+check "no route to the real servers: no answer" [ -z "$(uget $VIP 5353 || true)" ]
+for rs in ${LAN_RS[@]:0:2}; do ip -n director route del unreachable $rs/32; done
+[ -n "$(uget $VIP 5353)" ] || fail "no answer once the routes are back"
+echo "ok: answered again once the routes are back"

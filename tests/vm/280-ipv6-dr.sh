@@ -42,3 +42,12 @@ expect_eq "IPv6 TUN reaches both" "      2 rs1
       2 rs2" "$got"
 ip netns exec client curl -s -g --max-time 60 -o /tmp/blob6.got "http://[$VIP6]/blob"
 expect_eq "1 MB transfer through ip6ip6" "$(md5sum </tmp/blob.src)" "$(md5sum </tmp/blob6.got)"
+
+# The cached IPv6 routes follow a routing change too.
+ip -n director -6 route add unreachable 2001:db8:20::21/128
+ip -n director -6 route add unreachable 2001:db8:20::22/128
+check "no IPv6 route to the real servers: no answer" [ -z "$(cget -g "http://[$VIP6]/" || true)" ]
+ip -n director -6 route del unreachable 2001:db8:20::21/128
+ip -n director -6 route del unreachable 2001:db8:20::22/128
+[ -n "$(cget -g "http://[$VIP6]/")" ] || fail "no IPv6 answer once the routes are back"
+echo "ok: IPv6 answered again once the routes are back"

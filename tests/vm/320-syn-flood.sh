@@ -1,8 +1,8 @@
 # timeout: 600
 # timeout-long: 1800
 # A SYN flood from random spoofed sources at a NAT VIP, inside the guest:
-# `rvsfuzz synflood` (a raw-socket generator in this repo, sending in
-# bounded batches until the time is up), one flood per vCPU, while
+# `rvsfuzz synflood` (a raw-socket generator in this repo, one process
+# sending until the time is up), one flood per vCPU, while
 # connection dumps walk the table. The table is capped by max_conns and
 # small (conn_tab_bits=8: several entries per chain), so once it is full
 # every new SYN replaces an idle half-open entry (drop_entry) while the

@@ -15,9 +15,11 @@
 //!       re-weighted (never removed); `--churn` servers come and go and are
 //!       all removed at the end.
 //!
-//!   rvsfuzz synflood --dst ADDR [--port P] [--count N] [--seed S]
+//!   rvsfuzz synflood --dst ADDR [--port P] [--count N] [--secs S] [--seed S]
 //!       Sends N TCP SYNs from random spoofed sources (raw socket), as
-//!       fast as it can: a flood bounded by count rather than time.
+//!       fast as it can, stopping early after S seconds if given: one
+//!       long-lived process, so the flood's rate is the kernel's, not that
+//!       of starting processes.
 
 mod nl;
 
@@ -709,6 +711,7 @@ fn csum_fold(mut sum: u32) -> u16 {
 /// raw socket, as fast as it can; prints how many and how fast.
 fn synflood(args: &[String]) -> Result<(), String> {
     let (mut dst, mut port, mut count, mut seed) = ([0u8; 4], 80u16, 10_000u64, 1u64);
+    let mut secs: Option<f64> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
@@ -717,6 +720,13 @@ fn synflood(args: &[String]) -> Result<(), String> {
             "--port" => port = val()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--count" => count = val()?.parse().map_err(|e| format!("--count: {e}"))?,
             "--seed" => seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--secs" => {
+                let v: f64 = val()?.parse().map_err(|e| format!("--secs: {e}"))?;
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err("--secs: not a duration".into());
+                }
+                secs = Some(v);
+            }
             _ => return Err(format!("unknown option {a}")),
         }
     }
@@ -731,7 +741,11 @@ fn synflood(args: &[String]) -> Result<(), String> {
     to.sin_addr.s_addr = u32::from_ne_bytes(dst);
     let start = Instant::now();
     let (mut sent, mut failed) = (0u64, 0u64);
-    for _ in 0..count {
+    for i in 0..count {
+        // The clock is read every 64 SYNs: cheap, and at most 64 late.
+        if i.is_multiple_of(64) && secs.is_some_and(|s| start.elapsed().as_secs_f64() >= s) {
+            break;
+        }
         // A random unicast source outside 0/8, 127/8 and 224/3.
         let src = loop {
             let a = (rng.next() as u32).to_be_bytes();
@@ -799,7 +813,7 @@ fn main() {
         Some("fuzz") => fuzz(&args[2..]),
         Some("churn") => churn(&args[2..]),
         Some("synflood") => synflood(&args[2..]),
-        _ => Err("usage: rvsfuzz fuzz [--family NAME] [--count N] [--seed S] [--jobs J] [--batch B]\n       rvsfuzz churn --service tcp:VIP:PORT --keep ADDR [--churn ADDR]... [--fwd masq|dr|tun] [--rate N] [--secs S]\n       rvsfuzz synflood --dst ADDR [--port P] [--count N] [--seed S]".into()),
+        _ => Err("usage: rvsfuzz fuzz [--family NAME] [--count N] [--seed S] [--jobs J] [--batch B]\n       rvsfuzz churn --service tcp:VIP:PORT --keep ADDR [--churn ADDR]... [--fwd masq|dr|tun] [--rate N] [--secs S]\n       rvsfuzz synflood --dst ADDR [--port P] [--count N] [--secs S] [--seed S]".into()),
     };
     if let Err(e) = r {
         eprintln!("rvsfuzz: {e}");
