@@ -39,11 +39,6 @@ pub(crate) const SWEEP_INTERVAL_MS: u32 = 1000;
 /// Lock stripes over the buckets.
 const NR_LOCKS: usize = 256;
 
-// `jiffies` is a plain C variable.
-extern "C" {
-    fn rvs_jiffies() -> core::ffi::c_ulong;
-}
-
 /// The most buckets one sweep visits; a full pass over a bigger table
 /// takes several sweeps (2^(conn_tab_bits - 16) seconds).
 pub(crate) const SWEEP_MAX_BUCKETS: usize = 1 << 16;
@@ -54,8 +49,10 @@ pub(crate) const HZ: u32 = bindings::CONFIG_HZ;
 
 /// Now, in jiffies.
 pub(crate) fn jiffies() -> u64 {
-    // SAFETY: Reads a global counter.
-    unsafe { rvs_jiffies() as u64 }
+    // SAFETY: `jiffies` is a word-sized global the timer interrupt
+    // updates; a volatile read of it is what C's `READ_ONCE(jiffies)` is,
+    // without a call across the FFI boundary per packet.
+    unsafe { core::ptr::read_volatile(&raw const bindings::jiffies) as u64 }
 }
 
 /// Seconds to jiffies.

@@ -490,11 +490,6 @@ int rvs_next_cpu(int cpu)
 
 /* ---- time and deferred work ---- */
 
-unsigned long rvs_jiffies(void)
-{
-	return jiffies;
-}
-
 void rvs_dwork_init(struct delayed_work *dw, work_func_t fn)
 {
 	INIT_DELAYED_WORK(dw, fn);

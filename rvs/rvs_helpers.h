@@ -56,7 +56,6 @@ void rvs_percpu_free(void *p);
 void rvs_stats_add(void *p, u64 conns, u64 inpkts, u64 outpkts, u64 inbytes, u64 outbytes);
 void *rvs_percpu_ptr(void *p, int cpu);
 int rvs_next_cpu(int cpu);
-unsigned long rvs_jiffies(void);
 void rvs_dwork_init(struct delayed_work *dw, work_func_t fn);
 void rvs_dwork_schedule(struct delayed_work *dw, unsigned long delay);
 void rvs_dwork_cancel_sync(struct delayed_work *dw);
