@@ -215,9 +215,12 @@ u32 rvs_skb_mark(const struct sk_buff *skb)
 
 /* ---- routing and output ---- */
 
-/* A real server's route cache: IPVS's dest_dst, as the kernel's per-CPU
- * struct dst_cache (a route change or a device going away invalidates
- * it). One per real server and kind of route. */
+/* A real server's IPv4 route cache: IPVS's dest_dst, as the kernel's
+ * per-CPU struct dst_cache (a route change or a device going away
+ * invalidates it). One per real server and kind of route. IPv4 only: an
+ * IPv4 route does not keep its device (unregistering moves held routes
+ * to blackhole_netdev), while a cached IPv6 route kept a real server's
+ * device from unregistering when its namespace was deleted. */
 struct dst_cache *rvs_dst_cache_new(void)
 {
 	struct dst_cache *cache = kzalloc(sizeof(*cache), GFP_KERNEL);
@@ -280,8 +283,7 @@ struct dst_entry *rvs_route4(struct net *net, struct dst_cache *cache,
 	return &rt->dst;
 }
 
-struct dst_entry *rvs_route6(struct net *net, struct dst_cache *cache,
-			     const struct in6_addr *daddr,
+struct dst_entry *rvs_route6(struct net *net, const struct in6_addr *daddr,
 			     struct in6_addr *saddr, u32 mark, int known_nh,
 			     int *is_local, unsigned int *mtu)
 {
@@ -290,31 +292,18 @@ struct dst_entry *rvs_route6(struct net *net, struct dst_cache *cache,
 		.flowi6_mark = mark,
 		.flowi6_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
 	};
-	struct dst_entry *dst = NULL;
+	struct dst_entry *dst;
 
 	if (saddr)
 		fl6.saddr = *saddr;
-	if (cache) {
-		local_bh_disable();
-		dst = dst_cache_get_ip6(cache, &fl6.saddr);
-		local_bh_enable();
+	dst = ip6_route_output(net, NULL, &fl6);
+	if (dst->error) {
+		dst_release(dst);
+		return NULL;
 	}
-	if (!dst) {
-		dst = ip6_route_output(net, NULL, &fl6);
-		if (dst->error) {
-			dst_release(dst);
-			return NULL;
-		}
-		if ((saddr || cache) && ipv6_addr_any(&fl6.saddr))
-			ipv6_dev_get_saddr(net, ip6_dst_idev(dst)->dev,
-					   &fl6.daddr, 0, &fl6.saddr);
-		if (cache) {
-			local_bh_disable();
-			dst_cache_set_ip6(cache, dst, &fl6.saddr);
-			local_bh_enable();
-		}
-	}
-	if (saddr)
+	if (saddr && ipv6_addr_any(saddr) &&
+	    ipv6_dev_get_saddr(net, ip6_dst_idev(dst)->dev, &fl6.daddr, 0,
+			       &fl6.saddr) == 0)
 		*saddr = fl6.saddr;
 	*is_local = !!(dst->dev->flags & IFF_LOOPBACK);
 	*mtu = dst_mtu(dst);

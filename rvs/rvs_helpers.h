@@ -38,7 +38,7 @@ struct dst_cache;
 struct dst_cache *rvs_dst_cache_new(void);
 void rvs_dst_cache_free(struct dst_cache *cache);
 struct dst_entry *rvs_route4(struct net *net, struct dst_cache *cache, __be32 daddr, __be32 *saddr, u32 mark, int known_nh, int *is_local, unsigned int *mtu);
-struct dst_entry *rvs_route6(struct net *net, struct dst_cache *cache, const struct in6_addr *daddr, struct in6_addr *saddr, u32 mark, int known_nh, int *is_local, unsigned int *mtu);
+struct dst_entry *rvs_route6(struct net *net, const struct in6_addr *daddr, struct in6_addr *saddr, u32 mark, int known_nh, int *is_local, unsigned int *mtu);
 int rvs_skb_push_ip6ip6(struct sk_buff *skb, unsigned int headroom);
 void rvs_dst_release(struct dst_entry *dst);
 void rvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);

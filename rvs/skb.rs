@@ -39,7 +39,6 @@ extern "C" {
     ) -> *mut bindings::dst_entry;
     fn rvs_route6(
         net: *mut bindings::net,
-        cache: *mut c_void,
         daddr: *const bindings::in6_addr,
         saddr: *mut bindings::in6_addr,
         mark: u32,
@@ -286,11 +285,15 @@ impl Drop for Dst {
     }
 }
 
-/// One real server's route of one kind, cached per CPU (the kernel's
+/// One real server's IPv4 route of one kind, cached per CPU (the kernel's
 /// `struct dst_cache`), as IPVS keeps its `dest_dst`: a routing change or a
 /// device going away invalidates it. It saves a route lookup per packet,
 /// and for direct routing, whose routes the kernel does not cache, the
-/// allocation and freeing of a route per packet.
+/// allocation and freeing of a route per packet. IPv4 only: a held IPv4
+/// route never keeps its device from unregistering, but a cached IPv6
+/// route kept a real server's device from going away with its namespace
+/// (rvs frees real servers after the devices, IPVS resets its caches from
+/// a netdevice notifier and a pernet device exit).
 ///
 /// # Invariants
 ///
@@ -366,16 +369,14 @@ pub(crate) fn route4(
     ))
 }
 
-/// Routes an IPv6 packet to `daddr` (`known_nh`, `cache`: see [`route4`]).
+/// Routes an IPv6 packet to `daddr` (`known_nh`: see [`route4`]).
 pub(crate) fn route6(
     net: NetRef<'_>,
-    cache: Option<&RouteCache>,
     daddr: [u8; 16],
     mark: u32,
     known_nh: bool,
 ) -> Option<(Dst, [u8; 16])> {
     let mut d6 = bindings::in6_addr::default();
-    let cache = if mark == 0 { cache } else { None };
     d6.in6_u.u6_addr8 = daddr;
     let mut s6 = bindings::in6_addr::default();
     let mut local: c_int = 0;
@@ -384,7 +385,6 @@ pub(crate) fn route6(
     let d = unsafe {
         rvs_route6(
             net.as_ptr(),
-            cache_ptr(cache),
             &d6,
             &mut s6,
             mark,
