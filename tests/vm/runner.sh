@@ -30,13 +30,13 @@ for t in "$@"; do
 	name=$(basename "$t" .sh)
 	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -1)
 	limit=${limit:-120}
-	# The debug kernel (KASAN, lockdep) runs several times slower.
-	[ "$RVS_KERNEL" = debug ] && limit=$((limit * 4))
 	# The long versions (RVS_LONG=1) may say how long they need.
 	if [ "${RVS_LONG:-0}" = 1 ]; then
 		long=$(sed -n 's/^# timeout-long: *\([0-9]*\).*/\1/p' "$t" | head -1)
 		limit=${long:-$limit}
 	fi
+	# The debug kernel (KASAN, lockdep) runs several times slower.
+	[ "$RVS_KERNEL" = debug ] && limit=$((limit * 4))
 	echo "=== $name (limit ${limit}s)"
 	start=$(date +%s)
 	timeout -k 5 "$limit" bash "$t" >/tmp/test-$name.log 2>&1
