@@ -11,17 +11,20 @@
 # seconds on base takes one to five minutes there), so within CI's time
 # its pass runs the tests with the most kernel code per minute
 # (RVS_DEBUG_ONLY, a regex of test names; RVS_DEBUG_ONLY=. runs them all):
-# load/unload, privileges with an unprivileged fuzz, the netlink fuzz of
+# load/unload, the family's info, save/restore and JSON listings,
+# privileges with an unprivileged fuzz, the netlink fuzz of
 # both families, unload under NAT and DR traffic, the SYN flood,
 # namespace deletion under traffic and the one-flow race, the reliability
 # tests lighter than on base (tests/vm/lib.sh long_or). The rest run on
-# the base kernel only.
+# the base kernel only: the other data-path tests wait 2-5 s for replies,
+# which the debug kernel under emulation does not always meet (220 and
+# 240 failed there that way).
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$RVS_TOP"
 
 debug_pass=${RVS_DEBUG_PASS:-1}
-debug_only=${RVS_DEBUG_ONLY-^(010|140|300|310|320|340|350)-}
+debug_only=${RVS_DEBUG_ONLY-^(010|030|120|140|170|300|310|320|340|350)-}
 "$RVS_TOP/scripts/setup.sh" || die "set-up failed"
 if [ "$debug_pass" = 1 ] && [ ! -f "$(kernel_build_dir debug)/.rvs-built" ]; then
 	"$RVS_TOP/scripts/build-kernel.sh" debug || die "building the debug kernel failed"

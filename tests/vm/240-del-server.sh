@@ -11,7 +11,10 @@ echo_server rs2 7777
 dadm -A -t 192.168.10.100:7777 -s rr
 dadm -a -t 192.168.10.100:7777 -r 10.0.0.7 -m
 conns() { dadm -L -n -c | tail -n +3; }
-say() { echo "$1" >&"${ECHO[1]}"; local l=""; read -r -t 3 l <&"${ECHO[0]}" || true; echo "$l"; }
+# say LINE [SECS]: sends LINE, prints the echo (empty if none within SECS,
+# 10 by default: the first line also waits for the connection, seconds on
+# a busy machine; 3 where no echo is expected).
+say() { echo "$1" >&"${ECHO[1]}"; local l=""; read -r -t "${2:-10}" l <&"${ECHO[0]}" || true; echo "$l"; }
 
 expect_eq "expire_nodest_conn defaults to 0" 0 "$(ip netns exec director sysctl -n net.rvs.expire_nodest_conn)"
 coproc ECHO { ip netns exec client socat - TCP:192.168.10.100:7777; }
@@ -19,7 +22,7 @@ expect_eq "echo before" one "$(say one)"
 dadm -e -t 192.168.10.100:7777 -r 10.0.0.7 -m -w 0
 expect_eq "quiescent server keeps its connection" two "$(say two)"
 dadm -d -t 192.168.10.100:7777 -r 10.0.0.7
-expect_eq "deleted server: packets dropped" "" "$(say three)"
+expect_eq "deleted server: packets dropped" "" "$(say three 3)"
 expect_contains "deleted server: connection kept" "10.0.0.7:7777" "$(conns)"
 dadm -a -t 192.168.10.100:7777 -r 10.0.0.7 -m
 line=""; read -r -t 8 line <&"${ECHO[0]}" || true
