@@ -105,13 +105,19 @@ pub(crate) struct Dest {
     pub(crate) stats: Stats,
     /// The service's counters, which this server's traffic also counts in.
     pub(crate) svc_stats: Arc<Stats>,
-    /// Routes to the server: `[plain, known next hop]` (direct routing
-    /// keeps the virtual address as the packet's destination).
-    pub(crate) routes: [RouteCache; 2],
+    /// IPv4 routes to the server: `[plain, known next hop]` (direct
+    /// routing keeps the virtual address as the packet's destination).
+    /// `None` for an IPv6 server, whose routes are not cached.
+    pub(crate) routes: Option<[RouteCache; 2]>,
 }
 
 impl Dest {
     fn new(key: DestKey, conf: DestConf, svc_stats: Arc<Stats>) -> Result<Arc<Self>> {
+        let routes = if key.af == AF_INET6 {
+            None
+        } else {
+            Some([RouteCache::new()?, RouteCache::new()?])
+        };
         Arc::pin_init(
             try_pin_init!(Self {
                 key,
@@ -127,7 +133,7 @@ impl Dest {
                 available: AtomicBool::new(true),
                 stats <- Stats::new(),
                 svc_stats,
-                routes: [RouteCache::new()?, RouteCache::new()?],
+                routes,
             }),
             GFP_KERNEL,
         )
