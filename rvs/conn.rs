@@ -168,7 +168,11 @@ unsafe extern "C" fn free_conn(head: *mut bindings::callback_head) {
 
 /// The connection table of one namespace.
 pub(crate) struct ConnTable {
-    buckets: KVVec<AtomicPtr<Conn>>,
+    /// The bucket heads (a leaked `KBox<KVVec<_>>`), allocated by
+    /// [`ConnTable::allocate`] when the namespace gets its first service:
+    /// most namespaces never do, and at `conn_tab_bits=20` the heads take
+    /// 8 MiB. Null until then; published once, freed by `Drop`.
+    buckets: AtomicPtr<KVVec<AtomicPtr<Conn>>>,
     bits: u32,
     seed: u64,
     locks: Pin<KBox<[SpinLockIrq<()>; NR_LOCKS]>>,
@@ -184,17 +188,12 @@ pub(crate) struct ConnTable {
 
 impl ConnTable {
     pub(crate) fn new(bits: u32, seed: u64) -> Result<Self> {
-        let n = 1usize << bits;
-        let mut buckets = KVVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
-            buckets.push(AtomicPtr::new(core::ptr::null_mut()), GFP_KERNEL)?;
-        }
         let locks = KBox::pin_init(
             pin_init::pin_init_array_from_fn(|_| new_spinlock_irq!((), "rvs_conn_bucket")),
             GFP_KERNEL,
         )?;
         Ok(Self {
-            buckets,
+            buckets: AtomicPtr::new(core::ptr::null_mut()),
             bits,
             seed,
             locks,
@@ -203,6 +202,40 @@ impl ConnTable {
             pressure: AtomicBool::new(false),
             warned_full: AtomicBool::new(false),
         })
+    }
+
+    /// Allocates the bucket heads if they are not yet (process context;
+    /// the control plane calls this before adding a service, and nothing
+    /// inserts entries but the scheduling of a service's traffic).
+    pub(crate) fn allocate(&self) -> Result {
+        if !self.buckets.load(Acquire).is_null() {
+            return Ok(());
+        }
+        let n = 1usize << self.bits;
+        let mut heads = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            heads.push(AtomicPtr::new(core::ptr::null_mut()), GFP_KERNEL)?;
+        }
+        let raw = KBox::into_raw(KBox::new(heads, GFP_KERNEL)?);
+        let published =
+            self.buckets
+                .compare_exchange(core::ptr::null_mut(), raw, AcqRel, Acquire);
+        if published.is_err() {
+            // SAFETY: `raw` lost the race and was never published.
+            drop(unsafe { KBox::from_raw(raw) });
+        }
+        Ok(())
+    }
+
+    /// The bucket heads; empty before [`ConnTable::allocate`].
+    fn heads(&self) -> &[AtomicPtr<Conn>] {
+        let p = self.buckets.load(Acquire);
+        if p.is_null() {
+            return &[];
+        }
+        // SAFETY: Published once by `allocate` and freed only by `Drop`,
+        // which `&self` excludes.
+        unsafe { &*p }
     }
 
     /// Number of entries, templates included.
@@ -220,7 +253,7 @@ impl ConnTable {
 
     /// Walks a bucket's chain. Caller holds the RCU read lock.
     fn find(&self, b: usize, mut pred: impl FnMut(&Conn) -> bool) -> Option<&Conn> {
-        let mut p = self.buckets.get(b)?.load(Acquire);
+        let mut p = self.heads().get(b)?.load(Acquire);
         while !p.is_null() {
             // SAFETY: Entries stay allocated for a grace period after they
             // are unlinked, and the caller is inside an RCU read section.
@@ -316,8 +349,11 @@ impl ConnTable {
             return true;
         }
         if crate::drop_entry() {
+            let Some(head) = self.heads().get(b) else {
+                return false;
+            };
             let _g = self.lock_of(b).lock();
-            let mut p = self.buckets[b].load(Relaxed);
+            let mut p = head.load(Relaxed);
             while !p.is_null() {
                 // SAFETY: Linked entries are alive; we hold the lock.
                 let c = unsafe { &*p };
@@ -348,6 +384,7 @@ impl ConnTable {
         let now = jiffies();
         let is_template = fwd_flags & flags::TEMPLATE != 0;
         let bucket = self.bucket(p.protocol, &p.caddr, if is_template { 0 } else { p.cport });
+        let head = self.heads().get(bucket)?;
         if !self.make_room(bucket, now) {
             return None;
         }
@@ -398,7 +435,6 @@ impl ConnTable {
         let raw = KBox::into_raw(b);
         {
             let _g = self.lock_of(bucket).lock();
-            let head = &self.buckets[bucket];
             // SAFETY: `raw` is ours until published by the store below.
             unsafe { (*raw).next.store(head.load(Relaxed), Relaxed) };
             head.store(raw, Release);
@@ -427,7 +463,9 @@ impl ConnTable {
     /// Unlinks `target` from bucket `b` (lock held by the caller), marks it
     /// dead, releases what it counts, and frees it after a grace period.
     fn unlink_locked(&self, b: usize, target: *mut Conn) {
-        let mut link = &self.buckets[b];
+        let Some(mut link) = self.heads().get(b) else {
+            return;
+        };
         loop {
             let p = link.load(Relaxed);
             if p.is_null() {
@@ -534,13 +572,17 @@ impl ConnTable {
         if self.count.load(Relaxed) == 0 {
             return;
         }
-        let n = self.buckets.len();
+        let heads = self.heads();
+        let n = heads.len();
+        if n == 0 {
+            return;
+        }
         let slice = n.min(SWEEP_MAX_BUCKETS);
         let start = self.sweep_from.load(Relaxed) % n;
         self.sweep_from.store((start + slice) % n, Relaxed);
         for i in 0..slice {
             let b = (start + i) % n;
-            let Some(head) = self.buckets.get(b) else {
+            let Some(head) = heads.get(b) else {
                 continue;
             };
             if head.load(Relaxed).is_null() {
@@ -576,9 +618,9 @@ impl ConnTable {
     pub(crate) fn flush(&self) {
         // Connections first, so templates are no longer controlled.
         for pass in 0..2 {
-            for b in 0..self.buckets.len() {
+            for (b, head) in self.heads().iter().enumerate() {
                 let _g = self.lock_of(b).lock();
-                let mut p = self.buckets[b].load(Relaxed);
+                let mut p = head.load(Relaxed);
                 while !p.is_null() {
                     // SAFETY: As in `sweep`.
                     let c = unsafe { &*p };
@@ -594,9 +636,9 @@ impl ConnTable {
         }
     }
 
-    /// Number of hash buckets.
+    /// Number of hash buckets (`conn_tab_bits`), allocated yet or not.
     pub(crate) fn nr_buckets(&self) -> usize {
-        self.buckets.len()
+        1usize << self.bits
     }
 
     /// Calls `f` for each live entry of bucket `b` (none if out of range).
@@ -605,7 +647,7 @@ impl ConnTable {
     ///
     /// The caller is in an RCU read-side critical section.
     pub(crate) unsafe fn for_each_in_bucket(&self, b: usize, mut f: impl FnMut(&Conn)) {
-        let Some(head) = self.buckets.get(b) else {
+        let Some(head) = self.heads().get(b) else {
             return;
         };
         let mut p = head.load(Acquire);
@@ -635,7 +677,7 @@ impl ConnTable {
         mut f: impl FnMut(&Conn) -> bool,
     ) -> Option<(usize, u64)> {
         let (first, mut skip) = from;
-        for (b, head) in self.buckets.iter().enumerate().skip(first) {
+        for (b, head) in self.heads().iter().enumerate().skip(first) {
             let mut p = head.load(Acquire);
             let mut pos = 0u64;
             while !p.is_null() {
@@ -656,5 +698,11 @@ impl ConnTable {
 impl Drop for ConnTable {
     fn drop(&mut self) {
         self.flush();
+        let p = *self.buckets.get_mut();
+        if !p.is_null() {
+            // SAFETY: Leaked by `allocate`; `&mut self` means no reader is
+            // left, and the entries were unlinked by `flush` above.
+            drop(unsafe { KBox::from_raw(p) });
+        }
     }
 }

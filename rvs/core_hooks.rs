@@ -111,6 +111,17 @@ fn icmp_error(
     pf: u8,
     inbound: bool,
 ) -> Option<c_uint> {
+    // Every forwarded packet comes here (FORWARD 99): IPv4's protocol byte
+    // turns away all but ICMP without parsing, as IPVS's
+    // ip_vs_forward_icmp does.
+    if family == Family::Inet
+        && skb
+            .head(packet::IPV4_HDR_LEN)
+            .and_then(|h| h.get(9).copied())
+            .is_some_and(|proto| proto != packet::IPPROTO_ICMP)
+    {
+        return None;
+    }
     // A look at the headers first, so that only ICMP errors are pulled up
     // to ICMP_MAX (forwarded traffic and other protocols come here too).
     let ip = packet::parse_embedded(skb.head(skb.len().min(HEAD))?, 0, family).ok()?;

@@ -534,6 +534,8 @@ impl NetState {
         if t.services.get(&key).is_some() {
             return Err(ctl_err!(EEXIST, "service already exists"));
         }
+        // The connection table is allocated with the first service.
+        self.conns.allocate().map_err(enomem)?;
         let sched = Sched::new::<Arc<Dest>>(conf.sched, &[], family_of(key.af)).map_err(enomem)?;
         let stats = Arc::pin_init(Stats::new(), GFP_KERNEL).map_err(enomem)?;
         let svc = Arc::pin_init(

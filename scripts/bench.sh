@@ -18,8 +18,9 @@
 #   restore  figure 6 only: rvsadm -R against ipvsadm -R
 #   profile  perf profile of the packet path (cpu-clock, all CPUs), rvs then
 #            IPVS, under NAT UDP datagrams, new NAT connections and a bulk
-#            NAT download; no figures. --loads "udp cps bulk idle" picks
-#            loads, --bits N loads both modules with conn_tab_bits=N
+#            NAT download; no figures. --loads "udp cps bulk drudp drcps
+#            idle" picks loads (dr*: through the DR VIP), --bits N loads
+#            both modules with conn_tab_bits=N
 # --doc writes the results into Documentation/perf/ (results.jsonl,
 # summary.json, table.md, ratios.png); otherwise they stay in --out
 # (default: a new /tmp/rvs-bench.* directory), whose path is printed.

@@ -6,8 +6,9 @@
 # IPVS. Writes perf reports and the perf data into OUTDIR
 # (scripts/bench.sh resolves rvs's samples with tests/bench/modsyms.py).
 # Usage: profile.sh OUTDIR SECS [IMPL...]   (default: rvs ipvs)
-# Environment: BENCH_LOADS (default "udp cps bulk"; also "idle": no
-# traffic), BENCH_BITS (conn_tab_bits for both modules).
+# Environment: BENCH_LOADS (default "udp cps bulk"; also "drudp" and
+# "drcps": the same through the DR VIP, and "idle": no traffic),
+# BENCH_BITS (conn_tab_bits for both modules).
 set -euo pipefail
 . "$RVS_TOP/tests/bench/lib.sh"
 dir=$1 secs=$2; shift 2
@@ -20,7 +21,7 @@ for impl in $impls; do
 impl_load "$impl" ${BENCH_BITS:-}
 services
 for load in ${BENCH_LOADS:-udp cps bulk}; do
-	if [ $load = udp ]; then
+	if [ $load = udp ] || [ $load = drudp ]; then
 		for i in $(seq 1 "$NRS"); do ip netns exec rs$i $PIN rvsbench udpsink 5000 --secs $((secs + 20)) >/dev/null & done
 		sleep 0.3
 	fi
@@ -31,6 +32,8 @@ for load in ${BENCH_LOADS:-udp cps bulk}; do
 	case $load in
 	cps) ip netns exec client $PIN rvsbench cps $VIP_NAT:80 --secs $((secs - 1)) --conc 32 ;;
 	udp) ip netns exec client $PIN rvsbench udpflood $VIP_NAT:5000 --secs $((secs - 1)) --flows 64 ;;
+	drcps) ip netns exec client $PIN rvsbench cps $VIP_DR:80 --secs $((secs - 1)) --conc 32 ;;
+	drudp) ip netns exec client $PIN rvsbench udpflood $VIP_DR:5000 --secs $((secs - 1)) --flows 64 ;;
 	bulk) ip netns exec client $PIN rvsbench bulk $VIP_NAT:80 --secs $((secs - 1)) --conc 2 ;;
 	idle) sleep $((secs - 1)) ;;
 	esac

@@ -1,6 +1,8 @@
-# timeout: 60
+# timeout: 90
 # GET_INFO reports the IPVS protocol version, the connection table size
 # (from conn_tab_bits, clamped as IPVS clamps it) and the module version.
+# A namespace's connection table is allocated with its first service:
+# namespaces without services cost no table.
 . "$RVS_TOP/tests/vm/lib.sh"
 load_rvs
 expect_eq "default table: 4096 buckets" \
@@ -15,4 +17,20 @@ load_rvs conn_tab_bits=30
 expect_eq "conn_tab_bits=30 clamps to 2^20" "1048576" \
 	"$(rvsadm --version | sed -n 's/.*connection table \([0-9]*\) buckets/\1/p')"
 check "clamping is logged" bash -c 'dmesg | grep -q "conn_tab_bits 30 out of range"'
+unload_rvs
+vmalloc_kb() { awk '/^VmallocUsed:/ { print $2 }' /proc/meminfo; }
+load_rvs conn_tab_bits=20
+base_kb=$(vmalloc_kb)
+for i in 1 2 3 4 5 6 7 8; do ip netns add lazy$i; done
+spare_kb=$(vmalloc_kb)
+# Eight tables of 2^20 buckets would be 64 MiB.
+check "8 namespaces without services hold no tables (vmalloc +$((spare_kb - base_kb)) kB)" \
+	test $((spare_kb - base_kb)) -lt 8192
+ip netns exec lazy1 rvsadm -A -t 10.9.9.9:80 -s rr
+used_kb=$(vmalloc_kb)
+check "the first service allocates its namespace's table (vmalloc +$((used_kb - spare_kb)) kB)" \
+	test $((used_kb - spare_kb)) -ge 8000
+expect_eq "the table reports its size before and after" "1048576 1048576" \
+	"$(ip netns exec lazy2 rvsadm --version | sed -n 's/.*connection table \([0-9]*\) buckets/\1/p') $(ip netns exec lazy1 rvsadm --version | sed -n 's/.*connection table \([0-9]*\) buckets/\1/p')"
+for i in 1 2 3 4 5 6 7 8; do ip netns del lazy$i; done
 unload_rvs
