@@ -28,6 +28,8 @@ check "8 namespaces without services hold no tables (vmalloc +$((spare_kb - base
 	test $((spare_kb - base_kb)) -lt 8192
 ip netns exec lazy1 rvsadm -A -t 10.9.9.9:80 -s rr
 used_kb=$(vmalloc_kb)
+figure "vmalloc, conn_tab_bits=20" "8 namespaces without services +$((spare_kb - base_kb)) kB;" \
+	"their first service +$((used_kb - spare_kb)) kB"
 check "the first service allocates its namespace's table (vmalloc +$((used_kb - spare_kb)) kB)" \
 	test $((used_kb - spare_kb)) -ge 8000
 expect_eq "the table reports its size before and after" "1048576 1048576" \
