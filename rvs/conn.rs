@@ -31,6 +31,8 @@ pub(crate) mod flags {
     pub(crate) const TEMPLATE: u32 = 0x1000;
     /// One-packet scheduling: forget the entry after the first packet.
     pub(crate) const ONE_PACKET: u32 = 0x2000;
+    /// Created from a sync master's message (a backup's entry).
+    pub(crate) const SYNC: u32 = 0x0020;
 }
 
 /// How often the sweeper runs.
@@ -97,6 +99,22 @@ pub(crate) struct Conn {
     /// A template no longer to be used (its server went away); it is
     /// removed once no connection it controls remains.
     invalid: AtomicBool,
+    /// Connection sync (master): client packets seen, the state last
+    /// sent, IPVS's resend bookkeeping, and when it was last sent
+    /// (jiffies; 0: never).
+    pub(crate) in_pkts: AtomicU32,
+    pub(crate) old_state: AtomicU8,
+    pub(crate) sync_endtime: AtomicU64,
+    pub(crate) last_sync: AtomicU64,
+    /// When the entry was created, jiffies.
+    pub(crate) born: u64,
+}
+
+/// The real server of a new entry: a configured one, or (a backup's entry
+/// for which no local server exists) only its address.
+pub(crate) enum Target<'a> {
+    Dest(&'a Arc<Dest>),
+    Unbound { af: u16, addr: [u8; 16] },
 }
 
 /// What identifies a new entry.
@@ -136,6 +154,15 @@ impl Conn {
     /// Connections this entry (a template) controls.
     pub(crate) fn n_control(&self) -> u32 {
         self.n_control.load(Relaxed)
+    }
+
+    /// The template controlling this connection. It stays allocated while
+    /// it counts this connection, which outlives the borrow.
+    pub(crate) fn control(&self) -> Option<&Conn> {
+        let t = self.control.load(Acquire);
+        // SAFETY: A template is freed only once its `n_control` is 0, and
+        // it counts this connection until `release` swaps the link out.
+        (!t.is_null()).then(|| unsafe { &*t })
     }
 
     /// Jiffies since the entry last saw a packet.
@@ -381,6 +408,25 @@ impl ConnTable {
         timeout_secs: u32,
         control: Option<&Conn>,
     ) -> Option<&'a Conn> {
+        let dport = if dest.key.port == 0 { p.vport } else { dest.key.port };
+        self.insert_to(p, Target::Dest(dest), dport, fwd_flags, timeout_secs, control)
+    }
+
+    /// As [`ConnTable::insert`], to any [`Target`], with the real server's
+    /// port given.
+    pub(crate) fn insert_to<'a>(
+        &'a self,
+        p: &ConnParams,
+        target: Target<'_>,
+        dport: u16,
+        fwd_flags: u32,
+        timeout_secs: u32,
+        control: Option<&Conn>,
+    ) -> Option<&'a Conn> {
+        let (daf, daddr, dest) = match target {
+            Target::Dest(d) => (d.key.af, d.key.addr, Some(d)),
+            Target::Unbound { af, addr } => (af, addr, None),
+        };
         let now = jiffies();
         let is_template = fwd_flags & flags::TEMPLATE != 0;
         let bucket = self.bucket(p.protocol, &p.caddr, if is_template { 0 } else { p.cport });
@@ -397,20 +443,25 @@ impl ConnTable {
             flags: AtomicU32::new(fwd_flags | flags::INACTIVE),
             caddr: p.caddr,
             vaddr: p.vaddr,
-            daddr: dest.key.addr,
+            daddr,
             cport: p.cport,
             vport: p.vport,
-            dport: if dest.key.port == 0 { p.vport } else { dest.key.port },
-            daf: dest.key.af,
+            dport,
+            daf,
             fwmark: p.fwmark,
             state: AtomicU8::new(0),
             timeout: AtomicU64::new(timeout),
             expires: AtomicU64::new(now.wrapping_add(timeout)),
-            dest: Some(dest.clone()),
+            dest: dest.cloned(),
             control: AtomicPtr::new(core::ptr::null_mut()),
             n_control: AtomicU32::new(0),
             dead: AtomicBool::new(false),
             invalid: AtomicBool::new(false),
+            in_pkts: AtomicU32::new(0),
+            old_state: AtomicU8::new(0),
+            sync_endtime: AtomicU64::new(now),
+            last_sync: AtomicU64::new(0),
+            born: now,
         };
         let b = KBox::new(c, GFP_ATOMIC).ok()?;
         if let Some(t) = control {
@@ -426,11 +477,13 @@ impl ConnTable {
             }
         }
         // IPVS counts a new entry inactive (templates as persistent).
-        if is_template {
-            dest.persist_conns.fetch_add(1, Relaxed);
-        } else {
-            dest.inact_conns.fetch_add(1, Relaxed);
-            dest.update_overload();
+        if let Some(dest) = dest {
+            if is_template {
+                dest.persist_conns.fetch_add(1, Relaxed);
+            } else {
+                dest.inact_conns.fetch_add(1, Relaxed);
+                dest.update_overload();
+            }
         }
         let raw = KBox::into_raw(b);
         {

@@ -64,6 +64,10 @@ pub(crate) unsafe extern "C" fn rvs_packet(
     if st.nr_services.load(Relaxed) == 0 && st.conns.len() == 0 {
         return NF_ACCEPT;
     }
+    // backup_only: a backup that only syncs forwards nothing.
+    if st.sync.backup_on() && st.sysctl.backup_only.load(Relaxed) != 0 {
+        return NF_ACCEPT;
+    }
     // SAFETY: At IPv4/IPv6 hooks `skb->data` is the network header.
     let mut skb = unsafe { Skb::from_hook(skb) };
     if skb.is_ours() {
@@ -317,6 +321,9 @@ fn packet_in(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u
     let len = skb.len() as u64;
     account(st, c, true, len);
     step_state(st, c, Direction::Input, p.tcp);
+    if st.sync.master_on() {
+        crate::sync::conn_packet(st, c);
+    }
     let verdict = match c.fwd() {
         fwd::MASQ => xmit::nat_in(net, skb, c, &p, pf),
         fwd::DROUTE => xmit::dr(net, skb, c, &p, pf),

@@ -64,14 +64,14 @@ static CMD_POLICY: Policy<{ cmd_attr::MAX as usize + 1 }> = Policy([
     P::unspec(),
     P::nested(&SVC_POLICY),  // SERVICE
     P::nested(&DEST_POLICY), // DEST
-    P::reject(),             // DAEMON: connection sync is not implemented
+    P::nested(&DAEMON_POLICY), // DAEMON
     P::u32(),                // TIMEOUT_TCP
     P::u32(),                // TIMEOUT_TCP_FIN
     P::u32(),                // TIMEOUT_UDP
     P::reject(),             // CONN: output only
 ]);
 
-static OPS: [Op; 17] = [
+static OPS: [Op; 18] = [
     Op::doit::<SetCmd<{ cmd::NEW_SERVICE }>>(cmd::NEW_SERVICE, Perm::NetAdmin),
     Op::doit::<SetCmd<{ cmd::SET_SERVICE }>>(cmd::SET_SERVICE, Perm::NetAdmin),
     Op::doit::<SetCmd<{ cmd::DEL_SERVICE }>>(cmd::DEL_SERVICE, Perm::NetAdmin),
@@ -89,6 +89,7 @@ static OPS: [Op; 17] = [
     Op::doit::<SetCmd<{ cmd::ZERO }>>(cmd::ZERO, Perm::NetAdmin),
     Op::doit::<SetCmd<{ cmd::FLUSH }>>(cmd::FLUSH, Perm::NetAdmin),
     Op::dumpit::<DumpConns>(cmd::GET_CONN, Perm::NetAdmin),
+    Op::doit::<Daemon>(cmd::RESYNC_DAEMON, Perm::NetAdmin),
 ];
 
 /// The `rvs` family, version [`abi::FAMILY_VERSION`].
@@ -117,10 +118,23 @@ static DAEMON_POLICY: Policy<{ abi::daemon_attr::MAX as usize + 1 }> = Policy([
     P::binary(16),  // MCAST_GROUP6
     P::u16(),       // MCAST_PORT
     P::u8(),        // MCAST_TTL
+    // rvs's counters: output only.
+    P::reject(),
+    P::reject(),
+    P::reject(),
+    P::reject(),
+    P::reject(),
+    P::reject(),
+    P::reject(),
+    P::reject(),
+    P::reject(),
+    P::reject(),
+    P::reject(),
+    P::reject(),
+    P::reject(),
 ]);
 
-/// IPVS's command attributes end at TIMEOUT_UDP; DAEMON is accepted so that
-/// the daemon commands can say plainly that they are not supported.
+/// IPVS's command attributes end at TIMEOUT_UDP.
 static IPVS_CMD_POLICY: Policy<{ cmd_attr::TIMEOUT_UDP as usize + 1 }> = Policy([
     P::unspec(),
     P::nested(&SVC_POLICY),    // SERVICE
@@ -449,23 +463,132 @@ impl DumpIt for DumpDests {
     }
 }
 
-/// NEW_DAEMON / DEL_DAEMON: connection synchronisation between directors
-/// is not implemented yet; say so rather than pretend.
+/// NEW_DAEMON / DEL_DAEMON / RESYNC_DAEMON: the connection sync daemons,
+/// as IPVS's `ip_vs_genl_set_daemon` (see `sync.rs`).
 struct Daemon;
 
 impl DoIt for Daemon {
     fn doit(req: &mut Request<'_>) -> Result {
-        req.set_err_msg(c"connection sync daemon is not supported by rvs yet");
-        Err(EOPNOTSUPP)
+        let net = req.net();
+        let st = state(net)?;
+        match daemon_cmd(req, net, st) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(refuse(req, e)),
+        }
     }
 }
 
-/// GET_DAEMON dump: no sync daemon runs, so nothing to list.
+fn daemon_cmd(req: &Request<'_>, net: NetRef<'_>, st: &NetState) -> Result<(), CtlError> {
+    use crate::rvs_core::abi::daemon_attr as da;
+    let Some(nest) = req.attr(cmd_attr::DAEMON) else {
+        return Err(CtlError { errno: errno::EINVAL, msg: "missing daemon attributes\0" });
+    };
+    let attrs = nla::parse::<{ da::MAX as usize + 1 }>(nest).map_err(|_| EINVAL_SPEC)?;
+    let get = |kind: u16| attrs.get(usize::from(kind)).copied().flatten();
+    let state = get(da::STATE).and_then(nla::get_u32);
+    match req.cmd() {
+        cmd::NEW_DAEMON => {
+            let (Some(state), Some(ifn), Some(syncid)) =
+                (state, get(da::MCAST_IFN), get(da::SYNC_ID).and_then(nla::get_u32))
+            else {
+                return Err(CtlError {
+                    errno: errno::EINVAL,
+                    msg: "daemon state, multicast interface and sync id are required\0",
+                });
+            };
+            let mut cfg = crate::sync::DaemonConfig::new(ifn, syncid);
+            if let Some(v) = get(da::SYNC_MAXLEN).and_then(nla::get_u16) {
+                cfg.maxlen = v;
+            }
+            if let Some(g) = get(da::MCAST_GROUP) {
+                let g = g.get(..4).ok_or(EINVAL_SPEC)?;
+                if g[0] & 0xf0 != 0xe0 {
+                    return Err(CtlError { errno: errno::EINVAL, msg: "not a multicast group\0" });
+                }
+                cfg.group[..4].copy_from_slice(g);
+            } else if let Some(g) = get(da::MCAST_GROUP6) {
+                let g = g.get(..16).ok_or(EINVAL_SPEC)?;
+                if g[0] != 0xff {
+                    return Err(CtlError { errno: errno::EINVAL, msg: "not a multicast group\0" });
+                }
+                cfg.v6 = true;
+                cfg.group.copy_from_slice(g);
+            }
+            if let Some(v) = get(da::MCAST_PORT).and_then(nla::get_u16) {
+                cfg.port = v;
+            }
+            if let Some(v) = get(da::MCAST_TTL).and_then(|a| a.first().copied()) {
+                cfg.ttl = v;
+            }
+            st.sync.start(net, st, cfg, state)
+        }
+        cmd::DEL_DAEMON => st.sync.stop(state.ok_or(EINVAL_SPEC)?),
+        _ => st.sync.resync(state.ok_or(EINVAL_SPEC)?),
+    }
+}
+
+/// GET_DAEMON dump: the running daemons, master first, with every
+/// effective setting (and, in the `rvs` family, their counters).
 struct DumpDaemons;
 
 impl DumpIt for DumpDaemons {
-    fn dumpit(_dump: &mut Dump<'_>, _cursor: &mut [i64; 4]) -> Result<bool> {
-        Ok(true)
+    fn dumpit(dump: &mut Dump<'_>, cursor: &mut [i64; 4]) -> Result<bool> {
+        use crate::rvs_core::abi::daemon_attr as da;
+        let st = state(dump.net())?;
+        let with_counters = !dump.family().is(&IPVS_FAMILY);
+        let mut n = 0i64;
+        let mut done = true;
+        st.sync.list(|kind, cfg, c| {
+            n += 1;
+            if n <= cursor[0] || !done {
+                return Ok(());
+            }
+            let fits = dump.entry(cmd::NEW_DAEMON, |m| {
+                m.nested(cmd_attr::DAEMON, |m| {
+                    m.put_u32(da::STATE, kind)?;
+                    let mut ifn = [0u8; 16];
+                    let name = cfg.ifname();
+                    ifn[..name.len()].copy_from_slice(name);
+                    m.put_bytes(da::MCAST_IFN, &ifn[..=name.len()])?;
+                    m.put_u32(da::SYNC_ID, cfg.syncid)?;
+                    m.put_u16(da::SYNC_MAXLEN, cfg.maxlen)?;
+                    m.put_u16(da::MCAST_PORT, cfg.port)?;
+                    m.put_bytes(da::MCAST_TTL, &[cfg.ttl])?;
+                    if cfg.v6 {
+                        m.put_bytes(da::MCAST_GROUP6, &cfg.group)?;
+                    } else {
+                        m.put_bytes(da::MCAST_GROUP, &cfg.group[..4])?;
+                    }
+                    if with_counters {
+                        let fields = [
+                            (da::DATAGRAMS, &c.datagrams),
+                            (da::ENTRIES, &c.entries),
+                            (da::DROP_QUEUE_FULL, &c.drop_queue_full),
+                            (da::DROP_SEND_ERROR, &c.drop_send_error),
+                            (da::DROP_BAD_DATAGRAM, &c.drop_bad_datagram),
+                            (da::DROP_BAD_ENTRY, &c.drop_bad_entry),
+                            (da::DROP_SYNCID, &c.drop_syncid),
+                            (da::DROP_NO_ROOM, &c.drop_no_room),
+                            (da::LOST_DATAGRAMS, &c.lost),
+                            (da::RESYNCS, &c.resyncs),
+                        ];
+                        for (k, v) in fields {
+                            m.put_u64(k, v.load(Relaxed), da::PAD)?;
+                        }
+                        m.put_u32(da::LAST_SEQ, c.last_seq.load(Relaxed))?;
+                        m.put_u32(da::RESYNC_PENDING, c.resync_pending.load(Relaxed))?;
+                    }
+                    Ok(())
+                })
+            })?;
+            if fits {
+                cursor[0] = n;
+            } else {
+                done = false;
+            }
+            Ok(())
+        })?;
+        Ok(done)
     }
 }
 

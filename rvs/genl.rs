@@ -331,6 +331,13 @@ impl<'a> Request<'a> {
         self.family
     }
 
+    /// The request's command.
+    pub(crate) fn cmd(&self) -> u8 {
+        // SAFETY: `info` is valid by the type invariants, and so is its
+        // generic netlink header.
+        unsafe { (*self.info.as_ref().genlhdr).cmd }
+    }
+
     fn family_maxattr(&self) -> u32 {
         // SAFETY: the family is valid for `'static`.
         unsafe { (*self.family.as_raw()).maxattr }
@@ -508,6 +515,11 @@ impl<'a> Dump<'a> {
         // request's attributes against the family policy, and they live as
         // long as the dump.
         unsafe { attr_payload(rvs_dump_attr(self.cb.as_ptr(), kind as c_int, max)) }
+    }
+
+    /// The family the dump runs in.
+    pub(crate) fn family(&self) -> &'static Family {
+        self.family
     }
 
     /// The network namespace of the dumping socket.

@@ -36,6 +36,7 @@ extern "C" {
         net: *mut bindings::net,
         path: *const core::ffi::c_char,
         vars: *mut *mut c_int,
+        count: c_int,
     ) -> *mut c_void;
     fn rvs_sysctl_unregister(hdr: *mut c_void);
     fn rvs_defrag6_enable(net: *mut bindings::net) -> c_int;
@@ -162,7 +163,12 @@ unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
     // pinned entry, which outlives the registration.
     unsafe {
         let mut vars = (*raw).state.sysctl.as_ptrs();
-        let hdr = rvs_sysctl_register(net, c"net/rvs".as_ptr(), vars.as_mut_ptr());
+        let hdr = rvs_sysctl_register(
+            net,
+            c"net/rvs".as_ptr(),
+            vars.as_mut_ptr(),
+            crate::service::NR_SYSCTLS as c_int,
+        );
         (*raw).sysctl_hdr.store(hdr, Relaxed);
     }
     // SAFETY: `raw` is live until `net_exit`, which cancels the work.
@@ -180,6 +186,9 @@ unsafe extern "C" fn net_exit(net: *mut bindings::net) {
         if entry.is_null() {
             return;
         }
+        // The sync daemons use the state (and the namespace's sockets)
+        // from their threads: they go first.
+        (*entry).state.sync.stop_all();
         // No packet reaches rvs after this (it waits for running hooks),
         // and no tick runs after the cancel.
         rvs_hooks_unregister(net);
@@ -261,7 +270,7 @@ unsafe extern "C" fn rvs_sysctl_vars(net: *mut bindings::net, vars: *mut *mut c_
         return ENODEV.to_errno();
     };
     // SAFETY: The entry is live while the namespace is (see `entry`); the C
-    // caller passes room for the six pointers.
+    // caller passes room for `RVS_NR_SYSCTLS` pointers.
     unsafe {
         let ptrs = e.as_ref().state.sysctl.as_ptrs();
         core::ptr::copy_nonoverlapping(ptrs.as_ptr(), vars, ptrs.len());

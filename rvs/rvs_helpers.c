@@ -28,6 +28,11 @@
 #include <net/route.h>
 #include <linux/sysctl.h>
 #include <linux/slab.h>
+#include <linux/kthread.h>
+#include <linux/igmp.h>
+#include <linux/inetdevice.h>
+#include <net/sock.h>
+#include <net/inet_sock.h>
 
 #include "rvs_helpers.h"
 
@@ -506,6 +511,47 @@ void rvs_cond_resched(void)
 
 /* ---- per-namespace sysctls: net.rvs.* (IPVS's net.ipv4.vs.* knobs) ---- */
 
+/* sync_threshold: two ints, threshold below period (or period 0), as
+ * IPVS's proc_do_sync_threshold; a refused write changes nothing. */
+static int rvs_proc_sync_threshold(const struct ctl_table *table, int write,
+				   void *buffer, size_t *lenp, loff_t *ppos)
+{
+	int *valp = table->data, val[2];
+	struct ctl_table tmp = {
+		.data = &val, .maxlen = table->maxlen, .mode = table->mode,
+	};
+	int rc;
+
+	memcpy(val, valp, sizeof(val));
+	rc = proc_dointvec(&tmp, write, buffer, lenp, ppos);
+	if (write && !rc) {
+		if (val[0] < 0 || val[1] < 0 || (val[0] >= val[1] && val[1]))
+			return -EINVAL;
+		WRITE_ONCE(valp[0], val[0]);
+		WRITE_ONCE(valp[1], val[1]);
+	}
+	return rc;
+}
+
+/* sync_ports: a power of two from 1 to 64, as IPVS's proc_do_sync_ports. */
+static int rvs_proc_sync_ports(const struct ctl_table *table, int write,
+			       void *buffer, size_t *lenp, loff_t *ppos)
+{
+	int *valp = table->data, val = *valp;
+	struct ctl_table tmp = {
+		.data = &val, .maxlen = sizeof(int), .mode = table->mode,
+	};
+	int rc;
+
+	rc = proc_dointvec(&tmp, write, buffer, lenp, ppos);
+	if (write && !rc) {
+		if (val < 1 || !is_power_of_2(val) || val > 64)
+			return -EINVAL;
+		WRITE_ONCE(*valp, val);
+	}
+	return rc;
+}
+
 static const struct ctl_table rvs_sysctl_template[RVS_NR_SYSCTLS] = {
 	{ .procname = "expire_nodest_conn", .maxlen = sizeof(int),
 	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
@@ -525,25 +571,58 @@ static const struct ctl_table rvs_sysctl_template[RVS_NR_SYSCTLS] = {
 	{ .procname = "snat_reroute", .maxlen = sizeof(int),
 	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
 	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	/* connection sync (IPVS's ranges and checks) */
+	{ .procname = "sync_threshold", .maxlen = 2 * sizeof(int),
+	  .mode = 0644, .proc_handler = rvs_proc_sync_threshold },
+	{ .procname = "sync_refresh_period", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_jiffies },
+	{ .procname = "sync_retries", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
+	{ .procname = "sync_persist_mode", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	{ .procname = "sync_version", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	{ .procname = "sync_ports", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = rvs_proc_sync_ports },
+	{ .procname = "sync_qlen_max", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ONE, .extra2 = SYSCTL_INT_MAX },
+	{ .procname = "sync_sock_size", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_INT_MAX },
+	{ .procname = "backup_only", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	/* rvs's own (net.rvs only): see Documentation/sync.md */
+	{ .procname = "sync_refresh_walk", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_INT_MAX },
+	{ .procname = "sync_resync_rate", .maxlen = sizeof(int),
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
+	  .extra1 = SYSCTL_ONE, .extra2 = SYSCTL_INT_MAX },
 };
 
 /* Registers the knobs under @path ("net/rvs", or "net/ipv4/vs" for the
  * IPVS ABI) in @net, backed by the ints in rvs's state, which outlives the
  * registration. Returns the header, or NULL. */
 void *rvs_sysctl_register(struct net *net, const char *path,
-			  int *vars[RVS_NR_SYSCTLS])
+			  int *vars[RVS_NR_SYSCTLS], int count)
 {
 	struct ctl_table *t;
 	struct ctl_table_header *hdr;
 	int i;
 
+	if (count < 0 || count > RVS_NR_SYSCTLS)
+		return NULL;
 	t = kmemdup(rvs_sysctl_template, sizeof(rvs_sysctl_template), GFP_KERNEL);
 	if (!t)
 		return NULL;
-	for (i = 0; i < ARRAY_SIZE(rvs_sysctl_template); i++)
+	for (i = 0; i < count; i++)
 		t[i].data = vars[i];
-	hdr = register_net_sysctl_sz(net, path, t,
-				     ARRAY_SIZE(rvs_sysctl_template));
+	hdr = register_net_sysctl_sz(net, path, t, count);
 	if (!hdr)
 		kfree(t);
 	return hdr;
@@ -621,7 +700,7 @@ static int rvs_ipvs_net_init(struct net *net)
 		goto fail;
 	if (rvs_sysctl_vars(net, vars))
 		goto fail;
-	hdr = rvs_sysctl_register(net, "net/ipv4/vs", vars);
+	hdr = rvs_sysctl_register(net, "net/ipv4/vs", vars, RVS_NR_IPVS_SYSCTLS);
 	if (!hdr)
 		goto fail;
 	rvs_set_ipvs_sysctl_hdr(net, hdr);
@@ -692,4 +771,218 @@ void rvs_icmp_port_unreach(struct net *net, struct sk_buff *skb, u8 pf)
 		return;
 	}
 	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+}
+
+/* ---- connection sync: UDP multicast sockets and the daemon threads ----
+ * The socket options IPVS's sync sets are bit fields and fields behind
+ * lock_sock (a macro pair); the kthread start is a macro. */
+
+static void rvs_sync_sock_size(struct sock *sk, int send, int val)
+{
+	lock_sock(sk);
+	if (send) {
+		val = clamp_t(int, val, (SOCK_MIN_SNDBUF + 1) / 2,
+			      READ_ONCE(sysctl_wmem_max));
+		sk->sk_sndbuf = val * 2;
+		sk->sk_userlocks |= SOCK_SNDBUF_LOCK;
+	} else {
+		val = clamp_t(int, val, (SOCK_MIN_RCVBUF + 1) / 2,
+			      READ_ONCE(sysctl_rmem_max));
+		sk->sk_rcvbuf = val * 2;
+		sk->sk_userlocks |= SOCK_RCVBUF_LOCK;
+	}
+	release_sock(sk);
+}
+
+static int rvs_sync_sockaddr(struct sockaddr_storage *sa, int v6,
+			     const u8 *group, u16 port)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, group, 16);
+		return sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, group, 4);
+		return sizeof(*s4);
+	}
+}
+
+/* The interface a daemon runs on: its index and MTU. -ENODEV if none. */
+int rvs_sync_dev(struct net *net, const char *name, int *ifindex,
+		 unsigned int *mtu)
+{
+	struct net_device *dev;
+	int rc = -ENODEV;
+
+	rcu_read_lock();
+	dev = dev_get_by_name_rcu(net, name);
+	if (dev) {
+		*ifindex = dev->ifindex;
+		*mtu = READ_ONCE(dev->mtu);
+		rc = 0;
+	}
+	rcu_read_unlock();
+	return rc;
+}
+
+/* A master's socket: from the interface's first address, connected to the
+ * group, TTL @ttl, no multicast loop, fragmentation allowed. */
+struct socket *rvs_sync_sock_send(struct net *net, int ifindex, int v6,
+				  const u8 *group, u16 port, u8 ttl,
+				  int sock_size, int *err)
+{
+	struct sockaddr_storage sa;
+	struct socket *sock;
+	struct sock *sk;
+	int salen, rc;
+
+	rc = sock_create_kern(net, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM,
+			      IPPROTO_UDP, &sock);
+	if (rc < 0)
+		goto out;
+	sk = sock->sk;
+	lock_sock(sk);
+	inet_sk(sk)->mc_index = ifindex;
+	WRITE_ONCE(inet_sk(sk)->mc_ttl, ttl);
+	WRITE_ONCE(inet_sk(sk)->pmtudisc, IP_PMTUDISC_DONT);
+	inet_assign_bit(MC_LOOP, sk, 0);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (v6) {
+		WRITE_ONCE(inet6_sk(sk)->mcast_oif, ifindex);
+		WRITE_ONCE(inet6_sk(sk)->mcast_hops, ttl);
+		WRITE_ONCE(inet6_sk(sk)->pmtudisc, IPV6_PMTUDISC_DONT);
+		inet6_assign_bit(MC6_LOOP, sk, 0);
+	}
+#endif
+	release_sock(sk);
+	if (sock_size > 0)
+		rvs_sync_sock_size(sk, 1, sock_size);
+	if (!v6) {
+		struct net_device *dev;
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+
+		rcu_read_lock();
+		dev = dev_get_by_index_rcu(net, ifindex);
+		if (dev)
+			sin.sin_addr.s_addr = inet_select_addr(dev, 0, RT_SCOPE_UNIVERSE);
+		rcu_read_unlock();
+		rc = kernel_bind(sock, (struct sockaddr_unsized *)&sin, sizeof(sin));
+		if (rc < 0)
+			goto fail;
+	}
+	salen = rvs_sync_sockaddr(&sa, v6, group, port);
+	rc = kernel_connect(sock, (struct sockaddr_unsized *)&sa, salen, 0);
+	if (rc < 0)
+		goto fail;
+	return sock;
+fail:
+	sock_release(sock);
+out:
+	*err = rc;
+	return NULL;
+}
+
+/* A receiving socket: bound to group:port on the interface (shared with
+ * other receivers, as SO_REUSEADDR), joined to the group there; receives
+ * wait at most @timeout_ms so that the thread can notice it must stop. */
+struct socket *rvs_sync_sock_recv(struct net *net, int ifindex, int v6,
+				  const u8 *group, u16 port, int sock_size,
+				  unsigned int timeout_ms, int *err)
+{
+	struct sockaddr_storage sa;
+	struct socket *sock;
+	struct sock *sk;
+	int salen, rc;
+
+	rc = sock_create_kern(net, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM,
+			      IPPROTO_UDP, &sock);
+	if (rc < 0)
+		goto out;
+	sk = sock->sk;
+	sk->sk_reuse = SK_CAN_REUSE;
+	sk->sk_rcvtimeo = msecs_to_jiffies(timeout_ms);
+	if (sock_size > 0)
+		rvs_sync_sock_size(sk, 0, sock_size);
+	salen = rvs_sync_sockaddr(&sa, v6, group, port);
+	sk->sk_bound_dev_if = ifindex;
+	rc = kernel_bind(sock, (struct sockaddr_unsized *)&sa, salen);
+	if (rc < 0)
+		goto fail;
+	lock_sock(sk);
+	if (v6) {
+#if IS_ENABLED(CONFIG_IPV6)
+		rc = ipv6_sock_mc_join(sk, ifindex, (const struct in6_addr *)group);
+#else
+		rc = -EAFNOSUPPORT;
+#endif
+	} else {
+		struct ip_mreqn mreq = { .imr_ifindex = ifindex };
+
+		memcpy(&mreq.imr_multiaddr, group, 4);
+		rc = ip_mc_join_group(sk, &mreq);
+	}
+	release_sock(sk);
+	if (rc < 0)
+		goto fail;
+	return sock;
+fail:
+	sock_release(sock);
+out:
+	*err = rc;
+	return NULL;
+}
+
+/* Sends one datagram without waiting; the length sent or -errno. */
+int rvs_sync_send(struct socket *sock, const void *buf, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return kernel_sendmsg(sock, &msg, &iov, 1, len);
+}
+
+/* Receives one datagram, waiting up to the socket's timeout (@wait) or not
+ * at all; its length, or -errno (-EAGAIN: nothing came). */
+int rvs_sync_recv(struct socket *sock, void *buf, size_t len, int wait)
+{
+	struct msghdr msg = { };
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+
+	return kernel_recvmsg(sock, &msg, &iov, 1, len,
+			      wait ? 0 : MSG_DONTWAIT);
+}
+
+void rvs_sync_sock_release(struct socket *sock)
+{
+	sock_release(sock);
+}
+
+struct task_struct *rvs_kthread_start(int (*fn)(void *), void *data,
+				      const char *kind, int id)
+{
+	return kthread_run(fn, data, "rvs-%s:%d", kind, id);
+}
+
+int rvs_kthread_should_stop(void)
+{
+	return kthread_should_stop();
+}
+
+void rvs_kthread_stop(struct task_struct *t)
+{
+	kthread_stop(t);
+}
+
+/* Sleeps up to @ms unless the thread is asked to stop. */
+void rvs_kthread_sleep_ms(unsigned int ms)
+{
+	schedule_timeout_interruptible(msecs_to_jiffies(ms));
 }

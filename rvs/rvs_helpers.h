@@ -62,9 +62,11 @@ void rvs_dwork_cancel_sync(struct delayed_work *dw);
 struct delayed_work *rvs_to_dwork(struct work_struct *w);
 void rvs_cond_resched(void);
 /* The knobs of rvs_sysctl_template, in order (NetState's Sysctls). */
-#define RVS_NR_SYSCTLS 6
+/* net.rvs has them all; net.ipv4.vs (IPVS ABI) the first RVS_NR_IPVS_SYSCTLS. */
+#define RVS_NR_SYSCTLS 17
+#define RVS_NR_IPVS_SYSCTLS 15
 void *rvs_sysctl_register(struct net *net, const char *path,
-			  int *vars[RVS_NR_SYSCTLS]);
+			  int *vars[RVS_NR_SYSCTLS], int count);
 void rvs_sysctl_unregister(void *hdr);
 
 /* /proc/net files of the IPVS ABI; kinds as in procfs.rs. */
@@ -81,4 +83,16 @@ void rvs_ipvs_files_unregister(void);
 int rvs_route_me_harder(struct net *net, struct sk_buff *skb, u8 pf);
 void rvs_icmp_port_unreach(struct net *net, struct sk_buff *skb, u8 pf);
 
+struct socket;
+struct task_struct;
+int rvs_sync_dev(struct net *net, const char *name, int *ifindex, unsigned int *mtu);
+struct socket *rvs_sync_sock_send(struct net *net, int ifindex, int v6, const u8 *group, u16 port, u8 ttl, int sock_size, int *err);
+struct socket *rvs_sync_sock_recv(struct net *net, int ifindex, int v6, const u8 *group, u16 port, int sock_size, unsigned int timeout_ms, int *err);
+int rvs_sync_send(struct socket *sock, const void *buf, size_t len);
+int rvs_sync_recv(struct socket *sock, void *buf, size_t len, int wait);
+void rvs_sync_sock_release(struct socket *sock);
+struct task_struct *rvs_kthread_start(int (*fn)(void *), void *data, const char *kind, int id);
+int rvs_kthread_should_stop(void);
+void rvs_kthread_stop(struct task_struct *t);
+void rvs_kthread_sleep_ms(unsigned int ms);
 #endif

@@ -23,6 +23,7 @@ mod sched;
 mod service;
 mod skb;
 mod stats;
+mod sync;
 mod xmit;
 
 module! {

@@ -7,14 +7,23 @@
 //! `commands_v_options` table, and every error message with its exit code.
 //! Nothing here talks to the kernel.
 //!
-//! One extension over ipvsadm: `--json` (no short form), a listing option
-//! accepted with `-L`/`-l` (all services, one service, `-c`, `--timeout`,
-//! `--daemon`) and with `-S`, and rejected like ipvsadm's other listing
-//! options elsewhere ("Illegal 'json' option with the 'add-service'
-//! command", exit 2).  It sets [`FormatFlags::json`].  It combines with
-//! every other listing option (the JSON always carries counters and rates).
-//! It is deliberately missing from the `-h` text, which stays byte-for-byte
-//! ipvsadm's (the oracle fixtures compare it).
+//! Extensions over ipvsadm:
+//!
+//! * `--json` (no short form), a listing option accepted with `-L`/`-l`
+//!   (all services, one service, `-c`, `--timeout`, `--daemon`) and with
+//!   `-S`, and rejected like ipvsadm's other listing options elsewhere
+//!   ("Illegal 'json' option with the 'add-service' command", exit 2).  It
+//!   sets [`FormatFlags::json`].  It combines with every other listing
+//!   option (the JSON always carries counters and rates).  It is
+//!   deliberately missing from the `-h` text.
+//! * `--resync-daemon master|backup`, a command in the style of
+//!   `--stop-daemon` (no options; "illegal resync-daemon parameter
+//!   specified", exit 2, for another argument): a full resync of the
+//!   connection-sync daemon.  Like `--json`, it is missing from the `-h`
+//!   text, which stays byte-for-byte ipvsadm's.
+//! * `-L --daemon --stats`, which ipvsadm refuses ("options conflicts in
+//!   the list command"), lists the daemons' counters; `--rate` and
+//!   `--thresholds` still conflict with `--daemon`.
 
 #![allow(dead_code)]
 
@@ -79,6 +88,9 @@ pub enum Command {
     StartDaemon(Daemon),
     /// `--stop-daemon master|backup`
     StopDaemon(Daemon),
+    /// `--resync-daemon master|backup` (rvs extension): a full resync;
+    /// only `state` is set.
+    ResyncDaemon(Daemon),
     /// `-R`: read commands from stdin (see [`restore_lines`]).
     Restore,
     /// `-S [-n]`: print the table as rules; `format.rule` is set.
@@ -288,9 +300,14 @@ pub fn usage_text() -> String {
     usage_text_for(PROGRAM)
 }
 
+/// rvsadm's `-h` text: ipvsadm's, byte for byte ([`ipvsadm_usage_text_for`]).
+pub fn usage_text_for(program: &str) -> String {
+    ipvsadm_usage_text_for(program)
+}
+
 /// ipvsadm's `-h` text, with `program` wherever ipvsadm prints its argv[0]
 /// and in the version line.
-pub fn usage_text_for(program: &str) -> String {
+pub fn ipvsadm_usage_text_for(program: &str) -> String {
     let p = program;
     let mut s = String::new();
     s.push_str(&format!(
@@ -460,6 +477,8 @@ enum Tag {
     TunRemcsum,
     /// `--json` (rvsadm extension)
     Json,
+    /// `--resync-daemon` (rvsadm extension)
+    ResyncDaemon,
 }
 
 struct OptDef {
@@ -538,8 +557,9 @@ static OPTIONS: &[OptDef] = &[
     o("tun-nocsum", 0, ArgKind::None, Tag::TunNocsum),
     o("tun-csum", 0, ArgKind::None, Tag::TunCsum),
     o("tun-remcsum", 0, ArgKind::None, Tag::TunRemcsum),
-    // rvsadm extension (not in ipvsadm's table, so after all of its entries).
+    // rvsadm extensions (not in ipvsadm's table, so after all of its entries).
     o("json", 0, ArgKind::None, Tag::Json),
+    o("resync-daemon", 0, ArgKind::Required, Tag::ResyncDaemon),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -726,6 +746,8 @@ enum Cmd {
     Restore,
     Save,
     Zero,
+    /// rvsadm extension: `--resync-daemon`.
+    ResyncDaemon,
 }
 
 impl Cmd {
@@ -746,11 +768,12 @@ impl Cmd {
             Cmd::Restore => 11,
             Cmd::Save => 12,
             Cmd::Zero => 13,
+            Cmd::ResyncDaemon => 14,
         }
     }
 }
 
-const CMDNAMES: [&str; 14] = [
+const CMDNAMES: [&str; 15] = [
     "add-service",
     "edit-service",
     "delete-service",
@@ -765,6 +788,7 @@ const CMDNAMES: [&str; 14] = [
     "restore",
     "save",
     "zero",
+    "resync-daemon",
 ];
 
 const OPTC_NUMERIC: usize = 0;
@@ -848,9 +872,10 @@ const OPTNAMES: [&str; NUMBER_OF_OPT] = [
 ];
 
 /// `commands_v_options`: '+' compulsory, 'x' illegal, '1' exclusive,
-/// ' ' optional.  Columns in OPTC order.  The last column (`--json`) is
-/// rvsadm's own; the other 34 are ipvsadm's.
-const COMMANDS_V_OPTIONS: [&[u8; NUMBER_OF_OPT]; 14] = [
+/// ' ' optional.  Columns in OPTC order.  The last column (`--json`) and
+/// the last row (`--resync-daemon`) are rvsadm's own; the rest is
+/// ipvsadm's.
+const COMMANDS_V_OPTIONS: [&[u8; NUMBER_OF_OPT]; 15] = [
     //  -n -c svc -s -p -M -r fwd -w -x -y mc tot dmn st rt thr pc srt sid ex ops pe -b grp port ttl size tinf type tprt nocs csum remc json
     b"xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx", // ADD
     b"xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx", // EDIT
@@ -866,6 +891,7 @@ const COMMANDS_V_OPTIONS: [&[u8; NUMBER_OF_OPT]; 14] = [
     b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", // RESTORE
     b" xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx ", // SAVE
     b"xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", // ZERO
+    b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", // RESYNCD
 ];
 
 const TUNNAMES: [&str; 3] = ["ipip", "gue", "gre"];
@@ -1338,6 +1364,14 @@ pub fn parse_full(
                 }
                 Cmd::StopDaemon
             }
+            Tag::ResyncDaemon => {
+                match arg.as_deref() {
+                    Some("master") => daemon.state = model::IP_VS_STATE_MASTER,
+                    Some("backup") => daemon.state = model::IP_VS_STATE_BACKUP,
+                    _ => return Err(fail("illegal resync-daemon parameter specified")),
+                }
+                Cmd::ResyncDaemon
+            }
             Tag::Help => return Ok(Command::Help),
             Tag::Version => return Ok(Command::Version),
             _ => return Err(tryhelp(program)),
@@ -1692,9 +1726,16 @@ pub fn parse_full(
     let real = to_dest(&dest);
     let cmd = match cmd {
         Cmd::List => {
+            // rvsadm extension: `--daemon --stats` lists the daemons'
+            // counters (ipvsadm refuses the combination).
+            let stats_conflicts = if options & bit(OPTC_DAEMON) != 0 {
+                0
+            } else {
+                bit(OPTC_STATS)
+            };
             let conflict1 = options & (bit(OPTC_CONNECTION) | bit(OPTC_TIMEOUT) | bit(OPTC_DAEMON))
                 != 0
-                && options & (bit(OPTC_STATS) | bit(OPTC_RATE) | bit(OPTC_THRESHOLDS)) != 0;
+                && options & (stats_conflicts | bit(OPTC_RATE) | bit(OPTC_THRESHOLDS)) != 0;
             let conflict2 = options & (bit(OPTC_TIMEOUT) | bit(OPTC_DAEMON)) != 0
                 && options & bit(OPTC_PERSISTENTCONN) != 0;
             if conflict1 || conflict2 {
@@ -1740,6 +1781,7 @@ pub fn parse_full(
         Cmd::Timeout => Command::SetTimeout(timeouts),
         Cmd::StartDaemon => Command::StartDaemon(daemon),
         Cmd::StopDaemon => Command::StopDaemon(daemon),
+        Cmd::ResyncDaemon => Command::ResyncDaemon(daemon),
         Cmd::None => return Err(tryhelp(program)),
     };
     Ok(cmd)
@@ -2003,6 +2045,19 @@ mod tests {
         assert_eq!(f(&["-l", "-c"]).0, ListTarget::Connections);
         assert_eq!(f(&["-L", "--timeout"]).0, ListTarget::Timeout);
         assert_eq!(f(&["-L", "--daemon"]).0, ListTarget::Daemon);
+        assert!(!f(&["-L", "--daemon"]).1.stats);
+        // rvsadm extension: --stats with --daemon (the daemons' counters).
+        for v in [
+            &["-L", "--daemon", "--stats"][..],
+            &["-l", "--stats", "--daemon"],
+            &["-Ln", "--daemon", "--stats", "--exact"],
+        ] {
+            let (t, fm) = f(v);
+            assert_eq!(t, ListTarget::Daemon, "{v:?}");
+            assert!(fm.stats && !fm.json, "{v:?}");
+        }
+        let (t, fm) = f(&["-L", "--daemon", "--stats", "--json"]);
+        assert!(t == ListTarget::Daemon && fm.stats && fm.json);
         assert!(matches!(
             f(&["-L", "-t", "1.2.3.4:80"]).0,
             ListTarget::Service(_)
@@ -2126,6 +2181,29 @@ mod tests {
             }
             c => panic!("{:?}", c),
         }
+        // rvsadm extension: --resync-daemon, only the state.
+        let resync = |state| {
+            Command::ResyncDaemon(Daemon {
+                state,
+                ..Daemon::default()
+            })
+        };
+        assert_eq!(
+            p(&["--resync-daemon", "master"]).unwrap(),
+            resync(model::IP_VS_STATE_MASTER)
+        );
+        assert_eq!(
+            p(&["--resync-daemon", "backup"]).unwrap(),
+            resync(model::IP_VS_STATE_BACKUP)
+        );
+        assert_eq!(
+            p(&["--resync-daemon=backup"]).unwrap(),
+            resync(model::IP_VS_STATE_BACKUP)
+        );
+        assert_eq!(
+            p(&["--resync-daemon", "master", "--"]).unwrap(),
+            resync(model::IP_VS_STATE_MASTER)
+        );
     }
 
     #[test]
@@ -2273,6 +2351,29 @@ mod tests {
             (&["--set", "1", "2", "3", "--json"], "Illegal 'json' option with the 'set' command\n", 2),
             (&["--start-daemon", "master", "--json"], "Illegal 'json' option with the 'start-daemon' command\n", 2),
             (&["--stop-daemon", "master", "--json"], "Illegal 'json' option with the 'stop-daemon' command\n", 2),
+            // --resync-daemon (rvsadm extension), in the style of --stop-daemon.
+            (&["--resync-daemon"], TRY, 255),
+            (&["--resync-daemon", "foo"], "illegal resync-daemon parameter specified\n", 2),
+            (&["--resync-daemon", "Master"], "illegal resync-daemon parameter specified\n", 2),
+            (&["--resync-daemon", ""], "illegal resync-daemon parameter specified\n", 2),
+            (&["--resync", "master"], TRY, 255),
+            (&["--resync-daemon", "master", "x"], "unexpected argument x\n", 2),
+            (&["--resync-daemon", "master", "--bogus"], "--bogus: unknown option\n", 255),
+            (&["-L", "--resync-daemon", "master"], "invalid option `master'\n", 2),
+            (&["--resync-daemon", "master", "--stop-daemon", "master"], "invalid option `master'\n", 2),
+            (&["--resync-daemon", "master", "--syncid", "3"], "Illegal 'syncid' option with the 'resync-daemon' command\n", 2),
+            (&["--resync-daemon", "backup", "--mcast-interface", "eth1"], "Illegal 'mcast-interface' option with the 'resync-daemon' command\n", 2),
+            (&["--resync-daemon", "backup", "--mcast-group", "224.0.0.81"], "Illegal 'mcast-group' option with the 'resync-daemon' command\n", 2),
+            (&["--resync-daemon", "master", "-n"], "Illegal 'numeric' option with the 'resync-daemon' command\n", 2),
+            (&["--resync-daemon", "master", "--json"], "Illegal 'json' option with the 'resync-daemon' command\n", 2),
+            // -L --daemon takes --stats (rvsadm extension), not the others.
+            (&["-L", "--daemon", "--rate"], "options conflicts in the list command\n", 2),
+            (&["-L", "--daemon", "--stats", "--rate"], "options conflicts in the list command\n", 2),
+            (&["-L", "--daemon", "--thresholds"], "options conflicts in the list command\n", 2),
+            (&["-L", "--daemon", "--stats", "--persistent-conn"], "options conflicts in the list command\n", 2),
+            (&["-L", "--timeout", "--stats"], "options conflicts in the list command\n", 2),
+            (&["-L", "--daemon", "--stats", "--stats"], "multiple 'stats' options specified\n", 2),
+            (&["-L", "--daemon", "-c", "--stats"], "The option 'daemon' conflicts with the 'connection' option in the 'list' command\n", 2),
             // The checks ipvsadm makes for listing options still come first.
             (&["-S", "--json", "--stats"], "Illegal 'stats' option with the 'save' command\n", 2),
             (&["-A", "-t", "1.2.3.4:80", "-n", "--json"], "Illegal 'numeric' option with the 'add-service' command\n", 2),
@@ -2317,6 +2418,13 @@ mod tests {
         assert!(e.fatal && e.exit_code == 255);
         let e = parse_restore_line_with("rvsadm", "-C # comment", &n).unwrap_err();
         assert_eq!(e.message, "unexpected argument #\n");
+        assert_eq!(
+            parse_restore_line_with("rvsadm", "ipvsadm --resync-daemon backup", &n).unwrap(),
+            Some(Command::ResyncDaemon(Daemon {
+                state: model::IP_VS_STATE_BACKUP,
+                ..Daemon::default()
+            }))
+        );
 
         let sv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
@@ -2342,6 +2450,7 @@ mod tests {
         ));
         assert!(u.ends_with("  --mcast-ttl ttl                     Multicast TTL (default=1)\n"));
         assert_eq!(u.lines().count(), 82);
+        assert!(!u.contains("--resync-daemon"));
         assert_eq!(
             version_text(),
             "rvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n"
@@ -2391,6 +2500,7 @@ mod tests {
             "s2" => include_str!("../tests/fixtures/s2.txt"),
             "empty" => include_str!("../tests/fixtures/empty.txt"),
             "s6" => include_str!("../tests/fixtures/s6.txt"),
+            "sync" => include_str!("../tests/fixtures/sync.txt"),
             _ => "",
         };
         let conn = if name == "noconn" {
@@ -2410,10 +2520,10 @@ mod tests {
             errno: None,
             last_op: model::Op::Init,
             log: String::new(),
-            v4_only: name != "s6",
+            v4_only: !matches!(name, "s6" | "sync"),
             daemons: Vec::new(),
         };
-        let v2 = name == "s6";
+        let v2 = matches!(name, "s6" | "sync");
         for line in text.lines() {
             let f: Vec<&str> = line.split_whitespace().collect();
             if f.is_empty() {
@@ -2543,6 +2653,7 @@ mod tests {
                     mcast_group: g,
                     mcast_port: num(f[7]) as u16,
                     mcast_ttl: num(f[8]) as u8,
+                    counters: sync_counters(&f[9..]),
                 });
             }
             "svc" => {
@@ -2591,6 +2702,30 @@ mod tests {
                 k.services.last_mut().unwrap().1.push(d);
             }
             _ => {}
+        }
+    }
+
+    /// rvs's daemon counters after a scenario's daemon line (rvsadm's own
+    /// scenarios only), in `SyncCounters` order, "-" for one not sent.
+    fn sync_counters(f: &[&str]) -> model::SyncCounters {
+        let v = |i: usize| {
+            f.get(i)
+                .filter(|x| **x != "-")
+                .map(|x| x.parse::<u64>().unwrap())
+        };
+        model::SyncCounters {
+            datagrams: v(0),
+            entries: v(1),
+            drop_queue_full: v(2),
+            drop_send_error: v(3),
+            drop_bad_datagram: v(4),
+            drop_bad_entry: v(5),
+            drop_syncid: v(6),
+            drop_no_room: v(7),
+            lost_datagrams: v(8),
+            last_seq: v(9).map(|x| x as u32),
+            resyncs: v(10),
+            resync_pending: v(11).map(|x| x as u32),
         }
     }
 
@@ -2724,7 +2859,9 @@ mod tests {
                         }
                     }
                     ListTarget::Timeout => out.stdout.push_str(&format::timeout_line(&k.timeouts)),
-                    ListTarget::Daemon => out.stdout.push_str(&format::daemon_lines(&k.daemons)),
+                    ListTarget::Daemon => out
+                        .stdout
+                        .push_str(&format::daemon_lines(&k.daemons, &format)),
                 }
                 Flow::Ret(0)
             }
@@ -2801,6 +2938,10 @@ mod tests {
             Command::StopDaemon(d) => {
                 let l = format!("SET STOPDAEMON state={} ifn= syncid=0", d.state);
                 Flow::Ret(kcall(k, out, Op::StopDaemon, None, None, l))
+            }
+            Command::ResyncDaemon(d) => {
+                let l = format!("SET RESYNCDAEMON state={}", d.state);
+                Flow::Ret(kcall(k, out, Op::ResyncDaemon, None, None, l))
             }
         }
     }
@@ -2919,6 +3060,15 @@ mod tests {
         check_cases(&all);
     }
 
+    /// Replays rvsadm's own cases (its extensions: `--resync-daemon`,
+    /// `-L --daemon --stats`), written by hand in the oracle's format.
+    #[test]
+    fn rvsadm_extension_cases() {
+        let all = cases(include_str!("../tests/fixtures/rvsadm_ext_cases.txt"));
+        assert!(all.len() >= 10, "fixture not loaded");
+        check_cases(&all);
+    }
+
     fn check_cases(all: &[Case]) {
         let mut failures = Vec::new();
         for c in all {
@@ -2929,10 +3079,11 @@ mod tests {
             let mut k = scenario(&c.scenario);
             k.errno = c.errno;
             let (o, e, rc, log) = run(&mut k, &c.args, &c.stdin);
-            if o != c.stdout || e != c.stderr || rc != c.rc || log != c.kernel {
+            let want = c.stdout.clone();
+            if o != want || e != c.stderr || rc != c.rc || log != c.kernel {
                 failures.push(format!(
                     "args={:?} stdin={:?}\n  want rc={} out={:?}\n       err={:?} k={:?}\n  got  rc={} out={:?}\n       err={:?} k={:?}",
-                    c.args, c.stdin, c.rc, c.stdout, c.stderr, c.kernel, rc, o, e, log
+                    c.args, c.stdin, c.rc, want, c.stderr, c.kernel, rc, o, e, log
                 ));
             }
         }

@@ -506,11 +506,14 @@ pub fn timeout_line(t: &Timeouts) -> String {
 }
 
 /// `ipvsadm -L --daemon` (one line per running daemon; ipvsadm looks at
-/// the first two entries only).
-pub fn daemon_lines(daemons: &[Daemon]) -> String {
+/// the first two entries only).  With `fmt.stats` (rvsadm extension,
+/// `-L --daemon --stats`) each daemon line the kernel sent counters for is
+/// followed by [`daemon_stats_line`]; without it the text is ipvsadm's.
+pub fn daemon_lines(daemons: &[Daemon], fmt: &FormatFlags) -> String {
     let mut out = String::new();
     for d in daemons.iter().take(2) {
-        let kind = if d.state & model::IP_VS_STATE_MASTER != 0 {
+        let master = d.state & model::IP_VS_STATE_MASTER != 0;
+        let kind = if master {
             "master"
         } else if d.state & model::IP_VS_STATE_BACKUP != 0 {
             "backup"
@@ -534,8 +537,48 @@ pub fn daemon_lines(daemons: &[Daemon]) -> String {
             out.push_str(&format!(", ttl={}", d.mcast_ttl));
         }
         out.push_str(")\n");
+        if fmt.stats && !d.counters.is_empty() {
+            out.push_str(&daemon_stats_line(d, master));
+        }
     }
     out
+}
+
+/// The counters of one daemon (rvsadm's `-L --daemon --stats`), one
+/// indented line; a counter the kernel did not send counts as 0.
+///
+/// ```text
+///   sent 12 datagrams, 340 entries; dropped: queue full 0, send error 0; seq 11; resyncs 1 (0 pending)
+///   received 12 datagrams, 340 entries; dropped: bad datagram 0, bad entry 0, syncid 0, no room 0; lost 0; seq 11; resyncs 1
+/// ```
+pub fn daemon_stats_line(d: &Daemon, master: bool) -> String {
+    let c = &d.counters;
+    let n = |v: Option<u64>| v.unwrap_or(0);
+    if master {
+        format!(
+            "  sent {} datagrams, {} entries; dropped: queue full {}, send error {}; seq {}; resyncs {} ({} pending)\n",
+            n(c.datagrams),
+            n(c.entries),
+            n(c.drop_queue_full),
+            n(c.drop_send_error),
+            c.last_seq.unwrap_or(0),
+            n(c.resyncs),
+            c.resync_pending.unwrap_or(0),
+        )
+    } else {
+        format!(
+            "  received {} datagrams, {} entries; dropped: bad datagram {}, bad entry {}, syncid {}, no room {}; lost {}; seq {}; resyncs {}\n",
+            n(c.datagrams),
+            n(c.entries),
+            n(c.drop_bad_datagram),
+            n(c.drop_bad_entry),
+            n(c.drop_syncid),
+            n(c.drop_no_room),
+            n(c.lost_datagrams),
+            c.last_seq.unwrap_or(0),
+            n(c.resyncs),
+        )
+    }
 }
 
 /// ipvsadm's warning (for stderr) when the kernel's IPVS is older than
@@ -1295,6 +1338,7 @@ mod tests {
                 mcast_group: Some("224.0.0.81".parse().unwrap()),
                 mcast_port: 8848,
                 mcast_ttl: 1,
+                ..Daemon::default()
             },
             Daemon {
                 state: model::IP_VS_STATE_BACKUP,
@@ -1304,10 +1348,101 @@ mod tests {
                 ..Daemon::default()
             },
         ];
-        assert_eq!(daemon_lines(&ds),
+        let plain = FormatFlags::default();
+        assert_eq!(daemon_lines(&ds, &plain),
             "master sync daemon (mcast=eth0, syncid=5, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n\
              backup sync daemon (mcast=eth1, syncid=7, group=ff02::1234)\n");
-        assert_eq!(daemon_lines(&[Daemon::default()]), "");
+        assert_eq!(daemon_lines(&[Daemon::default()], &plain), "");
+        // No counters from the kernel: --stats adds nothing.
+        let stats = FormatFlags {
+            stats: true,
+            ..plain
+        };
+        assert_eq!(daemon_lines(&ds, &stats), daemon_lines(&ds, &plain));
+    }
+
+    #[test]
+    fn daemon_stats() {
+        use crate::model::SyncCounters;
+        let master = Daemon {
+            state: model::IP_VS_STATE_MASTER,
+            mcast_ifn: "eth0".into(),
+            syncid: 38,
+            sync_maxlen: 1472,
+            mcast_group: Some("224.0.0.81".parse().unwrap()),
+            mcast_port: 8848,
+            mcast_ttl: 1,
+            counters: SyncCounters {
+                datagrams: Some(12),
+                entries: Some(340),
+                drop_queue_full: Some(0),
+                drop_send_error: Some(0),
+                last_seq: Some(11),
+                resyncs: Some(1),
+                resync_pending: Some(0),
+                ..SyncCounters::default()
+            },
+        };
+        let backup = Daemon {
+            state: model::IP_VS_STATE_BACKUP,
+            mcast_ifn: "eth1".into(),
+            syncid: 38,
+            counters: SyncCounters {
+                datagrams: Some(12),
+                entries: Some(340),
+                drop_bad_datagram: Some(1),
+                drop_bad_entry: Some(2),
+                drop_syncid: Some(3),
+                drop_no_room: Some(4),
+                lost_datagrams: Some(5),
+                last_seq: Some(u32::MAX),
+                resyncs: Some(u64::MAX),
+                ..SyncCounters::default()
+            },
+            ..Daemon::default()
+        };
+        let ds = [master.clone(), backup.clone()];
+        let plain = FormatFlags::default();
+        let stats = FormatFlags {
+            stats: true,
+            ..plain
+        };
+        // Without --stats: ipvsadm's lines, counters or not.
+        assert_eq!(
+            daemon_lines(&ds, &plain),
+            "master sync daemon (mcast=eth0, syncid=38, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n\
+             backup sync daemon (mcast=eth1, syncid=38)\n"
+        );
+        assert_eq!(
+            daemon_lines(&ds, &stats),
+            "master sync daemon (mcast=eth0, syncid=38, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n\
+             \x20 sent 12 datagrams, 340 entries; dropped: queue full 0, send error 0; seq 11; resyncs 1 (0 pending)\n\
+             backup sync daemon (mcast=eth1, syncid=38)\n\
+             \x20 received 12 datagrams, 340 entries; dropped: bad datagram 1, bad entry 2, syncid 3, no room 4; lost 5; seq 4294967295; resyncs 18446744073709551615\n"
+        );
+        // A counter the kernel left out counts as 0; one is enough for the line.
+        let only_seq = Daemon {
+            counters: SyncCounters {
+                last_seq: Some(7),
+                ..SyncCounters::default()
+            },
+            ..master.clone()
+        };
+        assert_eq!(
+            daemon_stats_line(&only_seq, true),
+            "  sent 0 datagrams, 0 entries; dropped: queue full 0, send error 0; seq 7; resyncs 0 (0 pending)\n"
+        );
+        // --exact and -n change nothing.
+        let all = FormatFlags {
+            exact: true,
+            numeric: true,
+            ..stats
+        };
+        assert_eq!(daemon_lines(&ds, &all), daemon_lines(&ds, &stats));
+        // Only the first two entries, as ipvsadm.
+        let three = [Daemon::default(), backup.clone(), master.clone()];
+        assert!(daemon_lines(&three, &stats).starts_with("backup sync daemon"));
+        assert!(!daemon_lines(&three, &stats).contains("master"));
     }
 
     #[test]

@@ -52,7 +52,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::format;
 use crate::model::{
-    self, AddressFamily, Conn, Daemon, Dest, FwdMethod, Info, Service, Stats, Timeouts,
+    self, AddressFamily, Conn, Daemon, Dest, FwdMethod, Info, Service, Stats, SyncCounters,
+    Timeouts,
 };
 
 // ---------------------------------------------------------------------------
@@ -352,6 +353,30 @@ fn daemon_value(d: &Daemon, state: &'static str) -> Json {
         ),
         ("mcast_port", nonzero(d.mcast_port as u64)),
         ("mcast_ttl", nonzero(d.mcast_ttl as u64)),
+        ("counters", counters_value(&d.counters)),
+    ])
+}
+
+/// A daemon's rvs counters, null when the kernel sent none; within, a
+/// counter it did not send is null.
+fn counters_value(c: &SyncCounters) -> Json {
+    if c.is_empty() {
+        return Json::Null;
+    }
+    let u32_ = |v: Option<u32>| Json::opt_uint(v.map(u64::from));
+    Json::Obj(vec![
+        ("datagrams", Json::opt_uint(c.datagrams)),
+        ("entries", Json::opt_uint(c.entries)),
+        ("drop_queue_full", Json::opt_uint(c.drop_queue_full)),
+        ("drop_send_error", Json::opt_uint(c.drop_send_error)),
+        ("drop_bad_datagram", Json::opt_uint(c.drop_bad_datagram)),
+        ("drop_bad_entry", Json::opt_uint(c.drop_bad_entry)),
+        ("drop_syncid", Json::opt_uint(c.drop_syncid)),
+        ("drop_no_room", Json::opt_uint(c.drop_no_room)),
+        ("lost_datagrams", Json::opt_uint(c.lost_datagrams)),
+        ("last_seq", u32_(c.last_seq)),
+        ("resyncs", Json::opt_uint(c.resyncs)),
+        ("resync_pending", u32_(c.resync_pending)),
     ])
 }
 
@@ -409,10 +434,16 @@ pub fn timeouts(t: &Timeouts) -> String {
 
 /// `-L --daemon --json`: `{"daemons":[...]}`, each `{"state"
 /// ("master"/"backup"),"mcast_interface","syncid","sync_maxlen",
-/// "mcast_group","mcast_port","mcast_ttl"}` (the last four null when not
-/// set).  Like ipvsadm's listing, only the first two entries are looked at
-/// and daemons that are not running are left out, so no daemon gives
-/// `{"daemons":[]}`.
+/// "mcast_group","mcast_port","mcast_ttl","counters"}` (`sync_maxlen` to
+/// `mcast_ttl` null when not set).  `counters` is null when the kernel
+/// sent none (the IPVS family never does), else `{"datagrams","entries",
+/// "drop_queue_full","drop_send_error","drop_bad_datagram",
+/// "drop_bad_entry","drop_syncid","drop_no_room","lost_datagrams",
+/// "last_seq","resyncs","resync_pending"}`, each null when not sent
+/// (some only mean something for a master, some for a backup: see
+/// `model::SyncCounters`); `--stats` makes no difference.  Like ipvsadm's listing, only the first two entries are
+/// looked at and daemons that are not running are left out, so no daemon
+/// gives `{"daemons":[]}`.
 pub fn daemons(d: &[Daemon]) -> String {
     let list = d
         .iter()
@@ -1185,6 +1216,7 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
                 mcast_group: Some("224.0.0.81".parse().unwrap()),
                 mcast_port: 8848,
                 mcast_ttl: 1,
+                ..Daemon::default()
             },
             Daemon {
                 state: model::IP_VS_STATE_BACKUP,
@@ -1204,9 +1236,9 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
             out,
             "{\"daemons\":[\
 {\"state\":\"master\",\"mcast_interface\":\"eth0\",\"syncid\":5,\"sync_maxlen\":1472,\
-\"mcast_group\":\"224.0.0.81\",\"mcast_port\":8848,\"mcast_ttl\":1},\
+\"mcast_group\":\"224.0.0.81\",\"mcast_port\":8848,\"mcast_ttl\":1,\"counters\":null},\
 {\"state\":\"backup\",\"mcast_interface\":\"eth1\",\"syncid\":7,\"sync_maxlen\":null,\
-\"mcast_group\":\"ff02::1234\",\"mcast_port\":null,\"mcast_ttl\":null}]}\n"
+\"mcast_group\":\"ff02::1234\",\"mcast_port\":null,\"mcast_ttl\":null,\"counters\":null}]}\n"
         );
         doc(&out);
         assert_eq!(daemons(&[]), "{\"daemons\":[]}\n");
@@ -1220,6 +1252,67 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
             }
             _ => unreachable!(),
         }
+    }
+
+    #[test]
+    fn daemon_counters() {
+        let master = Daemon {
+            state: model::IP_VS_STATE_MASTER,
+            mcast_ifn: "eth0".into(),
+            syncid: 38,
+            counters: SyncCounters {
+                datagrams: Some(12),
+                entries: Some(340),
+                drop_queue_full: Some(0),
+                drop_send_error: Some(0),
+                last_seq: Some(u32::MAX),
+                resyncs: Some(u64::MAX),
+                resync_pending: Some(0),
+                ..SyncCounters::default()
+            },
+            ..Daemon::default()
+        };
+        let backup = Daemon {
+            state: model::IP_VS_STATE_BACKUP,
+            mcast_ifn: "eth1".into(),
+            counters: SyncCounters {
+                datagrams: Some(1),
+                entries: Some(2),
+                drop_bad_datagram: Some(3),
+                drop_bad_entry: Some(4),
+                drop_syncid: Some(5),
+                drop_no_room: Some(6),
+                lost_datagrams: Some(7),
+                last_seq: Some(8),
+                resyncs: Some(9),
+                ..SyncCounters::default()
+            },
+            ..Daemon::default()
+        };
+        let out = daemons(&[master, backup]);
+        assert_eq!(
+            out,
+            "{\"daemons\":[\
+{\"state\":\"master\",\"mcast_interface\":\"eth0\",\"syncid\":38,\"sync_maxlen\":null,\
+\"mcast_group\":null,\"mcast_port\":null,\"mcast_ttl\":null,\"counters\":{\
+\"datagrams\":12,\"entries\":340,\"drop_queue_full\":0,\"drop_send_error\":0,\
+\"drop_bad_datagram\":null,\"drop_bad_entry\":null,\"drop_syncid\":null,\"drop_no_room\":null,\
+\"lost_datagrams\":null,\"last_seq\":4294967295,\"resyncs\":18446744073709551615,\
+\"resync_pending\":0}},\
+{\"state\":\"backup\",\"mcast_interface\":\"eth1\",\"syncid\":0,\"sync_maxlen\":null,\
+\"mcast_group\":null,\"mcast_port\":null,\"mcast_ttl\":null,\"counters\":{\
+\"datagrams\":1,\"entries\":2,\"drop_queue_full\":null,\"drop_send_error\":null,\
+\"drop_bad_datagram\":3,\"drop_bad_entry\":4,\"drop_syncid\":5,\"drop_no_room\":6,\
+\"lost_datagrams\":7,\"last_seq\":8,\"resyncs\":9,\"resync_pending\":null}}]}\n"
+        );
+        let v = doc(&out);
+        assert_eq!(
+            v.get("daemons")
+                .idx(1)
+                .get("counters")
+                .get("lost_datagrams"),
+            &V::Num("7".into())
+        );
     }
 
     #[test]
@@ -1325,6 +1418,11 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
             mcast_group: Some("ff02::1".parse().unwrap()),
             mcast_port: u16::MAX,
             mcast_ttl: u8::MAX,
+            counters: model::SyncCounters {
+                datagrams: Some(u64::MAX),
+                last_seq: Some(u32::MAX),
+                ..model::SyncCounters::default()
+            },
         }]));
     }
 }

@@ -435,6 +435,48 @@ pub struct Daemon {
     pub mcast_port: u16,
     /// 0 = not set.
     pub mcast_ttl: u8,
+    /// rvs extension: the daemon's counters, from the rvs-only attributes
+    /// of GET_DAEMON replies (all `None` from a kernel that sends none).
+    pub counters: SyncCounters,
+}
+
+/// The counters of a running sync daemon (rvs's GET_DAEMON attributes
+/// `daemon_attr::DATAGRAMS` ..= `RESYNC_PENDING`).  Each is `None` when the
+/// kernel did not send it; some apply to a master only, some to a backup
+/// only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SyncCounters {
+    /// Datagrams sent (master) or received (backup).
+    pub datagrams: Option<u64>,
+    /// Entries sent (master) or received (backup).
+    pub entries: Option<u64>,
+    /// Master: entries dropped because the send queue was full.
+    pub drop_queue_full: Option<u64>,
+    /// Master: entries dropped because a send failed.
+    pub drop_send_error: Option<u64>,
+    /// Backup: malformed datagrams dropped.
+    pub drop_bad_datagram: Option<u64>,
+    /// Backup: invalid entries dropped.
+    pub drop_bad_entry: Option<u64>,
+    /// Backup: datagrams of another sync id dropped.
+    pub drop_syncid: Option<u64>,
+    /// Backup: entries the connection table had no room for.
+    pub drop_no_room: Option<u64>,
+    /// Backup: datagrams missing from an rvs master's sequence.
+    pub lost_datagrams: Option<u64>,
+    /// Last sequence number sent (master) or seen (backup).
+    pub last_seq: Option<u32>,
+    /// Full resyncs sent (master) or requested (backup).
+    pub resyncs: Option<u64>,
+    /// Master: entries still to send in the running full resync.
+    pub resync_pending: Option<u32>,
+}
+
+impl SyncCounters {
+    /// true when the kernel sent none of the counters.
+    pub fn is_empty(&self) -> bool {
+        *self == SyncCounters::default()
+    }
 }
 
 /// One entry of the connection table (a line of /proc/net/ip_vs_conn).
@@ -490,6 +532,8 @@ pub enum Op {
     SetTimeout,
     StartDaemon,
     StopDaemon,
+    /// rvs extension: `--resync-daemon`.
+    ResyncDaemon,
     GetServices,
     GetService,
     GetDests,
@@ -535,6 +579,8 @@ pub fn ipvs_strerror(op: Op, errno: i32) -> String {
         (DelDest, ENOENT, "No such destination"),
         (StartDaemon, EEXIST, "Daemon has already run"),
         (StopDaemon, ESRCH, "No daemon is running"),
+        // rvs extension: as `--stop-daemon`.
+        (ResyncDaemon, ESRCH, "No daemon is running"),
         (GetServices, ESRCH, "No such service"),
         (GetDests, ESRCH, "No such service"),
         (GetService, ESRCH, "No such service"),
@@ -1284,6 +1330,54 @@ mod tests {
             ipvs_strerror(Op::AddService, EAFNOSUPPORT),
             "Operation not supported with specified address family"
         );
+    }
+
+    #[test]
+    fn strerror_daemon_texts() {
+        // libipvs keys these two on ipvs_start_daemon / ipvs_stop_daemon;
+        // rvs's --resync-daemon says what --stop-daemon says.
+        assert_eq!(
+            ipvs_strerror(Op::StartDaemon, EEXIST),
+            "Daemon has already run"
+        );
+        assert_eq!(ipvs_strerror(Op::StopDaemon, ESRCH), "No daemon is running");
+        assert_eq!(
+            ipvs_strerror(Op::ResyncDaemon, ESRCH),
+            "No daemon is running"
+        );
+        // Everything else is libipvs's generic table or strerror().
+        assert_eq!(ipvs_strerror(Op::StartDaemon, ESRCH), "No such process");
+        assert_eq!(ipvs_strerror(Op::StopDaemon, EEXIST), "File exists");
+        assert_eq!(ipvs_strerror(Op::ResyncDaemon, EEXIST), "File exists");
+        assert_eq!(
+            ipvs_strerror(Op::StartDaemon, 19 /* ENODEV */),
+            "No such device"
+        );
+        for op in [Op::StartDaemon, Op::StopDaemon, Op::ResyncDaemon] {
+            assert_eq!(
+                ipvs_strerror(op, EINVAL),
+                "Invalid operation.  Possibly wrong module version, address not unicast, ..."
+            );
+            assert_eq!(
+                ipvs_strerror(op, EPERM),
+                "Permission denied (you must be root)"
+            );
+            assert_eq!(ipvs_strerror(op, ENOMEM), "Memory allocation problem");
+            assert_eq!(
+                ipvs_strerror(op, EOPNOTSUPP),
+                "Operation not supported with IPv6"
+            );
+        }
+    }
+
+    #[test]
+    fn sync_counters_empty() {
+        assert!(SyncCounters::default().is_empty());
+        let c = SyncCounters {
+            last_seq: Some(0),
+            ..SyncCounters::default()
+        };
+        assert!(!c.is_empty());
     }
 
     #[test]

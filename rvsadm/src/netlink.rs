@@ -690,11 +690,126 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ConnAttr {
     }
 }
 
+/// Attributes of a connection-sync daemon ([`cmd_attr::DAEMON`]), as
+/// libipvs puts them: STATE and SYNC_ID u32, MCAST_IFN a NUL-terminated
+/// string, SYNC_MAXLEN u16, MCAST_GROUP an `in_addr` (network order),
+/// MCAST_GROUP6 an `in6_addr`, MCAST_PORT a u16 in *host* order (unlike
+/// the service and real-server ports), MCAST_TTL u8.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaemonAttr {
+    State(u32),
+    McastIfn(String),
+    SyncId(u32),
+    SyncMaxlen(u16),
+    /// Network order.
+    McastGroup([u8; 4]),
+    McastGroup6([u8; 16]),
+    /// Host order.
+    McastPort(u16),
+    McastTtl(u8),
+    /// rvs extension, in the `rvs` family's GET_DAEMON replies: one of the
+    /// counters `daemon_attr::DATAGRAMS ..= RESYNC_PENDING` (u64, or u32
+    /// for LAST_SEQ and RESYNC_PENDING): (attribute, value).
+    Counter(u16, u64),
+    /// Anything else (PAD, attributes of a newer kernel), ignored.
+    Other(u16),
+}
+
+impl DaemonAttr {
+    /// The rvs counters that travel as u32 rather than u64.
+    fn counter_is_u32(kind: u16) -> bool {
+        use rvs_core::abi::daemon_attr as a;
+        matches!(kind, a::LAST_SEQ | a::RESYNC_PENDING)
+    }
+}
+
+impl Nla for DaemonAttr {
+    fn value_len(&self) -> usize {
+        match self {
+            Self::State(_) | Self::SyncId(_) | Self::McastGroup(_) => 4,
+            Self::McastIfn(s) => s.len() + 1,
+            Self::SyncMaxlen(_) | Self::McastPort(_) => 2,
+            Self::McastGroup6(_) => 16,
+            Self::McastTtl(_) => 1,
+            Self::Counter(k, _) if Self::counter_is_u32(*k) => 4,
+            Self::Counter(..) => 8,
+            Self::Other(_) => 0,
+        }
+    }
+    fn kind(&self) -> u16 {
+        use rvs_core::abi::daemon_attr as a;
+        match self {
+            Self::State(_) => a::STATE,
+            Self::McastIfn(_) => a::MCAST_IFN,
+            Self::SyncId(_) => a::SYNC_ID,
+            Self::SyncMaxlen(_) => a::SYNC_MAXLEN,
+            Self::McastGroup(_) => a::MCAST_GROUP,
+            Self::McastGroup6(_) => a::MCAST_GROUP6,
+            Self::McastPort(_) => a::MCAST_PORT,
+            Self::McastTtl(_) => a::MCAST_TTL,
+            Self::Counter(k, _) | Self::Other(k) => *k,
+        }
+    }
+    fn emit_value(&self, buf: &mut [u8]) {
+        match self {
+            Self::State(v) | Self::SyncId(v) => buf[..4].copy_from_slice(&v.to_ne_bytes()),
+            Self::McastIfn(s) => {
+                buf[..s.len()].copy_from_slice(s.as_bytes());
+                buf[s.len()] = 0;
+            }
+            Self::SyncMaxlen(v) | Self::McastPort(v) => buf[..2].copy_from_slice(&v.to_ne_bytes()),
+            Self::McastGroup(a) => buf[..4].copy_from_slice(a),
+            Self::McastGroup6(a) => buf[..16].copy_from_slice(a),
+            Self::McastTtl(v) => buf[0] = *v,
+            Self::Counter(k, v) if Self::counter_is_u32(*k) => {
+                buf[..4].copy_from_slice(&(*v as u32).to_ne_bytes())
+            }
+            Self::Counter(_, v) => buf[..8].copy_from_slice(&v.to_ne_bytes()),
+            Self::Other(_) => {}
+        }
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DaemonAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        use rvs_core::abi::daemon_attr as a;
+        use rvs_core::nla as n;
+        let p = buf.value();
+        let bad = || DecodeError::from("bad sync daemon attribute");
+        Ok(match buf.kind() {
+            a::STATE => Self::State(n::get_u32(p).ok_or_else(bad)?),
+            // libnl's NLA_STRING: up to the first NUL, if any.
+            a::MCAST_IFN => {
+                let end = p.iter().position(|&b| b == 0).unwrap_or(p.len());
+                Self::McastIfn(String::from_utf8_lossy(&p[..end]).into_owned())
+            }
+            a::SYNC_ID => Self::SyncId(n::get_u32(p).ok_or_else(bad)?),
+            a::SYNC_MAXLEN => Self::SyncMaxlen(n::get_u16(p).ok_or_else(bad)?),
+            a::MCAST_GROUP => Self::McastGroup(p.try_into().map_err(|_| bad())?),
+            a::MCAST_GROUP6 => Self::McastGroup6(p.try_into().map_err(|_| bad())?),
+            a::MCAST_PORT => Self::McastPort(n::get_u16(p).ok_or_else(bad)?),
+            a::MCAST_TTL if p.len() == 1 => Self::McastTtl(p[0]),
+            a::MCAST_TTL => return Err(bad()),
+            k @ a::DATAGRAMS..=a::RESYNC_PENDING => {
+                let v = if Self::counter_is_u32(k) {
+                    n::get_u32(p).map(u64::from)
+                } else {
+                    n::get_u64(p)
+                };
+                Self::Counter(k, v.ok_or_else(bad)?)
+            }
+            k => Self::Other(k),
+        })
+    }
+}
+
 /// Top-level attributes of requests and replies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attr {
     Service(Vec<SvcAttr>),
     Dest(Vec<DestAttr>),
+    /// Nested [`DaemonAttr`]s.
+    Daemon(Vec<DaemonAttr>),
     Conn(Vec<ConnAttr>),
     TimeoutTcp(u32),
     TimeoutTcpFin(u32),
@@ -707,6 +822,7 @@ impl Nla for Attr {
         match self {
             Self::Service(v) => nested_len(v),
             Self::Dest(v) => nested_len(v),
+            Self::Daemon(v) => nested_len(v),
             Self::Conn(_) | Self::Other(_) => 0,
             _ => 4,
         }
@@ -715,6 +831,7 @@ impl Nla for Attr {
         match self {
             Self::Service(_) => cmd_attr::SERVICE,
             Self::Dest(_) => cmd_attr::DEST,
+            Self::Daemon(_) => cmd_attr::DAEMON,
             Self::Conn(_) => cmd_attr::CONN,
             Self::TimeoutTcp(_) => cmd_attr::TIMEOUT_TCP,
             Self::TimeoutTcpFin(_) => cmd_attr::TIMEOUT_TCP_FIN,
@@ -723,12 +840,15 @@ impl Nla for Attr {
         }
     }
     fn is_nested(&self) -> bool {
-        matches!(self, Self::Service(_) | Self::Dest(_))
+        // libnl (3.5 and later, what ipvsadm 1.31 links on current
+        // distributions) marks nests with NLA_F_NESTED; so does this.
+        matches!(self, Self::Service(_) | Self::Dest(_) | Self::Daemon(_))
     }
     fn emit_value(&self, buf: &mut [u8]) {
         match self {
             Self::Service(v) => v.as_slice().emit(buf),
             Self::Dest(v) => v.as_slice().emit(buf),
+            Self::Daemon(v) => v.as_slice().emit(buf),
             Self::Conn(_) => {}
             Self::TimeoutTcp(v) | Self::TimeoutTcpFin(v) | Self::TimeoutUdp(v) => {
                 buf[..4].copy_from_slice(&v.to_ne_bytes())
@@ -745,6 +865,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Attr {
         Ok(match buf.kind() {
             cmd_attr::SERVICE => Self::Service(parse_nested(p)?),
             cmd_attr::DEST => Self::Dest(parse_nested(p)?),
+            cmd_attr::DAEMON => Self::Daemon(parse_nested(p)?),
             cmd_attr::CONN => Self::Conn(parse_nested(p)?),
             cmd_attr::TIMEOUT_TCP => Self::TimeoutTcp(rvs_core::nla::get_u32(p).ok_or_else(bad)?),
             cmd_attr::TIMEOUT_TCP_FIN => {

@@ -50,7 +50,18 @@ script='-A -t 192.168.10.100:80 -s rr
 --set 100 30 60
 -Z
 -Z -t 192.168.10.100:80
--Z -t 10.9.9.9:80'
+-Z -t 10.9.9.9:80
+--start-daemon master --mcast-interface d0 --syncid 7
+--start-daemon master --mcast-interface d0
+--start-daemon backup --mcast-interface nosuch
+--start-daemon backup --mcast-interface d0 --syncid 9 --mcast-group 224.0.0.90 --mcast-port 9000 --mcast-ttl 2 --sync-maxlen 1400'
+# After the views (which list the daemons): stopping them, and errors.
+stops='--stop-daemon master
+-L -n --daemon
+--stop-daemon master
+--stop-daemon backup
+--stop-daemon backup
+-L -n --daemon'
 views='-L -n
 -L -n --stats
 -L -n --rate
@@ -76,6 +87,13 @@ run() {
 		i=$((i + 1))
 		{ ip netns exec director $IPVSADM $line 2>&1 || true; } | sed 's/(size=[0-9]*)/(size=N)/' >$out/$1.view$i
 	done <<<"$views"
+	i=0
+	while IFS= read -r line; do
+		i=$((i + 1))
+		rc=0
+		ip netns exec director $IPVSADM $line >$out/$1.stop$i 2>&1 || rc=$?
+		echo "exit $rc" >>$out/$1.stop$i
+	done <<<"$stops"
 	# Traffic through the first service, then the connection listing.
 	for j in 1 2 3 4; do cget http://192.168.10.100/ >/dev/null; done
 	# ip_vs folds its per-CPU counters into what it reports only on the
@@ -108,17 +126,19 @@ run rvs
 for f in ip_vs ip_vs_conn ip_vs_stats; do
 	check "/proc/net/$f in the director" ip netns exec director test -r /proc/net/$f
 done
-for k in expire_nodest_conn expire_quiescent_template conn_reuse_mode sloppy_tcp nat_icmp_send snat_reroute; do
+for k in expire_nodest_conn expire_quiescent_template conn_reuse_mode sloppy_tcp nat_icmp_send snat_reroute \
+	sync_threshold sync_refresh_period sync_retries sync_persist_mode sync_version sync_ports \
+	sync_qlen_max sync_sock_size backup_only; do
 	check "net.ipv4.vs.$k" ip netns exec director test -w /proc/sys/net/ipv4/vs/$k
 done
-# Connection sync is not implemented: the daemon commands are refused
-# (EOPNOTSUPP, which ipvsadm words as "Operation not supported with IPv6";
-# the extack says "connection sync daemon is not supported by rvs yet").
-for c in "--start-daemon master --mcast-interface eth0" "--stop-daemon master"; do
-	rc=0; msg=$(ip netns exec director $IPVSADM $c 2>&1) || rc=$?
-	expect_eq "refused: ipvsadm $c" "255 Operation not supported with IPv6" "$rc $msg"
+# The knobs' checks are IPVS's: a bad value is refused and changes nothing.
+for kv in "sync_threshold=50 50" "sync_threshold=-1 50" "sync_ports=3" "sync_ports=128" "sync_retries=4" "sync_version=2"; do
+	k=${kv%%=*} v=${kv#*=}
+	before=$(ip netns exec director cat /proc/sys/net/ipv4/vs/$k)
+	if ip netns exec director sh -c "echo '$v' >/proc/sys/net/ipv4/vs/$k" 2>/dev/null; then fail "$k=$v accepted"; fi
+	expect_eq "$k=$v refused, unchanged" "$before" "$(ip netns exec director cat /proc/sys/net/ipv4/vs/$k)"
 done
-expect_eq "no daemon listed" "" "$(ip netns exec director $IPVSADM -L --daemon)"
+expect_eq "sync_threshold default" "$(printf '3\t50')" "$(ip netns exec director cat /proc/sys/net/ipv4/vs/sync_threshold)"
 for ns in client director rs1 rs2; do ip netns del $ns; done
 rmmod rvs
 

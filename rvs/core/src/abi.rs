@@ -53,7 +53,11 @@ pub mod cmd {
     pub const FLUSH: u8 = 17;
     /// rvs extension: dump the connection table.
     pub const GET_CONN: u8 = 18;
-    pub const MAX: u8 = GET_CONN;
+    /// rvs extension: a full resync. With [`super::daemon_attr::STATE`]
+    /// master, the master daemon sends its whole table again; with backup,
+    /// the backup daemon asks every master on its group for theirs.
+    pub const RESYNC_DAEMON: u8 = 19;
+    pub const MAX: u8 = RESYNC_DAEMON;
 }
 
 /// Top-level attributes of every command.
@@ -177,7 +181,34 @@ pub mod daemon_attr {
     pub const MCAST_GROUP6: u16 = 6;
     pub const MCAST_PORT: u16 = 7;
     pub const MCAST_TTL: u16 = 8;
-    pub const MAX: u16 = MCAST_TTL;
+    /// The last attribute the IPVS family knows.
+    pub const IPVS_MAX: u16 = MCAST_TTL;
+    /// rvs extensions, in the `rvs` family's GET_DAEMON replies only: the
+    /// daemon's counters (u64 unless said otherwise).
+    pub const PAD: u16 = 9;
+    /// Datagrams and entries sent (master) or received (backup).
+    pub const DATAGRAMS: u16 = 10;
+    pub const ENTRIES: u16 = 11;
+    /// Master: entries dropped because the send queue was full
+    /// (`sync_qlen_max`), or a send failed.
+    pub const DROP_QUEUE_FULL: u16 = 12;
+    pub const DROP_SEND_ERROR: u16 = 13;
+    /// Backup: datagrams dropped as malformed, entries dropped as invalid,
+    /// datagrams of another sync id, entries the table had no room for.
+    pub const DROP_BAD_DATAGRAM: u16 = 14;
+    pub const DROP_BAD_ENTRY: u16 = 15;
+    pub const DROP_SYNCID: u16 = 16;
+    pub const DROP_NO_ROOM: u16 = 17;
+    /// Backup: datagrams missing from an rvs master's sequence (gaps).
+    pub const LOST_DATAGRAMS: u16 = 18;
+    /// u32: last sequence number sent (master) or seen from an rvs master
+    /// (backup).
+    pub const LAST_SEQ: u16 = 19;
+    /// Full resyncs sent (master) or requested (backup).
+    pub const RESYNCS: u16 = 20;
+    /// u32: entries still to send in the running full resync (master).
+    pub const RESYNC_PENDING: u16 = 21;
+    pub const MAX: u16 = RESYNC_PENDING;
 }
 
 /// Attributes nested in the STATS and STATS64 attributes.

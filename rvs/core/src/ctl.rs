@@ -29,6 +29,7 @@ pub mod errno {
     pub const EPROTONOSUPPORT: i32 = 93;
     pub const EAFNOSUPPORT: i32 = 97;
     pub const EBUSY: i32 = 16;
+    pub const ENODEV: i32 = 19;
 }
 
 /// A refused request: errno and a message for extack. Messages are

@@ -21,3 +21,4 @@ pub mod nla;
 pub mod packet;
 pub mod proto;
 pub mod sched;
+pub mod sync;
