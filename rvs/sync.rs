@@ -506,7 +506,8 @@ impl Worker for MasterWorker {
                     if self.id == 0 {
                         inc(&self.shared.counters.resyncs);
                     }
-                    self.shared.counters.resync_pending.fetch_add(st.conns.len(), Relaxed);
+                    let share = st.conns.len() / self.shared.ports as u32;
+                    self.shared.counters.resync_pending.fetch_add(share, Relaxed);
                 }
             } else if walk == Walk::Idle {
                 let every = st.sysctl.sync_refresh_walk.load(Relaxed);
@@ -974,12 +975,6 @@ impl SyncState {
     /// NEW_DAEMON: starts a daemon, with IPVS's checks and defaults.
     pub(crate) fn start(&self, net: NetRef<'_>, st: &NetState, mut cfg: DaemonConfig, state: u32) -> Result<(), CtlError> {
         let mut d = self.daemons.lock();
-        if state != STATE_MASTER && state != STATE_BACKUP {
-            return Err(cerr(errno::EINVAL, "daemon state must be master or backup\0"));
-        }
-        if (state == STATE_MASTER && d.master.is_some()) || (state == STATE_BACKUP && d.backup.is_some()) {
-            return Err(cerr(errno::EEXIST, "sync daemon already running\0"));
-        }
         let ports = if d.master.is_none() && d.backup.is_none() {
             let n = st.sysctl.sync_ports.load(Relaxed).clamp(1, MAX_PORTS as i32) as usize;
             n.next_power_of_two().min(MAX_PORTS)
@@ -1002,6 +997,13 @@ impl SyncState {
             return Err(cerr(errno::ENODEV, "unknown multicast interface\0"));
         }
         cfg.maxlen = wire::effective_maxlen(cfg.maxlen, state == STATE_BACKUP, mtu, cfg.v6);
+        // IPVS's order of checks: the interface, then the state.
+        if state != STATE_MASTER && state != STATE_BACKUP {
+            return Err(cerr(errno::EINVAL, "daemon state must be master or backup\0"));
+        }
+        if (state == STATE_MASTER && d.master.is_some()) || (state == STATE_BACKUP && d.backup.is_some()) {
+            return Err(cerr(errno::EEXIST, "sync daemon already running\0"));
+        }
         let last = u32::from(cfg.port) + ports as u32 - 1;
         if last > u32::from(u16::MAX) {
             return Err(cerr(errno::EINVAL, "sync ports past 65535\0"));
