@@ -176,6 +176,16 @@ unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
     0
 }
 
+/// Before the namespace's devices go: the sync daemons' sockets and
+/// threads (which hold references to the devices) are released first, as
+/// IPVS stops its daemons in its per-device exit.
+unsafe extern "C" fn net_pre_exit(net: *mut bindings::net) {
+    if let Some(e) = entry(net) {
+        // SAFETY: The entry is live until `net_exit`, which runs after this.
+        unsafe { e.as_ref() }.state.sync.stop_all();
+    }
+}
+
 unsafe extern "C" fn net_exit(net: *mut bindings::net) {
     // SAFETY: `exit` runs once per namespace after `init` succeeded, when no
     // request can reach the namespace's state any more (the genl family
@@ -217,6 +227,7 @@ impl Registration {
         unsafe {
             let ops = PERNET_OPS.0.get();
             (*ops).init = Some(net_init);
+            (*ops).pre_exit = Some(net_pre_exit);
             (*ops).exit = Some(net_exit);
             (*ops).id = NET_ID.0.get();
             (*ops).size = core::mem::size_of::<Slot>();

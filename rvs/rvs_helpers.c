@@ -33,6 +33,7 @@
 #include <linux/inetdevice.h>
 #include <net/sock.h>
 #include <net/inet_sock.h>
+#include <linux/rtnetlink.h>
 
 #include "rvs_helpers.h"
 
@@ -916,6 +917,9 @@ struct socket *rvs_sync_sock_recv(struct net *net, int ifindex, int v6,
 	rc = kernel_bind(sock, (struct sockaddr_unsized *)&sa, salen);
 	if (rc < 0)
 		goto fail;
+	/* Joining takes RTNL, then the socket's lock (as IPVS, which holds
+	 * RTNL while it starts a daemon). */
+	rtnl_lock();
 	lock_sock(sk);
 	if (v6) {
 #if IS_ENABLED(CONFIG_IPV6)
@@ -930,6 +934,7 @@ struct socket *rvs_sync_sock_recv(struct net *net, int ifindex, int v6,
 		rc = ip_mc_join_group(sk, &mreq);
 	}
 	release_sock(sk);
+	rtnl_unlock();
 	if (rc < 0)
 		goto fail;
 	return sock;

@@ -608,7 +608,13 @@ fn needs_refresh(st: &NetState, c: &Conn, now: u64) -> bool {
         }
     }
     match c.last_sync.load(Relaxed) {
-        0 => now.wrapping_sub(c.born) >= conn::secs_to_jiffies(REFRESH_MIN_AGE_SECS),
+        // Never sent: an idle TCP connection (or one whose server speaks
+        // first), or a template; not the short UDP exchanges IPVS leaves
+        // out on purpose.
+        0 => {
+            (f & cf::TEMPLATE != 0 || c.protocol == IPPROTO_TCP)
+                && now.wrapping_sub(c.born) >= conn::secs_to_jiffies(REFRESH_MIN_AGE_SECS)
+        }
         t => now.wrapping_sub(t) >= c.timeout.load(Relaxed) / 2,
     }
 }
@@ -760,6 +766,9 @@ impl BackupWorker {
             return;
         }
         let r = wire::decode(d, self.shared.cfg.syncid as u8, maxlen, |e| match e {
+            // rvs has no persistence engines: an entry that needs one is
+            // refused, as IPVS refuses one whose engine is not loaded.
+            Ok(e) if e.pe_name.is_some() || e.pe_data.is_some() => inc(&c.drop_bad_entry),
             Ok(e) => {
                 n += 1;
                 if !apply(st, &e) {

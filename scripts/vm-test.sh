@@ -50,10 +50,10 @@ say "booting the $variant test kernel: ${#tests[@]} tests"
 # command is too short for a long list of test paths (a truncated command
 # line is also what made guests "find no root file system").
 printf '%s\n' "${tests[@]}" >"$out/tests"
-# Test knobs set on the host (RVS_FUZZ_COUNT, RVS_FUZZ_SEED,
-# RVS_FUZZ_FAMILIES) reach the guest's tests.
+# Test knobs set on the host (RVS_FUZZ_*, RVS_SYNC_FUZZ_*, and
+# RVS_VM_SHOW_LOGS=1 to print every test's log) reach the guest's tests.
 knobs=
-for v in RVS_FUZZ_COUNT RVS_FUZZ_SEED RVS_FUZZ_FAMILIES; do
+for v in RVS_FUZZ_COUNT RVS_FUZZ_SEED RVS_FUZZ_FAMILIES RVS_VM_SHOW_LOGS RVS_SYNC_FUZZ_COUNT RVS_SYNC_FUZZ_RATE; do
 	[ -z "${!v:-}" ] || knobs+="$v=$(printf %q "${!v}") "
 done
 cmd="${knobs}RVS_TOP=$RVS_TOP RVS_LONG=$long RVS_KERNEL=$variant bash $RVS_TOP/tests/vm/runner.sh $out/results \$(cat $out/tests); echo \$? >$out/rc"
@@ -87,5 +87,7 @@ if grep -Eq 'Kernel panic|Oops|BUG:|WARNING:' "$out/console" && [ "$failed" = 0 
 	say "kernel report on the console"; failed=1
 fi
 cp "$out/results" "${RVS_VM_RESULTS:-/dev/null}" 2>/dev/null || true
+# RVS_VM_CONSOLE=FILE keeps the whole console (kernel log included).
+cp "$out/console" "${RVS_VM_CONSOLE:-/dev/null}" 2>/dev/null || true
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

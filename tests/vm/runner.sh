@@ -59,6 +59,7 @@ for t in "$@"; do
 		echo "ok   $name (${took}s)"
 		# Measured figures (tests/vm/lib.sh `figure`) show either way.
 		grep '^FIGURE ' /tmp/test-$name.log | sed 's/^/    /'
+		[ "${RVS_VM_SHOW_LOGS:-0}" = 0 ] || sed 's/^/    | /' /tmp/test-$name.log
 	else
 		failed=$((failed + 1))
 		echo "FAIL $name (${took}s): $why"

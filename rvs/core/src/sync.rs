@@ -506,7 +506,6 @@ pub fn effective_maxlen(requested: u16, backup: bool, mtu: u32, v6: bool) -> u16
 }
 
 struct Layout<'a> {
-    fixed: usize,
     seq: bool,
     pe_data: &'a [u8],
     pe_name: &'a [u8],
@@ -533,7 +532,6 @@ fn layout<'a>(c: &SyncConn<'a>) -> Layout<'a> {
         size = size.saturating_add(2).saturating_add(pe_name.len());
     }
     Layout {
-        fixed,
         seq,
         pe_data,
         pe_name,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! rvsfuzz: reliability tools for rvs's generic netlink interface.
+//! rvsfuzz: reliability tools for rvs: its generic netlink interface and
+//! its connection-sync daemons.
 //!
 //!   rvsfuzz fuzz [--family NAME] [--count N] [--seed S] [--jobs J] [--batch B]
 //!       Sends N random and mutated requests to the family, driven by the
@@ -20,8 +21,17 @@
 //!       fast as it can, stopping early after S seconds if given: one
 //!       long-lived process, so the flood's rate is the kernel's, not that
 //!       of starting processes.
+//!
+//!   rvsfuzz sync --dev IF [--group 224.0.0.81] [--port 8848] [--count N]
+//!                [--secs S] [--seed X] [--syncid N] [--rate R] [--maxlen L]
+//!       Sends N connection-sync datagrams (IPVS's wire format) to the sync
+//!       group from interface IF, at R a second (0: as fast as it can),
+//!       stopping early after S seconds if given: random bytes, valid
+//!       version 1 and version 0 datagrams and mutations of valid ones
+//!       (see syncfuzz.rs), for a backup daemon to survive.
 
 mod nl;
+mod syncfuzz;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -339,7 +349,7 @@ fn fuzz_job(
         while n < batch as u64 && t.sent + n < count && buf.len() < 200_000 {
             seq = seq.wrapping_add(1);
             // Keep the tables small: a flush now and then.
-            if seq % 2000 == 0 {
+            if seq.is_multiple_of(2000) {
                 buf.extend(nl::message(
                     fam.id,
                     NLM_F_REQUEST | NLM_F_ACK,
@@ -451,7 +461,10 @@ fn errno_name(e: i32) -> String {
         (93, "EPROTONOSUPPORT"),
         (95, "EOPNOTSUPP"),
         (97, "EAFNOSUPPORT"),
+        (101, "ENETUNREACH"),
         (105, "ENOBUFS"),
+        (111, "ECONNREFUSED"),
+        (113, "EHOSTUNREACH"),
     ];
     if e > 10000 {
         return format!("send:{}", errno_name(e - 10000));
@@ -813,7 +826,8 @@ fn main() {
         Some("fuzz") => fuzz(&args[2..]),
         Some("churn") => churn(&args[2..]),
         Some("synflood") => synflood(&args[2..]),
-        _ => Err("usage: rvsfuzz fuzz [--family NAME] [--count N] [--seed S] [--jobs J] [--batch B]\n       rvsfuzz churn --service tcp:VIP:PORT --keep ADDR [--churn ADDR]... [--fwd masq|dr|tun] [--rate N] [--secs S]\n       rvsfuzz synflood --dst ADDR [--port P] [--count N] [--secs S] [--seed S]".into()),
+        Some("sync") => syncfuzz::run(&args[2..]),
+        _ => Err("usage: rvsfuzz fuzz [--family NAME] [--count N] [--seed S] [--jobs J] [--batch B]\n       rvsfuzz churn --service tcp:VIP:PORT --keep ADDR [--churn ADDR]... [--fwd masq|dr|tun] [--rate N] [--secs S]\n       rvsfuzz synflood --dst ADDR [--port P] [--count N] [--secs S] [--seed S]\n       rvsfuzz sync --dev IF [--group ADDR] [--port P] [--count N] [--secs S] [--seed X] [--syncid N] [--rate R] [--maxlen L]".into()),
     };
     if let Err(e) = r {
         eprintln!("rvsfuzz: {e}");
