@@ -541,6 +541,8 @@ impl MasterWorker {
     fn walk_step(&self, out: &mut Out<'_>, full: bool, from: (usize, u64), mut budget: u64, now: u64) -> Option<(usize, u64)> {
         let st = self.st.get();
         let ports = self.shared.ports as u32;
+        let every = st.sysctl.sync_refresh_walk.load(Relaxed).max(0) as u32;
+        let walk_period = conn::secs_to_jiffies(every);
         let mut at = Some(from);
         while let Some(pos) = at {
             if budget == 0 {
@@ -560,7 +562,7 @@ impl MasterWorker {
                         if budget == 0 || batch.len() >= wire::MAX_ENTRIES {
                             return false;
                         }
-                        if wire::thread_of(&c.caddr, c.cport, ports) != self.id || !(full || needs_refresh(st, c, now)) {
+                        if wire::thread_of(&c.caddr, c.cport, ports) != self.id || !(full || needs_refresh(st, c, now, walk_period)) {
                             return true;
                         }
                         if let Some(e) = snapshot(c) {
@@ -589,7 +591,7 @@ impl MasterWorker {
 /// keeping (or a template) that was never sent and is a few seconds old,
 /// or whose last sync is half its timeout ago, so the backup's copy never
 /// expires while the master's lives.
-fn needs_refresh(st: &NetState, c: &Conn, now: u64) -> bool {
+fn needs_refresh(st: &NetState, c: &Conn, now: u64, walk_period: u64) -> bool {
     let f = c.flags.load(Relaxed);
     if f & cf::ONE_PACKET != 0 || c.daf != c.af {
         return false;
@@ -615,7 +617,9 @@ fn needs_refresh(st: &NetState, c: &Conn, now: u64) -> bool {
             (f & cf::TEMPLATE != 0 || c.protocol == IPPROTO_TCP)
                 && now.wrapping_sub(c.born) >= conn::secs_to_jiffies(REFRESH_MIN_AGE_SECS)
         }
-        t => now.wrapping_sub(t) >= c.timeout.load(Relaxed) / 2,
+        // Sent: again before the backup's copy could expire, allowing for
+        // the walk's period.
+        t => now.wrapping_sub(t).saturating_add(walk_period) >= c.timeout.load(Relaxed) / 2,
     }
 }
 
