@@ -10,12 +10,13 @@
 # checks dmesg); afterwards the backup still takes datagrams, its counters
 # parse and show drops, every -Lnc entry is well-formed, the real server's
 # PersistConn + ActiveConn + InActConn equal the entries bound to it, a
-# backup with a sync id drops the others' datagrams, the daemon stops and
-# the module unloads. CI runs RVS_SYNC_FUZZ_COUNT datagrams (default
-# 20,000, 5,000 on the debug kernel; --long 100,000) at
+# backup with a sync id drops the others' datagrams, the daemon stops, and
+# the module unloads with a master and a backup running under sync traffic
+# both ways. CI runs RVS_SYNC_FUZZ_COUNT datagrams (default 20,000, 2,000
+# on the debug kernel; --long 100,000) at
 # RVS_SYNC_FUZZ_RATE a second (5,000; 1,000 on the debug kernel).
 . "$RVS_TOP/tests/vm/lib.sh"
-count=${RVS_SYNC_FUZZ_COUNT:-$(long_or 100000 20000 5000)}
+count=${RVS_SYNC_FUZZ_COUNT:-$(long_or 100000 20000 2000)}
 rate=${RVS_SYNC_FUZZ_RATE:-$(long_or 5000 5000 1000)}
 seed=${RVS_SYNC_FUZZ_SEED:-$(date +%s)}
 VIP=10.98.0.1
@@ -196,5 +197,23 @@ table_check "after stopping"
 badm -C
 expect_eq "flushed" "" "$(badm -S -n)"
 badm -L -n -c >/dev/null || fail "-Lnc after the flush"
+
+# --- unloading with both daemons running, under sync traffic both ways ---
+# The fuzzer's namespace gets rvs state too: a master daemon there sends
+# the entries its own table holds (a full resync, unasked), while the
+# fuzzer keeps sending to the backup, which also runs a master of its own.
+badm --start-daemon backup --mcast-interface b0 --syncid 0
+badm --start-daemon master --mcast-interface b0 --syncid 0
+ip netns exec fuzzer rvsadm --start-daemon master --mcast-interface f0 --syncid 0
+ip netns exec fuzzer rvsfuzz sync --dev f0 --group 224.0.0.81 --port 8848 --count 100000 --secs 60 \
+	--rate "$rate" --seed $((seed + 3)) --syncid 0 >/dev/null 2>&1 &
+bg=$!
+sleep 3
+badm --resync-daemon master
+ip netns exec fuzzer rvsadm --resync-daemon master
+sleep 2
+check "both daemons run in the backup's namespace" [ "$(badm -L --daemon | wc -l)" = 2 ]
 unload_rvs
-check "rvs unloaded" bash -c '! lsmod | grep -q "^rvs "'
+kill $bg 2>/dev/null || true
+wait $bg 2>/dev/null || true
+check "rvs unloaded with its daemons running" bash -c '! lsmod | grep -q "^rvs "'

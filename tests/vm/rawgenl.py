@@ -244,8 +244,19 @@ def cases():
     yield "delete missing dest", S["DEL_DEST"], svc() + dest(addr="10.0.0.99", full=False), E.ENOENT, True
     yield "timeout too large", S["SET_CONFIG"], u32(A_TCP, 0xFFFFFFFF), E.ERANGE, True
     yield "timeout as u16", S["SET_CONFIG"], u16(A_TCP, 5), E.EINVAL, True
-    yield "start sync daemon", S["NEW_DAEMON"], b"", E.EOPNOTSUPP, True
-    yield "stop sync daemon", S["DEL_DAEMON"], b"", E.EOPNOTSUPP, True
+    # Sync daemons: IPVS's errors (DAEMON attributes: 1 STATE, 2 MCAST_IFN,
+    # 3 SYNC_ID, 5 MCAST_GROUP, 9.. rvs's counters, output only).
+    yield "start sync daemon without attributes", S["NEW_DAEMON"], b"", E.EINVAL, True
+    yield "stop sync daemon without attributes", S["DEL_DAEMON"], b"", E.EINVAL, True
+    yield "start sync daemon without interface", S["NEW_DAEMON"], nest(A_DAEMON, u32(1, 1), u32(3, 0)), E.EINVAL, True
+    yield "start sync daemon on no such interface", S["NEW_DAEMON"], nest(A_DAEMON, u32(1, 1), s(2, "nosuch0"), u32(3, 0)), E.ENODEV, True
+    yield "start sync daemon in state 3", S["NEW_DAEMON"], nest(A_DAEMON, u32(1, 3), s(2, "lo"), u32(3, 0)), E.EINVAL, True
+    yield "start sync daemon to a unicast group", S["NEW_DAEMON"], nest(A_DAEMON, u32(1, 1), s(2, "lo"), u32(3, 0),
+                                                                       nla(5, v4("10.0.0.1")[:4])), E.EINVAL, True
+    yield "sync daemon counters in a request", S["NEW_DAEMON"], nest(A_DAEMON, u32(1, 1), s(2, "lo"), u32(3, 0),
+                                                                    nla(10, b"\0" * 8)), E.EINVAL, True
+    yield "stop a sync daemon that does not run", S["DEL_DAEMON"], nest(A_DAEMON, u32(1, 2)), E.ESRCH, True
+    yield "stop a sync daemon in state 0", S["DEL_DAEMON"], nest(A_DAEMON, u32(1, 0)), E.EINVAL, True
     yield "unknown command", 99, b"", E.EOPNOTSUPP, False
     yield "oversized service address", S["NEW_SERVICE"], nest(A_SERVICE, u16(S_AF, 2), u16(S_PROTO, TCP),
                                                               nla(S_ADDR, b"\1" * 4000), be16(S_PORT, 1)), E.ERANGE, True
