@@ -24,7 +24,7 @@ use crate::rvs_core::csum;
 use crate::rvs_core::packet::{self, Family, IpHeader};
 use crate::rvs_core::proto::{
     tcp_may_schedule, tcp_new_conn_expected, CounterChange, Direction, TcpConn, TcpFlags,
-    INITIAL_CONN_TIMEOUT_SECS,
+    INITIAL_CONN_TIMEOUT_SECS, TEMPLATE_ASSURED,
 };
 use crate::service::{to_sched_addr, Dest, NetState, Service};
 use crate::skb::Skb;
@@ -421,6 +421,9 @@ fn step_state(st: &NetState, c: &Conn, dir: Direction, tcp: Option<TcpFlags>) {
                 inactive: f & cf::INACTIVE != 0,
             };
             let step = t.on_packet(dir, flags, c.dest.is_some());
+            if step.established {
+                assure_template(c);
+            }
             if !t.no_output {
                 c.flags.fetch_and(!cf::NOOUTPUT, Relaxed);
             }
@@ -438,9 +441,20 @@ fn step_state(st: &NetState, c: &Conn, dir: Direction, tcp: Option<TcpFlags>) {
         _ => {
             let secs = st.timeouts.udp.load(Relaxed);
             c.timeout.store(conn::secs_to_jiffies(secs), Relaxed);
+            if dir == Direction::Output {
+                assure_template(c);
+            }
         }
     }
     c.touch(now);
+}
+
+/// A connection was established (or, UDP, answered): its template is
+/// assured, as IPVS's `ip_vs_control_assure_ct`.
+fn assure_template(c: &Conn) {
+    if let Some(t) = c.control() {
+        t.state.store(TEMPLATE_ASSURED, Relaxed);
+    }
 }
 
 /// The scheduler's pick for a new connection to `svc`.
@@ -519,9 +533,13 @@ fn schedule<'a>(st: &'a NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&
             None => {
                 let d = pick(svc, p, now)?;
                 let timeout = svc.timeout.load(Relaxed);
-                let t = st
-                    .conns
-                    .insert(&tp, &d, cf::TEMPLATE | d.fwd.load(Relaxed), timeout, None)?;
+                // A template carries its server's connection flags, as
+                // IPVS's (NOOUTPUT too, for the methods other than NAT).
+                let mut tf = d.fwd.load(Relaxed) & cf::FWD_MASK;
+                if tf != fwd::MASQ {
+                    tf |= cf::NOOUTPUT;
+                }
+                let t = st.conns.insert(&tp, &d, cf::TEMPLATE | tf, timeout, None)?;
                 (t, d)
             }
         };

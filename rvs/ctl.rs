@@ -600,7 +600,7 @@ impl DumpIt for DumpConns {
     fn dumpit(dump: &mut Dump<'_>, cursor: &mut [i64; 4]) -> Result<bool> {
         use crate::conn::{flags as cf, jiffies};
         use crate::rvs_core::abi::conn_attr as ca;
-        use crate::rvs_core::proto::{TcpState, UDP_STATE_NAME};
+        use crate::rvs_core::proto::{template_state_name, TcpState, UDP_STATE_NAME};
         let st = state(dump.net())?;
         let now = jiffies();
         let from = (
@@ -614,8 +614,8 @@ impl DumpIt for DumpConns {
             st.conns.for_each_from(from, |c| {
                 let tmpl = c.flags.load(Relaxed) & cf::TEMPLATE != 0;
                 let name = match (c.protocol, tmpl) {
+                    (_, true) => template_state_name(c.state.load(Relaxed)),
                     (6, false) => TcpState::name_of(c.state.load(Relaxed)),
-                    (6, true) => TcpState::None.name(),
                     _ => UDP_STATE_NAME,
                 };
                 let mut state = [0u8; 16];

@@ -19,7 +19,7 @@ use crate::genl::NetRef;
 use crate::netns;
 use crate::rvs_core::abi::{self, fwd, svc_flags};
 use crate::rvs_core::ctl::AF_INET6;
-use crate::rvs_core::proto::{TcpState, UDP_STATE_NAME};
+use crate::rvs_core::proto::{template_state_name, TcpState, UDP_STATE_NAME};
 use crate::service::{NetState, Service};
 
 const PROC_SERVICES: c_long = 0;
@@ -206,7 +206,7 @@ fn show_conns(m: &SeqFile, st: &NetState, pos: u64) {
 fn conn_line(m: &SeqFile, c: &Conn, now: u64) {
     let tmpl = c.flags.load(Relaxed) & cf::TEMPLATE != 0;
     let state = match (u16::from(c.protocol), tmpl) {
-        (_, true) => "NONE",
+        (_, true) => template_state_name(c.state.load(Relaxed)),
         (6, false) => TcpState::name_of(c.state.load(Relaxed)),
         (17, false) => UDP_STATE_NAME,
         _ => "NONE",

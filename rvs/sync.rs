@@ -641,7 +641,7 @@ fn snapshot(c: &Conn) -> Option<SyncConn<'static>> {
         v6: c.af == AF_INET6,
         protocol: c.protocol,
         flags: c.flags.load(Relaxed) & !wire::cflags::HASHED,
-        state: u16::from(if tmpl { 0 } else { c.state.load(Relaxed) }),
+        state: u16::from(c.state.load(Relaxed)),
         cport: c.cport,
         vport: c.vport,
         dport: c.dport,
@@ -896,8 +896,8 @@ fn apply(st: &NetState, e: &SyncConn<'_>) -> bool {
 
 /// The state, timer and activity of an entry from its sync message.
 fn update(_st: &NetState, c: &Conn, e: &SyncConn<'_>, timeout: u32, now: u64) {
+    c.state.store(e.state as u8, Relaxed);
     if c.flags.load(Relaxed) & cf::TEMPLATE == 0 {
-        c.state.store(e.state as u8, Relaxed);
         crate::conn::ConnTable::set_active(c, e.flags & cf::INACTIVE == 0);
     }
     c.flags.fetch_or(cf::SYNC, Relaxed);

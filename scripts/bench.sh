@@ -21,6 +21,11 @@
 #            NAT download; no figures. --loads "udp cps bulk drudp drcps
 #            idle" picks loads (dr*: through the DR VIP), --bits N loads
 #            both modules with conn_tab_bits=N
+#   sync     connection sync, rvs against ip_vs (both loaded at once, a
+#            master and a backup director each): sync lag idle and under
+#            a load, and the highest new-connection rate at which the
+#            backup keeps >= 99% of the master's entries
+#            (tests/bench/sync.sh; default 3 runs, --secs 3 per rate)
 # --doc writes the results into Documentation/perf/ (results.jsonl,
 # summary.json, table.md, ratios.png); otherwise they stay in --out
 # (default: a new /tmp/rvs-bench.* directory), whose path is printed.
@@ -33,7 +38,8 @@ all) what="dp scale restore" ;;
 smoke) what="dp scale restore" runs=1 secs=1 fill=5000 services=100 limit=900 nrs=2 ;;
 dp|scale|restore) what=$mode ;;
 profile) what=profile secs=20 limit=1200 ;;
-*) die "usage: $0 all|smoke|dp|scale|restore|profile [--runs N] [--secs S] [--fill N] [--services N] [--out DIR] [--doc]" ;;
+sync) what=sync runs=3 secs=3 limit=1500 ;;
+*) die "usage: $0 all|smoke|dp|scale|restore|profile|sync [--runs N] [--secs S] [--fill N] [--services N] [--out DIR] [--doc]" ;;
 esac
 while [ $# -gt 0 ]; do
 	case $1 in

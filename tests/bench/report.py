@@ -30,6 +30,11 @@ FIGURES = [
     ("cps_full", "New TCP conn/s, NAT, table filled", "conn/s", "higher", "scale", None),
     ("full_over_empty", "CPS filled / CPS empty", "ratio", "higher", "scale", None),
     ("restore", "Restore services x 4 real servers", "s", "lower", "restore", None),
+    ("sync_lag_idle_p50", "Sync lag, idle, median", "ms", "lower", "sync", None),
+    ("sync_lag_idle_p90", "Sync lag, idle, p90", "ms", "lower", "sync", None),
+    ("sync_lag_load_p50", "Sync lag under load, median", "ms", "lower", "sync", None),
+    ("sync_lag_load_p90", "Sync lag under load, p90", "ms", "lower", "sync", None),
+    ("sync_keepup", "Highest rate with backup >= 99% of master's entries", "conn/s", "higher", "sync", None),
 ]
 IMPLS = ("rvs", "ipvs", "plain")
 
@@ -110,7 +115,8 @@ def main():
         need = ["rvs", "ipvs"] + (["plain"] if plain else [])
         for impl in need:
             src = by.get(plain, {}) if impl == "plain" else got
-            if not src.get(impl) or not any(v > 0 for v in src[impl]):
+            # (sync_keepup may be 0: no rate kept up; present is enough)
+            if not src.get(impl) or (group != "sync" and not any(v > 0 for v in src[impl])):
                 missing.append("%s/%s" % (name, impl))
         s = {impl: stats(got[impl]) for impl in IMPLS if got.get(impl)}
         if plain and plain != name and by.get(plain, {}).get("plain"):
@@ -149,6 +155,30 @@ def main():
             plot.append(("full/empty rvs", med.get("rvs"), None))
             plot.append(("full/empty IPVS", med.get("ipvs"), None))
 
+    if "sync" in groups:
+        # Keeping up: per rate, the backup's share of the master's entries
+        # (median over runs) and the connections made.
+        steps = {}
+        for r in rows:
+            if r["figure"] == "sync_step":
+                steps.setdefault(r["rate"], {}).setdefault(r["impl"], []).append(r)
+        table.append("")
+        table.append("| rate (conn/s) | rvs achieved conn/s | rvs backup/master entries | "
+                     "IPVS achieved conn/s | IPVS backup/master entries |")
+        table.append("| --- | --- | --- | --- | --- |")
+        summary["sync_steps"] = {}
+        for rate in sorted(steps):
+            cells = []
+            for impl in ("rvs", "ipvs"):
+                rs = steps[rate].get(impl, [])
+                if not rs:
+                    cells += ["–", "–"]
+                    continue
+                cells.append(fmt(statistics.median(x["achieved_cps"] for x in rs)))
+                cells.append("%.3f (%s)" % (statistics.median(x["value"] for x in rs),
+                                            ", ".join("%d/%d" % (x["backup"], x["master"]) for x in rs)))
+            summary["sync_steps"][rate] = steps[rate]
+            table.append("| %s | %s |" % (rate, " | ".join(cells)))
     with open(os.path.join(a.dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1, ensure_ascii=False)
         f.write("\n")

@@ -18,7 +18,7 @@ dadm -L -n | tee /tmp/l
 expect_contains "listing shows persistence" "wrr persistent 20" "$(cat /tmp/l)"
 expect_contains "Route forwarding" "Route" "$(cat /tmp/l)"
 dadm -L -n -c | tee /tmp/c
-expect_contains "the template is listed" "NONE" "$(cat /tmp/c)"
+expect_contains "the template is listed, assured by its connection (IPVS)" "ASSURED" "$(cat /tmp/c)"
 # Replies bypassed the director: it counted no outgoing packets.
 out=$(dadm -L -n --stats | awk '/^TCP/ {print $5}')
 expect_eq "no packets out through the director" 0 "$out"

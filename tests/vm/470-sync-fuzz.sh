@@ -149,7 +149,7 @@ table_check() {
 	# counters agree.
 	bound() {
 		badm -L -n -c | awk -v v="$VIP:80" -v d="$RS:80" \
-			'$1 == "TCP" && $5 == v && $6 == d { n++; if ($3 == "NONE") t++ } END { print n + 0, t + 0 }'
+			'$1 == "TCP" && $5 == v && $6 == d { n++; if ($3 == "NONE" || $3 == "ASSURED") t++ } END { print n + 0, t + 0 }'
 	}
 	for try in $(seq 1 20); do
 		read -r n1 t1 <<<"$(bound)" || true

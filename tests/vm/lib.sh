@@ -241,3 +241,380 @@ mem_available_kb() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
 tcp_in_segs() {
 	ip netns exec "$1" awk '/^Tcp:/ { if (h) { print $10; exit } h = 1 }' /proc/net/snmp
 }
+
+# --- connection sync failover (440, 450) ---
+# Two directors dir1 and dir2 on one LAN with the same services; dir1 holds
+# the VIP and runs the master sync daemon, dir2 the backup one; the client
+# (20 addresses) keeps TCP sessions and UDP flows open through the VIP
+# while dir1 dies and dir2 takes the VIP over. Each director runs rvs or
+# ip_vs (both modules loaded at once: rvs with its own `rvs` family and
+# rvsadm; ip_vs with ipvsadm), so one scenario covers every pairing. Each
+# variant has a network of its own (namespaces lan_K, client_K, rs1_K..,
+# dir1_K, dir2_K), so that variants run side by side.
+
+IPVSADM=${IPVSADM:-/usr/sbin/ipvsadm}
+declare -A SYNC_IMPL=()
+# director_impl NS rvs|ipvs: which implementation `adm NS` drives.
+director_impl() {
+	case $2 in rvs|ipvs) SYNC_IMPL[$1]=$2 ;; *) fail "director_impl: '$2' is not rvs or ipvs" ;; esac
+}
+# adm NS ARGS...: rvsadm or ipvsadm (the director's implementation) in NS.
+adm() {
+	local ns=$1; shift
+	case ${SYNC_IMPL[$ns]:-} in
+	rvs) ip netns exec "$ns" rvsadm "$@" ;;
+	ipvs) ip netns exec "$ns" "$IPVSADM" "$@" ;;
+	*) fail "adm: no implementation for $ns (director_impl $ns rvs|ipvs)" ;;
+	esac
+}
+# sync_load_both: rvs (its own family, no IPVS ABI) and ip_vs side by side.
+sync_load_both() {
+	lsmod | grep -q '^rvs ' || load_rvs
+	modprobe ip_vs; modprobe ip_vs_rr
+}
+
+SYNC_CLIENTS=($(seq -f '192.168.20.%g' 200 219))
+SYNC_GW=10.0.0.1
+SYNC_SESSIONS=${SYNC_SESSIONS:-30}   # TCP sessions per service (two services)
+SYNC_UDP=${SYNC_UDP:-3}              # UDP flows
+SYNC_INTERVAL=${SYNC_INTERVAL:-0.5}  # seconds between a session's lines
+SYNC_WAIT=${SYNC_WAIT:-5}            # seconds of traffic before the failover
+SYNC_AFTER=${SYNC_AFTER:-5}          # and after it
+SYNC_NRS=3
+# The debug kernel under emulation is several times slower: longer waits.
+SYNC_SLOW=1; [ "${RVS_KERNEL:-base}" != debug ] || SYNC_SLOW=4
+
+# sync_say MESSAGE: MESSAGE with the seconds since the variant started.
+sync_say() {
+	local now=${EPOCHREALTIME/[.,]/}
+	printf '[%3d.%d] %s\n' $(((now - SYNC_T0) / 1000000)) $(((now - SYNC_T0) / 100000 % 10)) "$*"
+}
+# sync_poll SECONDS COMMAND...: polls COMMAND every 0.2 s; returns 1 after
+# SECONDS; sets SYNC_TOOK to how long it took ("1.2s").
+sync_poll() {
+	local limit=$(($1 * 1000000)) start=${EPOCHREALTIME/[.,]/} now; shift
+	while ! "$@" >/dev/null 2>&1; do
+		now=${EPOCHREALTIME/[.,]/}
+		[ $((now - start)) -lt $limit ] || return 1
+		sleep 0.2
+	done
+	now=${EPOCHREALTIME/[.,]/}
+	SYNC_TOOK=$(((now - start) / 1000000)).$(((now - start) / 100000 % 10))s
+}
+# sync_first_line FILE PATTERN: the file's first line matches PATTERN (a
+# glob), without a process.
+sync_first_line() { local l; read -r l <"$1" 2>/dev/null && [[ $l == $2 ]]; }
+
+# sync_topo dr|nat: this variant's network (suffix $SX on every
+# namespace): the LAN, bridge br0 in lan$SX, with client$SX (192.168.20.2
+# and its aliases 192.168.20.200-219), dir1$SX (eth0 192.168.20.11) and
+# dir2$SX (.12). DR: real servers rs1$SX.. 192.168.20.21-23 on the LAN,
+# VIP on lo, arp_ignore=1, arp_announce=2. NAT: real servers 10.0.0.7,
+# .17, .27 on a second bridge br1, where the directors have eth1 (10.0.0.2,
+# .3) and the real servers' default gateway is the floating 10.0.0.1.
+# Every real server runs tagecho.py on TCP 7000, 7001 and UDP 7000. No
+# director holds the VIP yet.
+sync_topo() {
+	local mode=$1 i d rs ns
+	local L=lan$SX C=client$SX
+	{
+		for ns in $L $C $(seq -f "rs%g$SX" 1 $SYNC_NRS) dir1$SX dir2$SX; do echo "netns add $ns"; done
+		echo "link add p-client netns $L type veth peer name eth0 netns $C"
+		for i in $(seq 1 $SYNC_NRS); do echo "link add p-rs$i netns $L type veth peer name eth0 netns rs$i$SX"; done
+		for d in 1 2; do
+			echo "link add p-dir$d netns $L type veth peer name eth0 netns dir$d$SX"
+			[ "$mode" = dr ] || echo "link add q-dir$d netns $L type veth peer name eth1 netns dir$d$SX"
+		done
+	} | ip -batch -
+	{
+		echo "link set lo up"
+		echo "link add br0 type bridge"; echo "link set br0 up"
+		[ "$mode" = dr ] || { echo "link add br1 type bridge"; echo "link set br1 up"; }
+		for i in p-client p-dir1 p-dir2; do echo "link set $i master br0 up"; done
+		for i in $(seq 1 $SYNC_NRS); do echo "link set p-rs$i master $([ "$mode" = dr ] && echo br0 || echo br1) up"; done
+		[ "$mode" = dr ] || for i in q-dir1 q-dir2; do echo "link set $i master br1 up"; done
+	} | ip -n $L -batch -
+	{
+		echo "link set lo up"; echo "link set eth0 up"
+		echo "addr add 192.168.20.2/24 dev eth0"
+		for i in "${SYNC_CLIENTS[@]}"; do echo "addr add $i/24 dev eth0"; done
+	} | ip -n $C -batch -
+	for d in 1 2; do
+		{
+			echo "link set lo up"; echo "link set eth0 up"
+			echo "addr add 192.168.20.1$d/24 dev eth0"
+			[ "$mode" = dr ] || { echo "link set eth1 up"; echo "addr add 10.0.0.$((d + 1))/24 dev eth1"; }
+		} | ip -n dir$d$SX -batch -
+		[ "$mode" = dr ] || ip netns exec dir$d$SX sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0
+	done
+	for i in $(seq 1 $SYNC_NRS); do
+		ns=rs$i$SX
+		if [ "$mode" = dr ]; then rs=${LAN_RS[$((i - 1))]}; else rs=${RS_IPS[$((i - 1))]}; fi
+		{
+			echo "link set lo up"; echo "link set eth0 up"
+			echo "addr add $rs/24 dev eth0"
+			if [ "$mode" = dr ]; then echo "addr add $VIP/32 dev lo"; else echo "route add default via $SYNC_GW"; fi
+		} | ip -n $ns -batch -
+		if [ "$mode" = dr ]; then
+			ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+				net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+			ip netns exec $ns python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i --udp-bind $VIP 7000 7001 \
+				>/tmp/sync$SX-rs$i.out 2>&1 &
+		else
+			ip netns exec $ns python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i 7000 7001 >/tmp/sync$SX-rs$i.out 2>&1 &
+		fi
+	done
+	for i in $(seq 1 $SYNC_NRS); do
+		sync_poll $((60 * SYNC_SLOW)) sync_first_line /tmp/sync$SX-rs$i.out 'tagecho: * listening *' ||
+			fail "the echo server on rs$i$SX did not start: $(cat /tmp/sync$SX-rs$i.out)"
+	done
+}
+# sync_topo_del: this variant's namespaces and the processes in them.
+sync_topo_del() {
+	local ns p
+	for ns in dir1$SX dir2$SX client$SX $(seq -f "rs%g$SX" 1 $SYNC_NRS) lan$SX; do
+		for p in $(ip netns pids $ns 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+	done
+	for ns in dir1$SX dir2$SX client$SX $(seq -f "rs%g$SX" 1 $SYNC_NRS) lan$SX; do echo "netns del $ns"; done |
+		ip -force -batch - 2>/dev/null || true
+}
+
+# sync_services NS dr|nat: the same services on each director (one
+# restore): TCP 7000 rr, TCP 7001 rr persistent 60 s, UDP 7000 rr, each to
+# the three real servers.
+sync_services() {
+	local ns=$1 mode=$2 rs m=-g s i
+	[ "$mode" = dr ] || m=-m
+	{
+		echo "-A -t $VIP:7000 -s rr"
+		echo "-A -t $VIP:7001 -s rr -p 60"
+		echo "-A -u $VIP:7000 -s rr"
+		for i in $(seq 1 $SYNC_NRS); do
+			if [ "$mode" = dr ]; then rs=${LAN_RS[$((i - 1))]}; else rs=${RS_IPS[$((i - 1))]}; fi
+			for s in "-t $VIP:7000" "-t $VIP:7001" "-u $VIP:7000"; do echo "-a $s -r $rs $m"; done
+		done
+	} | adm $ns -R
+}
+
+# sync_takeover NS dr|nat: NS takes the VIP (and, for NAT, the real
+# servers' gateway address) over.
+sync_takeover() {
+	{
+		echo "addr add $VIP/32 dev eth0"
+		[ "$2" = dr ] || echo "addr add $SYNC_GW/32 dev eth1"
+	} | ip -n "$1" -batch -
+}
+# sync_flush_neigh: the client, then the real servers, forget the MACs
+# they knew (the VIP's; for NAT, the gateway's), as a gratuitous ARP would
+# make them learn the new ones.
+sync_flush_neigh() {
+	local i
+	ip -n client$SX neigh flush dev eth0
+	for i in $(seq 1 $SYNC_NRS); do ip -n rs$i$SX neigh flush dev eth0; done
+}
+
+# sync_entries NS: the director's connection entries for the VIP, one
+# "protocol state client virtual destination" line each, sorted.
+sync_entries() {
+	adm "$1" -L -n -c | awk -v v="$VIP:" 'index($5, v) == 1 {print $1, $3, $4, $5, $6}' | sort
+}
+# sync_services_list NS: the director's services and real servers with
+# their active and inactive connection counts (-L -n without its header).
+sync_services_list() { adm "$1" -L -n | tail -n +2; }
+# sync_same_entries: dir2 lists the same entries as dir1, and dir1 one for
+# every session and flow; and dir2 counts them on the same real servers
+# (the backup binds synced entries to its services). Sets SYNC_E1, SYNC_E2
+# (the entries) and SYNC_S1, SYNC_S2 (the services).
+sync_same_entries() {
+	local want=$((2 * SYNC_SESSIONS + SYNC_UDP)) n=0 l
+	SYNC_E1=$(sync_entries dir1$SX); SYNC_E2=$(sync_entries dir2$SX)
+	SYNC_S1=$(sync_services_list dir1$SX); SYNC_S2=$(sync_services_list dir2$SX)
+	while read -r l; do [[ $l == "TCP ESTABLISHED "* || $l == "UDP UDP "* ]] && n=$((n + 1)); done <<<"$SYNC_E1"
+	[ $n -ge $want ] && [ "$SYNC_E1" = "$SYNC_E2" ] && [ "$SYNC_S1" = "$SYNC_S2" ]
+}
+# sync_count ENTRIES: "N PROTO STATE" per kind of entry, or "none".
+sync_count() {
+	if [ -z "$1" ]; then echo none; else awk '{print $1, $2}' <<<"$1" | sort | uniq -c | xargs; fi
+}
+
+# sync_sessions_start: the client's 2 x SYNC_SESSIONS TCP sessions (to
+# 7000 and 7001, spread over its 20 addresses) and SYNC_UDP UDP flows (to
+# 7000, one address each), a line every SYNC_INTERVAL s, until
+# /tmp/sync$SX-stop exists. Their pids go to SYNC_PIDS.
+SYNC_PIDS=()
+sync_sessions_start() {
+	local srcs port
+	srcs=$(IFS=,; echo "${SYNC_CLIENTS[*]}")
+	rm -f /tmp/sync$SX-stop
+	for port in 7000 7001; do
+		ip netns exec client$SX python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
+			--timeout $((10 * SYNC_SLOW)) --stop-file /tmp/sync$SX-stop $VIP $port $SYNC_SESSIONS 300 $SYNC_INTERVAL \
+			>/tmp/sync$SX-tcp$port.out 2>&1 &
+		SYNC_PIDS+=($!)
+	done
+	ip netns exec client$SX python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --udp --src "$srcs" \
+		--max-gap $((8 * SYNC_SLOW)) --stop-file /tmp/sync$SX-stop $VIP 7000 $SYNC_UDP 300 $SYNC_INTERVAL >/tmp/sync$SX-udp.out 2>&1 &
+	SYNC_PIDS+=($!)
+	local f
+	for f in tcp7000 tcp7001 udp; do
+		sync_poll $((60 * SYNC_SLOW)) sync_first_line /tmp/sync$SX-$f.out 'sessions: * open' ||
+			fail "the $f sessions did not open: $(cat /tmp/sync$SX-$f.out)"
+	done
+}
+# sync_sessions_stop: stops them and waits for their reports; sets
+# SYNC_TCP_FAILED and SYNC_UDP_FAILED.
+sync_sessions_stop() {
+	local f p l n
+	touch /tmp/sync$SX-stop
+	for p in "${SYNC_PIDS[@]}"; do wait $p 2>/dev/null || true; done
+	SYNC_PIDS=()
+	SYNC_TCP_FAILED=0 SYNC_UDP_FAILED=0
+	for f in tcp7000 tcp7001 udp; do
+		echo "--- $f sessions:"
+		n=
+		while read -r l; do
+			echo "$l"
+			[[ $l =~ ^sessions:\ .*,\ ([0-9]+)\ failures$ ]] && n=${BASH_REMATCH[1]}
+		done </tmp/sync$SX-$f.out
+		[ -n "$n" ] || fail "the $f sessions did not finish"
+		if [ $f = udp ]; then SYNC_UDP_FAILED=$n; else SYNC_TCP_FAILED=$((SYNC_TCP_FAILED + n)); fi
+	done
+}
+# sync_servers tcp7000|tcp7001|udp: how the live sessions were spread.
+sync_servers() {
+	local l
+	while read -r l; do [[ $l == servers:* ]] && l=${l#servers:} && echo "${l# }"; done </tmp/sync$SX-$1.out
+	return 0
+}
+
+# sync_scenario dr|nat VARIANT: one failover on this variant's network.
+# VARIANT is MASTER-BACKUP (each rvs or ipvs: dir1's and dir2's
+# implementation, sync daemons on), or control-IMPL[-IMPL] (no daemons:
+# the sessions must break).
+sync_scenario() {
+	local mode=$1 v=$2 m b sync=1 total=$((2 * SYNC_SESSIONS)) err=
+	SYNC_SEEN=
+	local D1=dir1$SX D2=dir2$SX
+	SYNC_T0=${EPOCHREALTIME/[.,]/}
+	case $v in
+	control-*) sync=0; v=${v#control-} ;;
+	esac
+	m=${v%%-*}; b=${v#*-}
+	director_impl $D1 $m; director_impl $D2 $b
+	sync_topo $mode
+	sync_say "network up"
+	if [ $sync = 1 ]; then
+		adm $D1 --start-daemon master --mcast-interface eth0 --syncid 5 ||
+			fail "dir1 ($m): --start-daemon master failed"
+		adm $D2 --start-daemon backup --mcast-interface eth0 --syncid 5 ||
+			fail "dir2 ($b): --start-daemon backup failed"
+		echo "dir1 ($m): $(adm $D1 -L -n --daemon)"
+		echo "dir2 ($b): $(adm $D2 -L -n --daemon)"
+	fi
+	sync_services $D1 $mode; sync_services $D2 $mode
+	sync_takeover $D1 $mode
+	sync_say "directors configured; dir1 ($m) holds the VIP"
+	sync_sessions_start
+	sync_say "sessions and flows open"
+	local open=${EPOCHREALTIME/[.,]/} left
+	# The backup has the entries 2-3 s after the sessions' third packets
+	# (ip_vs sends a partly filled buffer once it is 2 s old); a little
+	# more under emulation. The failover comes SYNC_WAIT s after the
+	# sessions opened, or once the backup has them all.
+	if [ $sync = 1 ]; then
+		if sync_poll $((SYNC_WAIT + 10 * SYNC_SLOW)) sync_same_entries; then
+			SYNC_SEEN=$SYNC_TOOK
+			sync_say "ok: dir2 ($b) lists the same entries as dir1 ($m) $SYNC_TOOK after the sessions opened: $(sync_count "$SYNC_E2")"
+			sync_say "ok: and counts them on the same real servers:"
+			echo "$SYNC_S2"
+		else
+			sync_say "FAIL: dir2 ($b) does not list dir1's ($m) entries, or counts them otherwise"
+			echo "dir1: $(sync_count "$SYNC_E1")"; echo "dir2: $(sync_count "$SYNC_E2")"
+			echo "entries, dir1 < > dir2:"
+			diff <(echo "$SYNC_E1") <(echo "$SYNC_E2") | head -20 || true
+			echo "services, dir1 < > dir2:"
+			diff <(echo "$SYNC_S1") <(echo "$SYNC_S2") || true
+			err="dir2 does not list dir1's connections or counts them otherwise"
+		fi
+	fi
+	left=$((SYNC_WAIT * 1000000 - (${EPOCHREALTIME/[.,]/} - open)))
+	[ $left -le 0 ] || sleep $((left / 1000000)).$(printf %06d $((left % 1000000)))
+	if [ $sync = 0 ]; then
+		sync_say "dir1: $(sync_count "$(sync_entries $D1)"); dir2: $(sync_count "$(sync_entries $D2)")"
+	fi
+	# dir1 dies; dir2 takes over as keepalived would: the VIP, the
+	# gateway; then its sync daemon turns master.
+	sync_say "failover: dir1's links down"
+	if [ "$mode" = dr ]; then ip -n $D1 link set eth0 down; else ip -n $D1 -batch - <<<$'link set eth0 down\nlink set eth1 down'; fi
+	sync_takeover $D2 $mode
+	sync_flush_neigh $mode
+	sync_say "failover: dir2 holds the VIP$([ "$mode" = dr ] || echo " and the gateway"); neighbours flushed"
+	if [ $sync = 1 ]; then
+		adm $D2 --stop-daemon backup || fail "dir2 ($b): --stop-daemon backup failed"
+		adm $D2 --start-daemon master --mcast-interface eth0 --syncid 5 ||
+			fail "dir2 ($b): --start-daemon master failed"
+		sync_say "dir2: $(adm $D2 -L -n --daemon)"
+	fi
+	sleep $SYNC_AFTER
+	sync_sessions_stop
+	sync_say "sessions stopped"
+	adm $D2 -L -n
+	local fig="$((total - SYNC_TCP_FAILED))/$total TCP sessions and"
+	fig+=" $((SYNC_UDP - SYNC_UDP_FAILED))/$SYNC_UDP UDP flows survived on their real server"
+	fig+=" (tcp 7000: $(sync_servers tcp7000); tcp 7001: $(sync_servers tcp7001); udp: $(sync_servers udp))"
+	[ -z "$SYNC_SEEN" ] || fig+="; dir2 had every entry $SYNC_SEEN after they opened"
+	figure "sync-$mode-$2" "$fig"
+	if [ $sync = 1 ]; then
+		[ "$SYNC_TCP_FAILED" = 0 ] || err="${err:+$err; }$SYNC_TCP_FAILED of $total TCP sessions broke"
+		[ "$SYNC_UDP_FAILED" = 0 ] || err="${err:+$err; }$SYNC_UDP_FAILED of $SYNC_UDP UDP flows broke or moved"
+		[ -z "$err" ] || fail "$mode $2: $err"
+		echo "ok: $mode $2: every session and flow survived on its real server"
+	else
+		[ "$SYNC_TCP_FAILED" -gt 0 ] || fail "$mode $2: without sync no session broke (the control controls nothing)"
+		echo "ok: $mode $2: without sync $SYNC_TCP_FAILED of $total TCP sessions broke"
+	fi
+}
+
+# sync_variants "MODES" "VARIANTS": every variant in every mode (lists
+# separated by spaces or commas), SYNC_JOBS (default 4; 2 on the debug
+# kernel) at a time, each on
+# its own network and in its own subshell, so that one failing does not
+# hide the others. Prints each one's log as it ends; fails at the end
+# naming those that failed.
+sync_variants() {
+	local mode v k=0 pid rc failed= running=0 jobs=${SYNC_JOBS:-$((SYNC_SLOW > 1 ? 2 : 4))}
+	local -A name=() start=() log=()
+	rm -f /tmp/sync_*
+	# Killed (the runner's time limit) or failing: the variants still
+	# running stop too, and clean up after themselves.
+	trap 'kill "${SYNC_JOB_PIDS[@]}" 2>/dev/null || true; wait' EXIT
+	for mode in ${1//,/ }; do
+		for v in ${2//,/ }; do
+			if [ $running -ge $jobs ]; then sync_reap; fi
+			k=$((k + 1))
+			(
+				SX=_$k
+				trap 'kill "${SYNC_PIDS[@]}" 2>/dev/null || true; sync_topo_del' EXIT
+				set -e
+				sync_scenario $mode $v
+			) >/tmp/sync_$k.log 2>&1 &
+			name[$!]="$mode $v" start[$!]=$(date +%s) log[$!]=/tmp/sync_$k.log
+			SYNC_JOB_PIDS+=($!)
+			running=$((running + 1))
+		done
+	done
+	while [ $running -gt 0 ]; do sync_reap; done
+	trap - EXIT
+	[ $k -gt 0 ] || echo "no variant selected"
+	[ -z "$failed" ] || fail "failed variants:$failed"
+}
+SYNC_JOB_PIDS=()
+# (sync_variants' helper) waits for one variant, prints its log.
+sync_reap() {
+	local pid rc=0
+	wait -n -p pid || rc=$?
+	running=$((running - 1))
+	echo "=== ${name[$pid]} ($(( $(date +%s) - ${start[$pid]} ))s, exit $rc)"
+	cat ${log[$pid]} || true
+	if [ $rc = 0 ]; then echo "=== ok: ${name[$pid]}"; else echo "=== FAIL: ${name[$pid]}"; failed="$failed ${name[$pid]/ /:}"; fi
+}

@@ -462,6 +462,20 @@ impl Default for TcpTimeouts {
 /// Name of UDP's only state (`IP_VS_UDP_S_NORMAL`).
 pub const UDP_STATE_NAME: &str = "UDP";
 
+/// A persistence template's state once a connection under it was
+/// established (TCP) or answered (UDP): IPVS's `IP_VS_CTPL_S_ASSURED`.
+/// Templates start in 0, `IP_VS_CTPL_S_NONE`.
+pub const TEMPLATE_ASSURED: u8 = 1;
+
+/// A template's state as IPVS lists it.
+pub const fn template_state_name(state: u8) -> &'static str {
+    match state {
+        0 => "NONE",
+        TEMPLATE_ASSURED => "ASSURED",
+        _ => "ERR!",
+    }
+}
+
 /// Default UDP timeout, seconds (5 minutes).
 pub const UDP_DEFAULT_TIMEOUT_SECS: u32 = 300;
 
