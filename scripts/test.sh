@@ -14,7 +14,8 @@
 # load/unload, the family's info, save/restore and JSON listings,
 # privileges with an unprivileged fuzz, the netlink fuzz of
 # both families, unload under NAT and DR traffic, the SYN flood,
-# namespace deletion under traffic and the one-flow race, the reliability
+# namespace deletion under traffic and the one-flow race, the sync
+# datagram fuzz with unload under sync traffic (470), the reliability
 # tests lighter than on base (tests/vm/lib.sh long_or). The rest run on
 # the base kernel only: the other data-path tests wait 2-5 s for replies,
 # which the debug kernel under emulation does not always meet (220 and
@@ -24,7 +25,7 @@ set -uo pipefail
 cd "$RVS_TOP"
 
 debug_pass=${RVS_DEBUG_PASS:-1}
-debug_only=${RVS_DEBUG_ONLY-^(010|030|120|140|170|300|310|320|340|350)-}
+debug_only=${RVS_DEBUG_ONLY-^(010|030|120|140|170|300|310|320|340|350|470)-}
 "$RVS_TOP/scripts/setup.sh" || die "set-up failed"
 if [ "$debug_pass" = 1 ] && [ ! -f "$(kernel_build_dir debug)/.rvs-built" ]; then
 	"$RVS_TOP/scripts/build-kernel.sh" debug || die "building the debug kernel failed"
