@@ -1023,48 +1023,46 @@ impl SyncState {
         }
         let sock_size = st.sysctl.sync_sock_size.load(Relaxed);
         let sref = StateRef(core::ptr::from_ref(st));
-        let sys = |e: Error| cerr(-e.to_errno(), "cannot set up the sync socket\0");
         if state == STATE_MASTER {
-            let init = new_master(cfg, ports, st).map_err(|_| cerr(errno::ENOMEM, "out of memory\0"))?;
-            let shared = Arc::pin_init(init, GFP_KERNEL).map_err(|_| cerr(errno::ENOMEM, "out of memory\0"))?;
-            let mut threads = KVec::with_capacity(ports, GFP_KERNEL).map_err(|_| cerr(errno::ENOMEM, "out of memory\0"))?;
-            for id in 0..ports {
+            let init = new_master(cfg, ports, st).map_err(|_| OOM)?;
+            let shared = Arc::pin_init(init, GFP_KERNEL).map_err(|_| OOM)?;
+            let threads = spawn(ports, c"m", |id| {
                 let port = cfg.port + id as u16;
-                let sock = Socket::sender(net, ifindex, &cfg, port, sock_size).map_err(sys)?;
-                let listen = if id == 0 {
-                    Some(Socket::receiver(net, ifindex, &cfg, port, sock_size).map_err(sys)?)
-                } else {
-                    None
-                };
-                let w = MasterWorker { st: sref, shared: shared.clone(), id, sock, listen };
-                let t = Thread::start(w, c"m", id).map_err(sys)?;
-                threads.push(t, GFP_KERNEL).map_err(|_| cerr(errno::ENOMEM, "out of memory\0"))?;
-            }
+                Ok(MasterWorker {
+                    st: sref,
+                    shared: shared.clone(),
+                    id,
+                    sock: Socket::sender(net, ifindex, &cfg, port, sock_size).map_err(sock_err)?,
+                    listen: match id {
+                        0 => Some(Socket::receiver(net, ifindex, &cfg, port, sock_size).map_err(sock_err)?),
+                        _ => None,
+                    },
+                })
+            })?;
             let raw = Arc::into_raw(shared.clone()).cast_mut();
             self.master.store(raw, Release);
             d.master = Some(Master { shared, _threads: threads });
         } else {
-            st.conns.allocate().map_err(|_| cerr(errno::ENOMEM, "out of memory\0"))?;
-            let peers = KBox::pin_init(new_spinlock_irq!([(0u32, 0u32); MAX_PEERS]), GFP_KERNEL)
-                .map_err(|_| cerr(errno::ENOMEM, "out of memory\0"))?;
+            st.conns.allocate().map_err(|_| OOM)?;
+            let peers = KBox::pin_init(new_spinlock_irq!([(0u32, 0u32); MAX_PEERS]), GFP_KERNEL).map_err(|_| OOM)?;
             let shared = Arc::new(
                 BackupShared { cfg, counters: Counters::default(), peers, request: AtomicU32::new(1) },
                 GFP_KERNEL,
             )
-            .map_err(|_| cerr(errno::ENOMEM, "out of memory\0"))?;
-            let mut threads = KVec::with_capacity(ports, GFP_KERNEL).map_err(|_| cerr(errno::ENOMEM, "out of memory\0"))?;
-            for id in 0..ports {
+            .map_err(|_| OOM)?;
+            let threads = spawn(ports, c"b", |id| {
                 let port = cfg.port + id as u16;
-                let sock = Socket::receiver(net, ifindex, &cfg, port, sock_size).map_err(sys)?;
-                let ask = if id == 0 {
-                    Some(Socket::sender(net, ifindex, &cfg, port, sock_size).map_err(sys)?)
-                } else {
-                    None
-                };
-                let w = BackupWorker { st: sref, shared: shared.clone(), id, sock, ask };
-                let t = Thread::start(w, c"b", id).map_err(sys)?;
-                threads.push(t, GFP_KERNEL).map_err(|_| cerr(errno::ENOMEM, "out of memory\0"))?;
-            }
+                Ok(BackupWorker {
+                    st: sref,
+                    shared: shared.clone(),
+                    id,
+                    sock: Socket::receiver(net, ifindex, &cfg, port, sock_size).map_err(sock_err)?,
+                    ask: match id {
+                        0 => Some(Socket::sender(net, ifindex, &cfg, port, sock_size).map_err(sock_err)?),
+                        _ => None,
+                    },
+                })
+            })?;
             self.backup_on.store(true, Relaxed);
             d.backup = Some(Backup { shared, _threads: threads });
         }
@@ -1181,6 +1179,27 @@ fn new_master(cfg: DaemonConfig, ports: usize, st: &NetState) -> Result<impl Pin
 
 fn empty_entry() -> SyncConn<'static> {
     SyncConn::default()
+}
+
+const OOM: CtlError = cerr(errno::ENOMEM, "out of memory\0");
+
+fn sock_err(e: Error) -> CtlError {
+    cerr(-e.to_errno(), "cannot set up the sync socket\0")
+}
+
+/// One thread per sync port, each with the worker `make` builds for it;
+/// on failure the threads already started are stopped again.
+fn spawn<W: Worker>(
+    ports: usize,
+    kind: &'static CStr,
+    mut make: impl FnMut(usize) -> Result<W, CtlError>,
+) -> Result<KVec<Thread<W>>, CtlError> {
+    let mut threads = KVec::with_capacity(ports, GFP_KERNEL).map_err(|_| OOM)?;
+    for id in 0..ports {
+        let t = Thread::start(make(id)?, kind, id).map_err(|e| cerr(-e.to_errno(), "cannot start a sync thread\0"))?;
+        threads.push(t, GFP_KERNEL).map_err(|_| OOM)?;
+    }
+    Ok(threads)
 }
 
 fn role(state: u32) -> &'static str {

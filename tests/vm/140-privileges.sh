@@ -18,6 +18,9 @@ changes=(
 	"-C"
 	"-Z"
 	"--set 1 1 1"
+	"--start-daemon master --mcast-interface lo"
+	"--stop-daemon master"
+	"--resync-daemon master"
 )
 for args in "${changes[@]}" "-L -n"; do
 	set +e
@@ -37,6 +40,14 @@ expect_contains "userns root gets EPERM in the initial netns" "Permission denied
 inner=$(unshare -U -r -n bash -c "ip link set lo up; '$RVS_TOP/target/release/rvsadm' -A -t 10.1.0.3:80 -s rr && '$RVS_TOP/target/release/rvsadm' -S -n")
 expect_eq "userns root manages its own netns" "-A -t 10.1.0.3:80 -s rr" "$inner"
 expect_eq "initial netns untouched" "$before" "$(rvsadm -S -n)"
+# ... including sync daemons, which live in that netns only.
+rvsadm=$RVS_TOP/target/release/rvsadm
+inner=$(unshare -U -r -n bash -c "ip link set lo up; ip link add d0 type dummy; ip link set d0 up
+	ip addr add 10.9.9.1/24 dev d0
+	'$rvsadm' --start-daemon master --mcast-interface d0 --syncid 3 && '$rvsadm' -L --daemon")
+expect_eq "userns root starts a sync daemon in its own netns" \
+	"master sync daemon (mcast=d0, syncid=3, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)" "$inner"
+expect_eq "no daemon in the initial netns" "" "$(rvsadm -L --daemon)"
 # Every command of the family, sent raw (request and dump): EPERM for an
 # unprivileged user and for root of a user namespace not owning the netns.
 nobody /usr/bin/python3 "$RVS_TOP/tests/vm/rawgenl.py" eperm-all
