@@ -92,7 +92,7 @@ rm -f /tmp/sync-fuzz.done /tmp/sync-fuzz-dump-errors
 ) &
 dumper=$!
 start=$(date +%s)
-sent=$(fuzz /tmp/sync-fuzz.out --count "$count" --rate "$rate" --secs 400 --seed "$seed" --syncid 0)
+sent=$(fuzz /tmp/sync-fuzz.out --count "$count" --rate "$rate" --secs $((count / 100 + 300)) --seed "$seed" --syncid 0)
 took=$(($(date +%s) - start))
 touch /tmp/sync-fuzz.done
 wait $dumper
