@@ -450,10 +450,24 @@ fn step_state(st: &NetState, c: &Conn, dir: Direction, tcp: Option<TcpFlags>) {
 }
 
 /// A connection was established (or, UDP, answered): its template is
-/// assured, as IPVS's `ip_vs_control_assure_ct`.
+/// assured, as IPVS's `ip_vs_control_assure_ct`; written once, not per
+/// reply.
 fn assure_template(c: &Conn) {
     if let Some(t) = c.control() {
-        t.state.store(TEMPLATE_ASSURED, Relaxed);
+        if t.state.load(Relaxed) != TEMPLATE_ASSURED {
+            t.state.store(TEMPLATE_ASSURED, Relaxed);
+        }
+    }
+}
+
+/// The flags a real server's connections start with: its forwarding
+/// method, and NOOUTPUT for every method but NAT (replies bypass us).
+fn dest_conn_flags(d: &Dest) -> u32 {
+    let f = d.fwd.load(Relaxed) & cf::FWD_MASK;
+    if f == fwd::MASQ {
+        f
+    } else {
+        f | cf::NOOUTPUT
     }
 }
 
@@ -533,13 +547,8 @@ fn schedule<'a>(st: &'a NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&
             None => {
                 let d = pick(svc, p, now)?;
                 let timeout = svc.timeout.load(Relaxed);
-                // A template carries its server's connection flags, as
-                // IPVS's (NOOUTPUT too, for the methods other than NAT).
-                let mut tf = d.fwd.load(Relaxed) & cf::FWD_MASK;
-                if tf != fwd::MASQ {
-                    tf |= cf::NOOUTPUT;
-                }
-                let t = st.conns.insert(&tp, &d, cf::TEMPLATE | tf, timeout, None)?;
+                // A template carries its server's connection flags, as IPVS's.
+                let t = st.conns.insert(&tp, &d, cf::TEMPLATE | dest_conn_flags(&d), timeout, None)?;
                 (t, d)
             }
         };
@@ -549,10 +558,7 @@ fn schedule<'a>(st: &'a NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&
     } else {
         pick(svc, p, now)?
     };
-    let mut f = dest.fwd.load(Relaxed) & cf::FWD_MASK;
-    if f != fwd::MASQ {
-        f |= cf::NOOUTPUT;
-    }
+    let mut f = dest_conn_flags(&dest);
     if sflags & svc_flags::ONEPACKET != 0 && p.ip.protocol == packet::IPPROTO_UDP {
         f |= cf::ONE_PACKET;
     }
