@@ -51,11 +51,12 @@ say "harness self-check: failing tests must fail the run"
 RVS_VM_RESULTS=/tmp/rvs-selftest.results "$RVS_TOP/scripts/vm-test.sh" --no-build --dir tests/vm-selftest >/tmp/rvs-selftest.log 2>&1
 src=$?
 want="pass pass
+fail fail-serial
 fail fail-exit
 fail fail-kernel-report
 fail fail-timeout"
 got=$(awk '{print $1, $2}' /tmp/rvs-selftest.results 2>/dev/null | sort -k2)
-if [ "$src" != 0 ] && [ "$got" = "$(sort -k2 <<<"$want")" ] && tail -1 /tmp/rvs-selftest.log | grep -qx '1 passed, 3 failed'; then
+if [ "$src" != 0 ] && [ "$got" = "$(sort -k2 <<<"$want")" ] && tail -1 /tmp/rvs-selftest.log | grep -qx '1 passed, 4 failed'; then
 	count "harness self-check" 1 0
 else
 	cat /tmp/rvs-selftest.log

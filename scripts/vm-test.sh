@@ -43,6 +43,36 @@ for t in "$dir"/*.sh; do
 done
 [ ${#tests[@]} -gt 0 ] || die "no tests selected in $dir"
 
+# timing_table VARIANT TOTAL_SECONDS: per test, its wall time and the
+# VM's CPU time over it (seen from the host: QEMU's, so it includes what
+# tests in other lanes did at the same time), the CPU of the test's own
+# processes (seen in the guest), and whether it ran alone.
+timing_table() {
+	echo "| test ($1 kernel) | lane | wall s | VM CPU s | VM CPU % | test's CPU s |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: |"
+	awk -v tck="$tck" -v total="$2" '
+		FILENAME ~ /marks$/ {
+			if ($1 == "start") { t0[$2] = $3; c0[$2] = $4; order[++n] = $2 }
+			else if ($1 == "end") { t1[$2] = $3; c1[$2] = $4 }
+			if (first == "") { first = $3; cfirst = $4 }
+			last = $3; clast = $4
+			next
+		}
+		FILENAME ~ /times$/ { cpu[$1] = $3; lane[$1] = $4; next }
+		END {
+			for (i = 1; i <= n; i++) {
+				k = order[i]
+				if (!(k in t1)) { printf "| %s | %s | (did not end) | | | |\n", k, lane[k]; continue }
+				w = t1[k] - t0[k]; c = (c1[k] - c0[k]) / tck
+				sw += w; sc += c
+				printf "| %s | %s | %.0f | %.0f | %.0f | %s |\n", k, lane[k], w, c, (w > 0 ? 100 * c / w : 0), cpu[k]
+			}
+			printf "| sum of the tests (parallel ones overlap) | | %.0f | %.0f | | |\n", sw, sc
+			if (n) printf "| first start to last end | | %.0f | %.0f | %.0f | |\n", last - first, (clast - cfirst) / tck, (last > first ? 100 * (clast - cfirst) / tck / (last - first) : 0)
+			printf "| whole VM run, boot included | | %.0f | | | |\n", total
+		}' "$out/marks" "$out/times" || true
+}
+
 out=$(mktemp -d /tmp/rvs-vm.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 say "booting the $variant test kernel: ${#tests[@]} tests"
@@ -53,10 +83,10 @@ printf '%s\n' "${tests[@]}" >"$out/tests"
 # Test knobs set on the host (RVS_FUZZ_*, RVS_SYNC_FUZZ_*, and
 # RVS_VM_SHOW_LOGS=1 to print every test's log) reach the guest's tests.
 knobs=
-for v in RVS_FUZZ_COUNT RVS_FUZZ_SEED RVS_FUZZ_FAMILIES RVS_VM_SHOW_LOGS RVS_SYNC_FUZZ_COUNT RVS_SYNC_FUZZ_RATE SYNC_VARIANTS SYNC_MODES SYNC_JOBS; do
+for v in RVS_FUZZ_COUNT RVS_FUZZ_SEED RVS_FUZZ_FAMILIES RVS_VM_SHOW_LOGS RVS_SYNC_FUZZ_COUNT RVS_SYNC_FUZZ_RATE SYNC_VARIANTS SYNC_MODES SYNC_JOBS RVS_VM_LANES; do
 	[ -z "${!v:-}" ] || knobs+="$v=$(printf %q "${!v}") "
 done
-cmd="${knobs}RVS_TOP=$RVS_TOP RVS_LONG=$long RVS_KERNEL=$variant bash $RVS_TOP/tests/vm/runner.sh $out/results \$(cat $out/tests); echo \$? >$out/rc"
+cmd="${knobs}RVS_VM_TIMES_FILE=$out/times RVS_TOP=$RVS_TOP RVS_LONG=$long RVS_KERNEL=$variant bash $RVS_TOP/tests/vm/runner.sh $out/results \$(cat $out/tests); echo \$? >$out/rc"
 # virtme-ng shares the host's root read-only; $out is the one writable
 # directory. Without --network the guest gets no network device at all.
 # --verbose: the guest's output reaches us through the console (kernel log
@@ -64,12 +94,38 @@ cmd="${knobs}RVS_TOP=$RVS_TOP RVS_LONG=$long RVS_KERNEL=$variant bash $RVS_TOP/t
 # When virtiofsd does not start and the 9p fallback leaves the guest
 # without a root file system (seen on busy machines), the guest panics
 # before running anything: boot again, up to four times.
+#
+# The console also carries the runner's `@@rvs start|end NAME` lines: for
+# each, the host notes the time and QEMU's CPU time (utime + stime, both
+# vCPUs and QEMU's own work) in $out/marks, for the timing table.
+tck=$(getconf CLK_TCK)
+qemu_cpu() { # qemu_cpu PID: QEMU's utime + stime in clock ticks
+	local stat
+	read -r stat <"/proc/$1/stat" 2>/dev/null || { echo 0; return; }
+	set -- ${stat##*) }
+	echo $((${12} + ${13}))
+}
+console_filter() {
+	local line qpid=
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $line in
+		*'@@rvs '*)
+			[ -n "$qpid" ] && [ -e "/proc/$qpid" ] || qpid=$(pgrep -n -f qemu-system) || qpid=
+			echo "${line#*@@rvs } ${EPOCHREALTIME/,/.} $(qemu_cpu "${qpid:-0}")" >>"$out/marks" ;;
+		'['*']'*|'') ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done
+}
+boot_start=$EPOCHREALTIME
 set +e
 for boot in 1 2 3 4 5; do
+	: >"$out/marks"
 	timeout -k 10 "${RVS_VM_TIMEOUT:-3600}" \
 		vng --verbose --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 2G \
 		--rwdir "$out" --cwd "$RVS_TOP" \
-		--exec "$cmd" 2>&1 | tee "$out/console" | grep --line-buffered -v -E '^\[ *[0-9]+\.[0-9]+\] |^\s*$'
+		--exec "$cmd" 2>&1 | tee "$out/console" | console_filter
 	[ ! -s "$out/results" ] && grep -q 'Unable to mount root fs' "$out/console" || break
 	say "the guest found no root file system (boot $boot); booting again"
 done
@@ -86,6 +142,10 @@ fi
 if grep -Eq 'Kernel panic|Oops|BUG:|WARNING:' "$out/console" && [ "$failed" = 0 ]; then
 	say "kernel report on the console"; failed=1
 fi
+timing_table "$variant" "$(awk -v a="$boot_start" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", b - a}')" \
+	>"$out/timing.md"
+cat "$out/timing.md"
+cp "$out/timing.md" "${RVS_VM_TIMING:-/dev/null}" 2>/dev/null || true
 cp "$out/results" "${RVS_VM_RESULTS:-/dev/null}" 2>/dev/null || true
 # RVS_VM_CONSOLE=FILE keeps the whole console (kernel log included).
 cp "$out/console" "${RVS_VM_CONSOLE:-/dev/null}" 2>/dev/null || true

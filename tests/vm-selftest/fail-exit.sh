@@ -1,3 +1,4 @@
 # timeout: 20
-# Harness self-check: a failing test must be counted as failed.
+# Harness self-check: a failing test in a parallel lane must be counted
+# as failed.
 exit 3

@@ -1,4 +1,5 @@
 # timeout: 60
+# lane: serial (loads and unloads rvs)
 # insmod registers rvs; rmmod removes every trace (module, family, sysfs).
 . "$RVS_TOP/tests/vm/lib.sh"
 check "rvs not loaded at start" bash -c '! lsmod | grep -q "^rvs "'

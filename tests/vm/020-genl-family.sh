@@ -1,4 +1,5 @@
 # timeout: 60
+# lane: serial (loads and unloads rvs)
 # The generic netlink family "rvs" exists exactly while the module is loaded,
 # in every network namespace.
 . "$RVS_TOP/tests/vm/lib.sh"

@@ -1,4 +1,5 @@
 # timeout: 90
+# lane: serial (loads rvs with module parameters and reads the kernel log)
 # GET_INFO reports the IPVS protocol version, the connection table size
 # (from conn_tab_bits, clamped as IPVS clamps it) and the module version.
 # A namespace's connection table is allocated with its first service:

@@ -1,4 +1,5 @@
 # timeout: 60
+# lane: serial (unloads rvs)
 # rvsadm talks to the loaded module: --version and an ipvsadm-style -L -n.
 . "$RVS_TOP/tests/vm/lib.sh"
 load_rvs

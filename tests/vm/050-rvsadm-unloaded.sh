@@ -1,4 +1,5 @@
 # timeout: 60
+# lane: serial (needs rvs not loaded)
 # Without the module, rvsadm says so clearly and exits 1.
 . "$RVS_TOP/tests/vm/lib.sh"
 set +e

@@ -1,5 +1,6 @@
 # timeout: 900
 # timeout-long: 14400
+# lane: serial (reloads rvs with ipvs_abi=1 and reads the kernel log)
 # Netlink fuzzing (tools/rvsfuzz): random and mutated requests to the rvs
 # family, driven by the policy the kernel reports for it, from both vCPUs
 # at once. No oops and no sanitizer or lockdep report (the runner checks

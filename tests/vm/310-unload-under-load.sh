@@ -1,5 +1,6 @@
 # timeout: 900
 # timeout-long: 3600
+# lane: serial (unloads rvs under load)
 # rmmod under load: the client pushes NAT and DR traffic (two request
 # loops, one per vCPU) while rvsadm changes the configuration, and rvs is
 # unloaded; rmmod either succeeds or is refused while in use, never

@@ -1,5 +1,6 @@
 # timeout: 600
 # timeout-long: 1800
+# lane: serial (loads rvs with module parameters, reads the kernel log and the VM's free memory)
 # A SYN flood from random spoofed sources at a NAT VIP, inside the guest:
 # `rvsfuzz synflood` (a raw-socket generator in this repo, one process
 # sending until the time is up), one flood per vCPU, while

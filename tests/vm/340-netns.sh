@@ -1,5 +1,6 @@
 # timeout: 600
 # timeout-long: 1200
+# lane: serial (unloads rvs after deleting namespaces, scans for leaks)
 # Network namespaces: services in one are neither visible from nor
 # reachable through another; deleting a namespace that has services and
 # connections, while traffic flows, frees everything (rmmod succeeds,

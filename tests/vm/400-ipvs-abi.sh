@@ -1,4 +1,5 @@
 # timeout: 600
+# lane: serial (swaps ip_vs and rvs (ipvs_abi=1))
 # The IPVS ABI (ipvs_abi=1): Debian's own ipvsadm drives rvs through the
 # IPVS generic netlink family and /proc, and gets the same listings and the
 # same errors as from the kernel's ip_vs in the same VM. Every command and

@@ -1,4 +1,5 @@
 # timeout: 900
+# lane: serial (swaps ip_vs and rvs (ipvs_abi=1))
 # keepalived 2.2.7 (Debian's, unmodified) manages rvs through the IPVS ABI
 # and health-checks the real servers, in the style of seeds 003 (DR, rr,
 # persistence_timeout, HTTP_GET on /index.html) and 004 (TUN, three real

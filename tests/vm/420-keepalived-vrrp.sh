@@ -1,4 +1,5 @@
 # timeout: 600
+# lane: serial (swaps ip_vs and rvs (ipvs_abi=1))
 # keepalived VRRP failover as in seed 004: two directors (dir1 MASTER,
 # dir2 BACKUP) on one LAN, each with its own rvs tables (one namespace
 # each), both running keepalived with the same DR virtual_server. Stopping

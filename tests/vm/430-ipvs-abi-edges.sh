@@ -1,4 +1,5 @@
 # timeout: 300
+# lane: serial (loads and unloads rvs and ip_vs, reads the kernel log)
 # The IPVS ABI's edges: loading with ipvs_abi=1 while ip_vs holds the IPVS
 # family fails cleanly, and the net.ipv4.vs knobs rvs honours do what
 # IPVS's do: sloppy_tcp, nat_icmp_send, snat_reroute.

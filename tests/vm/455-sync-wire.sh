@@ -1,4 +1,5 @@
 # timeout: 300
+# lane: serial (unloads ip_vs)
 # Sync on the wire, rvs against ip_vs: one boot with both modules loaded
 # (rvs in its own `rvs` family, ip_vs in IPVS's), the same LAN built twice
 # (same namespace names, recreated between the runs), a director running

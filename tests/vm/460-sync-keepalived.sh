@@ -1,4 +1,5 @@
 # timeout: 600
+# lane: serial (swaps ip_vs and rvs (ipvs_abi=1))
 # Seed 003 with keepalived (ipvs_abi=1): two directors master/master, two
 # VRRP instances (bl_one: VIP 192.168.20.100, master on dir1; bl_two:
 # 192.168.20.110, master on dir2), `lvs_sync_daemon_interface eth0` in

@@ -1,5 +1,6 @@
 # timeout: 600
 # timeout-long: 1800
+# lane: serial (unloads rvs under sync traffic, reads the kernel log)
 # Sync fuzzing (tools/rvsfuzz sync): a backup sync daemon takes random,
 # valid (version 1 and 0) and mutated sync datagrams on IPVS's wire format,
 # multicast from another namespace over a veth pair, while listings walk

@@ -3,11 +3,27 @@
 # with a time bound, checking the kernel log after each one. Ends with
 # `N passed, N failed` and exits non-zero on any failure.
 # Usage: runner.sh RESULTS_FILE TEST...
+#
+# Lanes: a test whose header says `# lane: serial` (it loads or unloads
+# modules, reads the kernel log or global counters, or measures timing)
+# runs alone. The others run RVS_VM_LANES at a time (default: twice the
+# vCPUs; most of a test is waiting), each in namespaces of its own: a
+# network namespace (its rvs and ip_vs tables, sysctls), a mount namespace
+# with its own /tmp and /run/netns (so `ip netns add client` names never
+# collide), and a PID namespace (its daemons end with it). rvs and ip_vs
+# stay loaded while they run. RVS_VM_LANES=1 runs every test alone, with
+# no namespaces of its own, in name order.
+#
+# For the host's timing table (scripts/vm-test.sh) each test's start and end
+# show on the console as `@@rvs start|end NAME` lines; TIMES_FILE gets
+# "NAME SECONDS CPU_SECONDS LANE" (CPU of the test's own processes; LANE
+# alone or parallel).
 set -u
 results=$1; shift
 export RVS_TOP=${RVS_TOP:?} RVS_LONG=${RVS_LONG:-0} RVS_KERNEL=${RVS_KERNEL:-base}
 export PATH=$RVS_TOP/target/release:$PATH
-: >"$results"
+times_file=${RVS_VM_TIMES_FILE:-/dev/null}
+: >"$results"; : >"$times_file"
 
 # What a kernel report looks like in dmesg: oops, WARN, BUG, sanitizers,
 # lockdep, RCU checks, Rust panics, kmemleak.
@@ -24,36 +40,81 @@ else
 	kmemleak=
 fi
 
-passed=0 failed=0
-dmesg_seen=$(dmesg | wc -l)
-for t in "$@"; do
-	name=$(basename "$t" .sh)
-	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -1)
+ncpu=$(nproc)
+lanes=${RVS_VM_LANES:-$((2 * ncpu))}
+[[ $lanes =~ ^[1-9][0-9]*$ ]] || { echo "RVS_VM_LANES='$lanes' is not a positive number"; exit 2; }
+
+# test_limit FILE: its time bound in seconds.
+test_limit() {
+	local limit long
+	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$1" | head -1)
 	limit=${limit:-120}
 	# The long versions (RVS_LONG=1) may say how long they need.
-	if [ "${RVS_LONG:-0}" = 1 ]; then
-		long=$(sed -n 's/^# timeout-long: *\([0-9]*\).*/\1/p' "$t" | head -1)
+	if [ "$RVS_LONG" = 1 ]; then
+		long=$(sed -n 's/^# timeout-long: *\([0-9]*\).*/\1/p' "$1" | head -1)
 		limit=${long:-$limit}
 	fi
-	# The debug kernel (KASAN, lockdep) runs several times slower.
+	# The debug kernel (KASAN, lockdep) runs several times slower, and a
+	# test sharing the VM with others in parallel lanes is slower too.
 	[ "$RVS_KERNEL" = debug ] && limit=$((limit * 4))
-	echo "=== $name (limit ${limit}s)"
+	[ "$lanes" -gt 1 ] && ! is_serial "$1" && limit=$((limit * 2))
+	echo "$limit"
+}
+is_serial() { grep -q '^# lane: *serial' "$1"; }
+
+# cpu_seconds: user + system time of this shell's reaped children.
+cpu_seconds() {
+	local t
+	t=$(times | tail -1)
+	awk -v t="$t" 'BEGIN { n = split(t, f, " "); s = 0
+		for (i = 1; i <= n; i++) { split(f[i], ms, /[ms]/); s += ms[1] * 60 + ms[2] }
+		printf "%.1f", s }'
+}
+
+# run_test FILE ISOLATED: runs one test (in namespaces of its own when
+# ISOLATED is 1) with its time bound; writes its exit code, time and CPU
+# to /tmp/rvs-run/NAME.*.
+run_test() {
+	local t=$1 isolated=$2 name limit start rc
+	name=$(basename "$t" .sh)
+	limit=$(test_limit "$t")
+	echo "@@rvs start $name"
 	start=$(date +%s)
-	timeout -k 5 "$limit" bash "$t" >/tmp/test-$name.log 2>&1
+	if [ "$isolated" = 1 ]; then
+		timeout -k 5 "$limit" unshare --net --mount --pid --fork --kill-child --mount-proc \
+			bash -c 'mount -t tmpfs rvs-tmp /tmp && mount -t tmpfs rvs-netns /run/netns &&
+				ip link set lo up && exec bash "$0"' "$t" >/tmp/test-$name.log 2>&1
+	else
+		timeout -k 5 "$limit" bash "$t" >/tmp/test-$name.log 2>&1
+	fi
 	rc=$?
-	took=$(( $(date +%s) - start ))
-	# Leave no module or namespace behind for the next test.
-	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip netns del "$ns" 2>/dev/null; done
-	lsmod 2>/dev/null | grep -q '^rvs ' && rmmod rvs 2>/dev/null
+	echo "@@rvs end $name"
+	echo "$rc $(( $(date +%s) - start )) $limit $(cpu_seconds) $([ "$isolated" = 1 ] && echo parallel || echo alone)" \
+		>/tmp/rvs-run/$name.done
+}
+
+passed=0 failed=0
+dmesg_seen=$(dmesg | wc -l)
+# check_kernel_log: sets `report` to the kernel log since the last call if
+# it holds a report, else to nothing.
+check_kernel_log() {
+	local new
 	new=$(dmesg | tail -n +$((dmesg_seen + 1)))
-	dmesg_seen=$(dmesg | wc -l)
-	verdict=pass why=
-	if [ $rc = 124 ] || [ $rc = 137 ]; then verdict=fail why="timed out after ${limit}s"
-	elif [ $rc != 0 ]; then verdict=fail why="exit $rc"
+	[ -z "$new" ] || dmesg_seen=$((dmesg_seen + $(printf '%s\n' "$new" | wc -l)))
+	report=
+	if echo "$new" | grep -Eq "$report_re"; then report=$new; fi
+}
+
+# verdict FILE [KERNEL_REPORT]: counts and prints one finished test.
+verdict() {
+	local t=$1 report=${2:-} name rc took limit cpu lane verdict=pass why=
+	name=$(basename "$t" .sh)
+	read -r rc took limit cpu lane </tmp/rvs-run/$name.done
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then verdict=fail why="timed out after ${limit}s"
+	elif [ "$rc" != 0 ]; then verdict=fail why="exit $rc"
 	fi
-	if echo "$new" | grep -Eq "$report_re"; then
-		verdict=fail why="${why:+$why; }kernel report in dmesg"
-	fi
+	[ -z "$report" ] || { verdict=fail why="${why:+$why; }kernel report in dmesg"; }
+	echo "$name $took $cpu $lane" >>"$times_file"
 	if [ $verdict = pass ]; then
 		passed=$((passed + 1))
 		echo "ok   $name (${took}s)"
@@ -67,13 +128,72 @@ for t in "$@"; do
 		# then the end of the log for context.
 		grep -E '^(FAIL|not ok)' /tmp/test-$name.log | head -20 | sed 's/^/    > /'
 		sed 's/^/    | /' /tmp/test-$name.log | tail -60
-		if echo "$new" | grep -Eq "$report_re"; then
+		if [ -n "$report" ]; then
 			echo "    kernel log:"
-			echo "$new" | tail -80 | sed 's/^/    ! /'
+			echo "$report" | tail -80 | sed 's/^/    ! /'
 		fi
 	fi
 	echo "$verdict $name $took $why" >>"$results"
+}
+
+# Leave no module or namespace behind for the next test.
+clean_up() {
+	local ns
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip netns del "$ns" 2>/dev/null; done
+	lsmod 2>/dev/null | grep -q '^rvs ' && rmmod rvs 2>/dev/null
+	return 0
+}
+
+rm -rf /tmp/rvs-run; mkdir -p /tmp/rvs-run /run/netns
+serial=() parallel=()
+for t in "$@"; do
+	if [ "$lanes" -gt 1 ] && ! is_serial "$t"; then parallel+=("$t"); else serial+=("$t"); fi
 done
+echo "runner: ${#serial[@]} tests alone, ${#parallel[@]} in $lanes parallel lanes ($ncpu vCPUs)"
+
+for t in "${serial[@]}"; do
+	echo "=== $(basename "$t" .sh) (limit $(test_limit "$t")s)"
+	(run_test "$t" 0)
+	clean_up
+	check_kernel_log
+	verdict "$t" "$report"
+done
+
+if [ ${#parallel[@]} -gt 0 ]; then
+	# What the parallel tests share: rvs and ip_vs with its schedulers,
+	# loaded once (lib.sh's load_rvs accepts rvs already loaded as it is).
+	insmod "$RVS_TOP/rvs.ko" || echo "warning: insmod rvs.ko failed before the parallel lanes"
+	for m in ip_vs ip_vs_rr ip_vs_wrr; do modprobe $m 2>/dev/null; done
+	declare -A running=() blamed=()
+	next=0
+	while [ $next -lt ${#parallel[@]} ] || [ ${#running[@]} -gt 0 ]; do
+		while [ $next -lt ${#parallel[@]} ] && [ ${#running[@]} -lt "$lanes" ]; do
+			t=${parallel[$next]}; next=$((next + 1))
+			echo "=== $(basename "$t" .sh) (limit $(test_limit "$t")s, in a parallel lane)"
+			run_test "$t" 1 &
+			running[$!]=$t
+		done
+		wait -n -p pid
+		check_kernel_log
+		# A kernel report during parallel tests fails every test that
+		# was running when it came.
+		if [ -n "$report" ]; then
+			for p in "${!running[@]}"; do blamed[$p]=$report; done
+		fi
+		t=${running[$pid]}; unset "running[$pid]"
+		verdict "$t" "${blamed[$pid]:-}"
+		unset "blamed[$pid]"
+	done
+	clean_up
+	check_kernel_log
+	if [ -n "$report" ]; then
+		failed=$((failed + 1))
+		echo "FAIL parallel lanes: kernel report after the last parallel test"
+		echo "$report" | tail -80 | sed 's/^/    ! /'
+		echo "fail parallel-lanes 0 kernel report in dmesg" >>"$results"
+	fi
+fi
+
 # The final leak check, as a test of its own: kmemleak needs an object to
 # stay unreferenced across scans before it reports it, so scan a few times.
 if [ -n "$kmemleak" ]; then
