@@ -1,6 +1,5 @@
 # timeout: 300
 # timeout-long: 900
-# lane: serial (races one flow on both vCPUs: it needs them to itself)
 # One UDP flow from both vCPUs at once through a one-packet-scheduling
 # (-o) NAT service: every datagram gets its own connection entry, which
 # goes again as soon as the datagram is sent, while the same flow's

@@ -1,5 +1,5 @@
 # timeout: 900
-# lane: serial (swaps ip_vs and rvs (ipvs_abi=1))
+# lane: ipvs-abi
 # keepalived 2.2.7 (Debian's, unmodified) manages rvs through the IPVS ABI
 # and health-checks the real servers, in the style of seeds 003 (DR, rr,
 # persistence_timeout, HTTP_GET on /index.html) and 004 (TUN, three real
@@ -9,7 +9,6 @@
 # sees no failed request; restarting it brings the server back. The same
 # scenarios run against the kernel's ip_vs afterwards: the reference.
 . "$RVS_TOP/tests/vm/lib.sh"
-unload_ip_vs
 IPVSADM=/usr/sbin/ipvsadm
 conf=/tmp/ka-health.conf
 
@@ -101,8 +100,4 @@ run_all() { # BACKEND
 	for ns in client director rs1 rs2 rs3 lan; do ip netns del $ns; done
 }
 
-load_rvs ipvs_abi=1
-run_all rvs
-rmmod rvs
-modprobe ip_vs; modprobe ip_vs_rr
-run_all ipvs
+abi_run run_all

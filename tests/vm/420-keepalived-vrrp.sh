@@ -1,12 +1,11 @@
 # timeout: 600
-# lane: serial (swaps ip_vs and rvs (ipvs_abi=1))
+# lane: ipvs-abi
 # keepalived VRRP failover as in seed 004: two directors (dir1 MASTER,
 # dir2 BACKUP) on one LAN, each with its own rvs tables (one namespace
 # each), both running keepalived with the same DR virtual_server. Stopping
 # the master moves the VIP to the backup, and new client connections
 # succeed through it. Then the same against ip_vs: the reference.
 . "$RVS_TOP/tests/vm/lib.sh"
-unload_ip_vs
 IPVSADM=/usr/sbin/ipvsadm
 
 write_conf() { # NAME STATE PRIORITY
@@ -87,8 +86,4 @@ run() { # BACKEND
 	for ns in client director dir1 dir2 rs1 rs2 lan; do ip netns del $ns; done
 }
 
-load_rvs ipvs_abi=1
-run rvs
-rmmod rvs
-modprobe ip_vs; modprobe ip_vs_rr
-run ipvs
+abi_run run

@@ -1,5 +1,4 @@
 # timeout: 300
-# lane: serial (unloads ip_vs)
 # Sync on the wire, rvs against ip_vs: one boot with both modules loaded
 # (rvs in its own `rvs` family, ip_vs in IPVS's), the same LAN built twice
 # (same namespace names, recreated between the runs), a director running
@@ -23,7 +22,6 @@ CLIENT1=192.168.20.2 CLIENT2=192.168.20.3
 OUT=/tmp/sync-wire
 mkdir -p $OUT
 
-unload_ip_vs
 load_rvs
 modprobe ip_vs; modprobe ip_vs_rr
 lsmod | grep -q '^rvs ' || fail "rvs is not loaded"

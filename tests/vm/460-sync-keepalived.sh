@@ -1,5 +1,5 @@
 # timeout: 600
-# lane: serial (swaps ip_vs and rvs (ipvs_abi=1))
+# lane: ipvs-abi
 # Seed 003 with keepalived (ipvs_abi=1): two directors master/master, two
 # VRRP instances (bl_one: VIP 192.168.20.100, master on dir1; bl_two:
 # 192.168.20.110, master on dir2), `lvs_sync_daemon_interface eth0` in
@@ -10,7 +10,6 @@
 # the reference.
 . "$RVS_TOP/tests/vm/lib.sh"
 . "$RVS_TOP/tests/vm/synclan.bash"
-unload_ip_vs
 VIP=${SL_VIPS[0]} VIP2=${SL_VIPS[1]}
 N=12
 
@@ -118,9 +117,8 @@ run() { # BACKEND
 	sl_del
 }
 
-load_rvs ipvs_abi=1
-run rvs
-expect_eq "rvs: every session survives sdir1's death" "0 0" "$KA_RESULT"
-rmmod rvs
-modprobe ip_vs; modprobe ip_vs_rr
-run ipvs
+scenario() { # BACKEND
+	run "$1"
+	[ "$1" != rvs ] || expect_eq "rvs: every session survives sdir1's death" "0 0" "$KA_RESULT"
+}
+abi_run scenario

@@ -20,6 +20,31 @@ load_rvs() {
 	if [ $# = 0 ] && lsmod | grep -q '^rvs '; then return 0; fi
 	insmod "$RVS_KO" "$@"
 }
+
+# abi_run FUNC: the IPVS-ABI tests' two halves: FUNC rvs with rvs loaded
+# with ipvs_abi=1 (and no ip_vs), then FUNC ipvs with the kernel's ip_vs
+# (the reference). RVS_ABI_BACKEND=rvs or ipvs runs one half only, with
+# the module as the runner left it: its `# lane: ipvs-abi` phase has rvs
+# loaded with ipvs_abi=1; its parallel lanes have ip_vs loaded.
+# rvs_abi_loaded: rvs is loaded with ipvs_abi=1 (it, not ip_vs, serves
+# /proc/net/ip_vs).
+rvs_abi_loaded() { lsmod | grep -q '^rvs ' && ! lsmod | grep -q '^ip_vs ' && [ -e /proc/net/ip_vs ]; }
+abi_run() {
+	local f=$1 b=${RVS_ABI_BACKEND:-both}
+	case $b in both|rvs|ipvs) ;; *) fail "RVS_ABI_BACKEND='$b': not both, rvs or ipvs" ;; esac
+	if [ "$b" != ipvs ]; then
+		if ! rvs_abi_loaded; then
+			unload_ip_vs
+			load_rvs ipvs_abi=1
+		fi
+		$f rvs
+	fi
+	if [ "$b" != rvs ]; then
+		if rvs_abi_loaded; then rmmod rvs; fi
+		modprobe ip_vs; modprobe ip_vs_rr
+		$f ipvs
+	fi
+}
 unload_rvs() { rmmod rvs; }
 # genl_family_registered NAME: is a generic netlink family of that name known?
 genl_family_registered() {

@@ -4,17 +4,20 @@
 # `N passed, N failed` and exits non-zero on any failure.
 # Usage: runner.sh RESULTS_FILE TEST...
 #
-# Lanes: a test whose header says `# lane: serial` (it loads or unloads
-# modules, reads the kernel log or global counters, or measures timing)
-# runs alone. The others run RVS_VM_LANES at a time (default: twice the
-# vCPUs; most of a test is waiting), each in namespaces of its own: a
-# network namespace (its rvs and ip_vs tables, sysctls), a mount namespace
-# with its own /tmp and /run/netns (so `ip netns add client` names never
-# collide), and a PID namespace (its daemons end with it). rvs and ip_vs
-# stay loaded while they run. RVS_VM_LANES=1 runs every test alone, with
-# no namespaces of its own, in name order.
+# Lanes: a test whose header says `# lane: serial (why)` (it loads or
+# unloads modules, reads the kernel log or global counters) runs alone.
+# The others run RVS_VM_LANES at a time (default: twice the vCPUs; much of
+# a test is waiting), each in namespaces of its own: a network namespace
+# (its rvs and ip_vs tables, sysctls), a mount namespace with its own /tmp
+# and /run/netns (so `ip netns add client` names never collide), and a PID
+# namespace (its daemons end with it). rvs and ip_vs stay loaded while
+# they run. A `# lane: ipvs-abi` test (lib.sh abi_run) runs as two jobs:
+# its ip_vs half (NAME-ipvs) with the parallel tests, its rvs half
+# (NAME-rvs) in a last phase where rvs is loaded with ipvs_abi=1, again in
+# parallel lanes. RVS_VM_LANES=1 runs every test whole and alone, with no
+# namespaces of its own, in name order.
 #
-# For the host's timing table (scripts/vm-test.sh) each test's start and end
+# For the host's timing table (scripts/vm-test.sh) each job's start and end
 # show on the console as `@@rvs start|end NAME` lines; TIMES_FILE gets
 # "NAME SECONDS CPU_SECONDS LANE" (CPU of the test's own processes; LANE
 # alone or parallel).
@@ -44,44 +47,57 @@ ncpu=$(nproc)
 lanes=${RVS_VM_LANES:-$((2 * ncpu))}
 [[ $lanes =~ ^[1-9][0-9]*$ ]] || { echo "RVS_VM_LANES='$lanes' is not a positive number"; exit 2; }
 
-# test_limit FILE: its time bound in seconds.
+# A job is a test file, or FILE@rvs / FILE@ipvs for one half of an
+# IPVS-ABI test. job_file JOB, job_name JOB.
+job_file() { echo "${1%@*}"; }
+job_name() {
+	local n
+	n=$(basename "${1%@*}" .sh)
+	case $1 in *@*) n=$n-${1##*@} ;; esac
+	echo "$n"
+}
+lane_of() { sed -n 's/^# lane: *\([a-z-]*\).*/\1/p' "$1" | head -1; }
+
+# test_limit JOB ISOLATED: its time bound in seconds.
 test_limit() {
-	local limit long
-	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$1" | head -1)
+	local f limit long
+	f=$(job_file "$1")
+	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$f" | head -1)
 	limit=${limit:-120}
 	# The long versions (RVS_LONG=1) may say how long they need.
 	if [ "$RVS_LONG" = 1 ]; then
-		long=$(sed -n 's/^# timeout-long: *\([0-9]*\).*/\1/p' "$1" | head -1)
+		long=$(sed -n 's/^# timeout-long: *\([0-9]*\).*/\1/p' "$f" | head -1)
 		limit=${long:-$limit}
 	fi
 	# The debug kernel (KASAN, lockdep) runs several times slower, and a
 	# test sharing the VM with others in parallel lanes is slower too.
 	[ "$RVS_KERNEL" = debug ] && limit=$((limit * 4))
-	[ "$lanes" -gt 1 ] && ! is_serial "$1" && limit=$((limit * 2))
+	[ "$2" = 1 ] && limit=$((limit * 2))
 	echo "$limit"
 }
-is_serial() { grep -q '^# lane: *serial' "$1"; }
 
-# cpu_seconds: user + system time of this shell's reaped children.
+# cpu_seconds FILE: user + system time of this shell's reaped children, from
+# `times` (a builtin: called here, not in a subshell, whose own children
+# would be none) written to FILE.
 cpu_seconds() {
-	local t
-	t=$(times | tail -1)
-	awk -v t="$t" 'BEGIN { n = split(t, f, " "); s = 0
-		for (i = 1; i <= n; i++) { split(f[i], ms, /[ms]/); s += ms[1] * 60 + ms[2] }
-		printf "%.1f", s }'
+	awk 'END { s = 0
+		for (i = 1; i <= NF; i++) { split($i, ms, /[ms]/); s += ms[1] * 60 + ms[2] }
+		printf "%.1f", s }' "$1"
 }
 
-# run_test FILE ISOLATED: runs one test (in namespaces of its own when
-# ISOLATED is 1) with its time bound; writes its exit code, time and CPU
-# to /tmp/rvs-run/NAME.*.
+# run_test JOB ISOLATED: runs one job (in namespaces of its own when
+# ISOLATED is 1) with its time bound; writes its exit code, time, limit,
+# CPU and lane to /tmp/rvs-run/NAME.done.
 run_test() {
-	local t=$1 isolated=$2 name limit start rc
-	name=$(basename "$t" .sh)
-	limit=$(test_limit "$t")
+	local job=$1 isolated=$2 t name limit start rc backend=
+	t=$(job_file "$job"); name=$(job_name "$job")
+	case $job in *@*) backend=${job##*@} ;; esac
+	limit=$(test_limit "$job" "$isolated")
 	echo "@@rvs start $name"
 	start=$(date +%s)
 	if [ "$isolated" = 1 ]; then
-		timeout -k 5 "$limit" unshare --net --mount --pid --fork --kill-child --mount-proc \
+		RVS_ABI_BACKEND=$backend timeout -k 5 "$limit" \
+			unshare --net --mount --pid --fork --kill-child --mount-proc \
 			bash -c 'mount -t tmpfs rvs-tmp /tmp && mount -t tmpfs rvs-netns /run/netns &&
 				ip link set lo up && exec bash "$0"' "$t" >/tmp/test-$name.log 2>&1
 	else
@@ -89,7 +105,8 @@ run_test() {
 	fi
 	rc=$?
 	echo "@@rvs end $name"
-	echo "$rc $(( $(date +%s) - start )) $limit $(cpu_seconds) $([ "$isolated" = 1 ] && echo parallel || echo alone)" \
+	times >/tmp/rvs-run/$name.times
+	echo "$rc $(( $(date +%s) - start )) $limit $(cpu_seconds /tmp/rvs-run/$name.times) $([ "$isolated" = 1 ] && echo parallel || echo alone)" \
 		>/tmp/rvs-run/$name.done
 }
 
@@ -105,10 +122,10 @@ check_kernel_log() {
 	if echo "$new" | grep -Eq "$report_re"; then report=$new; fi
 }
 
-# verdict FILE [KERNEL_REPORT]: counts and prints one finished test.
+# verdict JOB [KERNEL_REPORT]: counts and prints one finished job.
 verdict() {
-	local t=$1 report=${2:-} name rc took limit cpu lane verdict=pass why=
-	name=$(basename "$t" .sh)
+	local report=${2:-} name rc took limit cpu lane verdict=pass why=
+	name=$(job_name "$1")
 	read -r rc took limit cpu lane </tmp/rvs-run/$name.done
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then verdict=fail why="timed out after ${limit}s"
 	elif [ "$rc" != 0 ]; then verdict=fail why="exit $rc"
@@ -144,15 +161,68 @@ clean_up() {
 	return 0
 }
 
+# parallel_phase JOB...: the jobs in parallel lanes, each in namespaces of
+# its own.
+parallel_phase() {
+	local -a jobs=("$@")
+	local -A running=() blamed=()
+	local next=0 job pid p
+	while [ $next -lt ${#jobs[@]} ] || [ ${#running[@]} -gt 0 ]; do
+		while [ $next -lt ${#jobs[@]} ] && [ ${#running[@]} -lt "$lanes" ]; do
+			job=${jobs[$next]}; next=$((next + 1))
+			echo "=== $(job_name "$job") (limit $(test_limit "$job" 1)s, in a parallel lane)"
+			run_test "$job" 1 &
+			running[$!]=$job
+		done
+		wait -n -p pid
+		check_kernel_log
+		# A kernel report during parallel tests fails every test that
+		# was running when it came.
+		if [ -n "$report" ]; then
+			for p in "${!running[@]}"; do blamed[$p]=$report; done
+		fi
+		job=${running[$pid]}; unset "running[$pid]"
+		verdict "$job" "${blamed[$pid]:-}"
+		unset "blamed[$pid]"
+	done
+	clean_up
+	check_kernel_log
+	if [ -n "$report" ]; then
+		failed=$((failed + 1))
+		echo "FAIL parallel lanes: kernel report after the last parallel test"
+		echo "$report" | tail -80 | sed 's/^/    ! /'
+		echo "fail parallel-lanes 0 kernel report in dmesg" >>"$results"
+	fi
+}
+unload_ip_vs() {
+	local m
+	for m in $(lsmod | awk '$1 ~ /^ip_vs_/ {print $1}'); do rmmod "$m"; done
+	lsmod | grep -q '^ip_vs ' && rmmod ip_vs
+	return 0
+}
+
 rm -rf /tmp/rvs-run; mkdir -p /tmp/rvs-run /run/netns
-serial=() parallel=()
+serial=() parallel=() abi=()
 for t in "$@"; do
-	if [ "$lanes" -gt 1 ] && ! is_serial "$t"; then parallel+=("$t"); else serial+=("$t"); fi
+	if [ "$lanes" = 1 ]; then serial+=("$t"); continue; fi
+	case $(lane_of "$t") in
+	serial) serial+=("$t") ;;
+	ipvs-abi) parallel+=("$t@ipvs"); abi+=("$t@rvs") ;;
+	*) parallel+=("$t") ;;
+	esac
 done
-echo "runner: ${#serial[@]} tests alone, ${#parallel[@]} in $lanes parallel lanes ($ncpu vCPUs)"
+# Longest first (by their time bounds), so that no long test starts last
+# and runs on alone.
+by_limit() {
+	local j
+	for j in "$@"; do echo "$(test_limit "$j" 1) $j"; done | sort -s -k1,1nr | cut -d' ' -f2-
+}
+if [ ${#parallel[@]} -gt 0 ]; then mapfile -t parallel < <(by_limit "${parallel[@]}"); fi
+if [ ${#abi[@]} -gt 0 ]; then mapfile -t abi < <(by_limit "${abi[@]}"); fi
+echo "runner: ${#serial[@]} tests alone, then ${#parallel[@]} and ${#abi[@]} (rvs with ipvs_abi=1) in $lanes parallel lanes ($ncpu vCPUs)"
 
 for t in "${serial[@]}"; do
-	echo "=== $(basename "$t" .sh) (limit $(test_limit "$t")s)"
+	echo "=== $(job_name "$t") (limit $(test_limit "$t" 0)s)"
 	(run_test "$t" 0)
 	clean_up
 	check_kernel_log
@@ -164,35 +234,14 @@ if [ ${#parallel[@]} -gt 0 ]; then
 	# loaded once (lib.sh's load_rvs accepts rvs already loaded as it is).
 	insmod "$RVS_TOP/rvs.ko" || echo "warning: insmod rvs.ko failed before the parallel lanes"
 	for m in ip_vs ip_vs_rr ip_vs_wrr; do modprobe $m 2>/dev/null; done
-	declare -A running=() blamed=()
-	next=0
-	while [ $next -lt ${#parallel[@]} ] || [ ${#running[@]} -gt 0 ]; do
-		while [ $next -lt ${#parallel[@]} ] && [ ${#running[@]} -lt "$lanes" ]; do
-			t=${parallel[$next]}; next=$((next + 1))
-			echo "=== $(basename "$t" .sh) (limit $(test_limit "$t")s, in a parallel lane)"
-			run_test "$t" 1 &
-			running[$!]=$t
-		done
-		wait -n -p pid
-		check_kernel_log
-		# A kernel report during parallel tests fails every test that
-		# was running when it came.
-		if [ -n "$report" ]; then
-			for p in "${!running[@]}"; do blamed[$p]=$report; done
-		fi
-		t=${running[$pid]}; unset "running[$pid]"
-		verdict "$t" "${blamed[$pid]:-}"
-		unset "blamed[$pid]"
-	done
-	clean_up
-	check_kernel_log
-	if [ -n "$report" ]; then
-		failed=$((failed + 1))
-		echo "FAIL parallel lanes: kernel report after the last parallel test"
-		echo "$report" | tail -80 | sed 's/^/    ! /'
-		echo "fail parallel-lanes 0 kernel report in dmesg" >>"$results"
-	fi
+	parallel_phase "${parallel[@]}"
 fi
+if [ ${#abi[@]} -gt 0 ]; then
+	unload_ip_vs
+	insmod "$RVS_TOP/rvs.ko" ipvs_abi=1 || echo "warning: insmod rvs.ko ipvs_abi=1 failed before the IPVS-ABI lanes"
+	parallel_phase "${abi[@]}"
+fi
+unload_ip_vs
 
 # The final leak check, as a test of its own: kmemleak needs an object to
 # stay unreferenced across scans before it reports it, so scan a few times.
