@@ -65,7 +65,7 @@ else
 fi
 
 say "VM tests"
-RVS_VM_RESULTS=/tmp/rvs-vm.results "$RVS_TOP/scripts/vm-test.sh" --no-build "$@"
+RVS_VM_RESULTS=/tmp/rvs-vm.results RVS_VM_TIMING=/tmp/rvs-vm.timing.md "$RVS_TOP/scripts/vm-test.sh" --no-build "$@"
 vp=$(grep -c '^pass ' /tmp/rvs-vm.results 2>/dev/null); vf=$(grep -c '^fail ' /tmp/rvs-vm.results 2>/dev/null)
 vp=${vp:-0} vf=${vf:-0}
 [ "$((vp + vf))" -gt 0 ] || vf=1
@@ -75,7 +75,8 @@ if [ "$debug_pass" = 1 ]; then
 	say "VM tests on the debug kernel (${debug_only:-all of them})"
 	start=$(date +%s)
 	if make -s VARIANT=debug module; then
-		RVS_VM_RESULTS=/tmp/rvs-vm-debug.results "$RVS_TOP/scripts/vm-test.sh" --debug --no-build \
+		RVS_VM_RESULTS=/tmp/rvs-vm-debug.results RVS_VM_TIMING=/tmp/rvs-vm-debug.timing.md \
+			"$RVS_TOP/scripts/vm-test.sh" --debug --no-build \
 			${debug_only:+--only "$debug_only"}
 		dp=$(grep -c '^pass ' /tmp/rvs-vm-debug.results 2>/dev/null); df=$(grep -c '^fail ' /tmp/rvs-vm-debug.results 2>/dev/null)
 		dp=${dp:-0} df=${df:-0}

@@ -9,7 +9,8 @@
 # The others run RVS_VM_LANES at a time (default: twice the vCPUs; much of
 # a test is waiting), each in namespaces of its own: a network namespace
 # (its rvs and ip_vs tables, sysctls), a mount namespace with its own /tmp
-# and /run/netns (so `ip netns add client` names never collide), and a PID
+# and /run/netns (so `ip netns add client` names never collide; the test
+# script is opened before, so it may live in /tmp), and a PID
 # namespace (its daemons end with it). rvs and ip_vs stay loaded while
 # they run. A `# lane: ipvs-abi` test (lib.sh abi_run) runs as two jobs:
 # its ip_vs half (NAME-ipvs) with the parallel tests, its rvs half
@@ -99,7 +100,7 @@ run_test() {
 		RVS_ABI_BACKEND=$backend timeout -k 5 "$limit" \
 			unshare --net --mount --pid --fork --kill-child --mount-proc \
 			bash -c 'mount -t tmpfs rvs-tmp /tmp && mount -t tmpfs rvs-netns /run/netns &&
-				ip link set lo up && exec bash "$0"' "$t" >/tmp/test-$name.log 2>&1
+				ip link set lo up && exec bash /dev/fd/3' 3<"$t" >/tmp/test-$name.log 2>&1
 	else
 		timeout -k 5 "$limit" bash "$t" >/tmp/test-$name.log 2>&1
 	fi
