@@ -6,8 +6,9 @@
 #
 # Lanes: a test whose header says `# lane: serial (why)` (it loads or
 # unloads modules, reads the kernel log or global counters) runs alone.
-# The others run RVS_VM_LANES at a time (default: twice the vCPUs; much of
-# a test is waiting), each in namespaces of its own: a network namespace
+# The others run RVS_VM_LANES at a time (default: the vCPUs plus one: the
+# parallel tests keep the vCPUs busy, and more lanes would only slow each
+# test down), each in namespaces of its own: a network namespace
 # (its rvs and ip_vs tables, sysctls), a mount namespace with its own /tmp
 # and /run/netns (so `ip netns add client` names never collide; the test
 # script is opened before, so it may live in /tmp), and a PID
@@ -45,7 +46,7 @@ else
 fi
 
 ncpu=$(nproc)
-lanes=${RVS_VM_LANES:-$((2 * ncpu))}
+lanes=${RVS_VM_LANES:-$((ncpu + 1))}
 [[ $lanes =~ ^[1-9][0-9]*$ ]] || { echo "RVS_VM_LANES='$lanes' is not a positive number"; exit 2; }
 
 # A job is a test file, or FILE@rvs / FILE@ipvs for one half of an
