@@ -87,6 +87,17 @@ cpu_seconds() {
 		printf "%.1f", s }' "$1"
 }
 
+# What a parallel test's namespaces get before it starts: its own
+# /run/netns and /tmp (the tree under test, when it lives in /tmp, is
+# bound back in: moved through the new /run/netns while /tmp is
+# covered), and loopback up.
+isolate='mount -t tmpfs rvs-netns /run/netns &&
+	case $RVS_TOP/ in /tmp/*) mkdir /run/netns/.top && mount --bind "$RVS_TOP" /run/netns/.top ;; esac &&
+	mount -t tmpfs rvs-tmp /tmp &&
+	case $RVS_TOP/ in /tmp/*) mkdir -p "$RVS_TOP" && mount --move /run/netns/.top "$RVS_TOP" &&
+		rmdir /run/netns/.top ;; esac &&
+	ip link set lo up'
+
 # run_test JOB ISOLATED: runs one job (in namespaces of its own when
 # ISOLATED is 1) with its time bound; writes its exit code, time, limit,
 # CPU and lane to /tmp/rvs-run/NAME.done.
@@ -97,13 +108,14 @@ run_test() {
 	limit=$(test_limit "$job" "$isolated")
 	echo "@@rvs start $name"
 	start=$(date +%s)
+	# bash -e: a test whose first line (sourcing lib.sh, which sets -e)
+	# fails stops there, instead of running on without its helpers.
 	if [ "$isolated" = 1 ]; then
 		RVS_ABI_BACKEND=$backend timeout -k 5 "$limit" \
 			unshare --net --mount --pid --fork --kill-child --mount-proc \
-			bash -c 'mount -t tmpfs rvs-tmp /tmp && mount -t tmpfs rvs-netns /run/netns &&
-				ip link set lo up && exec bash /dev/fd/3' 3<"$t" >/tmp/test-$name.log 2>&1
+			bash -c "$isolate"' && exec bash -e /dev/fd/3' 3<"$t" >/tmp/test-$name.log 2>&1
 	else
-		timeout -k 5 "$limit" bash "$t" >/tmp/test-$name.log 2>&1
+		timeout -k 5 "$limit" bash -e "$t" >/tmp/test-$name.log 2>&1
 	fi
 	rc=$?
 	echo "@@rvs end $name"
