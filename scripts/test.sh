@@ -17,17 +17,16 @@
 # runs them all): load/unload, the family's info, save/restore,
 # privileges with an unprivileged fuzz, the netlink fuzz of both
 # families, unload under NAT and DR traffic, the SYN flood, namespace
-# deletion under traffic, the one-flow race, the sync datagram fuzz with
-# unload under sync traffic (470), and the forwarding paths those do not
-# cover: IPIP tunnels (220), ICMP errors (270), IPv6 DR and ip6ip6 (280).
-# The reliability tests run lighter there (tests/vm/lib.sh long_or).
+# deletion under traffic, the one-flow race, and the sync datagram fuzz
+# with unload under sync traffic (470). The reliability tests run lighter
+# there (tests/vm/lib.sh long_or).
 # Documentation/reliability.md has the measured times.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$RVS_TOP"
 
 debug_pass=${RVS_DEBUG_PASS:-1}
-debug_only=${RVS_DEBUG_ONLY-^(010|030|120|140|220|270|280|300|310|320|340|350|470)-}
+debug_only=${RVS_DEBUG_ONLY-^(010|030|120|140|300|310|320|340|350|470)-}
 "$RVS_TOP/scripts/setup.sh" || die "set-up failed"
 if [ "$debug_pass" = 1 ] && [ ! -f "$(kernel_build_dir debug)/.rvs-built" ]; then
 	"$RVS_TOP/scripts/build-kernel.sh" debug || die "building the debug kernel failed"
