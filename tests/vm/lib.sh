@@ -155,10 +155,12 @@ rs_tun() {
 	ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 }
 
-# udp_server NS NAME PORT [BIND]: answers every datagram with NAME.
+# udp_server NS NAME PORT [BIND]: answers every datagram with NAME. (-t 5:
+# the child for a datagram waits up to 5 s for the answer, not socat's
+# 0.5 s, which a busy debug VM does not always meet.)
 udp_server() {
 	local bind=${4:+,bind=$4}
-	ip netns exec "$1" socat UDP4-RECVFROM:"$3",reuseaddr,fork$bind SYSTEM:"echo $2" &
+	ip netns exec "$1" socat -t 5 UDP4-RECVFROM:"$3",reuseaddr,fork$bind SYSTEM:"echo $2" &
 	listening "$1" u "$3"
 }
 # listening NS t|u PORT: waits (up to 10 s) until a TCP or UDP socket is
