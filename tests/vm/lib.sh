@@ -21,14 +21,14 @@ load_rvs() {
 	insmod "$RVS_KO" "$@"
 }
 
+# rvs_abi_loaded: rvs is loaded with ipvs_abi=1 (it, not ip_vs, serves
+# /proc/net/ip_vs).
+rvs_abi_loaded() { lsmod | grep -q '^rvs ' && ! lsmod | grep -q '^ip_vs ' && [ -e /proc/net/ip_vs ]; }
 # abi_run FUNC: the IPVS-ABI tests' two halves: FUNC rvs with rvs loaded
 # with ipvs_abi=1 (and no ip_vs), then FUNC ipvs with the kernel's ip_vs
 # (the reference). RVS_ABI_BACKEND=rvs or ipvs runs one half only, with
 # the module as the runner left it: its `# lane: ipvs-abi` phase has rvs
 # loaded with ipvs_abi=1; its parallel lanes have ip_vs loaded.
-# rvs_abi_loaded: rvs is loaded with ipvs_abi=1 (it, not ip_vs, serves
-# /proc/net/ip_vs).
-rvs_abi_loaded() { lsmod | grep -q '^rvs ' && ! lsmod | grep -q '^ip_vs ' && [ -e /proc/net/ip_vs ]; }
 abi_run() {
 	local f=$1 b=${RVS_ABI_BACKEND:-both}
 	case $b in both|rvs|ipvs) ;; *) fail "RVS_ABI_BACKEND='$b': not both, rvs or ipvs" ;; esac
