@@ -70,7 +70,7 @@ fi
 say "benchmark '$mode' in the test VM (results in $out)"
 # 4 GiB: a million connection entries of either module fit easily.
 set +e
-timeout -k 10 "$limit" vng --verbose --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 4G \
+timeout -k 10 "$limit" vng --verbose --run "$kdir" --disable-kvm --disable-microvm "${VNG_ROOT[@]}" --cpus 2 --memory 4G \
 	--rwdir "$out" --cwd "$RVS_TOP" \
 	--exec "RVS_TOP=$RVS_TOP NRS=$nrs $guest 2>$out/guest.log; echo \$? >$out/rc" >"$out/console" 2>&1
 set -e

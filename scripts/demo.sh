@@ -10,6 +10,6 @@ kdir=$(kernel_build_dir base)
 say "booting the test kernel (software emulation, no network device)"
 # --verbose: the guest's output reaches us through the console; kernel log
 # lines are filtered out.
-vng --verbose --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 2G \
+vng --verbose --run "$kdir" --disable-kvm --disable-microvm "${VNG_ROOT[@]}" --cpus 2 --memory 2G \
 	--cwd "$RVS_TOP" --exec "RVS_TOP=$RVS_TOP bash $RVS_TOP/tests/demo/guest-demo.sh" 2>&1 |
 	grep --line-buffered -v -E '^\[ *[0-9]+\.[0-9]+\] |^virtme|^fuse: |^\s*$'

@@ -123,7 +123,7 @@ set +e
 for boot in 1 2 3 4 5; do
 	: >"$out/marks"
 	timeout -k 10 "${RVS_VM_TIMEOUT:-3600}" \
-		vng --verbose --run "$kdir" --disable-kvm --disable-microvm --cpus 2 --memory 2G \
+		vng --verbose --run "$kdir" --disable-kvm --disable-microvm "${VNG_ROOT[@]}" --cpus 2 --memory 2G \
 		--rwdir "$out" --cwd "$RVS_TOP" \
 		--exec "$cmd" 2>&1 | tee "$out/console" | console_filter
 	[ ! -s "$out/results" ] && grep -q 'Unable to mount root fs' "$out/console" || break
