@@ -83,7 +83,7 @@ printf '%s\n' "${tests[@]}" >"$out/tests"
 # Test knobs set on the host (RVS_FUZZ_*, RVS_SYNC_FUZZ_*, and
 # RVS_VM_SHOW_LOGS=1 to print every test's log) reach the guest's tests.
 knobs=
-for v in RVS_FUZZ_COUNT RVS_FUZZ_SEED RVS_FUZZ_FAMILIES RVS_VM_SHOW_LOGS RVS_SYNC_FUZZ_COUNT RVS_SYNC_FUZZ_RATE SYNC_VARIANTS SYNC_MODES SYNC_JOBS RVS_VM_LANES; do
+for v in RVS_FUZZ_COUNT RVS_FUZZ_SEED RVS_FUZZ_FAMILIES RVS_VM_SHOW_LOGS RVS_SYNC_FUZZ_COUNT RVS_SYNC_FUZZ_RATE SYNC_VARIANTS SYNC_MODES SYNC_JOBS RVS_VM_LANES RVS_VM_XTRACE; do
 	[ -z "${!v:-}" ] || knobs+="$v=$(printf %q "${!v}") "
 done
 cmd="${knobs}RVS_VM_TIMES_FILE=$out/times RVS_TOP=$RVS_TOP RVS_LONG=$long RVS_KERNEL=$variant bash $RVS_TOP/tests/vm/runner.sh $out/results \$(cat $out/tests); echo \$? >$out/rc"

@@ -2,6 +2,8 @@
 # the guest; all traffic stays between network namespaces they create.
 set -euo pipefail
 RVS_KO=$RVS_TOP/rvs.ko
+# Under RVS_VM_XTRACE=1 (runner.sh), each traced line carries its time.
+[ "${RVS_VM_XTRACE:-0}" = 0 ] || PS4='+ ${EPOCHREALTIME} ${BASHPID} ${BASH_SOURCE##*/}:${LINENO}: '
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # check DESCRIPTION COMMAND...: runs COMMAND, fails the test if it fails.

@@ -19,6 +19,11 @@
 # parallel lanes. RVS_VM_LANES=1 runs every test whole and alone, with no
 # namespaces of its own, in name order.
 #
+# RVS_VM_XTRACE=1 runs every test under `bash -x`, its trace apart from its
+# log (BASH_XTRACEFD), each line headed by the time and the shell's PID;
+# after each test the runner prints the script lines that took longest
+# (until the same shell's next line): where a test spends its time.
+#
 # For the host's timing table (scripts/vm-test.sh) each job's start and end
 # show on the console as `@@rvs start|end NAME` lines; TIMES_FILE gets
 # "NAME SECONDS CPU_SECONDS LANE" (CPU of the test's own processes; LANE
@@ -28,6 +33,22 @@ results=$1; shift
 export RVS_TOP=${RVS_TOP:?} RVS_LONG=${RVS_LONG:-0} RVS_KERNEL=${RVS_KERNEL:-base}
 export PATH=$RVS_TOP/target/release:$PATH
 times_file=${RVS_VM_TIMES_FILE:-/dev/null}
+bash_flags=-e
+if [ "${RVS_VM_XTRACE:-0}" = 1 ]; then
+	bash_flags=-ex
+	export BASH_XTRACEFD=7 # and lib.sh sets PS4 (bash running as root takes none from the environment)
+fi
+# xtrace_top NAME: the 15 script lines of the test's trace that took
+# longest, summed over each time they ran.
+xtrace_top() {
+	awk '$1 ~ /^\++$/ && $2 ~ /^[0-9]+[.,][0-9]+$/ {
+			t = $2; sub(",", ".", t)
+			if (last != "") spent[where] += t - last
+			last = t; where = $4
+		}
+		END { for (w in spent) printf "%8.1f s  %s\n", spent[w], w }' "/tmp/test-$1.xtrace" 2>/dev/null |
+		sort -rn | head -15
+}
 : >"$results"; : >"$times_file"
 
 # What a kernel report looks like in dmesg: oops, WARN, BUG, sanitizers,
@@ -113,9 +134,9 @@ run_test() {
 	if [ "$isolated" = 1 ]; then
 		RVS_ABI_BACKEND=$backend timeout -k 5 "$limit" \
 			unshare --net --mount --pid --fork --kill-child --mount-proc \
-			bash -c "$isolate"' && exec bash -e /dev/fd/3' 3<"$t" >/tmp/test-$name.log 2>&1
+			bash -c "$isolate"' && exec bash '$bash_flags' /dev/fd/3' 3<"$t" >/tmp/test-$name.log 2>&1 7>/tmp/test-$name.xtrace
 	else
-		timeout -k 5 "$limit" bash -e "$t" >/tmp/test-$name.log 2>&1
+		timeout -k 5 "$limit" bash $bash_flags "$t" >/tmp/test-$name.log 2>&1 7>/tmp/test-$name.xtrace
 	fi
 	rc=$?
 	echo "@@rvs end $name"
@@ -164,6 +185,7 @@ verdict() {
 			echo "$report" | tail -80 | sed 's/^/    ! /'
 		fi
 	fi
+	[ "${RVS_VM_XTRACE:-0}" = 0 ] || xtrace_top "$name" | sed 's/^/    ~ /'
 	echo "$verdict $name $took $why" >>"$results"
 }
 
