@@ -3,7 +3,9 @@
 set -euo pipefail
 RVS_KO=$RVS_TOP/rvs.ko
 # Under RVS_VM_XTRACE=1 (runner.sh), each traced line carries its time.
-[ "${RVS_VM_XTRACE:-0}" = 0 ] || PS4='+ ${EPOCHREALTIME} ${BASHPID} ${BASH_SOURCE##*/}:${LINENO}: '
+if [ "${RVS_VM_XTRACE:-0}" = 1 ] && [ -e /dev/fd/7 ]; then
+	PS4='+ ${EPOCHREALTIME} ${BASHPID} ${BASH_SOURCE##*/}:${LINENO}: ' BASH_XTRACEFD=7
+fi
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # check DESCRIPTION COMMAND...: runs COMMAND, fails the test if it fails.

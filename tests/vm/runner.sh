@@ -23,6 +23,8 @@
 # log (BASH_XTRACEFD), each line headed by the time and the shell's PID;
 # after each test the runner prints the script lines that took longest
 # (until the same shell's next line): where a test spends its time.
+# RVS_VM_PROFILE=1 samples the whole VM (perf, cpu-clock) while the tests
+# run and prints at the end where its CPU went, by command and by binary.
 #
 # For the host's timing table (scripts/vm-test.sh) each job's start and end
 # show on the console as `@@rvs start|end NAME` lines; TIMES_FILE gets
@@ -36,7 +38,8 @@ times_file=${RVS_VM_TIMES_FILE:-/dev/null}
 bash_flags=-e
 if [ "${RVS_VM_XTRACE:-0}" = 1 ]; then
 	bash_flags=-ex
-	export BASH_XTRACEFD=7 # and lib.sh sets PS4 (bash running as root takes none from the environment)
+	# lib.sh points the trace at fd 7 and sets PS4 (bash running as root
+	# takes no PS4 from the environment).
 fi
 # xtrace_top NAME: the 15 script lines of the test's trace that took
 # longest, summed over each time they ran.
@@ -238,6 +241,11 @@ unload_ip_vs() {
 }
 
 rm -rf /tmp/rvs-run; mkdir -p /tmp/rvs-run /run/netns
+profiler=
+if [ "${RVS_VM_PROFILE:-0}" = 1 ]; then
+	perf record -q -a -e cpu-clock -F 49 -o /tmp/rvs-run/suite.perf >/tmp/rvs-run/perf.log 2>&1 &
+	profiler=$!
+fi
 serial=() parallel=() abi=()
 for t in "$@"; do
 	if [ "$lanes" = 1 ]; then serial+=("$t"); continue; fi
@@ -296,6 +304,13 @@ if [ -n "$kmemleak" ]; then
 		echo "$leaks" | head -120 | sed 's/^/    ! /'
 		echo "fail kmemleak $took unreferenced objects" >>"$results"
 	fi
+fi
+if [ -n "$profiler" ]; then
+	kill -INT $profiler; wait $profiler
+	echo "=== where the VM's CPU went (perf, cpu-clock samples)"
+	for key in comm dso comm,dso; do
+		perf report -i /tmp/rvs-run/suite.perf --stdio --sort $key 2>/dev/null | grep -v '^#' | grep . | head -40
+	done
 fi
 echo "vm: $passed passed, $failed failed"
 [ $failed = 0 ]
