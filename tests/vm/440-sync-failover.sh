@@ -15,7 +15,10 @@
 # ip_vs on both directors), and the controls control-rvs, control-ipvs.
 # Select with SYNC_VARIANTS="ipvs-ipvs control-rvs ..." and SYNC_MODES="dr"
 # (scripts/vm-test.sh passes both to the guest); any MASTER-BACKUP pair of
-# rvs/ipvs, or control-IMPL[-IMPL], is accepted.
+# rvs/ipvs, or control-IMPL[-IMPL], is accepted. On the debug kernel the
+# default is rvs-rvs alone (both modes): the reference and the controls
+# run no rvs code the base pass has not checked them against.
 . "$RVS_TOP/tests/vm/lib.sh"
 sync_load_both
-sync_variants "${SYNC_MODES:-dr nat}" "${SYNC_VARIANTS:-rvs-rvs ipvs-ipvs control-rvs control-ipvs}"
+all="rvs-rvs ipvs-ipvs control-rvs control-ipvs"
+sync_variants "${SYNC_MODES:-dr nat}" "${SYNC_VARIANTS:-$(long_or "$all" "$all" rvs-rvs)}"
