@@ -213,17 +213,24 @@ keepalived_stop() {
 	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
 	kill -KILL "$pid" 2>/dev/null || true
 }
+# poll_for SECONDS COMMAND...: polls COMMAND every 0.2 s; returns 1 after
+# SECONDS; sets POLL_TOOK to how long it took ("1.2s").
+poll_for() {
+	local limit=$(($1 * 1000000)) start=${EPOCHREALTIME/[.,]/} now; shift
+	while ! "$@" >/dev/null 2>&1; do
+		now=${EPOCHREALTIME/[.,]/}
+		[ $((now - start)) -lt $limit ] || return 1
+		sleep 0.2
+	done
+	now=${EPOCHREALTIME/[.,]/}
+	POLL_TOOK=$(((now - start) / 1000000)).$(((now - start) / 100000 % 10))s
+}
 # wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s;
 # prints the seconds it took, fails the test after SECONDS.
 wait_for() {
-	local limit=$1 what=$2 start=$(date +%s.%N); shift 2
-	while ! "$@" >/dev/null 2>&1; do
-		if [ "$(echo "$(date +%s.%N) - $start > $limit" | bc)" = 1 ]; then
-			fail "$what: not within ${limit}s"
-		fi
-		sleep 0.2
-	done
-	echo "ok: $what after $(echo "$(date +%s.%N) - $start" | bc | xargs printf '%.1f')s"
+	local limit=$1 what=$2; shift 2
+	poll_for "$limit" "$@" || fail "$what: not within ${limit}s"
+	echo "ok: $what after $POLL_TOOK"
 }
 # httpd_pid NS: the busybox httpd serving in NS.
 httpd_pid() { ip netns pids "$1" | while read -r p; do
@@ -333,18 +340,6 @@ sync_say() {
 	local now=${EPOCHREALTIME/[.,]/}
 	printf '[%3d.%d] %s\n' $(((now - SYNC_T0) / 1000000)) $(((now - SYNC_T0) / 100000 % 10)) "$*"
 }
-# sync_poll SECONDS COMMAND...: polls COMMAND every 0.2 s; returns 1 after
-# SECONDS; sets SYNC_TOOK to how long it took ("1.2s").
-sync_poll() {
-	local limit=$(($1 * 1000000)) start=${EPOCHREALTIME/[.,]/} now; shift
-	while ! "$@" >/dev/null 2>&1; do
-		now=${EPOCHREALTIME/[.,]/}
-		[ $((now - start)) -lt $limit ] || return 1
-		sleep 0.2
-	done
-	now=${EPOCHREALTIME/[.,]/}
-	SYNC_TOOK=$(((now - start) / 1000000)).$(((now - start) / 100000 % 10))s
-}
 # sync_first_line FILE PATTERN: the file's first line matches PATTERN (a
 # glob), without a process.
 sync_first_line() { local l; read -r l <"$1" 2>/dev/null && [[ $l == $2 ]]; }
@@ -409,7 +404,7 @@ sync_topo() {
 		fi
 	done
 	for i in $(seq 1 $SYNC_NRS); do
-		sync_poll $((60 * SYNC_SLOW)) sync_first_line /tmp/sync$SX-rs$i.out 'tagecho: * listening *' ||
+		poll_for $((60 * SYNC_SLOW)) sync_first_line /tmp/sync$SX-rs$i.out 'tagecho: * listening *' ||
 			fail "the echo server on rs$i$SX did not start: $(cat /tmp/sync$SX-rs$i.out)"
 	done
 }
@@ -501,7 +496,7 @@ sync_sessions_start() {
 	SYNC_PIDS+=($!)
 	local f
 	for f in tcp7000 tcp7001 udp; do
-		sync_poll $((60 * SYNC_SLOW)) sync_first_line /tmp/sync$SX-$f.out 'sessions: * open' ||
+		poll_for $((60 * SYNC_SLOW)) sync_first_line /tmp/sync$SX-$f.out 'sessions: * open' ||
 			fail "the $f sessions did not open: $(cat /tmp/sync$SX-$f.out)"
 	done
 }
@@ -566,9 +561,9 @@ sync_scenario() {
 	# more under emulation. The failover comes SYNC_WAIT s after the
 	# sessions opened, or once the backup has them all.
 	if [ $sync = 1 ]; then
-		if sync_poll $((SYNC_WAIT + 10 * SYNC_SLOW)) sync_same_entries; then
-			SYNC_SEEN=$SYNC_TOOK
-			sync_say "ok: dir2 ($b) lists the same entries as dir1 ($m) $SYNC_TOOK after the sessions opened: $(sync_count "$SYNC_E2")"
+		if poll_for $((SYNC_WAIT + 10 * SYNC_SLOW)) sync_same_entries; then
+			SYNC_SEEN=$POLL_TOOK
+			sync_say "ok: dir2 ($b) lists the same entries as dir1 ($m) $POLL_TOOK after the sessions opened: $(sync_count "$SYNC_E2")"
 			sync_say "ok: and counts them on the same real servers:"
 			echo "$SYNC_S2"
 		else
