@@ -8,8 +8,8 @@ for s in rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf twos; do modprobe ip_vs
 load_rvs
 new_netns c_ipvs
 new_netns rust_rvs
-c() { ip netns exec c_ipvs ipvsadm "$@"; }
-r() { ip netns exec rust_rvs rvsadm "$@"; }
+c() { in_ns c_ipvs ipvsadm "$@"; }
+r() { in_ns rust_rvs rvsadm "$@"; }
 both() { c "$@"; r "$@"; }
 mask_size() { sed 's/(size=[0-9]*)/(size=N)/'; }
 compare() { # compare WHAT ARGS...

@@ -59,8 +59,10 @@ trap cleanup EXIT
 
 unloads=0 refused=0
 for r in $(seq 1 "$rounds"); do
-	sleep 3
-	# The connection table has entries when rvs goes.
+	# rvs goes with the load's connections in its table: at least 10 of
+	# each service's since it was (re)loaded.
+	wait_for 60 "round $r: the load's connections in the table" eval \
+		'[ $(vip_entries director 192.168.10.100:80) -ge 10 ] && [ $(vip_entries director 10.0.0.100:80) -ge 10 ]'
 	echo "round $r: $(dadm -L -n -c 2>/dev/null | tail -n +3 | wc -l) connection entries"
 	ok=0
 	for try in $(seq 1 20); do

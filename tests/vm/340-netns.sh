@@ -43,7 +43,8 @@ for r in $(seq 1 "$rounds"); do
 		while :; do ip netns exec client curl -s --max-time 2 $urls >/dev/null 2>&1 || true; done
 	) &
 	load=$!
-	sleep 3
+	wait_for 60 "round $r: the load's connections in the director's table" eval \
+		'[ $(vip_entries director 192.168.10.100:80) -ge 10 ]'
 	n=$(dadm -L -n -c | tail -n +3 | wc -l)
 	echo "round $r: deleting the director's namespace with $n connection entries"
 	ip netns del director

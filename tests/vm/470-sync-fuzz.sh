@@ -33,7 +33,7 @@ ip -n backup addr add 10.96.0.2/24 dev b0
 ip -n backup route add 10.97.0.0/24 via 10.96.0.1
 ip netns exec fuzzer ping -c1 -W2 10.96.0.2 >/dev/null
 
-badm() { ip netns exec backup rvsadm "$@"; }
+badm() { in_ns backup rvsadm "$@"; }
 badm -A -t $VIP:80 -s rr
 badm -a -t $VIP:80 -r $RS -g
 badm --start-daemon backup --mcast-interface b0 --syncid 0

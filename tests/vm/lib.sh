@@ -64,6 +64,12 @@ expect_contains() {
 # new_netns NAME: a namespace with loopback up (so it has a local routing
 # table: IPVS and rvs refuse real servers whose address type is unknown).
 new_netns() { ip netns add "$1"; ip -n "$1" link set lo up; }
+# in_ns NS COMMAND...: COMMAND in network namespace NS, for the commands
+# that read neither /sys nor /etc/netns (rvsadm, ipvsadm, curl): nsenter
+# only joins the namespace, where `ip netns exec` also makes a mount
+# namespace and mounts /sys in it, which under TCG costs about half as
+# much again as starting the command.
+in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" -- "$@"; }
 
 # --- topologies (all inside the VM, between namespaces made here) ---
 
@@ -111,9 +117,12 @@ topo_nat() {
 }
 
 # get URL from the client namespace; prints the body.
-cget() { ip netns exec client curl -s --max-time 5 "$@"; }
+cget() { in_ns client curl -s --max-time 5 "$@"; }
 # rvsadm in the director namespace.
-dadm() { ip netns exec director rvsadm "$@"; }
+dadm() { in_ns director rvsadm "$@"; }
+# vip_entries NS VIP:PORT: how many connection entries rvs in NS lists
+# for that virtual service.
+vip_entries() { in_ns "$1" rvsadm -L -n -c | awk -v v="$2" '$5 == v { n++ } END { print n + 0 }'; }
 
 # topo_lan N: client 192.168.20.2, director 192.168.20.10 holding the VIP
 # 192.168.20.100, and N real servers 192.168.20.21.. on one bridged LAN
@@ -232,9 +241,17 @@ wait_for() {
 	poll_for "$limit" "$@" || fail "$what: not within ${limit}s"
 	echo "ok: $what after $POLL_TOOK"
 }
-# httpd_pid NS: the busybox httpd serving in NS.
-httpd_pid() { ip netns pids "$1" | while read -r p; do
-	grep -q httpd /proc/$p/cmdline 2>/dev/null && echo "$p"; done | head -1; }
+# httpd_pid NS: the busybox httpd serving in NS (the first, its parent;
+# the children it forks per request come and go meanwhile); fails when
+# there is none.
+httpd_pid() {
+	local p
+	for p in $(ip netns pids "$1"); do
+		if grep -q httpd "/proc/$p/cmdline" 2>/dev/null; then echo "$p"; return 0; fi
+	done
+	echo "no httpd in $1" >&2
+	return 1
+}
 
 # unload_ip_vs: the kernel's IPVS out of the way (earlier tests load it;
 # rvs's IPVS ABI needs the IPVS family free).
@@ -313,8 +330,8 @@ director_impl() {
 adm() {
 	local ns=$1; shift
 	case ${SYNC_IMPL[$ns]:-} in
-	rvs) ip netns exec "$ns" rvsadm "$@" ;;
-	ipvs) ip netns exec "$ns" "$IPVSADM" "$@" ;;
+	rvs) in_ns "$ns" rvsadm "$@" ;;
+	ipvs) in_ns "$ns" "$IPVSADM" "$@" ;;
 	*) fail "adm: no implementation for $ns (director_impl $ns rvs|ipvs)" ;;
 	esac
 }

@@ -49,7 +49,7 @@ sl_del() {
 # sl_adm IMPL NS ARGS...: rvsadm or ipvsadm in NS.
 sl_adm() {
 	local impl=$1 ns=$2; shift 2
-	if [ "$impl" = ipvs ]; then ip netns exec "$ns" "$IPVSADM" "$@"; else ip netns exec "$ns" rvsadm "$@"; fi
+	if [ "$impl" = ipvs ]; then in_ns "$ns" "$IPVSADM" "$@"; else in_ns "$ns" rvsadm "$@"; fi
 }
 # sl_services IMPL NS: TCP VIP:7000 rr and VIP:7001 rr persistent 60 s, DR,
 # to both real servers.
