@@ -15,11 +15,13 @@
 # more) does not fit CI's time; its pass runs the tests with the most kernel
 # code per minute (RVS_DEBUG_ONLY, a regex of test names; RVS_DEBUG_ONLY=.
 # runs them all): load/unload, the family's info, save/restore,
-# privileges with an unprivileged fuzz, IPIP tunnelling, deleting real
-# servers that connections still use, ICMP errors for connections, the
-# netlink fuzz of both families, unload under NAT and DR traffic, the SYN
-# flood, namespace deletion under traffic, the one-flow race, and the sync
-# datagram fuzz with unload under sync traffic (470). The reliability
+# privileges with an unprivileged fuzz, NAT, DR and IPIP forwarding,
+# deleting real servers that connections still use, IPv6 (local and DR),
+# ICMP errors for connections, fragments, the netlink fuzz of both
+# families, unload under NAT and DR traffic, the SYN flood, namespace
+# deletion under traffic, the one-flow race, sync failover (rvs-rvs) and
+# between rvs and ip_vs, and the sync datagram fuzz with unload under sync
+# traffic (470). The reliability
 # tests run lighter there (tests/vm/lib.sh long_or).
 # Documentation/reliability.md has the measured times.
 set -uo pipefail
@@ -27,7 +29,7 @@ set -uo pipefail
 cd "$RVS_TOP"
 
 debug_pass=${RVS_DEBUG_PASS:-1}
-debug_only=${RVS_DEBUG_ONLY-^(010|030|120|140|220|240|270|300|310|320|340|350|470)-}
+debug_only=${RVS_DEBUG_ONLY-^(010|030|120|140|200|210|220|240|260|270|280|290|300|310|320|340|350|440|450|470)-}
 "$RVS_TOP/scripts/setup.sh" || die "set-up failed"
 if [ "$debug_pass" = 1 ] && [ ! -f "$(kernel_build_dir debug)/.rvs-built" ]; then
 	"$RVS_TOP/scripts/build-kernel.sh" debug || die "building the debug kernel failed"
