@@ -21,8 +21,8 @@
 # families, unload under NAT and DR traffic, the SYN flood, namespace
 # deletion under traffic, the one-flow race, sync failover (rvs-rvs) and
 # between rvs and ip_vs, and the sync datagram fuzz with unload under sync
-# traffic (470). The reliability
-# tests run lighter there (tests/vm/lib.sh long_or).
+# traffic (470). The reliability tests run lighter there (tests/vm/lib.sh
+# long_or).
 # Documentation/reliability.md has the measured times.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"

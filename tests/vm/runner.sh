@@ -22,7 +22,8 @@
 # RVS_VM_XTRACE=1 runs every test under `bash -x`, its trace apart from its
 # log (BASH_XTRACEFD), each line headed by the time and the shell's PID;
 # after each test the runner prints the script lines that took longest
-# (until the same shell's next line): where a test spends its time.
+# (each line's time runs until the next traced line of any of the test's
+# shells, so background loops blur it): where a test spends its time.
 # RVS_VM_PROFILE=1 samples the whole VM (perf, cpu-clock) while the tests
 # run and prints at the end where its CPU went, by command and by binary.
 #
