@@ -21,6 +21,15 @@
 #            NAT download; no figures. --loads "udp cps bulk drudp drcps
 #            idle" picks loads (dr*: through the DR VIP), --bits N loads
 #            both modules with conn_tab_bits=N
+#   exact    the deterministic figures (tests/bench/exact.sh): the guest
+#            boots on one vCPU with `-icount shift=0,sleep=off`, so its
+#            clock counts instructions; instructions per datagram (UDP
+#            NAT both ways, DR, TUN; IPv4 and IPv6), per TCP connection
+#            (NAT, DR), per MB (NAT), per connection with --fill entries,
+#            and rvs's and IPVS's own share from a profile. 3 runs, 3
+#            guest-seconds per figure (about 20 minutes)
+#   exact-smoke  the same, every figure once, briefly (what
+#            scripts/test.sh runs): fails when a figure is missing
 #   sync     connection sync, rvs against ip_vs (both loaded at once, a
 #            master and a backup director each): sync lag idle and under
 #            a load, and the highest new-connection rate at which the
@@ -39,7 +48,9 @@ smoke) what="dp scale restore" runs=1 secs=1 fill=5000 services=100 limit=900 nr
 dp|scale|restore) what=$mode ;;
 profile) what=profile secs=20 limit=1200 ;;
 sync) what=sync runs=3 secs=3 limit=1500 ;;
-*) die "usage: $0 all|smoke|dp|scale|restore|profile|sync [--runs N] [--secs S] [--fill N] [--services N] [--out DIR] [--doc]" ;;
+exact) what=exact runs=3 secs=3 limit=3600 ;;
+exact-smoke) what=exact runs=1 secs=1 fill=5000 limit=900 ;;
+*) die "usage: $0 all|smoke|dp|scale|restore|profile|sync|exact|exact-smoke [--runs N] [--secs S] [--fill N] [--services N] [--out DIR] [--doc]" ;;
 esac
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -61,7 +72,14 @@ make -C "$RVS_TOP" -s all >/dev/null
 (cd "$RVS_TOP" && cargo build -q --release -p rvsbench)
 kdir=$(kernel_build_dir base)
 if [ -n "$out" ]; then mkdir -p "$out"; out=$(cd "$out" && pwd); else out=$(mktemp -d /tmp/rvs-bench.XXXXXX); fi
-if [ "$what" = profile ]; then
+cpus=2 qemu_opts=()
+if [ "$what" = exact ]; then
+	: >"$out/exact.jsonl"
+	guest="bash $RVS_TOP/tests/bench/exact.sh $out/exact.jsonl $runs $secs $fill"
+	# One vCPU whose clock counts its instructions (1 ns each), and skips
+	# idle time instead of sleeping through it.
+	cpus=1 qemu_opts=(--qemu-opts="-icount shift=0,sleep=off")
+elif [ "$what" = profile ]; then
 	guest="BENCH_BITS=$bits BENCH_LOADS='$loads' bash $RVS_TOP/tests/bench/profile.sh $out $secs"
 else
 	: >"$out/results.jsonl"
@@ -70,7 +88,7 @@ fi
 say "benchmark '$mode' in the test VM (results in $out)"
 # 4 GiB: a million connection entries of either module fit easily.
 set +e
-timeout -k 10 "$limit" vng --verbose --run "$kdir" --disable-kvm --disable-microvm "${VNG_ROOT[@]}" --cpus 2 --memory 4G \
+timeout -k 10 "$limit" vng --verbose --run "$kdir" --disable-kvm --disable-microvm "${VNG_ROOT[@]}" --cpus $cpus --memory 4G "${qemu_opts[@]}" \
 	--rwdir "$out" --cwd "$RVS_TOP" \
 	--exec "RVS_TOP=$RVS_TOP NRS=$nrs $guest 2>$out/guest.log; echo \$? >$out/rc" >"$out/console" 2>&1
 set -e
@@ -91,6 +109,16 @@ if [ "$what" = profile ]; then
 		esac
 	done
 	say "profiles in $out"
+	exit 0
+fi
+if [ "$what" = exact ]; then
+	python3 "$RVS_TOP/tests/bench/exact_report.py" "$out" --runs "$runs" --secs "$secs" --fill "$fill"
+	if [ $doc = 1 ]; then
+		mkdir -p "$RVS_TOP/Documentation/perf/exact"
+		cp "$out"/exact.jsonl "$out"/summary.json "$out"/table.md "$out"/exact-profile-*.txt "$RVS_TOP/Documentation/perf/exact/"
+		say "results copied into Documentation/perf/exact/"
+	fi
+	say "results in $out"
 	exit 0
 fi
 python3 "$RVS_TOP/tests/bench/report.py" "$out" --what "$what" --runs "$runs" --secs "$secs" \

@@ -11,16 +11,25 @@
 //! rvsbench udpflood ADDRS [--secs S] [--flows F] [--size B]
 //!                                                   UDP datagrams as fast as possible
 //! rvsbench udpsink PORT [--secs MAX] [--idle MS]    counts datagrams until idle
+//! rvsbench udpback PORT [--secs S] [--prime MS]     the reply direction's sender: learns
+//!                                                   its peers from their first datagrams,
+//!                                                   then, MS after the last new one, sends
+//!                                                   to them as fast as possible for S s
+//! rvsbench udpcatch ADDRS [--flows F] [--secs MAX] [--idle MS]
+//!                                                   the reply direction's receiver: one
+//!                                                   datagram from each of F sockets, then
+//!                                                   counts what comes back until idle
 //! rvsbench spray IP:PORT --count N [--start I] [--src A.B.C.D] [--ports P]
 //!                                                   one UDP datagram from each of N
 //!                                                   spoofed source address/port pairs
 //!                                                   (pair i: src + i/P, port 1024 + i%P)
 //! ```
 //!
-//! ADDRS is a comma-separated list of IPv4 `addr:port`, used round robin.
+//! ADDRS is a comma-separated list of `addr:port` (IPv6 as `[addr]:port`),
+//! used round robin. Servers and sinks listen on both families.
 //! Every measuring command prints one JSON object on stdout.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
@@ -30,7 +39,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 const USAGE: &str =
-    "usage: rvsbench serve|cps|bulk|udpflood|udpsink|spray ... (see the source's header)";
+    "usage: rvsbench serve|cps|bulk|udpflood|udpsink|udpback|udpcatch|spray ... (see the source's header)";
 
 fn die(msg: &str) -> ! {
     eprintln!("rvsbench: {msg}");
@@ -100,6 +109,8 @@ fn main() {
         "bulk" => bulk(&a),
         "udpflood" => udpflood(&a),
         "udpsink" => udpsink(&a),
+        "udpback" => udpback(&a),
+        "udpcatch" => udpcatch(&a),
         "spray" => spray(&a),
         _ => die(USAGE),
     }
@@ -112,7 +123,7 @@ const SHORT_BODY: &[u8] = b"rvs bench\n";
 fn serve(a: &Args) {
     let port: u16 = a.pos(0, "PORT").parse().unwrap_or_else(|_| die("bad PORT"));
     let threads: usize = a.num("threads", 4);
-    let l = TcpListener::bind(("0.0.0.0", port)).unwrap_or_else(|e| die(&format!("bind: {e}")));
+    let l = TcpListener::bind(("::", port)).unwrap_or_else(|e| die(&format!("bind: {e}")));
     // A deeper accept queue than std's default, for bursts of SYNs.
     // SAFETY: listen() on a socket we own, with a plain integer backlog.
     unsafe { libc::listen(l.as_raw_fd(), 4096) };
@@ -333,7 +344,7 @@ fn udpflood(a: &Args) {
     let size: usize = a.num("size", 64);
     let socks: Vec<UdpSocket> = (0..flows)
         .map(|i| {
-            let s = UdpSocket::bind("0.0.0.0:0").unwrap_or_else(|e| die(&format!("bind: {e}")));
+            let s = udp_socket_for(&targets[i % targets.len()]);
             s.connect(targets[i % targets.len()])
                 .unwrap_or_else(|e| die(&format!("connect: {e}")));
             s
@@ -366,11 +377,19 @@ fn udpflood(a: &Args) {
     );
 }
 
-fn udpsink(a: &Args) {
-    let port: u16 = a.pos(0, "PORT").parse().unwrap_or_else(|_| die("bad PORT"));
-    let max: f64 = a.num("secs", 60.0);
-    let idle = Duration::from_millis(a.num("idle", 1000));
-    let s = UdpSocket::bind(("0.0.0.0", port)).unwrap_or_else(|e| die(&format!("bind: {e}")));
+/// An unbound UDP socket of the target's family.
+fn udp_socket_for(target: &SocketAddr) -> UdpSocket {
+    let any = if target.is_ipv6() {
+        "[::]:0"
+    } else {
+        "0.0.0.0:0"
+    };
+    UdpSocket::bind(any).unwrap_or_else(|e| die(&format!("bind: {e}")))
+}
+
+/// A UDP socket on PORT of both families, with a deep receive buffer.
+fn udp_listen(port: u16) -> UdpSocket {
+    let s = UdpSocket::bind(("::", port)).unwrap_or_else(|e| die(&format!("bind: {e}")));
     let big: libc::c_int = 8 << 20;
     // SAFETY: setsockopt on our socket with a pointer to a live c_int.
     unsafe {
@@ -382,6 +401,14 @@ fn udpsink(a: &Args) {
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
+    s
+}
+
+fn udpsink(a: &Args) {
+    let port: u16 = a.pos(0, "PORT").parse().unwrap_or_else(|_| die("bad PORT"));
+    let max: f64 = a.num("secs", 60.0);
+    let idle = Duration::from_millis(a.num("idle", 1000));
+    let s = udp_listen(port);
     s.set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
     let start = Instant::now();
@@ -401,6 +428,109 @@ fn udpsink(a: &Args) {
             }
             Err(_) => {}
         }
+    }
+    let span = first.map_or(0.0, |f| (last - f).as_secs_f64());
+    println!("{{\"received\":{n},\"secs\":{span:.3}}}");
+}
+
+// --- UDP in the reply direction (real server to client) ---
+
+fn udpback(a: &Args) {
+    let port: u16 = a.pos(0, "PORT").parse().unwrap_or_else(|_| die("bad PORT"));
+    let secs: f64 = a.num("secs", 5.0);
+    let prime = Duration::from_millis(a.num("prime", 300));
+    let size: usize = a.num("size", 64);
+    let s = udp_listen(port);
+    s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+    let (mut seen, mut peers) = (HashSet::new(), Vec::new());
+    let mut buf = [0u8; 2048];
+    let mut last_new = Instant::now();
+    // Learn the peers: the client's first datagrams made the balancer's
+    // entries, so replies to them take its reply path.
+    while peers.is_empty() || last_new.elapsed() < prime {
+        if let Ok((_, from)) = s.recv_from(&mut buf) {
+            if seen.insert(from) {
+                peers.push(from);
+                last_new = Instant::now();
+            }
+        }
+    }
+    let payload = vec![0xa5u8; size];
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(secs);
+    let (mut sent, mut errors) = (0u64, 0u64);
+    'run: loop {
+        for _ in 0..16 {
+            for p in &peers {
+                match s.send_to(&payload, p) {
+                    Ok(_) => sent += 1,
+                    Err(_) => errors += 1,
+                }
+            }
+            if Instant::now() >= end {
+                break 'run;
+            }
+        }
+    }
+    println!(
+        "{{\"peers\":{},\"sent\":{sent},\"errors\":{errors},\"secs\":{:.3}}}",
+        peers.len(),
+        start.elapsed().as_secs_f64()
+    );
+}
+
+fn udpcatch(a: &Args) {
+    let targets = addrs(a.pos(0, "ADDRS"));
+    let flows: usize = a.num("flows", 64);
+    let max: f64 = a.num("secs", 60.0);
+    let idle = Duration::from_millis(a.num("idle", 500));
+    let socks: Vec<UdpSocket> = (0..flows)
+        .map(|i| {
+            let t = &targets[i % targets.len()];
+            let s = udp_socket_for(t);
+            s.connect(t)
+                .unwrap_or_else(|e| die(&format!("connect: {e}")));
+            s.set_nonblocking(true).unwrap();
+            s
+        })
+        .collect();
+    // Three rounds, in case a first datagram waits for neighbour resolution.
+    for _ in 0..3 {
+        for s in &socks {
+            let _ = s.send(b"hello");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let mut fds: Vec<libc::pollfd> = socks
+        .iter()
+        .map(|s| libc::pollfd {
+            fd: s.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let start = Instant::now();
+    let mut buf = [0u8; 2048];
+    let (mut n, mut first, mut last) = (0u64, None::<Instant>, start);
+    while start.elapsed().as_secs_f64() < max {
+        // SAFETY: poll on a live array of pollfd of the length given.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 100) };
+        if r <= 0 {
+            if first.is_some() && last.elapsed() >= idle {
+                break;
+            }
+            continue;
+        }
+        for (s, f) in socks.iter().zip(&fds) {
+            if f.revents & libc::POLLIN == 0 {
+                continue;
+            }
+            while s.recv(&mut buf).is_ok() {
+                n += 1;
+            }
+        }
+        last = Instant::now();
+        first.get_or_insert(last);
     }
     let span = first.map_or(0.0, |f| (last - f).as_secs_f64());
     println!("{{\"received\":{n},\"secs\":{span:.3}}}");
