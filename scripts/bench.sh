@@ -27,7 +27,10 @@
 #            NAT both ways, DR, TUN; IPv4 and IPv6), per TCP connection
 #            (NAT, DR), per MB (NAT), per connection with --fill entries,
 #            and rvs's and IPVS's own share from a profile. 3 runs, 3
-#            guest-seconds per figure (about 20 minutes)
+#            guest-seconds per figure. Then two boots on 2 vCPUs
+#            (tests/bench/exact_scale.sh): UDP NAT from one and from two
+#            senders, in instructions (icount) and in datagrams/s (real
+#            time). About 45 minutes
 #   exact-smoke  the same, every figure once, briefly (what
 #            scripts/test.sh runs): fails when a figure is missing
 #   sync     connection sync, rvs against ip_vs (both loaded at once, a
@@ -72,31 +75,46 @@ make -C "$RVS_TOP" -s all >/dev/null
 (cd "$RVS_TOP" && cargo build -q --release -p rvsbench)
 kdir=$(kernel_build_dir base)
 if [ -n "$out" ]; then mkdir -p "$out"; out=$(cd "$out" && pwd); else out=$(mktemp -d /tmp/rvs-bench.XXXXXX); fi
-cpus=2 qemu_opts=()
 if [ "$what" = exact ]; then
 	: >"$out/exact.jsonl"
 	guest="bash $RVS_TOP/tests/bench/exact.sh $out/exact.jsonl $runs $secs $fill"
-	# One vCPU whose clock counts its instructions (1 ns each), and skips
-	# idle time instead of sleeping through it.
-	cpus=1 qemu_opts=(--qemu-opts="-icount shift=0,sleep=off")
 elif [ "$what" = profile ]; then
 	guest="BENCH_BITS=$bits BENCH_LOADS='$loads' bash $RVS_TOP/tests/bench/profile.sh $out $secs"
 else
 	: >"$out/results.jsonl"
 	guest="bash $RVS_TOP/tests/bench/run.sh $out/results.jsonl $runs $secs $fill $services $what"
 fi
-say "benchmark '$mode' in the test VM (results in $out)"
-# 4 GiB: a million connection entries of either module fit easily.
-set +e
-timeout -k 10 "$limit" vng --verbose --run "$kdir" --disable-kvm --disable-microvm "${VNG_ROOT[@]}" --cpus $cpus --memory 4G "${qemu_opts[@]}" \
-	--rwdir "$out" --cwd "$RVS_TOP" \
-	--exec "RVS_TOP=$RVS_TOP NRS=$nrs $guest 2>$out/guest.log; echo \$? >$out/rc" >"$out/console" 2>&1
-set -e
-rc=$(cat "$out/rc" 2>/dev/null || echo none)
-if [ "$rc" != 0 ]; then
-	tail -30 "$out/guest.log" 2>/dev/null || true
-	tail -30 "$out/console"
-	die "benchmark run failed in the guest (exit $rc); see $out"
+# boot TAG CPUS GUEST [QEMU-OPTION]: one VM run of GUEST (4 GiB: a million
+# connection entries of either module fit easily); dies if it fails.
+boot() {
+	local tag=$1 n=$2 cmd=$3 rc
+	shift 3
+	say "benchmark '$mode'${tag:+ ($tag)} in the test VM (results in $out)"
+	rm -f "$out/rc$tag"
+	set +e
+	timeout -k 10 "$limit" vng --verbose --run "$kdir" --disable-kvm --disable-microvm "${VNG_ROOT[@]}" --cpus "$n" --memory 4G "$@" \
+		--rwdir "$out" --cwd "$RVS_TOP" \
+		--exec "RVS_TOP=$RVS_TOP NRS=$nrs $cmd 2>$out/guest$tag.log; echo \$? >$out/rc$tag" >"$out/console$tag" 2>&1
+	set -e
+	rc=$(cat "$out/rc$tag" 2>/dev/null || echo none)
+	if [ "$rc" != 0 ]; then
+		tail -30 "$out/guest$tag.log" 2>/dev/null || true
+		tail -30 "$out/console$tag"
+		die "benchmark run failed in the guest (exit $rc); see $out"
+	fi
+}
+# The clock of a VM under icount counts its instructions (1 ns each) and
+# skips idle time instead of sleeping through it.
+icount=(--qemu-opts="-icount shift=0,sleep=off")
+if [ "$what" = exact ]; then
+	boot "" 1 "$guest" "${icount[@]}"
+	if [ "$mode" = exact ]; then
+		: >"$out/scale.jsonl"
+		boot -icount 2 "bash $RVS_TOP/tests/bench/exact_scale.sh $out/scale.jsonl $runs $secs icount" "${icount[@]}"
+		boot -wall 2 "bash $RVS_TOP/tests/bench/exact_scale.sh $out/scale.jsonl $runs $secs wall"
+	fi
+else
+	boot "" 2 "$guest"
 fi
 if [ "$what" = profile ]; then
 	for f in "$out"/perf-*.data; do
@@ -112,10 +130,17 @@ if [ "$what" = profile ]; then
 	exit 0
 fi
 if [ "$what" = exact ]; then
+	for f in "$out"/perf-exact-rvs-*.data; do
+		[ -e "$f" ] || continue
+		b=$(basename "$f" .data)
+		python3 "$RVS_TOP/tests/bench/modsyms.py" "$f" "$RVS_TOP/rvs.ko" >"$out/${b#perf-}-functions.txt" || true
+		rm -f "$f"
+	done
 	python3 "$RVS_TOP/tests/bench/exact_report.py" "$out" --runs "$runs" --secs "$secs" --fill "$fill"
 	if [ $doc = 1 ]; then
 		mkdir -p "$RVS_TOP/Documentation/perf/exact"
-		cp "$out"/exact.jsonl "$out"/summary.json "$out"/table.md "$out"/exact-profile-*.txt "$RVS_TOP/Documentation/perf/exact/"
+		cp "$out"/exact.jsonl "$out"/summary.json "$out"/table.md "$out"/exact-profile-*.txt "$out"/exact-rvs-*-functions.txt "$RVS_TOP/Documentation/perf/exact/"
+		[ ! -s "$out/scale.jsonl" ] || cp "$out/scale.jsonl" "$RVS_TOP/Documentation/perf/exact/"
 		say "results copied into Documentation/perf/exact/"
 	fi
 	say "results in $out"

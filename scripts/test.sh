@@ -3,7 +3,8 @@
 # tests, the harness self-check, then every VM test on the base kernel and
 # again on the debug kernel (KASAN, lockdep, kmemleak, Rust debug
 # assertions and overflow checks), the short versions of the reliability
-# tests included, then the benchmarks' smoke run. Ends with one line
+# tests included, then the benchmarks' smoke runs (wall time, and
+# deterministic: instructions under QEMU's icount). Ends with one line
 # `N passed, N failed` over all of them; exits non-zero on any failure.
 #
 # RVS_DEBUG_PASS=0 leaves out the debug-kernel pass (quick local runs).
@@ -106,6 +107,17 @@ if [ "${RVS_BENCH_SMOKE:-1}" != 0 ]; then
 	else
 		tail -40 /tmp/rvs-bench-smoke.log
 		count "bench smoke" 0 1
+	fi
+	# The deterministic (icount) figures' smoke run: one more test, which
+	# fails when a figure cannot be produced, never for a slow one.
+	say "deterministic benchmark smoke run (scripts/bench.sh exact-smoke)"
+	rm -rf /tmp/rvs-bench-exact-smoke
+	if "$RVS_TOP/scripts/bench.sh" exact-smoke --out /tmp/rvs-bench-exact-smoke >/tmp/rvs-bench-exact-smoke.log 2>&1; then
+		tail -n +1 /tmp/rvs-bench-exact-smoke/table.md
+		count "bench exact smoke" 1 0
+	else
+		tail -40 /tmp/rvs-bench-exact-smoke.log
+		count "bench exact smoke" 0 1
 	fi
 fi
 

@@ -202,16 +202,24 @@ profile() { # IMPL
 			done
 			sleep 0.3
 		fi
-		# perf samples a window around the load; the idle samples in it
-		# are left out below.
-		timeout 120 perf record -q -e cpu-clock -F 2000 -a -o "$data" -- sleep $((secs + 2)) 2>/dev/null &
+		# perf starts with its events off and turns them on when told
+		# (its answer says they are on), so the window is the load's,
+		# however long perf takes to start; idle samples are left out below.
+		rm -f /tmp/perf.ctl /tmp/perf.ack
+		mkfifo /tmp/perf.ctl /tmp/perf.ack
+		perf record -q -e cpu-clock -F 2000 -a -D -1 --control fifo:/tmp/perf.ctl,/tmp/perf.ack \
+			-o "$data" 2>/dev/null &
 		p=$!
-		sleep 1
+		exec 8<>/tmp/perf.ctl 9<>/tmp/perf.ack
+		echo enable >&8
+		read -r -t 120 -u 9 _ || { echo "# perf did not start" >&2; return 1; }
 		case $load in
 		udp4_nat) in_ns client rvsbench udpflood $VIP_NAT:5000 --secs "$secs" --flows 64 >/dev/null ;;
 		tcp4_nat_conn) in_ns client rvsbench cps $VIP_NAT:80 --secs "$secs" --conc 8 >/dev/null ;;
 		esac
-		wait $p ${sinks[@]+"${sinks[@]}"}
+		kill -INT $p
+		wait $p ${sinks[@]+"${sinks[@]}"} || true
+		exec 8>&- 9>&-
 		perf report -i "$data" --stdio --no-children --sort dso,sym -g none 2>/dev/null |
 			awk -v f=$load -v impl=$impl -v mods="$mods" '
 				$1 ~ /%$/ && NF >= 4 { p = $1 + 0; d = $2; s = $4
@@ -222,7 +230,9 @@ profile() { # IMPL
 			tee -a "$out"
 		perf report -i "$data" --stdio --no-children --sort dso,sym -g none --percent-limit 0.3 \
 			>"$(dirname "$out")/exact-profile-$impl-$load.txt" 2>/dev/null || true
-		rm -f "$data"
+		# rvs's samples are bare offsets to this perf (rvs.ko is not under
+		# /lib/modules): the host resolves them (tests/bench/modsyms.py).
+		if [ $impl = rvs ]; then mv "$data" "$(dirname "$out")/"; else rm -f "$data"; fi
 	done
 }
 

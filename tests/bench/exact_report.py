@@ -50,6 +50,14 @@ def stats(vals):
     return m, (max(vals) - min(vals)) / m * 100 if m else 0.0
 
 
+SCALE = [
+    ("udp4_nat_1cpu_icount", "UDP through NAT, IPv4, 2 vCPUs, one sender"),
+    ("udp4_nat_2cpu_icount", "UDP through NAT, IPv4, 2 vCPUs, a sender on each"),
+    ("udp4_nat_1cpu_wall", "UDP through NAT, IPv4, real time, one sender (higher is better)"),
+    ("udp4_nat_2cpu_wall", "UDP through NAT, IPv4, real time, a sender on each vCPU (higher is better)"),
+]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
@@ -58,6 +66,9 @@ def main():
     ap.add_argument("--fill", type=int)
     a = ap.parse_args()
     rows, shares = load(os.path.join(a.outdir, "exact.jsonl"))
+    scale_path = os.path.join(a.outdir, "scale.jsonl")
+    scale_rows = load(scale_path)[0] if os.path.exists(scale_path) else []
+    rows += scale_rows
     by = {}
     units = {}
     for r in rows:
@@ -72,11 +83,11 @@ def main():
             missing.append(f"{fig} ({impl})")
         return m, s
 
-    for name, plain, desc in FIGURES:
+    def row(name, plain, desc):
         rvs, srvs = mean(name, "rvs")
         ipvs, sipvs = mean(name, "ipvs")
         pl = mean(plain, "plain")[0] if plain else None
-        spreads = [s for s in (srvs, sipvs) if s is not None]
+        spreads = [x for x in (srvs, sipvs) if x is not None]
         figs.append({
             "name": name, "description": desc, "unit": units.get(name, ""),
             "rvs": rvs, "ipvs": ipvs, "plain": pl,
@@ -85,6 +96,12 @@ def main():
             "spread_pct": max(spreads) if spreads else None,
             "runs": len(by.get((name, "rvs"), [])),
         })
+
+    for name, plain, desc in FIGURES:
+        row(name, plain, desc)
+    if scale_rows:
+        for name, desc in SCALE:
+            row(name, name, desc)
     # The full table against the empty one, each module with itself.
     for impl in ("rvs", "ipvs"):
         full, empty = mean("tcp4_nat_conn_full", impl)[0], mean("tcp4_nat_conn", impl)[0]
