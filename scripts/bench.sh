@@ -30,7 +30,7 @@
 #            guest-seconds per figure. Then two boots on 2 vCPUs
 #            (tests/bench/exact_scale.sh): UDP NAT from one and from two
 #            senders, in instructions (icount) and in datagrams/s (real
-#            time). About 45 minutes
+#            time). About an hour
 #   exact-smoke  the same, every figure once, briefly (what
 #            scripts/test.sh runs): fails when a figure is missing
 #   sync     connection sync, rvs against ip_vs (both loaded at once, a

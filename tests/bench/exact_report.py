@@ -2,8 +2,8 @@
 """Summary of the deterministic benchmark (tests/bench/exact.sh's exact.jsonl).
 
 Writes summary.json and table.md into OUTDIR. Each figure is instructions
-per unit (lower is better), the mean over the runs; spread_pct is the
-larger of rvs's and IPVS's (max - min) / mean over the runs. Exits 1 when a
+per unit (lower is better), the median over the runs; spread_pct is the
+larger of rvs's and IPVS's (max - min) / median over the runs. Exits 1 when a
 figure is missing, so the smoke run fails when it cannot produce them.
 """
 import argparse
@@ -44,10 +44,13 @@ def load(path):
 
 
 def stats(vals):
+    """The median and the spread, (max - min) / median in %."""
     if not vals:
         return None, None
-    m = sum(vals) / len(vals)
-    return m, (max(vals) - min(vals)) / m * 100 if m else 0.0
+    v = sorted(vals)
+    k = len(v) // 2
+    m = v[k] if len(v) % 2 else (v[k - 1] + v[k]) / 2
+    return m, (max(v) - min(v)) / m * 100 if m else 0.0
 
 
 SCALE = [
