@@ -351,23 +351,7 @@ fn udpflood(a: &Args) {
         })
         .collect();
     let payload = vec![0x5au8; size];
-    let start = Instant::now();
-    let end = start + Duration::from_secs_f64(secs);
-    let (mut sent, mut errors) = (0u64, 0u64);
-    'run: loop {
-        for _ in 0..16 {
-            for s in &socks {
-                match s.send(&payload) {
-                    Ok(_) => sent += 1,
-                    Err(_) => errors += 1,
-                }
-            }
-            if Instant::now() >= end {
-                break 'run;
-            }
-        }
-    }
-    let el = start.elapsed().as_secs_f64();
+    let (sent, errors, el) = flood_for(secs, socks.len(), |i| socks[i].send(&payload));
     println!(
         "{{\"sent\":{},\"errors\":{},\"secs\":{:.3},\"pps\":{:.1}}}",
         sent,
@@ -402,6 +386,32 @@ fn udp_listen(port: u16) -> UdpSocket {
         )
     };
     s
+}
+
+/// Sends to each of `n` targets in turn (`send(i)`) as fast as possible
+/// for `secs`: (sent, errors, seconds taken).
+fn flood_for(
+    secs: f64,
+    n: usize,
+    mut send: impl FnMut(usize) -> std::io::Result<usize>,
+) -> (u64, u64, f64) {
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(secs);
+    let (mut sent, mut errors) = (0u64, 0u64);
+    'run: loop {
+        for _ in 0..16 {
+            for i in 0..n {
+                match send(i) {
+                    Ok(_) => sent += 1,
+                    Err(_) => errors += 1,
+                }
+            }
+            if Instant::now() >= end {
+                break 'run;
+            }
+        }
+    }
+    (sent, errors, start.elapsed().as_secs_f64())
 }
 
 fn udpsink(a: &Args) {
@@ -456,26 +466,11 @@ fn udpback(a: &Args) {
         }
     }
     let payload = vec![0xa5u8; size];
-    let start = Instant::now();
-    let end = start + Duration::from_secs_f64(secs);
-    let (mut sent, mut errors) = (0u64, 0u64);
-    'run: loop {
-        for _ in 0..16 {
-            for p in &peers {
-                match s.send_to(&payload, p) {
-                    Ok(_) => sent += 1,
-                    Err(_) => errors += 1,
-                }
-            }
-            if Instant::now() >= end {
-                break 'run;
-            }
-        }
-    }
+    let (sent, errors, el) = flood_for(secs, peers.len(), |i| s.send_to(&payload, peers[i]));
     println!(
         "{{\"peers\":{},\"sent\":{sent},\"errors\":{errors},\"secs\":{:.3}}}",
         peers.len(),
-        start.elapsed().as_secs_f64()
+        el
     );
 }
 
