@@ -13,8 +13,9 @@
 //! rvsbench udpsink PORT [--secs MAX] [--idle MS]    counts datagrams until idle
 //! rvsbench udpback PORT [--secs S] [--prime MS]     the reply direction's sender: learns
 //!                                                   its peers from their first datagrams,
-//!                                                   then, MS after the last new one, sends
-//!                                                   to them as fast as possible for S s
+//!                                                   then, MS after the last new one (or
+//!                                                   at --at), sends to them as fast as
+//!                                                   possible for S s
 //! rvsbench udpcatch ADDRS [--flows F] [--secs MAX] [--idle MS]
 //!                                                   the reply direction's receiver: one
 //!                                                   datagram from each of F sockets, then
@@ -27,7 +28,11 @@
 //!
 //! ADDRS is a comma-separated list of `addr:port` (IPv6 as `[addr]:port`),
 //! used round robin. Servers and sinks listen on both families.
-//! Every measuring command prints one JSON object on stdout.
+//! Every measuring command prints one JSON object on stdout. The loads
+//! (cps, bulk, udpflood, udpback) take `--at NS`, the guest realtime in ns
+//! (`date +%s%N`) at which to start, so that loads in several processes
+//! share one window, and report the window's "secs" and "busy_ns" (its
+//! length less the time every CPU was idle, from /proc/stat).
 
 use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Read, Write};
@@ -36,7 +41,7 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const USAGE: &str =
     "usage: rvsbench serve|cps|bulk|udpflood|udpsink|udpback|udpcatch|spray ... (see the source's header)";
@@ -221,7 +226,8 @@ fn cps(a: &Args) {
     let secs: f64 = a.num("secs", 5.0);
     let conc: usize = a.num("conc", 8);
     let rate: f64 = a.num("rate", 0.0);
-    let start = Instant::now();
+    let w = Window::open(start_at(a));
+    let start = w.start;
     let end = start + Duration::from_secs_f64(secs);
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -262,13 +268,12 @@ fn cps(a: &Args) {
         }));
     }
     let mut lat: Vec<u32> = hs.into_iter().flat_map(|h| h.join().unwrap()).collect();
-    let el = start.elapsed().as_secs_f64();
+    let (el, window) = w.close();
     lat.sort_unstable();
     println!(
-        "{{\"ok\":{},\"errors\":{},\"secs\":{:.3},\"cps\":{:.1},\"p50_us\":{},\"p99_us\":{}}}",
+        "{{\"ok\":{},\"errors\":{},{window},\"cps\":{:.1},\"p50_us\":{},\"p99_us\":{}}}",
         lat.len(),
         errors.load(Relaxed),
-        el,
         lat.len() as f64 / el,
         percentile(&lat, 0.50),
         percentile(&lat, 0.99)
@@ -281,8 +286,8 @@ fn bulk(a: &Args) {
     let targets = Arc::new(addrs(a.pos(0, "ADDRS")));
     let secs: f64 = a.num("secs", 5.0);
     let conc: usize = a.num("conc", 2);
-    let start = Instant::now();
-    let end = start + Duration::from_secs_f64(secs);
+    let w = Window::open(start_at(a));
+    let end = w.start + Duration::from_secs_f64(secs);
     let bytes = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let mut hs = Vec::new();
@@ -324,13 +329,12 @@ fn bulk(a: &Args) {
     for h in hs {
         let _ = h.join();
     }
-    let el = start.elapsed().as_secs_f64();
+    let (el, window) = w.close();
     let b = bytes.load(Relaxed);
     println!(
-        "{{\"bytes\":{},\"errors\":{},\"secs\":{:.3},\"mbit_s\":{:.2}}}",
+        "{{\"bytes\":{},\"errors\":{},{window},\"mbit_s\":{:.2}}}",
         b,
         errors.load(Relaxed),
-        el,
         b as f64 * 8.0 / el / 1e6
     );
 }
@@ -351,12 +355,12 @@ fn udpflood(a: &Args) {
         })
         .collect();
     let payload = vec![0x5au8; size];
-    let (sent, errors, el) = flood_for(secs, socks.len(), |i| socks[i].send(&payload));
+    let (sent, errors, el, window) =
+        flood_for(secs, start_at(a), socks.len(), |i| socks[i].send(&payload));
     println!(
-        "{{\"sent\":{},\"errors\":{},\"secs\":{:.3},\"pps\":{:.1}}}",
+        "{{\"sent\":{},\"errors\":{},{window},\"pps\":{:.1}}}",
         sent,
         errors,
-        el,
         sent as f64 / el
     );
 }
@@ -388,15 +392,75 @@ fn udp_listen(port: u16) -> UdpSocket {
     s
 }
 
+/// Each CPU's idle and iowait time so far, in ns, from /proc/stat (in
+/// USER_HZ ticks; 100 a second on Linux).
+fn cpu_idle_ns() -> Vec<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    stat.lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .map(|l| {
+            let f: Vec<u64> = l.split_whitespace().skip(1).map(|x| x.parse().unwrap_or(0)).collect();
+            (f.get(3).copied().unwrap_or(0) + f.get(4).copied().unwrap_or(0)) * 10_000_000
+        })
+        .collect()
+}
+
+/// The guest time a load ran, and how much of it the system was busy.
+/// Under QEMU's `-icount shift=0,sleep=off` (scripts/bench.sh exact) the
+/// guest's clock counts executed instructions and skips idle time, so
+/// `busy_ns` is the instructions the whole system spent on the load.
+struct Window {
+    start: Instant,
+    idle: Vec<u64>,
+}
+
+impl Window {
+    /// Opens the window at guest realtime `at` ns (`date +%s%N`) when
+    /// given, so that loads in several processes share one window.
+    fn open(at: Option<u128>) -> Self {
+        if let Some(at) = at {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            // udpback reaches its --at by polling, a few ms late at most.
+            if now >= at + 50_000_000 {
+                eprintln!("rvsbench: start time passed {} ms ago", (now - at) / 1_000_000);
+            } else if now < at {
+                thread::sleep(Duration::from_nanos((at - now) as u64));
+            }
+        }
+        Window { start: Instant::now(), idle: cpu_idle_ns() }
+    }
+
+    /// "secs" and "busy_ns" as JSON fields: busy is the elapsed time less
+    /// the time every CPU was idle (at most the least idle CPU's).
+    fn close(&self) -> (f64, String) {
+        let el = self.start.elapsed();
+        let all_idle = cpu_idle_ns()
+            .iter()
+            .zip(&self.idle)
+            .map(|(b, a)| b.saturating_sub(*a))
+            .min()
+            .unwrap_or(0);
+        let busy = (el.as_nanos() as u64).saturating_sub(all_idle);
+        (el.as_secs_f64(), format!("\"secs\":{:.3},\"busy_ns\":{busy}", el.as_secs_f64()))
+    }
+}
+
+/// `--at NS`: the guest realtime at which a load starts.
+fn start_at(a: &Args) -> Option<u128> {
+    let at: u128 = a.num("at", 0);
+    (at > 0).then_some(at)
+}
+
 /// Sends to each of `n` targets in turn (`send(i)`) as fast as possible
-/// for `secs`: (sent, errors, seconds taken).
+/// for `secs` from `at`: (sent, errors, seconds taken, window JSON fields).
 fn flood_for(
     secs: f64,
+    at: Option<u128>,
     n: usize,
     mut send: impl FnMut(usize) -> std::io::Result<usize>,
-) -> (u64, u64, f64) {
-    let start = Instant::now();
-    let end = start + Duration::from_secs_f64(secs);
+) -> (u64, u64, f64, String) {
+    let w = Window::open(at);
+    let end = w.start + Duration::from_secs_f64(secs);
     let (mut sent, mut errors) = (0u64, 0u64);
     'run: loop {
         for _ in 0..16 {
@@ -411,7 +475,8 @@ fn flood_for(
             }
         }
     }
-    (sent, errors, start.elapsed().as_secs_f64())
+    let (el, window) = w.close();
+    (sent, errors, el, window)
 }
 
 fn udpsink(a: &Args) {
@@ -451,13 +516,20 @@ fn udpback(a: &Args) {
     let prime = Duration::from_millis(a.num("prime", 300));
     let size: usize = a.num("size", 64);
     let s = udp_listen(port);
-    s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+    let at = start_at(a);
+    let poll = if at.is_some() { 2 } else { 20 };
+    s.set_read_timeout(Some(Duration::from_millis(poll))).unwrap();
     let (mut seen, mut peers) = (HashSet::new(), Vec::new());
     let mut buf = [0u8; 2048];
     let mut last_new = Instant::now();
-    // Learn the peers: the client's first datagrams made the balancer's
-    // entries, so replies to them take its reply path.
-    while peers.is_empty() || last_new.elapsed() < prime {
+    let learning = |last_new: Instant| match at {
+        Some(at) => SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos()) < at,
+        None => last_new.elapsed() < prime,
+    };
+    // Learn the peers (until --at, or --prime after the last new one): the
+    // client's first datagrams made the balancer's entries, so replies to
+    // them take its reply path.
+    while peers.is_empty() || learning(last_new) {
         if let Ok((_, from)) = s.recv_from(&mut buf) {
             if seen.insert(from) {
                 peers.push(from);
@@ -466,11 +538,11 @@ fn udpback(a: &Args) {
         }
     }
     let payload = vec![0xa5u8; size];
-    let (sent, errors, el) = flood_for(secs, peers.len(), |i| s.send_to(&payload, peers[i]));
+    let (sent, errors, _, window) =
+        flood_for(secs, at, peers.len(), |i| s.send_to(&payload, peers[i]));
     println!(
-        "{{\"peers\":{},\"sent\":{sent},\"errors\":{errors},\"secs\":{:.3}}}",
-        peers.len(),
-        el
+        "{{\"peers\":{},\"sent\":{sent},\"errors\":{errors},{window}}}",
+        peers.len()
     );
 }
 
