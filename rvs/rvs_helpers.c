@@ -223,10 +223,9 @@ u32 rvs_skb_mark(const struct sk_buff *skb)
 
 /* A real server's IPv4 route cache: IPVS's dest_dst, as the kernel's
  * per-CPU struct dst_cache (a route change or a device going away
- * invalidates it). One per real server and kind of route. IPv4 only: an
- * IPv4 route does not keep its device (unregistering moves held routes
- * to blackhole_netdev), while a cached IPv6 route kept a real server's
- * device from unregistering when its namespace was deleted. */
+ * invalidates it). One per real server and kind of route. A held IPv4
+ * route never keeps its device (unregistering moves held routes to
+ * blackhole_netdev); IPv6 has its own cache below. */
 struct dst_cache *rvs_dst_cache_new(void)
 {
 	struct dst_cache *cache = kzalloc(sizeof(*cache), GFP_KERNEL);
@@ -289,7 +288,160 @@ struct dst_entry *rvs_route4(struct net *net, struct dst_cache *cache,
 	return &rt->dst;
 }
 
-struct dst_entry *rvs_route6(struct net *net, const struct in6_addr *daddr,
+/* A real server's IPv6 route (IPVS's dest_dst): one route shared by every
+ * CPU, read under RCU and replaced whole, with the cookie that tells a
+ * routing change and the source address the route picks. A held IPv6
+ * route can keep its device from unregistering, so every cache is on one
+ * list, and a netdevice notifier drops the routes through a device that
+ * goes down or away. */
+struct rvs_dst6 {
+	struct dst_entry *dst;
+	u32 cookie;
+	struct in6_addr saddr;
+	struct rcu_head rcu;
+};
+
+struct rvs_route6_cache {
+	struct rvs_dst6 __rcu *cur;
+	struct list_head node;
+};
+
+static LIST_HEAD(rvs_route6_caches);
+/* Guards the list and every cache's cur against concurrent writers. */
+static DEFINE_SPINLOCK(rvs_route6_lock);
+
+static void rvs_dst6_free_rcu(struct rcu_head *head)
+{
+	struct rvs_dst6 *d = container_of(head, struct rvs_dst6, rcu);
+
+	dst_release(d->dst);
+	kfree(d);
+}
+
+/* Under rvs_route6_lock: replaces the cached route, freeing the old one
+ * after every reader is done with it. */
+static void rvs_route6_swap(struct rvs_route6_cache *c, struct rvs_dst6 *d)
+{
+	struct rvs_dst6 *old;
+
+	old = rcu_replace_pointer(c->cur, d, lockdep_is_held(&rvs_route6_lock));
+	if (old)
+		call_rcu(&old->rcu, rvs_dst6_free_rcu);
+}
+
+struct rvs_route6_cache *rvs_route6_cache_new(void)
+{
+	struct rvs_route6_cache *c = kzalloc(sizeof(*c), GFP_KERNEL);
+
+	if (!c)
+		return NULL;
+	spin_lock_bh(&rvs_route6_lock);
+	list_add(&c->node, &rvs_route6_caches);
+	spin_unlock_bh(&rvs_route6_lock);
+	return c;
+}
+
+void rvs_route6_cache_free(struct rvs_route6_cache *c)
+{
+	spin_lock_bh(&rvs_route6_lock);
+	list_del(&c->node);
+	rvs_route6_swap(c, NULL);
+	spin_unlock_bh(&rvs_route6_lock);
+	kfree(c);
+}
+
+/* A referenced route from @c if it is still valid, with its source. */
+static struct dst_entry *rvs_cached_route6(struct rvs_route6_cache *c,
+					   struct in6_addr *saddr)
+{
+	struct dst_entry *dst = NULL;
+	struct rvs_dst6 *d;
+
+	rcu_read_lock();
+	d = rcu_dereference(c->cur);
+	if (d && !(READ_ONCE(d->dst->obsolete) &&
+		   !d->dst->ops->check(d->dst, d->cookie))) {
+		/* The cache holds a reference until a grace period after
+		 * the route leaves it. */
+		dst_hold(d->dst);
+		dst = d->dst;
+		*saddr = d->saddr;
+	}
+	rcu_read_unlock();
+	return dst;
+}
+
+/* Keeps @dst in @c (on failure to allocate, the next packet looks up). */
+static void rvs_cache_route6(struct rvs_route6_cache *c, struct dst_entry *dst,
+			     const struct in6_addr *saddr)
+{
+	struct rvs_dst6 *d = kmalloc(sizeof(*d), GFP_ATOMIC);
+
+	if (!d)
+		return;
+	dst_hold(dst);
+	d->dst = dst;
+	d->cookie = rt6_get_cookie(dst_rt6_info(dst));
+	d->saddr = *saddr;
+	spin_lock_bh(&rvs_route6_lock);
+	rvs_route6_swap(c, d);
+	spin_unlock_bh(&rvs_route6_lock);
+}
+
+/* Whether @dst holds @dev: as its device, or through its inet6_dev (kept
+ * when the kernel moves a dying device's routes to blackhole_netdev). */
+static bool rvs_dst6_holds(struct dst_entry *dst, struct net_device *dev)
+{
+	struct inet6_dev *idev = ip6_dst_idev(dst);
+
+	return dst_dev(dst) == dev || (idev && READ_ONCE(idev->dev) == dev);
+}
+
+/* A device going down drops the routes through it. One unregistering
+ * drops every cached route: by then the kernel may have moved a route to
+ * blackhole_netdev, and what it still holds of the device is not always
+ * visible. NETDEV_UNREGISTER comes again every second while the device
+ * is held, so a route cached just after the first event goes too. */
+static int rvs_route6_dev_event(struct notifier_block *nb, unsigned long event,
+				void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct rvs_route6_cache *c;
+	struct rvs_dst6 *d;
+
+	if (event != NETDEV_DOWN && event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+	spin_lock_bh(&rvs_route6_lock);
+	list_for_each_entry(c, &rvs_route6_caches, node) {
+		d = rcu_dereference_protected(c->cur,
+					      lockdep_is_held(&rvs_route6_lock));
+		if (d && (event == NETDEV_UNREGISTER ||
+			  rvs_dst6_holds(d->dst, dev)))
+			rvs_route6_swap(c, NULL);
+	}
+	spin_unlock_bh(&rvs_route6_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block rvs_route6_notifier = {
+	.notifier_call = rvs_route6_dev_event,
+};
+
+int rvs_route6_events_register(void)
+{
+	return register_netdevice_notifier(&rvs_route6_notifier);
+}
+
+void rvs_route6_events_unregister(void)
+{
+	unregister_netdevice_notifier(&rvs_route6_notifier);
+}
+
+/* As rvs_route4. @saddr, when not NULL: the source, or any for the one
+ * the route picks, returned. @cache stands for lookups with no mark and
+ * with any source, which it returns. */
+struct dst_entry *rvs_route6(struct net *net, struct rvs_route6_cache *cache,
+			     const struct in6_addr *daddr,
 			     struct in6_addr *saddr, u32 mark, int known_nh,
 			     int *is_local, unsigned int *mtu)
 {
@@ -300,6 +452,11 @@ struct dst_entry *rvs_route6(struct net *net, const struct in6_addr *daddr,
 	};
 	struct dst_entry *dst;
 
+	if (!saddr || !ipv6_addr_any(saddr))
+		cache = NULL;
+	dst = cache ? rvs_cached_route6(cache, saddr) : NULL;
+	if (dst)
+		goto found;
 	if (saddr)
 		fl6.saddr = *saddr;
 	dst = ip6_route_output(net, NULL, &fl6);
@@ -311,6 +468,9 @@ struct dst_entry *rvs_route6(struct net *net, const struct in6_addr *daddr,
 	    ipv6_dev_get_saddr(net, ip6_dst_idev(dst)->dev, &fl6.daddr, 0,
 			       &fl6.saddr) == 0)
 		*saddr = fl6.saddr;
+	if (cache)
+		rvs_cache_route6(cache, dst, saddr);
+found:
 	*is_local = !!(dst->dev->flags & IFF_LOOPBACK);
 	*mtu = dst_mtu(dst);
 	return dst;

@@ -95,6 +95,7 @@ struct RvsModule {
     ipvs_genl: Option<genl::Registration>,
     genl: genl::Registration,
     pernet: netns::Registration,
+    route_events: skb::RouteEvents,
     barrier: RvsUnloadBarrier,
 }
 
@@ -117,6 +118,7 @@ impl kernel::InPlaceModule for RvsModule {
         try_pin_init!(Self {
             // A bad parameter stops the load before anything is registered.
             barrier: abi.map(|_| RvsUnloadBarrier)?,
+            route_events: skb::RouteEvents::register()?,
             pernet: netns::Registration::register()?,
             genl: ctl::FAMILY.register()?,
             ipvs_genl: if abi_on { Some(register_ipvs_family()?) } else { None },

@@ -171,19 +171,15 @@ pub(crate) struct Dest {
     pub(crate) stats: Stats,
     /// The service's counters, which this server's traffic also counts in.
     pub(crate) svc_stats: Arc<Stats>,
-    /// IPv4 routes to the server: `[plain, known next hop]` (direct
-    /// routing keeps the virtual address as the packet's destination).
-    /// `None` for an IPv6 server, whose routes are not cached.
-    pub(crate) routes: Option<[RouteCache; 2]>,
+    /// Routes to the server: `[plain, known next hop]` (direct routing
+    /// keeps the virtual address as the packet's destination).
+    pub(crate) routes: [RouteCache; 2],
 }
 
 impl Dest {
     fn new(key: DestKey, conf: DestConf, svc_stats: Arc<Stats>) -> Result<Arc<Self>> {
-        let routes = if key.af == AF_INET6 {
-            None
-        } else {
-            Some([RouteCache::new()?, RouteCache::new()?])
-        };
+        let v6 = key.af == AF_INET6;
+        let routes = [RouteCache::new(v6)?, RouteCache::new(v6)?];
         Arc::pin_init(
             try_pin_init!(Self {
                 key,

@@ -37,8 +37,13 @@ extern "C" {
         is_local: *mut c_int,
         mtu: *mut c_uint,
     ) -> *mut bindings::dst_entry;
+    fn rvs_route6_cache_new() -> *mut c_void;
+    fn rvs_route6_cache_free(cache: *mut c_void);
+    fn rvs_route6_events_register() -> c_int;
+    fn rvs_route6_events_unregister();
     fn rvs_route6(
         net: *mut bindings::net,
+        cache: *mut c_void,
         daddr: *const bindings::in6_addr,
         saddr: *mut bindings::in6_addr,
         mark: u32,
@@ -285,49 +290,87 @@ impl Drop for Dst {
     }
 }
 
-/// One real server's IPv4 route of one kind, cached per CPU (the kernel's
-/// `struct dst_cache`), as IPVS keeps its `dest_dst`: a routing change or a
-/// device going away invalidates it. It saves a route lookup per packet,
-/// and for direct routing, whose routes the kernel does not cache, the
-/// allocation and freeing of a route per packet. IPv4 only: a held IPv4
-/// route never keeps its device from unregistering, but a cached IPv6
-/// route kept a real server's device from going away with its namespace
-/// (rvs frees real servers after the devices, IPVS resets its caches from
-/// a netdevice notifier and a pernet device exit).
+/// One real server's route of one kind, cached as IPVS keeps its
+/// `dest_dst`: a routing change or its device going away invalidates it.
+/// It saves a route lookup per packet, and for direct routing, whose
+/// routes the kernel does not cache, the allocation and freeing of a route
+/// per packet. IPv4: the kernel's per-CPU `struct dst_cache`. IPv6: one
+/// route for every CPU under RCU (`rvs_helpers.c`), which a netdevice
+/// notifier ([`RouteEvents`]) drops when its device goes down or away, as
+/// a held IPv6 route can keep its device from unregistering.
 ///
 /// # Invariants
 ///
-/// `ptr` is a `struct dst_cache` (opaque here) from `rvs_dst_cache_new`,
-/// owned by this value.
+/// `ptr` is owned by this value: a `struct rvs_route6_cache` from
+/// `rvs_route6_cache_new` if `v6`, else a `struct dst_cache` from
+/// `rvs_dst_cache_new` (both opaque here).
 pub(crate) struct RouteCache {
     ptr: NonNull<c_void>,
+    v6: bool,
 }
 
-// SAFETY: `struct dst_cache` is made for concurrent use from any CPU (each
-// uses its own slot, with bottom halves off).
+// SAFETY: Both caches are made for concurrent use from any CPU (a
+// `dst_cache` slot per CPU, used with bottom halves off; the IPv6 cache
+// under RCU and a lock).
 unsafe impl Send for RouteCache {}
 // SAFETY: As above.
 unsafe impl Sync for RouteCache {}
 
 impl RouteCache {
-    pub(crate) fn new() -> Result<Self, kernel::error::Error> {
-        // SAFETY: Plain allocation; may sleep, as control-plane callers can.
-        let p = unsafe { rvs_dst_cache_new() };
+    pub(crate) fn new(v6: bool) -> Result<Self, kernel::error::Error> {
+        // SAFETY: Plain allocations; may sleep, as control-plane callers can.
+        let p = unsafe {
+            if v6 {
+                rvs_route6_cache_new()
+            } else {
+                rvs_dst_cache_new()
+            }
+        };
         Ok(Self {
             ptr: NonNull::new(p).ok_or(kernel::error::code::ENOMEM)?,
+            v6,
         })
     }
 }
 
 impl Drop for RouteCache {
     fn drop(&mut self) {
-        // SAFETY: We own the cache (type invariants); its last user is gone.
-        unsafe { rvs_dst_cache_free(self.ptr.as_ptr()) };
+        // SAFETY: We own the cache, of the kind `v6` says (type
+        // invariants); its last user is gone.
+        unsafe {
+            if self.v6 {
+                rvs_route6_cache_free(self.ptr.as_ptr())
+            } else {
+                rvs_dst_cache_free(self.ptr.as_ptr())
+            }
+        }
     }
 }
 
-fn cache_ptr(cache: Option<&RouteCache>) -> *mut c_void {
-    cache.map_or(core::ptr::null_mut(), |c| c.ptr.as_ptr())
+/// The C pointer of `cache` if it is of family `v6`, else null (no cache).
+fn cache_ptr(cache: Option<&RouteCache>, v6: bool) -> *mut c_void {
+    cache
+        .filter(|c| c.v6 == v6)
+        .map_or(core::ptr::null_mut(), |c| c.ptr.as_ptr())
+}
+
+/// The netdevice notifier that drops cached IPv6 routes through a device
+/// going down or away (registered while rvs is loaded).
+pub(crate) struct RouteEvents(());
+
+impl RouteEvents {
+    pub(crate) fn register() -> Result<Self, kernel::error::Error> {
+        // SAFETY: Registers a static notifier block; unregistered on drop.
+        kernel::error::to_result(unsafe { rvs_route6_events_register() })?;
+        Ok(Self(()))
+    }
+}
+
+impl Drop for RouteEvents {
+    fn drop(&mut self) {
+        // SAFETY: Registered in `register`.
+        unsafe { rvs_route6_events_unregister() };
+    }
 }
 
 /// Routes an IPv4 packet to `daddr`; also returns the source address the
@@ -349,7 +392,7 @@ pub(crate) fn route4(
     let d = unsafe {
         rvs_route4(
             net.as_ptr(),
-            cache_ptr(cache),
+            cache_ptr(cache, false),
             u32::from_ne_bytes(daddr),
             &mut saddr,
             mark,
@@ -369,9 +412,10 @@ pub(crate) fn route4(
     ))
 }
 
-/// Routes an IPv6 packet to `daddr` (`known_nh`: see [`route4`]).
+/// Routes an IPv6 packet to `daddr` (`known_nh`, `cache`: see [`route4`]).
 pub(crate) fn route6(
     net: NetRef<'_>,
+    cache: Option<&RouteCache>,
     daddr: [u8; 16],
     mark: u32,
     known_nh: bool,
@@ -385,6 +429,7 @@ pub(crate) fn route6(
     let d = unsafe {
         rvs_route6(
             net.as_ptr(),
+            cache_ptr(if mark == 0 { cache } else { None }, true),
             &d6,
             &mut s6,
             mark,

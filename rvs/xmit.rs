@@ -39,13 +39,12 @@ pub(crate) fn route(net: NetRef<'_>, c: &Conn) -> Option<(Dst, [u8; 16])> {
 }
 
 fn route_inner(net: NetRef<'_>, c: &Conn, known_nh: bool) -> Option<(Dst, [u8; 16])> {
+    // The connection's address is its real server's, so is its route.
+    let cache = c.dest.as_ref().map(|d| &d.routes[usize::from(known_nh)]);
     if c.daf == AF_INET6 {
-        skb::route6(net, c.daddr, 0, known_nh)
+        skb::route6(net, cache, c.daddr, 0, known_nh)
     } else {
         let d = [c.daddr[0], c.daddr[1], c.daddr[2], c.daddr[3]];
-        // The connection's address is its real server's, so is its route.
-        let cache = c.dest.as_ref().and_then(|d| d.routes.as_ref());
-        let cache = cache.map(|r| &r[usize::from(known_nh)]);
         skb::route4(net, cache, d, 0, known_nh).map(|(dst, s)| {
             let mut a = [0u8; 16];
             a[..4].copy_from_slice(&s);
