@@ -139,7 +139,7 @@ if [ "$what" = exact ]; then
 	python3 "$RVS_TOP/tests/bench/exact_report.py" "$out" --runs "$runs" --secs "$secs" --fill "$fill"
 	if [ $doc = 1 ]; then
 		mkdir -p "$RVS_TOP/Documentation/perf/exact"
-		cp "$out"/exact.jsonl "$out"/summary.json "$out"/table.md "$out"/exact-profile-*.txt "$out"/exact-rvs-*-functions.txt "$RVS_TOP/Documentation/perf/exact/"
+		cp "$out"/exact.jsonl "$out"/summary.json "$out"/table.md "$out"/ratios.png "$out"/exact-profile-*.txt "$out"/exact-rvs-*-functions.txt "$RVS_TOP/Documentation/perf/exact/"
 		[ ! -s "$out/scale.jsonl" ] || cp "$out/scale.jsonl" "$RVS_TOP/Documentation/perf/exact/"
 		say "results copied into Documentation/perf/exact/"
 	fi

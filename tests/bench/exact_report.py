@@ -131,8 +131,9 @@ def main():
             "ratio_rvs_plain": None, "spread_pct": None,
             "own_pct": {i: share[(base, i)]["own_pct"] for i in ("rvs", "ipvs") if (base, i) in share},
         })
-    summary = {"method": "instructions per unit: guest time under QEMU -icount shift=0,sleep=off "
-                         "on one vCPU, less idle; whole system (sender, balancer, receiver)",
+    summary = {"method": "instructions per unit: the load's own window of guest time under QEMU "
+                         "-icount shift=0,sleep=off on one vCPU, less idle; whole system "
+                         "(sender, balancer, receiver)",
                "runs": a.runs, "secs": a.secs, "fill": a.fill, "figures": figs}
     with open(os.path.join(a.outdir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
@@ -158,9 +159,37 @@ def main():
     with open(os.path.join(a.outdir, "table.md"), "w") as f:
         f.write(table)
     print(table)
+    plot([fg for fg in figs if fg["unit"] != "ratio" and fg["ratio_rvs_ipvs"]], a)
     if missing:
         print("missing figures: " + ", ".join(missing), file=sys.stderr)
         sys.exit(1)
+
+
+def plot(figs, a):
+    """ratios.png: rvs's instructions over IPVS's and over plain routing's,
+    per figure (lower is better; 1 is level)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [fg["description"] for fg in figs]
+    y = range(len(figs))
+    fig, ax = plt.subplots(figsize=(9, 0.42 * len(figs) + 1.4))
+    h = 0.4
+    ax.barh([i - h / 2 for i in y], [fg["ratio_rvs_ipvs"] for fg in figs], h, label="rvs / IPVS")
+    ax.barh([i + h / 2 for i in y], [fg["ratio_rvs_plain"] or float("nan") for fg in figs], h,
+            label="rvs / plain routing")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_yticks(list(y))
+    ax.set_yticklabels(names, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("instructions per unit, ratio (< 1: rvs cheaper)")
+    ax.set_title(f"rvs relative to IPVS and plain routing, under icount (medians of {a.runs} runs, "
+                 f"{a.secs} guest-s each)", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(a.outdir, "ratios.png"), dpi=100)
 
 
 if __name__ == "__main__":
