@@ -399,7 +399,11 @@ fn cpu_idle_ns() -> Vec<u64> {
     stat.lines()
         .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
         .map(|l| {
-            let f: Vec<u64> = l.split_whitespace().skip(1).map(|x| x.parse().unwrap_or(0)).collect();
+            let f: Vec<u64> = l
+                .split_whitespace()
+                .skip(1)
+                .map(|x| x.parse().unwrap_or(0))
+                .collect();
             (f.get(3).copied().unwrap_or(0) + f.get(4).copied().unwrap_or(0)) * 10_000_000
         })
         .collect()
@@ -419,15 +423,23 @@ impl Window {
     /// given, so that loads in several processes share one window.
     fn open(at: Option<u128>) -> Self {
         if let Some(at) = at {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
             // udpback reaches its --at by polling, a few ms late at most.
             if now >= at + 50_000_000 {
-                eprintln!("rvsbench: start time passed {} ms ago", (now - at) / 1_000_000);
+                eprintln!(
+                    "rvsbench: start time passed {} ms ago",
+                    (now - at) / 1_000_000
+                );
             } else if now < at {
                 thread::sleep(Duration::from_nanos((at - now) as u64));
             }
         }
-        Window { start: Instant::now(), idle: cpu_idle_ns() }
+        Window {
+            start: Instant::now(),
+            idle: cpu_idle_ns(),
+        }
     }
 
     /// "secs" and "busy_ns" as JSON fields: busy is the elapsed time less
@@ -441,7 +453,10 @@ impl Window {
             .min()
             .unwrap_or(0);
         let busy = (el.as_nanos() as u64).saturating_sub(all_idle);
-        (el.as_secs_f64(), format!("\"secs\":{:.3},\"busy_ns\":{busy}", el.as_secs_f64()))
+        (
+            el.as_secs_f64(),
+            format!("\"secs\":{:.3},\"busy_ns\":{busy}", el.as_secs_f64()),
+        )
     }
 }
 
@@ -518,12 +533,18 @@ fn udpback(a: &Args) {
     let s = udp_listen(port);
     let at = start_at(a);
     let poll = if at.is_some() { 2 } else { 20 };
-    s.set_read_timeout(Some(Duration::from_millis(poll))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(poll)))
+        .unwrap();
     let (mut seen, mut peers) = (HashSet::new(), Vec::new());
     let mut buf = [0u8; 2048];
     let mut last_new = Instant::now();
     let learning = |last_new: Instant| match at {
-        Some(at) => SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos()) < at,
+        Some(at) => {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+                < at
+        }
         None => last_new.elapsed() < prime,
     };
     // Learn the peers (until --at, or --prime after the last new one): the
