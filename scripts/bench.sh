@@ -38,6 +38,9 @@
 #            a load, and the highest new-connection rate at which the
 #            backup keeps >= 99% of the master's entries
 #            (tests/bench/sync.sh; default 3 runs, --secs 3 per rate)
+# exact's --figures REGEX measures only the figures whose names match (and
+# profiles only matching loads), --impls "rvs ipvs" only those: a quick
+# check of one change, not a result for the documentation.
 # --doc writes the results into Documentation/perf/ (results.jsonl,
 # summary.json, table.md, ratios.png); otherwise they stay in --out
 # (default: a new /tmp/rvs-bench.* directory), whose path is printed.
@@ -45,6 +48,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 mode=${1:-}; shift || true
 runs=5 secs=4 fill=1000000 services=10000 out= doc=0 limit=14400 nrs=3 bits= loads=
+figures= impls='rvs ipvs plain'
 case $mode in
 all) what="dp scale restore" ;;
 smoke) what="dp scale restore" runs=1 secs=1 fill=5000 services=100 limit=900 nrs=2 ;;
@@ -53,7 +57,7 @@ profile) what=profile secs=20 limit=1200 ;;
 sync) what=sync runs=3 secs=3 limit=1500 ;;
 exact) what=exact runs=3 secs=3 limit=3600 ;;
 exact-smoke) what=exact runs=1 secs=1 fill=5000 limit=900 ;;
-*) die "usage: $0 all|smoke|dp|scale|restore|profile|sync|exact|exact-smoke [--runs N] [--secs S] [--fill N] [--services N] [--out DIR] [--doc]" ;;
+*) die "usage: $0 all|smoke|dp|scale|restore|profile|sync|exact|exact-smoke [--runs N] [--secs S] [--fill N] [--services N] [--out DIR] [--doc] [--figures REGEX] [--impls LIST]" ;;
 esac
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -65,6 +69,8 @@ while [ $# -gt 0 ]; do
 	--doc) doc=1 ;;
 	--bits) bits=$2; shift ;;
 	--loads) loads=$2; shift ;;
+	--figures) figures=$2; shift ;;
+	--impls) impls=$2; shift ;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift
@@ -77,7 +83,7 @@ kdir=$(kernel_build_dir base)
 if [ -n "$out" ]; then mkdir -p "$out"; out=$(cd "$out" && pwd); else out=$(mktemp -d /tmp/rvs-bench.XXXXXX); fi
 if [ "$what" = exact ]; then
 	: >"$out/exact.jsonl"
-	guest="bash $RVS_TOP/tests/bench/exact.sh $out/exact.jsonl $runs $secs $fill"
+	guest="EXACT_FIGURES='$figures' EXACT_IMPLS='$impls' bash $RVS_TOP/tests/bench/exact.sh $out/exact.jsonl $runs $secs $fill"
 elif [ "$what" = profile ]; then
 	guest="BENCH_BITS=$bits BENCH_LOADS='$loads' bash $RVS_TOP/tests/bench/profile.sh $out $secs"
 else
@@ -108,7 +114,7 @@ boot() {
 icount=(--qemu-opts="-icount shift=0,sleep=off")
 if [ "$what" = exact ]; then
 	boot "" 1 "$guest" "${icount[@]}"
-	if [ "$mode" = exact ]; then
+	if [ "$mode" = exact ] && [ -z "$figures" ]; then
 		: >"$out/scale.jsonl"
 		boot -icount 2 "bash $RVS_TOP/tests/bench/exact_scale.sh $out/scale.jsonl $runs $secs icount" "${icount[@]}"
 		boot -wall 2 "bash $RVS_TOP/tests/bench/exact_scale.sh $out/scale.jsonl $runs $secs wall"

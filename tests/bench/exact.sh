@@ -14,6 +14,8 @@
 set -euo pipefail
 . "$RVS_TOP/tests/bench/lib.sh"
 out=$1 runs=$2 secs=$3 fill=$4
+# A subset for a quick check (bench.sh --figures, --impls).
+only=${EXACT_FIGURES:-} impls=${EXACT_IMPLS:-rvs ipvs plain}
 PIN=
 VIP_TUN=192.168.10.201
 VIP6_NAT=2001:db8:10::100 VIP6_DR=2001:db8:10::200 VIP6_TUN=2001:db8:10::201
@@ -135,6 +137,7 @@ m_tcp() {
 # figure NAME IMPL RUN UNIT PER MEASURE ARGS...
 figure() {
 	local m
+	[ -z "$only" ] || [[ $1 =~ $only ]] || return 0
 	echo "# $(cut -d' ' -f1 /proc/uptime) $1 $2" >&2
 	m=$("${@:6}")
 	emit "$1" "$2" "$3" ${m% *} ${m#* } "$4" "$5"
@@ -172,6 +175,7 @@ tcp_figures() { # IMPL RUN
 # tcp4_nat_conn, with the table full.
 full_figure() { # IMPL RUN
 	local n
+	[ -z "$only" ] || [[ tcp4_nat_conn_full =~ $only ]] || return 0
 	in_ns client rvsbench spray $VIP_NAT:6000 --count "$fill" --ports 16 >/dev/null
 	n=$(adm -L -n -u $VIP_NAT:6000 | awk '$1 == "->" && $2 ~ /^[0-9]/ {s += $5 + $6} END {print s + 0}')
 	echo "# $1: $n entries in the table" >&2
@@ -187,6 +191,7 @@ profile() { # IMPL
 	local impl=$1 load data i mods sinks p
 	case $impl in rvs) mods='^\[rvs\]$' ;; *) mods='^\[ip_vs(_rr)?\]$' ;; esac
 	for load in udp4_nat tcp4_nat_conn; do
+		[ -z "$only" ] || [[ $load =~ $only ]] || continue
 		echo "# $(cut -d' ' -f1 /proc/uptime) profile $load $impl" >&2
 		data=/tmp/perf-exact-$impl-$load.data sinks=()
 		if [ $load = udp4_nat ]; then
@@ -236,7 +241,7 @@ echo -1 >/proc/sys/kernel/perf_event_paranoid
 perf --version >/dev/null # its binary read now, not inside a window
 topo_exact
 for r in $(seq 1 "$runs"); do
-	for impl in rvs ipvs plain; do
+	for impl in $impls; do
 		echo "# run $r: $impl" >&2
 		impl_load $impl
 		[ $impl = plain ] || services_exact
