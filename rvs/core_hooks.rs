@@ -28,6 +28,7 @@ use crate::rvs_core::proto::{
 };
 use crate::service::{to_sched_addr, Dest, NetState, Service};
 use crate::skb::Skb;
+use crate::stats::{Event, Stats};
 use crate::xmit;
 
 const NF_DROP: c_uint = bindings::NF_DROP;
@@ -70,9 +71,6 @@ pub(crate) unsafe extern "C" fn rvs_packet(
     }
     // SAFETY: At IPv4/IPv6 hooks `skb->data` is the network header.
     let mut skb = unsafe { Skb::from_hook(skb) };
-    if skb.is_ours() {
-        return NF_ACCEPT;
-    }
     let family = if pf == NFPROTO_IPV4 {
         Family::Inet
     } else {
@@ -183,13 +181,12 @@ fn icmp_error(
     let len = skb.len();
     let buf = skb.head_mut(len)?;
     let v6 = af == AF_INET6;
-    let alen = if v6 { 16 } else { 4 };
     let (so, dof) = if v6 { (8, 24) } else { (12, 16) };
     let o = if outer_field { so } else { dof };
-    buf.get_mut(o..o + alen)?.copy_from_slice(&new_outer[..alen]);
+    packet::put_addr(buf, o, &new_outer, v6)?;
     let ib = inner.offset;
     let io = ib + if inbound { so } else { dof };
-    buf.get_mut(io..io + alen)?.copy_from_slice(&new_inner[..alen]);
+    packet::put_addr(buf, io, &new_inner, v6)?;
     let po = inner.l4_offset + if inbound { 0 } else { 2 };
     packet::set_be16(buf, po, new_port);
     if !v6 {
@@ -201,10 +198,8 @@ fn icmp_error(
     packet::set_be16(buf, l4 + packet::ICMP_CHECK, 0);
     let seg = buf.get(l4..end)?;
     let check = if v6 {
-        let mut sa = [0u8; 16];
-        let mut da = [0u8; 16];
-        sa.copy_from_slice(buf.get(8..24)?);
-        da.copy_from_slice(buf.get(24..40)?);
+        let sa = packet::array_at(buf, packet::IPV6_SADDR)?;
+        let da = packet::array_at(buf, packet::IPV6_SADDR + 16)?;
         let pseudo = csum::pseudo_v6(&sa, &da, packet::IPPROTO_ICMPV6, seg.len() as u32);
         csum::l4_checksum(pseudo, seg)
     } else {
@@ -403,10 +398,8 @@ fn no_conn_reply(st: &NetState, net: NetRef<'_>, mut skb: Skb, p: &Pkt, pf: u8) 
 /// counters.
 fn account(st: &NetState, c: &Conn, inbound: bool, len: u64) {
     let Some(d) = &c.dest else { return };
-    let (ip, op, ib, ob) = if inbound { (1, 0, len, 0) } else { (0, 1, 0, len) };
-    d.stats.add(0, ip, op, ib, ob);
-    d.svc_stats.add(0, ip, op, ib, ob);
-    st.stats.add(0, ip, op, ib, ob);
+    let event = if inbound { Event::InPacket } else { Event::OutPacket };
+    Stats::count3([&d.stats, &d.svc_stats, &st.stats], event, len);
 }
 
 /// Moves the connection's state (TCP) and restarts its idle timer.
@@ -565,8 +558,6 @@ fn schedule<'a>(st: &'a NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&
     let c = st
         .conns
         .insert(&params, &dest, f, INITIAL_CONN_TIMEOUT_SECS, control)?;
-    dest.stats.add(1, 0, 0, 0, 0);
-    dest.svc_stats.add(1, 0, 0, 0, 0);
-    st.stats.add(1, 0, 0, 0, 0);
+    Stats::count3([&dest.stats, &dest.svc_stats, &st.stats], Event::Conn, 0);
     Some(c)
 }

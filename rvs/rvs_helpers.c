@@ -134,23 +134,31 @@ const struct genl_family *rvs_dump_family(struct netlink_callback *cb)
 
 /* rvs_packet() (Rust) gives the verdict for one packet. @kind: 0
  * scheduling/forwarding (in), 1 NAT replies (out), 2 ICMP errors in
- * FORWARD. */
+ * FORWARD. Packets rvs (or IPVS) already sent on carry ipvs_property, a
+ * bitfield Rust cannot read; they pass untouched, as IPVS's hooks let
+ * them first thing. */
 
 static unsigned int rvs_in_hook(void *priv, struct sk_buff *skb,
 				const struct nf_hook_state *state)
 {
+	if (skb->ipvs_property)
+		return NF_ACCEPT;
 	return rvs_packet(skb, state->net, state->pf, state->hook, 0);
 }
 
 static unsigned int rvs_out_hook(void *priv, struct sk_buff *skb,
 				 const struct nf_hook_state *state)
 {
+	if (skb->ipvs_property)
+		return NF_ACCEPT;
 	return rvs_packet(skb, state->net, state->pf, state->hook, 1);
 }
 
 static unsigned int rvs_icmp_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
+	if (skb->ipvs_property)
+		return NF_ACCEPT;
 	return rvs_packet(skb, state->net, state->pf, state->hook, 2);
 }
 
@@ -205,13 +213,6 @@ void rvs_skb_csum_none(struct sk_buff *skb)
 int rvs_skb_is_gso(const struct sk_buff *skb)
 {
 	return skb_is_gso(skb);
-}
-
-/* Packets rvs already sent on carry IPVS's own mark, so that rvs's (and
- * IPVS's) LOCAL_OUT hooks leave them alone. */
-int rvs_skb_is_ours(const struct sk_buff *skb)
-{
-	return skb->ipvs_property;
 }
 
 u32 rvs_skb_mark(const struct sk_buff *skb)
@@ -618,17 +619,22 @@ void rvs_percpu_free(void *p)
 	free_percpu((void __percpu __force *)p);
 }
 
-/* Adds to this CPU's copy of five u64 counters. */
-void rvs_stats_add(void *p, u64 conns, u64 inpkts, u64 outpkts, u64 inbytes,
-		   u64 outbytes)
+/* Counts one event on this CPU in three sets of five u64 counters (conns,
+ * inpkts, outpkts, inbytes, outbytes): the real server's, the service's
+ * and the namespace's, in one call. @field is conns or a packets counter;
+ * a packet's bytes go to the bytes counter of its direction. */
+void rvs_stats_count3(void *a, void *b, void *c, unsigned int field, u64 bytes)
 {
-	u64 __percpu *c = (u64 __percpu __force *)p;
+	u64 __percpu *s[3] = { (u64 __percpu __force *)a,
+			       (u64 __percpu __force *)b,
+			       (u64 __percpu __force *)c };
+	int i;
 
-	this_cpu_add(c[0], conns);
-	this_cpu_add(c[1], inpkts);
-	this_cpu_add(c[2], outpkts);
-	this_cpu_add(c[3], inbytes);
-	this_cpu_add(c[4], outbytes);
+	for (i = 0; i < 3; i++) {
+		this_cpu_inc(s[i][field]);
+		if (field)
+			this_cpu_add(s[i][field + 2], bytes);
+	}
 }
 
 void *rvs_percpu_ptr(void *p, int cpu)

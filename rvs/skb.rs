@@ -23,7 +23,6 @@ extern "C" {
     fn rvs_skb_ip_summed(skb: *const bindings::sk_buff) -> u8;
     fn rvs_skb_csum_none(skb: *mut bindings::sk_buff);
     fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> c_int;
-    fn rvs_skb_is_ours(skb: *const bindings::sk_buff) -> c_int;
     fn rvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
     fn rvs_dst_cache_new() -> *mut c_void;
     fn rvs_dst_cache_free(cache: *mut c_void);
@@ -104,14 +103,18 @@ impl Skb {
     /// Makes the first `n` bytes linear and returns them.
     pub(crate) fn head(&mut self, n: usize) -> Option<&[u8]> {
         let n32 = c_uint::try_from(n).ok()?;
-        // SAFETY: `ptr` is valid; `pskb_may_pull` makes `n` bytes from
-        // `data` linear or fails; after success `data..data+n` is readable
-        // until the skb is changed again, which needs `&mut self`.
+        // SAFETY: `ptr` is valid. The first `len - data_len` bytes from
+        // `data` are linear already (`skb_headlen`); otherwise
+        // `pskb_may_pull` makes `n` bytes linear or fails. After success
+        // `data..data+n` is readable until the skb is changed again, which
+        // needs `&mut self`.
         unsafe {
-            if rvs_skb_may_pull(self.raw(), n32) == 0 {
+            let skb = self.raw();
+            let linear = (*skb).len.wrapping_sub((*skb).data_len);
+            if n32 > linear && rvs_skb_may_pull(skb, n32) == 0 {
                 return None;
             }
-            Some(core::slice::from_raw_parts((*self.raw()).data, n))
+            Some(core::slice::from_raw_parts((*skb).data, n))
         }
     }
 
@@ -183,12 +186,6 @@ impl Skb {
     pub(crate) fn icmp_port_unreach(&mut self, net: NetRef<'_>, pf: u8) {
         // SAFETY: As above; the ICMP code only reads the packet.
         unsafe { rvs_icmp_port_unreach(net.as_ptr(), self.raw(), pf) }
-    }
-
-    /// Sent by rvs itself (or IPVS): hooks leave it alone.
-    pub(crate) fn is_ours(&self) -> bool {
-        // SAFETY: `ptr` is valid.
-        unsafe { rvs_skb_is_ours(self.raw()) != 0 }
     }
 
     /// The firewall mark.

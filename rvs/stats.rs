@@ -3,7 +3,7 @@
 //! Traffic counters per service, per real server and per namespace: per-CPU
 //! on the packet path, summed when read, with IPVS's rate estimator.
 
-use core::ffi::{c_int, c_void};
+use core::ffi::{c_int, c_uint, c_void};
 use core::ptr::NonNull;
 
 use kernel::{new_spinlock_irq, prelude::*, sync::SpinLockIrq};
@@ -13,12 +13,12 @@ use crate::rvs_core::est::{Counters, Estimator, Rates};
 extern "C" {
     fn rvs_percpu_alloc(size: usize, align: usize) -> *mut c_void;
     fn rvs_percpu_free(p: *mut c_void);
-    fn rvs_stats_add(p: *mut c_void, conns: u64, inpkts: u64, outpkts: u64, inb: u64, outb: u64);
+    fn rvs_stats_count3(a: *mut c_void, b: *mut c_void, c: *mut c_void, field: c_uint, bytes: u64);
     fn rvs_percpu_ptr(p: *mut c_void, cpu: c_int) -> *mut c_void;
     fn rvs_next_cpu(cpu: c_int) -> c_int;
 }
 
-/// One CPU's counters; the layout `rvs_stats_add` adds to.
+/// One CPU's counters; the layout `rvs_stats_count3` adds to.
 #[repr(C)]
 #[derive(Default, Clone, Copy)]
 struct CpuCounters {
@@ -27,6 +27,19 @@ struct CpuCounters {
     outpkts: u64,
     inbytes: u64,
     outbytes: u64,
+}
+
+/// What the packet path counts; the value is the counter's index in
+/// [`CpuCounters`] (a packet's bytes go two further on).
+#[derive(Clone, Copy)]
+#[repr(u32)]
+pub(crate) enum Event {
+    /// A new connection.
+    Conn = 0,
+    /// A packet from the client's side.
+    InPacket = 1,
+    /// A packet from the real server's side.
+    OutPacket = 2,
 }
 
 /// What a zeroing or the estimator keeps next to the counters.
@@ -73,11 +86,23 @@ impl Stats {
         })
     }
 
-    /// Adds to this CPU's counters; any context.
-    pub(crate) fn add(&self, conns: u64, inpkts: u64, outpkts: u64, inbytes: u64, outbytes: u64) {
-        // SAFETY: `pcpu` is a live per-CPU allocation of five u64 counters
-        // (type invariants); `this_cpu_add` is safe against preemption.
-        unsafe { rvs_stats_add(self.pcpu.as_ptr(), conns, inpkts, outpkts, inbytes, outbytes) };
+    /// Counts `event` (and a packet's `bytes`) on this CPU in three sets
+    /// at once: a real server's, its service's and the namespace's. Any
+    /// context.
+    pub(crate) fn count3(sets: [&Stats; 3], event: Event, bytes: u64) {
+        let [a, b, c] = sets;
+        // SAFETY: Each `pcpu` is a live per-CPU allocation of five u64
+        // counters (type invariants), `event` indexes one of the first
+        // three; `this_cpu_*` is safe against preemption.
+        unsafe {
+            rvs_stats_count3(
+                a.pcpu.as_ptr(),
+                b.pcpu.as_ptr(),
+                c.pcpu.as_ptr(),
+                event as c_uint,
+                bytes,
+            )
+        };
     }
 
     /// The sums over every CPU since the counters were made.

@@ -45,10 +45,8 @@ fn route_inner(net: NetRef<'_>, c: &Conn, known_nh: bool) -> Option<(Dst, [u8; 1
         skb::route6(net, cache, c.daddr, 0, known_nh)
     } else {
         let d = [c.daddr[0], c.daddr[1], c.daddr[2], c.daddr[3]];
-        skb::route4(net, cache, d, 0, known_nh).map(|(dst, s)| {
-            let mut a = [0u8; 16];
-            a[..4].copy_from_slice(&s);
-            (dst, a)
+        skb::route4(net, cache, d, 0, known_nh).map(|(dst, [a, b, c, d])| {
+            (dst, [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
         })
     }
 }
@@ -71,11 +69,11 @@ fn too_big(skb: &mut Skb, p: &Pkt, mtu: u32) -> bool {
 }
 
 /// Offsets of the address fields in the network header.
-fn addr_fields(v6: bool) -> (usize, usize, usize) {
+fn addr_fields(v6: bool) -> (usize, usize) {
     if v6 {
-        (packet::IPV6_SADDR, packet::IPV6_SADDR + 16, 16)
+        (packet::IPV6_SADDR, packet::IPV6_SADDR + 16)
     } else {
-        (packet::IPV4_SADDR, packet::IPV4_SADDR + 4, 4)
+        (packet::IPV4_SADDR, packet::IPV4_SADDR + 4)
     }
 }
 
@@ -97,11 +95,10 @@ fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Opt
         CsumMode::Full
     };
     let buf = skb.head_mut(l4 + l4_min)?;
-    let (saddr_off, daddr_off, alen) = addr_fields(v6);
+    let (saddr_off, daddr_off) = addr_fields(v6);
     let aoff = if src { saddr_off } else { daddr_off };
     let poff = l4 + if src { 0 } else { 2 };
-    let mut old_addr = [0u8; 16];
-    old_addr[..alen].copy_from_slice(buf.get(aoff..aoff + alen)?);
+    let old_addr = packet::addr_at(buf, aoff, v6)?;
     let old_port = packet::be16(buf, poff)?;
     let mut check = packet::be16(buf, l4 + check_off)?;
     // UDP over IPv4 may carry no checksum at all (0): it stays so.
@@ -120,7 +117,7 @@ fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Opt
         }
         packet::set_be16(buf, l4 + check_off, check);
     }
-    buf.get_mut(aoff..aoff + alen)?.copy_from_slice(&addr[..alen]);
+    packet::put_addr(buf, aoff, addr, v6)?;
     packet::set_be16(buf, poff, port);
     if !v6 {
         let hl = p.ip.header_len;
@@ -213,14 +210,13 @@ fn tunnel6(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
         return NF_DROP;
     };
     let pl = payload.to_be_bytes();
-    let mut hdr = [0u8; 40];
-    hdr[..8].copy_from_slice(&[(6 << 4) | (b0 & 0x0f), b1, b2, b3, pl[0], pl[1], IPPROTO_IPV6, 64]);
-    hdr[8..24].copy_from_slice(&saddr);
-    hdr[24..40].copy_from_slice(&c.daddr);
-    let Some(out) = h.get_mut(..40) else {
+    let first = [(6 << 4) | (b0 & 0x0f), b1, b2, b3, pl[0], pl[1], IPPROTO_IPV6, 64];
+    let written = packet::put_array(h, 0, &first)
+        .and_then(|()| packet::put_array(h, packet::IPV6_SADDR, &saddr))
+        .and_then(|()| packet::put_array(h, packet::IPV6_SADDR + 16, &c.daddr));
+    if written.is_none() {
         return NF_DROP;
-    };
-    out.copy_from_slice(&hdr);
+    }
     skb.set_dst(dst);
     skb.send(net, pf);
     NF_STOLEN
@@ -254,10 +250,9 @@ fn tunnel4(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
         0x45, tos, t[0], t[1], 0, 0, df, 0, 64, IPPROTO_IPIP, 0, 0, saddr[0], saddr[1], saddr[2],
         saddr[3], c.daddr[0], c.daddr[1], c.daddr[2], c.daddr[3],
     ];
-    let Some(out) = h.get_mut(..outer) else {
+    if packet::put_array(h, 0, &hdr).is_none() {
         return NF_DROP;
-    };
-    out.copy_from_slice(&hdr);
+    }
     skb.ipip_finish(net);
     skb.set_dst(dst);
     skb.send(net, pf);

@@ -131,13 +131,7 @@ pub fn ipv4_header_fill(hdr: &mut [u8]) -> bool {
     let Some(c) = ipv4_header_checksum(hdr) else {
         return false;
     };
-    match hdr.get_mut(IPV4_CHECK..IPV4_CHECK + 2) {
-        Some(field) => {
-            field.copy_from_slice(&c.to_be_bytes());
-            true
-        }
-        None => false,
-    }
+    super::packet::put_array(hdr, IPV4_CHECK, &c.to_be_bytes()).is_some()
 }
 
 /// Running sum of the IPv4 pseudo-header: addresses, protocol and the

@@ -218,6 +218,7 @@ impl IpHeader {
 }
 
 /// Reads a big-endian `u16` at `off`.
+#[inline]
 pub fn be16(buf: &[u8], off: usize) -> Option<u16> {
     let end = off.checked_add(2)?;
     match *buf.get(off..end)? {
@@ -236,33 +237,61 @@ pub fn be32(buf: &[u8], off: usize) -> Option<u32> {
 }
 
 /// Writes a big-endian `u16` at `off`; false if it does not fit.
+#[inline]
 pub fn set_be16(buf: &mut [u8], off: usize, v: u16) -> bool {
-    let Some(end) = off.checked_add(2) else {
-        return false;
-    };
-    match buf.get_mut(off..end) {
-        Some(dst) => {
-            dst.copy_from_slice(&v.to_be_bytes());
-            true
-        }
-        None => false,
+    put_array(buf, off, &v.to_be_bytes()).is_some()
+}
+
+/// The `N` bytes at `off`, by value. A fixed-size copy compiles to plain
+/// moves, where `copy_from_slice` costs the packet path an out-of-line
+/// call and a `memcpy` per use.
+#[inline]
+pub fn array_at<const N: usize>(buf: &[u8], off: usize) -> Option<[u8; N]> {
+    let s: &[u8; N] = buf.get(off..off.checked_add(N)?)?.try_into().ok()?;
+    Some(*s)
+}
+
+/// Writes `v` at `off`; `None`, changing nothing, if it does not fit.
+#[inline]
+pub fn put_array<const N: usize>(buf: &mut [u8], off: usize, v: &[u8; N]) -> Option<()> {
+    let d: &mut [u8; N] = buf.get_mut(off..off.checked_add(N)?)?.try_into().ok()?;
+    *d = *v;
+    Some(())
+}
+
+/// Writes an address of either family (IPv4 in the first 4 bytes of `a`)
+/// at `off`; `None`, changing nothing, if it does not fit.
+#[inline]
+pub fn put_addr(buf: &mut [u8], off: usize, a: &[u8; 16], v6: bool) -> Option<()> {
+    if v6 {
+        put_array(buf, off, a)
+    } else {
+        put_array(buf, off, &[a[0], a[1], a[2], a[3]])
     }
 }
 
+/// The address of either family at `off`, IPv4 in the first 4 bytes.
+#[inline]
+pub fn addr_at(buf: &[u8], off: usize, v6: bool) -> Option<[u8; 16]> {
+    if v6 {
+        array_at(buf, off)
+    } else {
+        let [a, b, c, d] = array_at::<4>(buf, off)?;
+        Some([a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    }
+}
+
+#[inline]
 fn byte(buf: &[u8], off: usize) -> Result<u8, PacketError> {
     buf.get(off).copied().ok_or(PacketError::Truncated)
 }
 
+#[inline]
 fn addr<const N: usize>(buf: &[u8], off: usize) -> Result<[u8; 16], PacketError> {
-    let end = off.checked_add(N).ok_or(PacketError::Truncated)?;
-    let src = buf.get(off..end).ok_or(PacketError::Truncated)?;
-    let mut a = [0u8; 16];
-    a.get_mut(..N)
-        .ok_or(PacketError::Truncated)?
-        .copy_from_slice(src);
-    Ok(a)
+    addr_at(buf, off, N == 16).ok_or(PacketError::Truncated)
 }
 
+#[inline]
 fn add(a: usize, b: usize) -> Result<usize, PacketError> {
     a.checked_add(b).ok_or(PacketError::Truncated)
 }
@@ -301,6 +330,7 @@ pub fn parse_embedded(buf: &[u8], off: usize, family: Family) -> Result<IpHeader
     }
 }
 
+#[inline]
 fn ipv4_at(buf: &[u8], off: usize, strict: bool) -> Result<IpHeader, PacketError> {
     // The version first, so a packet of the other family says so.
     if byte(buf, off)? >> 4 != 4 {
@@ -460,6 +490,7 @@ pub struct Ports {
 }
 
 /// Reads the ports at `off`.
+#[inline]
 pub fn parse_ports(buf: &[u8], off: usize) -> Result<Ports, PacketError> {
     let src = be16(buf, off).ok_or(PacketError::Truncated)?;
     let dst = be16(buf, add(off, 2)?).ok_or(PacketError::Truncated)?;
@@ -499,6 +530,7 @@ impl TcpHeader {
 }
 
 /// Parses the 20-byte fixed TCP header at `off`.
+#[inline]
 pub fn parse_tcp(buf: &[u8], off: usize) -> Result<TcpHeader, PacketError> {
     let h = buf
         .get(off..add(off, TCP_HDR_LEN)?)
@@ -673,6 +705,31 @@ mod tests {
 
     const C4: [u8; 4] = [192, 168, 1, 10];
     const V4: [u8; 4] = [10, 0, 0, 1];
+
+    #[test]
+    fn fixed_size_reads_and_writes() {
+        let mut b = [0u8; 20];
+        assert_eq!(put_array(&mut b, 16, &[1, 2, 3, 4]), Some(()));
+        assert_eq!(array_at::<4>(&b, 16), Some([1, 2, 3, 4]));
+        // Past the end, or an offset that overflows: refused, nothing written.
+        assert_eq!(put_array(&mut b, 17, &[9, 9, 9, 9]), None);
+        assert_eq!(put_array(&mut b, usize::MAX, &[9]), None);
+        assert_eq!(array_at::<4>(&b, 17), None);
+        assert_eq!(b[16..], [1, 2, 3, 4]);
+        let mut a16 = [7u8; 16];
+        a16[..4].copy_from_slice(&[10, 0, 0, 1]);
+        assert_eq!(put_addr(&mut b, 0, &a16, false), Some(()));
+        assert_eq!(b[..5], [10, 0, 0, 1, 0]);
+        let got = addr_at(&b, 0, false).unwrap();
+        assert_eq!(got[..4], [10, 0, 0, 1]);
+        assert!(got[4..].iter().all(|&x| x == 0));
+        assert_eq!(put_addr(&mut b, 8, &a16, true), None);
+        assert_eq!(put_addr(&mut b, 4, &a16, true), Some(()));
+        assert_eq!(addr_at(&b, 4, true), Some(a16));
+        assert!(set_be16(&mut b, 18, 0xABCD));
+        assert!(!set_be16(&mut b, 19, 1));
+        assert_eq!(be16(&b, 18), Some(0xABCD));
+    }
 
     fn v6addr(last: u8) -> [u8; 16] {
         let mut a = [0u8; 16];
