@@ -18,6 +18,7 @@ use kernel::{bindings, sync::Arc};
 use crate::conn::{self, flags as cf, Conn, ConnParams, ConnTable};
 use crate::genl::NetRef;
 use crate::netns;
+use crate::rcu::ReadSide;
 use crate::rvs_core::abi::{fwd, svc_flags};
 use crate::rvs_core::ctl::{AF_INET, AF_INET6};
 use crate::rvs_core::csum;
@@ -59,6 +60,9 @@ pub(crate) unsafe extern "C" fn rvs_packet(
     };
     // SAFETY: The namespace is live for the hook call.
     let net = unsafe { NetRef::from_raw(net) };
+    // SAFETY: Netfilter calls hooks inside an RCU read-side section, which
+    // lasts the whole call.
+    let rcu = unsafe { ReadSide::assume_held() };
     let Some(st) = netns::state(net) else {
         return NF_ACCEPT;
     };
@@ -86,13 +90,13 @@ pub(crate) unsafe extern "C" fn rvs_packet(
         }
     }
     match kind {
-        0 => packet_in(st, net, skb, family, pf),
-        1 => packet_out(st, net, skb, family, pf, hooknum),
+        0 => packet_in(&rcu, st, net, skb, family, pf),
+        1 => packet_out(&rcu, st, net, skb, family, pf, hooknum),
         // FORWARD, before the NAT replies: ICMP errors from clients about
         // connections whose virtual address is not local (firewall-mark
         // services routed through the director), as IPVS's
         // ip_vs_forward_icmp.
-        _ => icmp_error(st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT),
+        _ => icmp_error(&rcu, st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT),
     }
 }
 
@@ -106,6 +110,7 @@ const ICMP_MAX: usize = 1280;
 /// real server's side (NAT) about a packet the director sent to it.
 /// Returns `None` when the packet is not such an error.
 fn icmp_error(
+    rcu: &ReadSide,
     st: &NetState,
     net: NetRef<'_>,
     skb: &mut Skb,
@@ -163,8 +168,8 @@ fn icmp_error(
         // SAFETY: Re-wrapping the same skb, which `skb` no longer touches.
         let owned = unsafe { skb.reborrow() };
         return Some(match c.fwd() {
-            fwd::DROUTE => xmit::dr(net, owned, c, &p, pf),
-            fwd::TUNNEL => xmit::tunnel(net, owned, c, &p, pf),
+            fwd::DROUTE => xmit::dr(rcu, net, owned, c, &p, pf),
+            fwd::TUNNEL => xmit::tunnel(rcu, net, owned, c, &p, pf),
             _ => NF_ACCEPT,
         });
     }
@@ -210,7 +215,7 @@ fn icmp_error(
     if !inbound {
         return Some(NF_ACCEPT);
     }
-    let (dst, _) = xmit::route(net, c)?;
+    let (dst, _) = xmit::route(rcu, net, c)?;
     skb.set_dst(dst);
     // SAFETY: As above: the skb is handed on exactly once.
     unsafe { skb.reborrow() }.send(net, pf);
@@ -250,9 +255,16 @@ fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
 
 /// Client to director: the hooks at LOCAL_IN (and LOCAL_OUT for clients on
 /// the director).
-fn packet_in(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u8) -> c_uint {
+fn packet_in(
+    rcu: &ReadSide,
+    st: &NetState,
+    net: NetRef<'_>,
+    mut skb: Skb,
+    family: Family,
+    pf: u8,
+) -> c_uint {
     let Some(p) = parse(&mut skb, family) else {
-        return icmp_error(st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT);
+        return icmp_error(rcu, st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT);
     };
     let proto = p.ip.protocol;
     // SAFETY: Netfilter holds the RCU read lock around hooks.
@@ -320,9 +332,9 @@ fn packet_in(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u
         crate::sync::conn_packet(st, c);
     }
     let verdict = match c.fwd() {
-        fwd::MASQ => xmit::nat_in(net, skb, c, &p, pf),
-        fwd::DROUTE => xmit::dr(net, skb, c, &p, pf),
-        fwd::TUNNEL => xmit::tunnel(net, skb, c, &p, pf),
+        fwd::MASQ => xmit::nat_in(rcu, net, skb, c, &p, pf),
+        fwd::DROUTE => xmit::dr(rcu, net, skb, c, &p, pf),
+        fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p, pf),
         _ => NF_ACCEPT,
     };
     if c.flags.load(Relaxed) & cf::ONE_PACKET != 0 {
@@ -335,6 +347,7 @@ fn packet_in(st: &NetState, net: NetRef<'_>, mut skb: Skb, family: Family, pf: u
 /// reply, at LOCAL_IN/LOCAL_OUT for local peers. Rewrites the source back
 /// to the virtual service.
 fn packet_out(
+    rcu: &ReadSide,
     st: &NetState,
     net: NetRef<'_>,
     mut skb: Skb,
@@ -343,7 +356,7 @@ fn packet_out(
     hooknum: u8,
 ) -> c_uint {
     let Some(p) = parse(&mut skb, family) else {
-        return icmp_error(st, net, &mut skb, family, pf, false).unwrap_or(NF_ACCEPT);
+        return icmp_error(rcu, st, net, &mut skb, family, pf, false).unwrap_or(NF_ACCEPT);
     };
     // SAFETY: RCU read lock held (hook).
     let c = unsafe {

@@ -6,6 +6,8 @@
 //!
 //! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
 
+use core::marker::PhantomData;
+
 use kernel::{bindings, prelude::*, types::Opaque};
 
 /// A value freed by an RCU callback, once no reader can still see it.
@@ -55,4 +57,20 @@ pub(crate) fn synchronize() {
 pub(crate) fn barrier() {
     // SAFETY: Callable from any sleepable context.
     unsafe { bindings::rcu_barrier() };
+}
+
+/// Evidence that this CPU is inside an RCU read-side critical section that
+/// its caller entered: netfilter calls hooks inside one. What is found
+/// under RCU is borrowed from it, so it cannot outlive the section. Not
+/// `Send`: the section belongs to this CPU.
+pub(crate) struct ReadSide(PhantomData<*mut ()>);
+
+impl ReadSide {
+    /// # Safety
+    ///
+    /// The caller is inside an RCU read-side critical section for as long
+    /// as the value (and every borrow of it) lives.
+    pub(crate) unsafe fn assume_held() -> Self {
+        Self(PhantomData)
+    }
 }

@@ -14,7 +14,6 @@
 #include <linux/workqueue.h>
 #include <net/addrconf.h>
 #include <net/dst.h>
-#include <net/dst_cache.h>
 #include <net/genetlink.h>
 #include <net/icmp.h>
 #include <net/ip.h>
@@ -222,180 +221,116 @@ u32 rvs_skb_mark(const struct sk_buff *skb)
 
 /* ---- routing and output ---- */
 
-/* A real server's IPv4 route cache: IPVS's dest_dst, as the kernel's
- * per-CPU struct dst_cache (a route change or a device going away
- * invalidates it). One per real server and kind of route. A held IPv4
- * route never keeps its device (unregistering moves held routes to
- * blackhole_netdev); IPv6 has its own cache below. */
-struct dst_cache *rvs_dst_cache_new(void)
-{
-	struct dst_cache *cache = kzalloc(sizeof(*cache), GFP_KERNEL);
-
-	if (cache && dst_cache_init(cache, GFP_KERNEL)) {
-		kfree(cache);
-		return NULL;
-	}
-	return cache;
-}
-
-void rvs_dst_cache_free(struct dst_cache *cache)
-{
-	dst_cache_destroy(cache);
-	kfree(cache);
-}
-
-/* dst_cache's per-CPU slots are used with bottom halves off; LOCAL_OUT
- * hooks may run in process context. */
-static struct rtable *rvs_cached_route4(struct dst_cache *cache, __be32 *saddr)
-{
-	struct rtable *rt;
-
-	local_bh_disable();
-	rt = dst_cache_get_ip4(cache, saddr);
-	local_bh_enable();
-	return rt;
-}
-
-/* @known_nh: @daddr is the next hop even when the packet is addressed to
- * another host (direct routing keeps the virtual address). @cache, when
- * not NULL, holds this lookup's earlier result (callers pass it only for
- * lookups with no source address and no mark, which it stands for). */
-struct dst_entry *rvs_route4(struct net *net, struct dst_cache *cache,
-			     __be32 daddr, __be32 *saddr, u32 mark,
-			     int known_nh, int *is_local, unsigned int *mtu)
-{
-	struct flowi4 fl4 = {
-		.daddr = daddr,
-		.saddr = saddr ? *saddr : 0,
-		.flowi4_mark = mark,
-		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
-	};
-	struct rtable *rt = cache ? rvs_cached_route4(cache, &fl4.saddr) : NULL;
-
-	if (!rt) {
-		rt = ip_route_output_key(net, &fl4);
-		if (IS_ERR(rt))
-			return NULL;
-		if (cache) {
-			local_bh_disable();
-			dst_cache_set_ip4(cache, &rt->dst, fl4.saddr);
-			local_bh_enable();
-		}
-	}
-	*is_local = rt->rt_type == RTN_LOCAL;
-	*mtu = dst_mtu(&rt->dst);
-	if (saddr)
-		*saddr = fl4.saddr;
-	return &rt->dst;
-}
-
-/* A real server's IPv6 route (IPVS's dest_dst): one route shared by every
- * CPU, read under RCU and replaced whole, with the cookie that tells a
- * routing change and the source address the route picks. A held IPv6
- * route can keep its device from unregistering, so every cache is on one
- * list, and a netdevice notifier drops the routes through a device that
- * goes down or away. */
-struct rvs_dst6 {
+/* A real server's route (IPVS's dest_dst): one route shared by every CPU,
+ * read under RCU and replaced whole, with the cookie that tells a routing
+ * change and the source address the route picks. Packets take the cached
+ * route without a reference (skb_dst_set_noref), as IPVS's do: the hook
+ * runs under RCU, and the stack takes a reference if it keeps the packet
+ * past it. A held IPv6 route can keep its device from unregistering, so
+ * every cache is on one list, and a netdevice notifier drops the routes
+ * through a device that goes down or away. */
+struct rvs_dst_cached {
 	struct dst_entry *dst;
 	u32 cookie;
-	struct in6_addr saddr;
+	struct in6_addr saddr;	/* IPv4: the first 4 bytes */
 	struct rcu_head rcu;
 };
 
-struct rvs_route6_cache {
-	struct rvs_dst6 __rcu *cur;
+struct rvs_route_cache {
+	struct rvs_dst_cached __rcu *cur;
 	struct list_head node;
 };
 
-static LIST_HEAD(rvs_route6_caches);
+static LIST_HEAD(rvs_route_caches);
 /* Guards the list and every cache's cur against concurrent writers. */
-static DEFINE_SPINLOCK(rvs_route6_lock);
+static DEFINE_SPINLOCK(rvs_route_lock);
 
-static void rvs_dst6_free_rcu(struct rcu_head *head)
+static void rvs_dst_cached_free_rcu(struct rcu_head *head)
 {
-	struct rvs_dst6 *d = container_of(head, struct rvs_dst6, rcu);
+	struct rvs_dst_cached *d = container_of(head, struct rvs_dst_cached, rcu);
 
 	dst_release(d->dst);
 	kfree(d);
 }
 
-/* Under rvs_route6_lock: replaces the cached route, freeing the old one
+/* Under rvs_route_lock: replaces the cached route, freeing the old one
  * after every reader is done with it. */
-static void rvs_route6_swap(struct rvs_route6_cache *c, struct rvs_dst6 *d)
+static void rvs_route_swap(struct rvs_route_cache *c, struct rvs_dst_cached *d)
 {
-	struct rvs_dst6 *old;
+	struct rvs_dst_cached *old;
 
-	old = rcu_replace_pointer(c->cur, d, lockdep_is_held(&rvs_route6_lock));
+	old = rcu_replace_pointer(c->cur, d, lockdep_is_held(&rvs_route_lock));
 	if (old)
-		call_rcu(&old->rcu, rvs_dst6_free_rcu);
+		call_rcu(&old->rcu, rvs_dst_cached_free_rcu);
 }
 
-struct rvs_route6_cache *rvs_route6_cache_new(void)
+struct rvs_route_cache *rvs_route_cache_new(void)
 {
-	struct rvs_route6_cache *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	struct rvs_route_cache *c = kzalloc(sizeof(*c), GFP_KERNEL);
 
 	if (!c)
 		return NULL;
-	spin_lock_bh(&rvs_route6_lock);
-	list_add(&c->node, &rvs_route6_caches);
-	spin_unlock_bh(&rvs_route6_lock);
+	spin_lock_bh(&rvs_route_lock);
+	list_add(&c->node, &rvs_route_caches);
+	spin_unlock_bh(&rvs_route_lock);
 	return c;
 }
 
-void rvs_route6_cache_free(struct rvs_route6_cache *c)
+void rvs_route_cache_free(struct rvs_route_cache *c)
 {
-	spin_lock_bh(&rvs_route6_lock);
+	spin_lock_bh(&rvs_route_lock);
 	list_del(&c->node);
-	rvs_route6_swap(c, NULL);
-	spin_unlock_bh(&rvs_route6_lock);
+	rvs_route_swap(c, NULL);
+	spin_unlock_bh(&rvs_route_lock);
 	kfree(c);
 }
 
-/* A referenced route from @c if it is still valid, with its source. */
-static struct dst_entry *rvs_cached_route6(struct rvs_route6_cache *c,
-					   struct in6_addr *saddr)
+/* The route in @c if it is still valid, with its source; no reference:
+ * valid until the caller's RCU read-side section ends. */
+static struct dst_entry *rvs_cached_route(struct rvs_route_cache *c,
+					  struct in6_addr *saddr)
 {
-	struct dst_entry *dst = NULL;
-	struct rvs_dst6 *d;
+	struct rvs_dst_cached *d;
 
-	rcu_read_lock();
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "rvs: cached route outside RCU");
 	d = rcu_dereference(c->cur);
-	if (d && !(READ_ONCE(d->dst->obsolete) &&
-		   !d->dst->ops->check(d->dst, d->cookie))) {
-		/* The cache holds a reference until a grace period after
-		 * the route leaves it. */
-		dst_hold(d->dst);
-		dst = d->dst;
-		*saddr = d->saddr;
-	}
-	rcu_read_unlock();
-	return dst;
+	if (!d || (READ_ONCE(d->dst->obsolete) &&
+		   !d->dst->ops->check(d->dst, d->cookie)))
+		return NULL;
+	*saddr = d->saddr;
+	return d->dst;
 }
 
-/* Keeps @dst in @c (on failure to allocate, the next packet looks up). */
-static void rvs_cache_route6(struct rvs_route6_cache *c, struct dst_entry *dst,
-			     const struct in6_addr *saddr)
+/* Keeps @dst in @c with its own reference (on failure to allocate, the
+ * next packet looks up). */
+static void rvs_cache_route(struct rvs_route_cache *c, struct dst_entry *dst,
+			    u32 cookie, const struct in6_addr *saddr)
 {
-	struct rvs_dst6 *d = kmalloc(sizeof(*d), GFP_ATOMIC);
+	struct rvs_dst_cached *d = kmalloc(sizeof(*d), GFP_ATOMIC);
 
 	if (!d)
 		return;
 	dst_hold(dst);
 	d->dst = dst;
-	d->cookie = rt6_get_cookie(dst_rt6_info(dst));
+	d->cookie = cookie;
 	d->saddr = *saddr;
-	spin_lock_bh(&rvs_route6_lock);
-	rvs_route6_swap(c, d);
-	spin_unlock_bh(&rvs_route6_lock);
+	spin_lock_bh(&rvs_route_lock);
+	rvs_route_swap(c, d);
+	spin_unlock_bh(&rvs_route_lock);
 }
 
-/* Whether @dst holds @dev: as its device, or through its inet6_dev (kept
- * when the kernel moves a dying device's routes to blackhole_netdev). */
-static bool rvs_dst6_holds(struct dst_entry *dst, struct net_device *dev)
+/* Whether @dst holds @dev: as its device, or (IPv6) through its inet6_dev,
+ * kept when the kernel moves a dying device's routes to blackhole_netdev. */
+static bool rvs_dst_holds(struct dst_entry *dst, struct net_device *dev)
 {
-	struct inet6_dev *idev = ip6_dst_idev(dst);
+	struct inet6_dev *idev;
 
-	return dst_dev(dst) == dev || (idev && READ_ONCE(idev->dev) == dev);
+	if (dst_dev(dst) == dev)
+		return true;
+	if (dst->ops->family != AF_INET6)
+		return false;
+	idev = ip6_dst_idev(dst);
+	return idev && READ_ONCE(idev->dev) == dev;
 }
 
 /* A device going down drops the routes through it. One unregistering
@@ -403,48 +338,92 @@ static bool rvs_dst6_holds(struct dst_entry *dst, struct net_device *dev)
  * blackhole_netdev, and what it still holds of the device is not always
  * visible. NETDEV_UNREGISTER comes again every second while the device
  * is held, so a route cached just after the first event goes too. */
-static int rvs_route6_dev_event(struct notifier_block *nb, unsigned long event,
-				void *ptr)
+static int rvs_route_dev_event(struct notifier_block *nb, unsigned long event,
+			       void *ptr)
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
-	struct rvs_route6_cache *c;
-	struct rvs_dst6 *d;
+	struct rvs_route_cache *c;
+	struct rvs_dst_cached *d;
 
 	if (event != NETDEV_DOWN && event != NETDEV_UNREGISTER)
 		return NOTIFY_DONE;
-	spin_lock_bh(&rvs_route6_lock);
-	list_for_each_entry(c, &rvs_route6_caches, node) {
+	spin_lock_bh(&rvs_route_lock);
+	list_for_each_entry(c, &rvs_route_caches, node) {
 		d = rcu_dereference_protected(c->cur,
-					      lockdep_is_held(&rvs_route6_lock));
+					      lockdep_is_held(&rvs_route_lock));
 		if (d && (event == NETDEV_UNREGISTER ||
-			  rvs_dst6_holds(d->dst, dev)))
-			rvs_route6_swap(c, NULL);
+			  rvs_dst_holds(d->dst, dev)))
+			rvs_route_swap(c, NULL);
 	}
-	spin_unlock_bh(&rvs_route6_lock);
+	spin_unlock_bh(&rvs_route_lock);
 	return NOTIFY_DONE;
 }
 
-static struct notifier_block rvs_route6_notifier = {
-	.notifier_call = rvs_route6_dev_event,
+static struct notifier_block rvs_route_notifier = {
+	.notifier_call = rvs_route_dev_event,
 };
 
-int rvs_route6_events_register(void)
+int rvs_route_events_register(void)
 {
-	return register_netdevice_notifier(&rvs_route6_notifier);
+	return register_netdevice_notifier(&rvs_route_notifier);
 }
 
-void rvs_route6_events_unregister(void)
+void rvs_route_events_unregister(void)
 {
-	unregister_netdevice_notifier(&rvs_route6_notifier);
+	unregister_netdevice_notifier(&rvs_route_notifier);
+}
+
+/* @known_nh: @daddr is the next hop even when the packet is addressed to
+ * another host (direct routing keeps the virtual address). @cache, when
+ * not NULL, holds this lookup's earlier result (callers pass it only for
+ * lookups with no source address and no mark, which it stands for); a
+ * route from it comes without a reference (*@noref set), valid in the
+ * caller's RCU read-side section. */
+struct dst_entry *rvs_route4(struct net *net, struct rvs_route_cache *cache,
+			     __be32 daddr, __be32 *saddr, u32 mark,
+			     int known_nh, int *is_local, unsigned int *mtu,
+			     int *noref)
+{
+	struct flowi4 fl4;
+	struct in6_addr cached_saddr;
+	struct dst_entry *dst = cache ? rvs_cached_route(cache, &cached_saddr) : NULL;
+	struct rtable *rt;
+
+	*noref = !!dst;
+	if (dst) {
+		rt = dst_rtable(dst);
+		if (saddr)
+			*saddr = cached_saddr.s6_addr32[0];
+		goto found;
+	}
+	memset(&fl4, 0, sizeof(fl4));
+	fl4.daddr = daddr;
+	fl4.saddr = saddr ? *saddr : 0;
+	fl4.flowi4_mark = mark;
+	fl4.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0;
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		return NULL;
+	if (saddr)
+		*saddr = fl4.saddr;
+	if (cache) {
+		memset(&cached_saddr, 0, sizeof(cached_saddr));
+		cached_saddr.s6_addr32[0] = fl4.saddr;
+		rvs_cache_route(cache, &rt->dst, 0, &cached_saddr);
+	}
+found:
+	*is_local = rt->rt_type == RTN_LOCAL;
+	*mtu = dst_mtu(&rt->dst);
+	return &rt->dst;
 }
 
 /* As rvs_route4. @saddr, when not NULL: the source, or any for the one
  * the route picks, returned. @cache stands for lookups with no mark and
  * with any source, which it returns. */
-struct dst_entry *rvs_route6(struct net *net, struct rvs_route6_cache *cache,
+struct dst_entry *rvs_route6(struct net *net, struct rvs_route_cache *cache,
 			     const struct in6_addr *daddr,
 			     struct in6_addr *saddr, u32 mark, int known_nh,
-			     int *is_local, unsigned int *mtu)
+			     int *is_local, unsigned int *mtu, int *noref)
 {
 	struct flowi6 fl6 = {
 		.daddr = *daddr,
@@ -455,7 +434,8 @@ struct dst_entry *rvs_route6(struct net *net, struct rvs_route6_cache *cache,
 
 	if (!saddr || !ipv6_addr_any(saddr))
 		cache = NULL;
-	dst = cache ? rvs_cached_route6(cache, saddr) : NULL;
+	dst = cache ? rvs_cached_route(cache, saddr) : NULL;
+	*noref = !!dst;
 	if (dst)
 		goto found;
 	if (saddr)
@@ -470,7 +450,8 @@ struct dst_entry *rvs_route6(struct net *net, struct rvs_route6_cache *cache,
 			       &fl6.saddr) == 0)
 		*saddr = fl6.saddr;
 	if (cache)
-		rvs_cache_route6(cache, dst, saddr);
+		rvs_cache_route(cache, dst, rt6_get_cookie(dst_rt6_info(dst)),
+				saddr);
 found:
 	*is_local = !!(dst->dev->flags & IFF_LOOPBACK);
 	*mtu = dst_mtu(dst);
@@ -486,6 +467,14 @@ void rvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst)
 {
 	skb_dst_drop(skb);
 	skb_dst_set(skb, dst);
+}
+
+/* A route without a reference: the caller is in an RCU read-side section
+ * that the packet is sent within (or the stack takes a reference). */
+void rvs_skb_set_dst_noref(struct sk_buff *skb, struct dst_entry *dst)
+{
+	skb_dst_drop(skb);
+	skb_dst_set_noref(skb, dst);
 }
 
 /* Sends a packet rvs has rewritten (and routed) on its way: through

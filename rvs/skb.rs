@@ -8,11 +8,13 @@
 //! [`include/net/route.h`](srctree/include/net/route.h)
 
 use core::ffi::{c_int, c_uint, c_void};
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use kernel::bindings;
 
 use crate::genl::NetRef;
+use crate::rcu::ReadSide;
 use crate::rvs_core::packet;
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
@@ -24,8 +26,6 @@ extern "C" {
     fn rvs_skb_csum_none(skb: *mut bindings::sk_buff);
     fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> c_int;
     fn rvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
-    fn rvs_dst_cache_new() -> *mut c_void;
-    fn rvs_dst_cache_free(cache: *mut c_void);
     fn rvs_route4(
         net: *mut bindings::net,
         cache: *mut c_void,
@@ -35,11 +35,12 @@ extern "C" {
         known_nh: c_int,
         is_local: *mut c_int,
         mtu: *mut c_uint,
+        noref: *mut c_int,
     ) -> *mut bindings::dst_entry;
-    fn rvs_route6_cache_new() -> *mut c_void;
-    fn rvs_route6_cache_free(cache: *mut c_void);
-    fn rvs_route6_events_register() -> c_int;
-    fn rvs_route6_events_unregister();
+    fn rvs_route_cache_new() -> *mut c_void;
+    fn rvs_route_cache_free(cache: *mut c_void);
+    fn rvs_route_events_register() -> c_int;
+    fn rvs_route_events_unregister();
     fn rvs_route6(
         net: *mut bindings::net,
         cache: *mut c_void,
@@ -49,9 +50,11 @@ extern "C" {
         known_nh: c_int,
         is_local: *mut c_int,
         mtu: *mut c_uint,
+        noref: *mut c_int,
     ) -> *mut bindings::dst_entry;
     fn rvs_dst_release(dst: *mut bindings::dst_entry);
     fn rvs_skb_set_dst(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
+    fn rvs_skb_set_dst_noref(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
     fn rvs_send(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8);
     fn rvs_skb_push_ipip(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
     fn rvs_skb_push_ip6ip6(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
@@ -206,11 +209,21 @@ impl Skb {
     }
 
     /// Routes the packet along `dst` (dropping its old route).
-    pub(crate) fn set_dst(&mut self, dst: Dst) {
+    pub(crate) fn set_dst(&mut self, dst: Dst<'_>) {
         let d = dst.ptr.as_ptr();
+        let held = dst.held;
         core::mem::forget(dst);
-        // SAFETY: `ptr` is valid; the skb takes over our reference on `d`.
-        unsafe { rvs_skb_set_dst(self.raw(), d) };
+        // SAFETY: `ptr` is valid. A held route's reference passes to the
+        // skb; one without is valid in the RCU read-side section `dst`
+        // borrowed, inside which the packet is sent on (and the stack
+        // takes a reference of its own if it keeps the packet longer).
+        unsafe {
+            if held {
+                rvs_skb_set_dst(self.raw(), d)
+            } else {
+                rvs_skb_set_dst_noref(self.raw(), d)
+            }
+        };
     }
 
     /// Sends the (routed) packet on through LOCAL_OUT and POSTROUTING. The
@@ -267,62 +280,60 @@ impl Skb {
     }
 }
 
-/// A route, with a reference held.
+/// A route, valid for the RCU read-side section `'r`: held (a reference
+/// of ours), or borrowed from a real server's cache for that section.
 ///
 /// # Invariants
 ///
-/// `ptr` is a `dst_entry` we hold a reference on.
-pub(crate) struct Dst {
+/// `ptr` is a `dst_entry` we hold a reference on if `held`; otherwise one
+/// that stays valid until the RCU read-side section `'r` ends.
+pub(crate) struct Dst<'r> {
     ptr: NonNull<bindings::dst_entry>,
+    held: bool,
+    _rcu: PhantomData<&'r ReadSide>,
     /// Path MTU of the route.
     pub(crate) mtu: u32,
     /// The destination is an address of this host.
     pub(crate) local: bool,
 }
 
-impl Drop for Dst {
+impl Drop for Dst<'_> {
     fn drop(&mut self) {
-        // SAFETY: We hold a reference (type invariants).
-        unsafe { rvs_dst_release(self.ptr.as_ptr()) };
+        if self.held {
+            // SAFETY: We hold a reference (type invariants).
+            unsafe { rvs_dst_release(self.ptr.as_ptr()) };
+        }
     }
 }
 
-/// One real server's route of one kind, cached as IPVS keeps its
-/// `dest_dst`: a routing change or its device going away invalidates it.
-/// It saves a route lookup per packet, and for direct routing, whose
-/// routes the kernel does not cache, the allocation and freeing of a route
-/// per packet. IPv4: the kernel's per-CPU `struct dst_cache`. IPv6: one
-/// route for every CPU under RCU (`rvs_helpers.c`), which a netdevice
-/// notifier ([`RouteEvents`]) drops when its device goes down or away, as
-/// a held IPv6 route can keep its device from unregistering.
+/// One real server's route of one kind (plain, or with a known next hop),
+/// cached as IPVS keeps its `dest_dst`: one route for every CPU under RCU
+/// (`rvs_helpers.c`) that packets use without taking a reference. A routing
+/// change (the route's cookie) invalidates it, and a netdevice notifier
+/// ([`RouteEvents`]) drops it when its device goes down or away, as a held
+/// IPv6 route can keep its device from unregistering. It saves a route
+/// lookup per packet, and for direct routing, whose routes the kernel does
+/// not cache, the allocation and freeing of a route per packet.
 ///
 /// # Invariants
 ///
-/// `ptr` is owned by this value: a `struct rvs_route6_cache` from
-/// `rvs_route6_cache_new` if `v6`, else a `struct dst_cache` from
-/// `rvs_dst_cache_new` (both opaque here).
+/// `ptr` is a `struct rvs_route_cache` from `rvs_route_cache_new` (opaque
+/// here), owned by this value; it caches routes of the family `v6` says.
 pub(crate) struct RouteCache {
     ptr: NonNull<c_void>,
     v6: bool,
 }
 
-// SAFETY: Both caches are made for concurrent use from any CPU (a
-// `dst_cache` slot per CPU, used with bottom halves off; the IPv6 cache
-// under RCU and a lock).
+// SAFETY: The cache is made for concurrent use from any CPU: read under
+// RCU, written under a lock.
 unsafe impl Send for RouteCache {}
 // SAFETY: As above.
 unsafe impl Sync for RouteCache {}
 
 impl RouteCache {
     pub(crate) fn new(v6: bool) -> Result<Self, kernel::error::Error> {
-        // SAFETY: Plain allocations; may sleep, as control-plane callers can.
-        let p = unsafe {
-            if v6 {
-                rvs_route6_cache_new()
-            } else {
-                rvs_dst_cache_new()
-            }
-        };
+        // SAFETY: A plain allocation; may sleep, as control-plane callers can.
+        let p = unsafe { rvs_route_cache_new() };
         Ok(Self {
             ptr: NonNull::new(p).ok_or(kernel::error::code::ENOMEM)?,
             v6,
@@ -332,15 +343,9 @@ impl RouteCache {
 
 impl Drop for RouteCache {
     fn drop(&mut self) {
-        // SAFETY: We own the cache, of the kind `v6` says (type
-        // invariants); its last user is gone.
-        unsafe {
-            if self.v6 {
-                rvs_route6_cache_free(self.ptr.as_ptr())
-            } else {
-                rvs_dst_cache_free(self.ptr.as_ptr())
-            }
-        }
+        // SAFETY: We own the cache (type invariants); its last user is
+        // gone, and its route is released after a grace period.
+        unsafe { rvs_route_cache_free(self.ptr.as_ptr()) }
     }
 }
 
@@ -351,14 +356,14 @@ fn cache_ptr(cache: Option<&RouteCache>, v6: bool) -> *mut c_void {
         .map_or(core::ptr::null_mut(), |c| c.ptr.as_ptr())
 }
 
-/// The netdevice notifier that drops cached IPv6 routes through a device
-/// going down or away (registered while rvs is loaded).
+/// The netdevice notifier that drops cached routes through a device going
+/// down or away (registered while rvs is loaded).
 pub(crate) struct RouteEvents(());
 
 impl RouteEvents {
     pub(crate) fn register() -> Result<Self, kernel::error::Error> {
         // SAFETY: Registers a static notifier block; unregistered on drop.
-        kernel::error::to_result(unsafe { rvs_route6_events_register() })?;
+        kernel::error::to_result(unsafe { rvs_route_events_register() })?;
         Ok(Self(()))
     }
 }
@@ -366,7 +371,7 @@ impl RouteEvents {
 impl Drop for RouteEvents {
     fn drop(&mut self) {
         // SAFETY: Registered in `register`.
-        unsafe { rvs_route6_events_unregister() };
+        unsafe { rvs_route_events_unregister() };
     }
 }
 
@@ -374,18 +379,22 @@ impl Drop for RouteEvents {
 /// route would use. `known_nh`: `daddr` is the next hop even if the packet
 /// goes to another address (direct routing). `cache`: where this lookup's
 /// result (for this `daddr` and `known_nh`, with no mark) is kept.
-pub(crate) fn route4(
+pub(crate) fn route4<'r>(
+    _rcu: &'r ReadSide,
     net: NetRef<'_>,
     cache: Option<&RouteCache>,
     daddr: [u8; 4],
     mark: u32,
     known_nh: bool,
-) -> Option<(Dst, [u8; 4])> {
+) -> Option<(Dst<'r>, [u8; 4])> {
     let cache = if mark == 0 { cache } else { None };
     let mut saddr = 0u32;
     let mut local: c_int = 0;
     let mut mtu: c_uint = 0;
-    // SAFETY: `net` is live; the out-pointers are valid locals.
+    let mut noref: c_int = 0;
+    // SAFETY: `net` is live; the out-pointers are valid locals. A route
+    // from the cache comes without a reference, valid in the RCU read-side
+    // section `_rcu` proves, which `Dst<'r>` cannot outlive.
     let d = unsafe {
         rvs_route4(
             net.as_ptr(),
@@ -396,12 +405,15 @@ pub(crate) fn route4(
             c_int::from(known_nh),
             &mut local,
             &mut mtu,
+            &mut noref,
         )
     };
     let ptr = NonNull::new(d)?;
     Some((
         Dst {
             ptr,
+            held: noref == 0,
+            _rcu: PhantomData,
             mtu,
             local: local != 0,
         },
@@ -410,19 +422,22 @@ pub(crate) fn route4(
 }
 
 /// Routes an IPv6 packet to `daddr` (`known_nh`, `cache`: see [`route4`]).
-pub(crate) fn route6(
+pub(crate) fn route6<'r>(
+    _rcu: &'r ReadSide,
     net: NetRef<'_>,
     cache: Option<&RouteCache>,
     daddr: [u8; 16],
     mark: u32,
     known_nh: bool,
-) -> Option<(Dst, [u8; 16])> {
+) -> Option<(Dst<'r>, [u8; 16])> {
     let mut d6 = bindings::in6_addr::default();
     d6.in6_u.u6_addr8 = daddr;
     let mut s6 = bindings::in6_addr::default();
     let mut local: c_int = 0;
     let mut mtu: c_uint = 0;
-    // SAFETY: `net` is live; the pointers are valid locals.
+    let mut noref: c_int = 0;
+    // SAFETY: `net` is live; the pointers are valid locals. A cached route
+    // is valid in the RCU section, as in `route4`.
     let d = unsafe {
         rvs_route6(
             net.as_ptr(),
@@ -433,6 +448,7 @@ pub(crate) fn route6(
             c_int::from(known_nh),
             &mut local,
             &mut mtu,
+            &mut noref,
         )
     };
     let ptr = NonNull::new(d)?;
@@ -441,6 +457,8 @@ pub(crate) fn route6(
     Some((
         Dst {
             ptr,
+            held: noref == 0,
+            _rcu: PhantomData,
             mtu,
             local: local != 0,
         },

@@ -14,6 +14,7 @@ use kernel::bindings;
 use crate::conn::Conn;
 use crate::core_hooks::Pkt;
 use crate::genl::NetRef;
+use crate::rcu::ReadSide;
 use crate::rvs_core::csum::{self, CsumMode};
 use crate::rvs_core::ctl::AF_INET6;
 use crate::rvs_core::packet::{self, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP};
@@ -29,23 +30,33 @@ const LL_HEADROOM: usize = 32;
 /// The route to a connection's real server. `known_nh`: the next hop is
 /// the real server even though the packet's destination stays the virtual
 /// address (direct routing).
-fn route_to(net: NetRef<'_>, c: &Conn, known_nh: bool) -> Option<(Dst, [u8; 16])> {
-    route_inner(net, c, known_nh)
+fn route_to<'r>(
+    rcu: &'r ReadSide,
+    net: NetRef<'_>,
+    c: &Conn,
+    known_nh: bool,
+) -> Option<(Dst<'r>, [u8; 16])> {
+    route_inner(rcu, net, c, known_nh)
 }
 
 /// The route to a connection's real server.
-pub(crate) fn route(net: NetRef<'_>, c: &Conn) -> Option<(Dst, [u8; 16])> {
-    route_inner(net, c, false)
+pub(crate) fn route<'r>(rcu: &'r ReadSide, net: NetRef<'_>, c: &Conn) -> Option<(Dst<'r>, [u8; 16])> {
+    route_inner(rcu, net, c, false)
 }
 
-fn route_inner(net: NetRef<'_>, c: &Conn, known_nh: bool) -> Option<(Dst, [u8; 16])> {
+fn route_inner<'r>(
+    rcu: &'r ReadSide,
+    net: NetRef<'_>,
+    c: &Conn,
+    known_nh: bool,
+) -> Option<(Dst<'r>, [u8; 16])> {
     // The connection's address is its real server's, so is its route.
     let cache = c.dest.as_ref().map(|d| &d.routes[usize::from(known_nh)]);
     if c.daf == AF_INET6 {
-        skb::route6(net, cache, c.daddr, 0, known_nh)
+        skb::route6(rcu, net, cache, c.daddr, 0, known_nh)
     } else {
         let d = [c.daddr[0], c.daddr[1], c.daddr[2], c.daddr[3]];
-        skb::route4(net, cache, d, 0, known_nh).map(|(dst, [a, b, c, d])| {
+        skb::route4(rcu, net, cache, d, 0, known_nh).map(|(dst, [a, b, c, d])| {
             (dst, [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
         })
     }
@@ -131,8 +142,8 @@ fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Opt
 }
 
 /// NAT, client to real server: the destination becomes the real server.
-pub(crate) fn nat_in(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
-    let Some((dst, _)) = route_to(net, c, false) else {
+pub(crate) fn nat_in(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    let Some((dst, _)) = route_to(rcu, net, c, false) else {
         return NF_DROP;
     };
     if too_big(&mut skb, p, dst.mtu) {
@@ -160,8 +171,8 @@ pub(crate) fn nat_out(skb: &mut Skb, c: &Conn, p: &Pkt) -> c_uint {
 
 /// Direct routing: the packet goes unchanged to the real server's link
 /// address; the real server holds the virtual address itself.
-pub(crate) fn dr(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
-    let Some((dst, _)) = route_to(net, c, true) else {
+pub(crate) fn dr(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    let Some((dst, _)) = route_to(rcu, net, c, true) else {
         return NF_DROP;
     };
     if dst.local {
@@ -177,18 +188,18 @@ pub(crate) fn dr(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_
 
 /// IPIP: the packet, unchanged, inside a new IPv4 header to the real
 /// server, which decapsulates it and answers the client directly.
-pub(crate) fn tunnel(net: NetRef<'_>, skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
     match (p.af == AF_INET6, c.daf == AF_INET6) {
-        (false, false) => tunnel4(net, skb, c, p, pf),
-        (true, true) => tunnel6(net, skb, c, p, pf),
+        (false, false) => tunnel4(rcu, net, skb, c, p, pf),
+        (true, true) => tunnel6(rcu, net, skb, c, p, pf),
         // Mixed families (IPv4 in IPv6 and back) are not implemented.
         _ => NF_DROP,
     }
 }
 
 /// ip6ip6: the IPv6 packet inside a new IPv6 header to the real server.
-fn tunnel6(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
-    let Some((dst, saddr)) = route_to(net, c, false) else {
+fn tunnel6(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    let Some((dst, saddr)) = route_to(rcu, net, c, false) else {
         return NF_DROP;
     };
     if dst.local {
@@ -222,8 +233,8 @@ fn tunnel6(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
     NF_STOLEN
 }
 
-fn tunnel4(net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
-    let Some((dst, saddr)) = route_to(net, c, false) else {
+fn tunnel4(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    let Some((dst, saddr)) = route_to(rcu, net, c, false) else {
         return NF_DROP;
     };
     if dst.local {
