@@ -63,6 +63,18 @@ pub(crate) unsafe extern "C" fn rvs_packet(
     // SAFETY: Netfilter calls hooks inside an RCU read-side section, which
     // lasts the whole call.
     let rcu = unsafe { ReadSide::assume_held() };
+    // SAFETY: At IPv4/IPv6 hooks `skb->data` is the network header.
+    let mut skb = unsafe { Skb::from_hook(skb) };
+    let family = if pf == NFPROTO_IPV4 {
+        Family::Inet
+    } else {
+        Family::Inet6
+    };
+    // FORWARD 99 sees every forwarded packet: IPv4's protocol byte turns
+    // away all but ICMP first, as IPVS's ip_vs_forward_icmp does.
+    if kind == 2 && family == Family::Inet && skb.ipv4_protocol() != Some(packet::IPPROTO_ICMP) {
+        return NF_ACCEPT;
+    }
     let Some(st) = netns::state(net) else {
         return NF_ACCEPT;
     };
@@ -73,13 +85,6 @@ pub(crate) unsafe extern "C" fn rvs_packet(
     if st.sync.backup_on() && st.sysctl.backup_only.load(Relaxed) != 0 {
         return NF_ACCEPT;
     }
-    // SAFETY: At IPv4/IPv6 hooks `skb->data` is the network header.
-    let mut skb = unsafe { Skb::from_hook(skb) };
-    let family = if pf == NFPROTO_IPV4 {
-        Family::Inet
-    } else {
-        Family::Inet6
-    };
     // Only a whole packet has ports to look up. IPv4 reaches LOCAL_IN
     // reassembled; replies at FORWARD may not. IPv6 is reassembled by
     // nf_defrag_ipv6, which rvs enables with its first IPv6 service.
@@ -118,15 +123,8 @@ fn icmp_error(
     pf: u8,
     inbound: bool,
 ) -> Option<c_uint> {
-    // Every forwarded packet comes here (FORWARD 99): IPv4's protocol byte
-    // turns away all but ICMP without parsing, as IPVS's
-    // ip_vs_forward_icmp does.
-    if family == Family::Inet
-        && skb
-            .head(packet::IPV4_HDR_LEN)
-            .and_then(|h| h.get(9).copied())
-            .is_some_and(|proto| proto != packet::IPPROTO_ICMP)
-    {
+    // IPv4's protocol byte turns away all but ICMP without parsing.
+    if family == Family::Inet && skb.ipv4_protocol().is_some_and(|p| p != packet::IPPROTO_ICMP) {
         return None;
     }
     // A look at the headers first, so that only ICMP errors are pulled up

@@ -104,6 +104,7 @@ impl Skb {
     }
 
     /// Makes the first `n` bytes linear and returns them.
+    #[inline]
     pub(crate) fn head(&mut self, n: usize) -> Option<&[u8]> {
         let n32 = c_uint::try_from(n).ok()?;
         // SAFETY: `ptr` is valid. The first `len - data_len` bytes from
@@ -151,6 +152,11 @@ impl Skb {
     pub(crate) fn is_gso(&self) -> bool {
         // SAFETY: `ptr` is valid.
         unsafe { rvs_skb_is_gso(self.raw()) != 0 }
+    }
+
+    /// The protocol byte of this IPv4 packet's header.
+    pub(crate) fn ipv4_protocol(&mut self) -> Option<u8> {
+        self.head(packet::IPV4_HDR_LEN).and_then(|h| h.get(9).copied())
     }
 
     /// Whether this IPv4 packet is a fragment (`ip_is_fragment`).

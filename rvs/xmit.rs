@@ -66,6 +66,10 @@ fn route_inner<'r>(
 /// "too big" back, as IPVS's `ensure_mtu_is_adequate`.
 fn too_big(skb: &mut Skb, p: &Pkt, mtu: u32) -> bool {
     let v6 = p.af == AF_INET6;
+    // No fragment of a packet is longer than the packet.
+    if skb.len() <= mtu as usize {
+        return false;
+    }
     // A reassembled packet is fragmented again on the way out: what must
     // fit is its largest fragment.
     let size = match skb.frag_max_size(v6) {
@@ -128,12 +132,16 @@ fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Opt
         }
         packet::set_be16(buf, l4 + check_off, check);
     }
+    if !v6 {
+        // The header checksum the input path verified, updated for the
+        // new address (RFC 1624), as a recomputation would give.
+        let hc = packet::be16(buf, packet::IPV4_CHECK)?;
+        let o = [old_addr[0], old_addr[1], old_addr[2], old_addr[3]];
+        let n = [addr[0], addr[1], addr[2], addr[3]];
+        packet::set_be16(buf, packet::IPV4_CHECK, csum::replace4(hc, o, n));
+    }
     packet::put_addr(buf, aoff, addr, v6)?;
     packet::set_be16(buf, poff, port);
-    if !v6 {
-        let hl = p.ip.header_len;
-        csum::ipv4_header_fill(buf.get_mut(..hl)?);
-    }
     if mode == CsumMode::Full {
         // A checksum the device computed over the old bytes is void.
         skb.csum_none();
