@@ -27,24 +27,15 @@ const NF_STOLEN: c_uint = bindings::NF_STOLEN;
 /// Room for the link-layer header in front of an encapsulated packet.
 const LL_HEADROOM: usize = 32;
 
+/// The route to a connection's real server.
+pub(crate) fn route<'r>(rcu: &'r ReadSide, net: NetRef<'_>, c: &Conn) -> Option<(Dst<'r>, [u8; 16])> {
+    route_to(rcu, net, c, false)
+}
+
 /// The route to a connection's real server. `known_nh`: the next hop is
 /// the real server even though the packet's destination stays the virtual
 /// address (direct routing).
 fn route_to<'r>(
-    rcu: &'r ReadSide,
-    net: NetRef<'_>,
-    c: &Conn,
-    known_nh: bool,
-) -> Option<(Dst<'r>, [u8; 16])> {
-    route_inner(rcu, net, c, known_nh)
-}
-
-/// The route to a connection's real server.
-pub(crate) fn route<'r>(rcu: &'r ReadSide, net: NetRef<'_>, c: &Conn) -> Option<(Dst<'r>, [u8; 16])> {
-    route_inner(rcu, net, c, false)
-}
-
-fn route_inner<'r>(
     rcu: &'r ReadSide,
     net: NetRef<'_>,
     c: &Conn,
