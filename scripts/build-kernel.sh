@@ -32,10 +32,32 @@ for f in $(kernel_fragments "$variant"); do
 	done <"$f"
 done
 [ $bad = 0 ] || die "the kernel config is missing requested options (see above)"
-say "building the $variant test kernel (several minutes on 2 cores)"
+# progress WHAT: passes on make's errors, Rust warnings and vmlinux links,
+# and every 30 s says how many build steps (CC, RUSTC, LD, ...) are done,
+# also while a long step prints nothing.
+progress() {
+	local n=0 last=$SECONDS line rc
+	while :; do
+		if IFS= read -r -t 5 line; then
+			case $line in "  "[A-Z]*" "*) n=$((n + 1)) ;; esac
+			case $line in
+			"  LD "*vmlinux* | "  AR "*vmlinux* | *error* | *"warning: "*rust*) printf '%s\n' "$line" ;;
+			esac
+		else
+			rc=$?
+			[ $rc -gt 128 ] || break
+		fi
+		if [ $((SECONDS - last)) -ge 30 ]; then
+			say "$1: $n build steps done, $((SECONDS - start)) s"
+			last=$SECONDS
+		fi
+	done
+	say "$1: $n build steps, $((SECONDS - start)) s"
+}
+say "building the $variant test kernel (several minutes on 2 cores; progress every 30 s)"
 start=$SECONDS
-kmake 2>&1 | grep -E '^(  (LD|AR) .*vmlinux|.*error|.*warning: .*rust)' || true
+kmake 2>&1 | progress "kernel ($variant)" || true
 [ -f "$out/arch/x86/boot/bzImage" ] || { kmake 2>&1 | tail -40; die "kernel build failed"; }
-kmake modules >/dev/null
+kmake modules 2>&1 | progress "modules ($variant)"
 touch "$out/.rvs-built"
 say "test kernel ($variant) built in $((SECONDS - start)) s: $out"
