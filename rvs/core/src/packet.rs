@@ -287,11 +287,6 @@ fn byte(buf: &[u8], off: usize) -> Result<u8, PacketError> {
 }
 
 #[inline]
-fn addr<const N: usize>(buf: &[u8], off: usize) -> Result<[u8; 16], PacketError> {
-    addr_at(buf, off, N == 16).ok_or(PacketError::Truncated)
-}
-
-#[inline]
 fn add(a: usize, b: usize) -> Result<usize, PacketError> {
     a.checked_add(b).ok_or(PacketError::Truncated)
 }
@@ -369,8 +364,8 @@ fn ipv4_at(buf: &[u8], off: usize, strict: bool) -> Result<IpHeader, PacketError
         l4_offset,
         total_len,
         end,
-        saddr: addr::<4>(buf, add(off, IPV4_SADDR)?)?,
-        daddr: addr::<4>(buf, add(off, IPV4_SADDR + 4)?)?,
+        saddr: addr_at(buf, add(off, IPV4_SADDR)?, false).ok_or(PacketError::Truncated)?,
+        daddr: addr_at(buf, add(off, IPV4_SADDR + 4)?, false).ok_or(PacketError::Truncated)?,
         ttl,
         // The offset field counts 8-byte units; 0x1FFF * 8 fits in u16.
         frag_offset: (frag & 0x1FFF) << 3,
@@ -469,8 +464,8 @@ fn ipv6_at(buf: &[u8], off: usize, strict: bool) -> Result<IpHeader, PacketError
         l4_offset: pos,
         total_len,
         end,
-        saddr: addr::<16>(buf, add(off, IPV6_SADDR)?)?,
-        daddr: addr::<16>(buf, add(off, IPV6_SADDR + 16)?)?,
+        saddr: addr_at(buf, add(off, IPV6_SADDR)?, true).ok_or(PacketError::Truncated)?,
+        daddr: addr_at(buf, add(off, IPV6_SADDR + 16)?, true).ok_or(PacketError::Truncated)?,
         ttl: hop_limit,
         frag_offset,
         more_fragments,
