@@ -15,24 +15,23 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, 
 
 use kernel::{bindings, new_spinlock_irq, prelude::*, sync::{Arc, SpinLockIrq}, types::Opaque};
 
+use crate::rcu::ReadSide;
+use crate::rcu_chain::{Chain, Linked};
 use crate::rvs_core::connhash;
 use crate::rvs_core::proto::TcpState;
 use crate::service::Dest;
 
 /// Connection flags, as IPVS's `IP_VS_CONN_F_*` where they overlap.
+///
+/// The mask of the forwarding method (`abi::fwd`); NOOUTPUT: replies
+/// bypass the director (every method but NAT) until one is seen;
+/// INACTIVE: not counted in the server's active connections; TEMPLATE: a
+/// persistence template; ONE_PACKET: forget the entry after its first
+/// packet; SYNC: made from a sync master's message (a backup's entry).
 pub(crate) mod flags {
-    /// Mask of the forwarding method (`abi::fwd`).
-    pub(crate) const FWD_MASK: u32 = 0x0007;
-    /// Replies bypass the director (every method but NAT), until one is seen.
-    pub(crate) const NOOUTPUT: u32 = 0x0080;
-    /// Not counted in the destination's active connections.
-    pub(crate) const INACTIVE: u32 = 0x0100;
-    /// A persistence template, not a connection.
-    pub(crate) const TEMPLATE: u32 = 0x1000;
-    /// One-packet scheduling: forget the entry after the first packet.
-    pub(crate) const ONE_PACKET: u32 = 0x2000;
-    /// Created from a sync master's message (a backup's entry).
-    pub(crate) const SYNC: u32 = 0x0020;
+    pub(crate) use crate::rvs_core::sync::cflags::{
+        FWD_MASK, INACTIVE, NOOUTPUT, ONE_PACKET, SYNC, TEMPLATE,
+    };
 }
 
 /// How often the sweeper runs.
@@ -186,6 +185,13 @@ impl Conn {
     }
 }
 
+// SAFETY: `next` is the chain link, which only `Chain` writes.
+unsafe impl Linked for Conn {
+    fn link(&self) -> &AtomicPtr<Self> {
+        &self.next
+    }
+}
+
 unsafe extern "C" fn free_conn(head: *mut bindings::callback_head) {
     // SAFETY: `head` is the first field of a `#[repr(C)] Conn` leaked from
     // a `KBox` in `ConnTable::insert`; RCU calls this once, after readers
@@ -199,7 +205,7 @@ pub(crate) struct ConnTable {
     /// [`ConnTable::allocate`] when the namespace gets its first service:
     /// most namespaces never do, and at `conn_tab_bits=20` the heads take
     /// 8 MiB. Null until then; published once, freed by `Drop`.
-    buckets: AtomicPtr<KVVec<AtomicPtr<Conn>>>,
+    buckets: AtomicPtr<KVVec<Chain<Conn>>>,
     bits: u32,
     seed: u64,
     locks: Pin<KBox<[SpinLockIrq<()>; NR_LOCKS]>>,
@@ -241,7 +247,7 @@ impl ConnTable {
         let n = 1usize << self.bits;
         let mut heads = KVVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
-            heads.push(AtomicPtr::new(core::ptr::null_mut()), GFP_KERNEL)?;
+            heads.push(Chain::new(), GFP_KERNEL)?;
         }
         let raw = KBox::into_raw(KBox::new(heads, GFP_KERNEL)?);
         let published =
@@ -255,7 +261,7 @@ impl ConnTable {
     }
 
     /// The bucket heads; empty before [`ConnTable::allocate`].
-    fn heads(&self) -> &[AtomicPtr<Conn>] {
+    fn heads(&self) -> &[Chain<Conn>] {
         let p = self.buckets.load(Acquire);
         if p.is_null() {
             return &[];
@@ -278,38 +284,33 @@ impl ConnTable {
         &self.locks[b % NR_LOCKS]
     }
 
-    /// Walks a bucket's chain. Caller holds the RCU read lock.
-    fn find(&self, b: usize, mut pred: impl FnMut(&Conn) -> bool) -> Option<&Conn> {
-        let mut p = self.heads().get(b)?.load(Acquire);
-        while !p.is_null() {
-            // SAFETY: Entries stay allocated for a grace period after they
-            // are unlinked, and the caller is inside an RCU read section.
-            let c = unsafe { &*p };
-            if !c.dead.load(Relaxed) && pred(c) {
-                return Some(c);
-            }
-            p = c.next.load(Acquire);
-        }
-        None
+    /// The first live entry of bucket `b` that `pred` accepts.
+    fn find<'r>(
+        &'r self,
+        rcu: &'r ReadSide,
+        b: usize,
+        mut pred: impl FnMut(&Conn) -> bool,
+    ) -> Option<&'r Conn> {
+        self.heads()
+            .get(b)?
+            .iter(rcu)
+            .find(|c| !c.dead.load(Relaxed) && pred(c))
     }
 
     /// A client's packet: the connection it belongs to.
-    ///
-    /// # Safety
-    ///
-    /// The caller is in an RCU read-side critical section for as long as it
-    /// uses the result.
-    pub(crate) unsafe fn in_get(
-        &self,
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn in_get<'r>(
+        &'r self,
+        rcu: &'r ReadSide,
         af: u16,
         protocol: u8,
         saddr: &[u8; 16],
         sport: u16,
         daddr: &[u8; 16],
         dport: u16,
-    ) -> Option<&Conn> {
+    ) -> Option<&'r Conn> {
         let b = self.bucket(protocol, saddr, sport);
-        self.find(b, |c| {
+        self.find(rcu, b, |c| {
             c.flags.load(Relaxed) & flags::TEMPLATE == 0
                 && c.af == af
                 && c.protocol == protocol
@@ -321,21 +322,19 @@ impl ConnTable {
     }
 
     /// A real server's reply (NAT): the connection it answers.
-    ///
-    /// # Safety
-    ///
-    /// As [`ConnTable::in_get`].
-    pub(crate) unsafe fn out_get(
-        &self,
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn out_get<'r>(
+        &'r self,
+        rcu: &'r ReadSide,
         af: u16,
         protocol: u8,
         saddr: &[u8; 16],
         sport: u16,
         daddr: &[u8; 16],
         dport: u16,
-    ) -> Option<&Conn> {
+    ) -> Option<&'r Conn> {
         let b = self.bucket(protocol, daddr, dport);
-        self.find(b, |c| {
+        self.find(rcu, b, |c| {
             c.flags.load(Relaxed) & flags::TEMPLATE == 0
                 && c.daf == af
                 && c.protocol == protocol
@@ -348,13 +347,9 @@ impl ConnTable {
 
     /// The persistence template of a client (address already masked) for
     /// a service (`vaddr`/`vport`, or the firewall mark).
-    ///
-    /// # Safety
-    ///
-    /// As [`ConnTable::in_get`].
-    pub(crate) unsafe fn template_get(&self, p: &ConnParams) -> Option<&Conn> {
+    pub(crate) fn template_get<'r>(&'r self, rcu: &'r ReadSide, p: &ConnParams) -> Option<&'r Conn> {
         let b = self.bucket(p.protocol, &p.caddr, 0);
-        self.find(b, |c| {
+        self.find(rcu, b, |c| {
             c.flags.load(Relaxed) & flags::TEMPLATE != 0
                 && !c.invalid.load(Relaxed)
                 && c.af == p.af
@@ -380,15 +375,11 @@ impl ConnTable {
                 return false;
             };
             let _g = self.lock_of(b).lock();
-            let mut p = head.load(Relaxed);
-            while !p.is_null() {
-                // SAFETY: Linked entries are alive; we hold the lock.
-                let c = unsafe { &*p };
-                if c.droppable(now) {
-                    self.unlink_locked(b, p);
-                    return true;
-                }
-                p = c.next.load(Relaxed);
+            // SAFETY: We hold the bucket's lock.
+            let stale = unsafe { head.iter_locked() }.find(|c| c.droppable(now));
+            if let Some(c) = stale {
+                self.unlink_locked(b, c);
+                return true;
             }
         }
         if !self.warned_full.swap(true, Relaxed) {
@@ -400,29 +391,32 @@ impl ConnTable {
     /// Adds an entry bound to `dest` (which gets counted), controlled by
     /// `control` if given. Atomic allocation: the packet path calls this.
     /// `None` when the table is full (`max_conns`) or memory is short.
-    pub(crate) fn insert<'a>(
-        &'a self,
+    pub(crate) fn insert<'r>(
+        &'r self,
+        rcu: &'r ReadSide,
         p: &ConnParams,
         dest: &Arc<Dest>,
         fwd_flags: u32,
         timeout_secs: u32,
         control: Option<&Conn>,
-    ) -> Option<&'a Conn> {
+    ) -> Option<&'r Conn> {
         let dport = if dest.key.port == 0 { p.vport } else { dest.key.port };
-        self.insert_to(p, Target::Dest(dest), dport, fwd_flags, timeout_secs, control)
+        self.insert_to(rcu, p, Target::Dest(dest), dport, fwd_flags, timeout_secs, control)
     }
 
     /// As [`ConnTable::insert`], to any [`Target`], with the real server's
     /// port given.
-    pub(crate) fn insert_to<'a>(
-        &'a self,
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn insert_to<'r>(
+        &'r self,
+        _rcu: &'r ReadSide,
         p: &ConnParams,
         target: Target<'_>,
         dport: u16,
         fwd_flags: u32,
         timeout_secs: u32,
         control: Option<&Conn>,
-    ) -> Option<&'a Conn> {
+    ) -> Option<&'r Conn> {
         let (daf, daddr, dest) = match target {
             Target::Dest(d) => (d.key.af, d.key.addr, Some(d)),
             Target::Unbound { af, addr } => (af, addr, None),
@@ -488,13 +482,13 @@ impl ConnTable {
         let raw = KBox::into_raw(b);
         {
             let _g = self.lock_of(bucket).lock();
-            // SAFETY: `raw` is ours until published by the store below.
-            unsafe { (*raw).next.store(head.load(Relaxed), Relaxed) };
-            head.store(raw, Release);
+            // SAFETY: We hold the bucket's lock; `raw` is a fresh entry,
+            // freed only by `free_conn` a grace period after its unlink.
+            unsafe { head.push(raw) };
         }
         self.count.fetch_add(1, Relaxed);
-        // SAFETY: Published entries live at least until the caller's RCU
-        // section ends (they are freed by `call_rcu`).
+        // SAFETY: Entries are freed a grace period after they are
+        // unlinked, and `_rcu` proves a read-side section lasting `'r`.
         Some(unsafe { &*raw })
     }
 
@@ -513,31 +507,22 @@ impl ConnTable {
         }
     }
 
-    /// Unlinks `target` from bucket `b` (lock held by the caller), marks it
+    /// Unlinks `c` from bucket `b` (lock held by the caller), marks it
     /// dead, releases what it counts, and frees it after a grace period.
-    fn unlink_locked(&self, b: usize, target: *mut Conn) {
-        let Some(mut link) = self.heads().get(b) else {
+    fn unlink_locked(&self, b: usize, c: &Conn) {
+        let Some(head) = self.heads().get(b) else {
             return;
         };
-        loop {
-            let p = link.load(Relaxed);
-            if p.is_null() {
-                return;
-            }
-            // SAFETY: Linked entries are alive; writers hold the lock.
-            let c = unsafe { &*p };
-            if p == target {
-                link.store(c.next.load(Relaxed), Release);
-                c.dead.store(true, Relaxed);
-                self.release(c);
-                // SAFETY: `p` is unlinked: no new reader can find it, and
-                // `free_conn` reclaims the box after current readers.
-                unsafe { bindings::call_rcu(c.rcu.get(), Some(free_conn)) };
-                self.count.fetch_sub(1, Relaxed);
-                return;
-            }
-            link = &c.next;
+        // SAFETY: The caller holds the bucket's lock.
+        if !unsafe { head.unlink(c) } {
+            return;
         }
+        c.dead.store(true, Relaxed);
+        self.release(c);
+        // SAFETY: `c` is unlinked: no new reader can find it, and
+        // `free_conn` reclaims the box after current readers.
+        unsafe { bindings::call_rcu(c.rcu.get(), Some(free_conn)) };
+        self.count.fetch_sub(1, Relaxed);
     }
 
     /// Undoes what an entry counts: destination counters and the control
@@ -573,7 +558,7 @@ impl ConnTable {
         let b = self.bucket(c.protocol, &c.caddr, c.cport);
         let _g = self.lock_of(b).lock();
         if !c.dead.load(Relaxed) {
-            self.unlink_locked(b, core::ptr::from_ref(c).cast_mut());
+            self.unlink_locked(b, c);
         }
     }
 
@@ -585,7 +570,7 @@ impl ConnTable {
             c.dead.store(false, SeqCst);
             return false;
         }
-        self.unlink_locked(b, core::ptr::from_ref(c).cast_mut());
+        self.unlink_locked(b, c);
         true
     }
 
@@ -638,15 +623,12 @@ impl ConnTable {
             let Some(head) = heads.get(b) else {
                 continue;
             };
-            if head.load(Relaxed).is_null() {
+            if head.is_empty() {
                 continue;
             }
             let _g = self.lock_of(b).lock();
-            let mut p = head.load(Relaxed);
-            while !p.is_null() {
-                // SAFETY: Linked entries are alive; we hold the lock.
-                let c = unsafe { &*p };
-                let next = c.next.load(Relaxed);
+            // SAFETY: We hold the bucket's lock.
+            for c in unsafe { head.iter_locked() } {
                 let gone = c
                     .dest
                     .as_ref()
@@ -656,13 +638,12 @@ impl ConnTable {
                     || (pressure && c.droppable(now))
                 {
                     if !c.is_template() {
-                        self.unlink_locked(b, p);
+                        self.unlink_locked(b, c);
                     } else if !self.try_unlink_template(b, c) && !c.invalid.load(Relaxed) && !gone {
                         // Still controls connections: another period.
                         c.touch(now);
                     }
                 }
-                p = next;
             }
         }
     }
@@ -673,17 +654,13 @@ impl ConnTable {
         for pass in 0..2 {
             for (b, head) in self.heads().iter().enumerate() {
                 let _g = self.lock_of(b).lock();
-                let mut p = head.load(Relaxed);
-                while !p.is_null() {
-                    // SAFETY: As in `sweep`.
-                    let c = unsafe { &*p };
-                    let next = c.next.load(Relaxed);
+                // SAFETY: We hold the bucket's lock.
+                for c in unsafe { head.iter_locked() } {
                     if !c.is_template() {
-                        self.unlink_locked(b, p);
+                        self.unlink_locked(b, c);
                     } else if pass == 1 {
                         let _ = self.try_unlink_template(b, c);
                     }
-                    p = next;
                 }
             }
         }
@@ -695,24 +672,11 @@ impl ConnTable {
     }
 
     /// Calls `f` for each live entry of bucket `b` (none if out of range).
-    ///
-    /// # Safety
-    ///
-    /// The caller is in an RCU read-side critical section.
-    pub(crate) unsafe fn for_each_in_bucket(&self, b: usize, mut f: impl FnMut(&Conn)) {
+    pub(crate) fn for_each_in_bucket(&self, rcu: &ReadSide, b: usize, mut f: impl FnMut(&Conn)) {
         let Some(head) = self.heads().get(b) else {
             return;
         };
-        let mut p = head.load(Acquire);
-        while !p.is_null() {
-            // SAFETY: As in `find`: entries are freed only after a grace
-            // period, and the caller holds the RCU read lock.
-            let c = unsafe { &*p };
-            if !c.dead.load(Relaxed) {
-                f(c);
-            }
-            p = c.next.load(Acquire);
-        }
+        head.iter(rcu).filter(|c| !c.dead.load(Relaxed)).for_each(|c| f(c));
     }
 
     /// Calls `f` for each live entry from position `from` (a bucket, and
@@ -720,27 +684,18 @@ impl ConnTable {
     /// returns false. Returns the position of the entry `f` refused (where
     /// to resume), or `None` when the walk reached the end. Resuming by
     /// bucket keeps a long dump linear in the table's size.
-    ///
-    /// # Safety
-    ///
-    /// The caller is in an RCU read-side critical section.
-    pub(crate) unsafe fn for_each_from(
+    pub(crate) fn for_each_from(
         &self,
+        rcu: &ReadSide,
         from: (usize, u64),
         mut f: impl FnMut(&Conn) -> bool,
     ) -> Option<(usize, u64)> {
         let (first, mut skip) = from;
         for (b, head) in self.heads().iter().enumerate().skip(first) {
-            let mut p = head.load(Acquire);
-            let mut pos = 0u64;
-            while !p.is_null() {
-                // SAFETY: As in `find`.
-                let c = unsafe { &*p };
+            for (pos, c) in (0u64..).zip(head.iter(rcu)) {
                 if pos >= skip && !c.dead.load(Relaxed) && !f(c) {
                     return Some((b, pos));
                 }
-                pos += 1;
-                p = c.next.load(Acquire);
             }
             skip = 0;
         }

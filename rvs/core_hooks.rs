@@ -16,13 +16,13 @@ use core::sync::atomic::Ordering::Relaxed;
 use kernel::{bindings, sync::Arc};
 
 use crate::conn::{self, flags as cf, Conn, ConnParams, ConnTable};
-use crate::genl::NetRef;
+use crate::netns::NetRef;
 use crate::netns;
 use crate::rcu::ReadSide;
 use crate::rvs_core::abi::{fwd, svc_flags};
-use crate::rvs_core::ctl::{AF_INET, AF_INET6};
-use crate::rvs_core::csum;
-use crate::rvs_core::packet::{self, Family, IpHeader};
+use crate::pkt::{self, Pkt, HEAD};
+use crate::rvs_core::ctl::AF_INET6;
+use crate::rvs_core::packet::{self, Family};
 use crate::rvs_core::proto::{
     tcp_may_schedule, tcp_new_conn_expected, CounterChange, Direction, TcpConn, TcpFlags,
     INITIAL_CONN_TIMEOUT_SECS, TEMPLATE_ASSURED,
@@ -35,25 +35,73 @@ use crate::xmit;
 const NF_DROP: c_uint = bindings::NF_DROP;
 const NF_ACCEPT: c_uint = bindings::NF_ACCEPT;
 const NF_STOLEN: c_uint = bindings::NF_STOLEN;
-const NFPROTO_IPV4: u8 = 2;
+const NFPROTO_IPV4: u8 = bindings::NFPROTO_IPV4 as u8;
 const NF_INET_LOCAL_IN: u8 = bindings::nf_inet_hooks_NF_INET_LOCAL_IN as u8;
-/// What is pulled into the linear area to parse headers: IPv4's longest
-/// header plus TCP's, or IPv6's plus room for an extension header.
-const HEAD: usize = 128;
 
-/// Called by the C hook stubs for every packet at rvs's hooks.
+/// Which of rvs's hooks (the table in `rvs_helpers.c`) a packet came
+/// through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hook {
+    /// LOCAL_IN and LOCAL_OUT: client packets to schedule and forward.
+    In,
+    /// LOCAL_IN, LOCAL_OUT and FORWARD: NAT replies from real servers.
+    Out,
+    /// FORWARD, before the NAT replies: ICMP errors from clients about
+    /// connections whose virtual address is not local (firewall-mark
+    /// services routed through the director), as IPVS's
+    /// `ip_vs_forward_icmp`.
+    ForwardIcmp,
+}
+
+/// Defines the entry netfilter calls (through the C stubs in
+/// `rvs_helpers.c`) for one [`Hook`].
+macro_rules! hook_entry {
+    ($(#[$doc:meta])* $name:ident => $kind:expr) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        ///
+        /// Called by netfilter with the hook's valid `skb` and namespace,
+        /// inside an RCU read-side section.
+        #[no_mangle]
+        pub(crate) unsafe extern "C" fn $name(
+            skb: *mut bindings::sk_buff,
+            net: *mut bindings::net,
+            pf: u8,
+            hooknum: u8,
+        ) -> c_uint {
+            // SAFETY: As this function's.
+            unsafe { hook(skb, net, pf, hooknum, $kind) }
+        }
+    };
+}
+
+hook_entry!(
+    /// The hook for client packets.
+    rvs_hook_in => Hook::In
+);
+hook_entry!(
+    /// The hook for NAT replies.
+    rvs_hook_out => Hook::Out
+);
+hook_entry!(
+    /// The hook for ICMP errors at FORWARD.
+    rvs_hook_forward_icmp => Hook::ForwardIcmp
+);
+
+/// What every hook does first, then the hook's own work.
 ///
 /// # Safety
 ///
-/// Called by netfilter (through `rvs_helpers.c`) with the hook's valid
-/// `skb` and namespace, inside an RCU read-side section.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rvs_packet(
+/// As the hook entries': `skb` and `net` are the hook's, valid, inside an
+/// RCU read-side section.
+#[inline(always)]
+unsafe fn hook(
     skb: *mut bindings::sk_buff,
     net: *mut bindings::net,
     pf: u8,
     hooknum: u8,
-    kind: u8,
+    kind: Hook,
 ) -> c_uint {
     let (Some(skb), Some(net)) = (NonNull::new(skb), NonNull::new(net)) else {
         return NF_ACCEPT;
@@ -72,7 +120,7 @@ pub(crate) unsafe extern "C" fn rvs_packet(
     };
     // FORWARD 99 sees every forwarded packet: IPv4's protocol byte turns
     // away all but ICMP first, as IPVS's ip_vs_forward_icmp does.
-    if kind == 2 && family == Family::Inet && skb.ipv4_protocol() != Some(packet::IPPROTO_ICMP) {
+    if kind == Hook::ForwardIcmp && family == Family::Inet && skb.ipv4_protocol() != Some(packet::IPPROTO_ICMP) {
         return NF_ACCEPT;
     }
     let Some(st) = netns::state(net) else {
@@ -95,13 +143,9 @@ pub(crate) unsafe extern "C" fn rvs_packet(
         }
     }
     match kind {
-        0 => packet_in(&rcu, st, net, skb, family, pf),
-        1 => packet_out(&rcu, st, net, skb, family, pf, hooknum),
-        // FORWARD, before the NAT replies: ICMP errors from clients about
-        // connections whose virtual address is not local (firewall-mark
-        // services routed through the director), as IPVS's
-        // ip_vs_forward_icmp.
-        _ => icmp_error(&rcu, st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT),
+        Hook::In => packet_in(&rcu, st, net, skb, family, pf),
+        Hook::Out => packet_out(&rcu, st, net, skb, family, pf, hooknum),
+        Hook::ForwardIcmp => icmp_error(&rcu, st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT),
     }
 }
 
@@ -139,16 +183,13 @@ fn icmp_error(
     let outer = packet::parse_embedded(head, 0, family).ok()?;
     let err = packet::parse_icmp_error(head, &outer).ok()?;
     let ports = err.inner_ports?;
-    let af = if family == Family::Inet { AF_INET } else { AF_INET6 };
+    let af = family.af();
     let inner = err.inner;
     // The quoted packet went the other way: read it reversed.
-    // SAFETY: RCU read lock held (hook).
-    let c = unsafe {
-        if inbound {
-            st.conns.in_get(af, inner.protocol, &inner.daddr, ports.dst, &inner.saddr, ports.src)
-        } else {
-            st.conns.out_get(af, inner.protocol, &inner.daddr, ports.dst, &inner.saddr, ports.src)
-        }
+    let c = if inbound {
+        st.conns.in_get(rcu, af, inner.protocol, &inner.daddr, ports.dst, &inner.saddr, ports.src)
+    } else {
+        st.conns.out_get(rcu, af, inner.protocol, &inner.daddr, ports.dst, &inner.saddr, ports.src)
     }?;
     if c.fwd() != fwd::MASQ {
         if !inbound {
@@ -171,84 +212,7 @@ fn icmp_error(
             _ => NF_ACCEPT,
         });
     }
-    // NAT: the outer address on our side and the quoted packet's address
-    // and port become the other side's, then every checksum is redone.
-    let (outer_field, new_outer, new_inner, new_port) = if inbound {
-        // To the real server: outer destination VIP -> RIP, quoted source
-        // VIP:vport -> RIP:rport.
-        (false, c.daddr, c.daddr, c.dport)
-    } else {
-        // To the client: outer source -> VIP, quoted destination -> VIP:vport.
-        (true, c.vaddr, c.vaddr, c.vport)
-    };
-    let len = skb.len();
-    let buf = skb.head_mut(len)?;
-    let v6 = af == AF_INET6;
-    let (so, dof) = if v6 { (8, 24) } else { (12, 16) };
-    let o = if outer_field { so } else { dof };
-    packet::put_addr(buf, o, &new_outer, v6)?;
-    let ib = inner.offset;
-    let io = ib + if inbound { so } else { dof };
-    packet::put_addr(buf, io, &new_inner, v6)?;
-    let po = inner.l4_offset + if inbound { 0 } else { 2 };
-    packet::set_be16(buf, po, new_port);
-    if !v6 {
-        csum::ipv4_header_fill(buf.get_mut(ib..ib + inner.header_len)?);
-        csum::ipv4_header_fill(buf.get_mut(..outer.header_len)?);
-    }
-    let l4 = outer.l4_offset;
-    let end = outer.end.min(len);
-    packet::set_be16(buf, l4 + packet::ICMP_CHECK, 0);
-    let seg = buf.get(l4..end)?;
-    let check = if v6 {
-        let sa = packet::array_at(buf, packet::IPV6_SADDR)?;
-        let da = packet::array_at(buf, packet::IPV6_SADDR + 16)?;
-        let pseudo = csum::pseudo_v6(&sa, &da, packet::IPPROTO_ICMPV6, seg.len() as u32);
-        csum::l4_checksum(pseudo, seg)
-    } else {
-        csum::checksum(seg)
-    };
-    packet::set_be16(buf, l4 + packet::ICMP_CHECK, check);
-    skb.csum_none();
-    if !inbound {
-        return Some(NF_ACCEPT);
-    }
-    let (dst, _) = xmit::route(rcu, net, c)?;
-    skb.set_dst(dst);
-    // SAFETY: As above: the skb is handed on exactly once.
-    unsafe { skb.reborrow() }.send(net, pf);
-    Some(NF_STOLEN)
-}
-
-/// A parsed TCP or UDP packet.
-pub(crate) struct Pkt {
-    pub(crate) ip: IpHeader,
-    pub(crate) af: u16,
-    pub(crate) sport: u16,
-    pub(crate) dport: u16,
-    pub(crate) tcp: Option<TcpFlags>,
-}
-
-fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
-    let n = skb.len().min(HEAD);
-    let head = skb.head(n)?;
-    let ip = packet::parse_embedded(head, 0, family).ok()?;
-    if ip.is_non_first_fragment() {
-        return None;
-    }
-    let tcp = match ip.protocol {
-        packet::IPPROTO_TCP => Some(packet::parse_tcp(head, ip.l4_offset).ok()?.flags),
-        packet::IPPROTO_UDP => None,
-        _ => return None,
-    };
-    let ports = packet::parse_ports(head, ip.l4_offset).ok()?;
-    Some(Pkt {
-        af: if family == Family::Inet { AF_INET } else { AF_INET6 },
-        sport: ports.src,
-        dport: ports.dst,
-        tcp,
-        ip,
-    })
+    xmit::icmp_nat(rcu, net, skb, c, &outer, &inner, inbound, pf)
 }
 
 /// Client to director: the hooks at LOCAL_IN (and LOCAL_OUT for clients on
@@ -261,15 +225,13 @@ fn packet_in(
     family: Family,
     pf: u8,
 ) -> c_uint {
-    let Some(p) = parse(&mut skb, family) else {
+    let Some(p) = pkt::parse(&mut skb, family) else {
         return icmp_error(rcu, st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT);
     };
     let proto = p.ip.protocol;
-    // SAFETY: Netfilter holds the RCU read lock around hooks.
-    let mut c = unsafe {
-        st.conns
-            .in_get(p.af, proto, &p.ip.saddr, p.sport, &p.ip.daddr, p.dport)
-    };
+    let mut c = st
+        .conns
+        .in_get(rcu, p.af, proto, &p.ip.saddr, p.sport, &p.ip.daddr, p.dport);
     let nodest = st.sysctl.expire_nodest_conn.load(Relaxed) != 0;
     if let (Some(old), Some(flags)) = (c, p.tcp) {
         // A new SYN may start afresh on a port whose connection is
@@ -309,14 +271,11 @@ fn packet_in(
                     return NF_ACCEPT;
                 }
             }
-            // SAFETY: RCU read lock held (hook).
-            let svc = unsafe {
-                st.find_service(p.af, skb.mark(), u16::from(proto), &p.ip.daddr, p.dport)
-            };
+            let svc = st.find_service(rcu, p.af, skb.mark(), u16::from(proto), &p.ip.daddr, p.dport);
             let Some(svc) = svc else {
                 return NF_ACCEPT;
             };
-            match schedule(st, svc, &p, skb.mark()) {
+            match schedule(rcu, st, svc, &p, skb.mark()) {
                 Some(c) => c,
                 // A service with no usable server: drop, as IPVS does.
                 None => return NF_DROP,
@@ -327,7 +286,7 @@ fn packet_in(
     account(st, c, true, len);
     step_state(st, c, Direction::Input, p.tcp);
     if st.sync.master_on() {
-        crate::sync::conn_packet(st, c);
+        crate::sync::conn_packet(rcu, st, c);
     }
     let verdict = match c.fwd() {
         fwd::MASQ => xmit::nat_in(rcu, net, skb, c, &p, pf),
@@ -353,22 +312,12 @@ fn packet_out(
     pf: u8,
     hooknum: u8,
 ) -> c_uint {
-    let Some(p) = parse(&mut skb, family) else {
+    let Some(p) = pkt::parse(&mut skb, family) else {
         return icmp_error(rcu, st, net, &mut skb, family, pf, false).unwrap_or(NF_ACCEPT);
     };
-    // SAFETY: RCU read lock held (hook).
-    let c = unsafe {
-        st.conns.out_get(
-            p.af,
-            p.ip.protocol,
-            &p.ip.saddr,
-            p.sport,
-            &p.ip.daddr,
-            p.dport,
-        )
-    };
+    let c = st.conns.out_get(rcu, p.af, p.ip.protocol, &p.ip.saddr, p.sport, &p.ip.daddr, p.dport);
     let Some(c) = c else {
-        return no_conn_reply(st, net, skb, &p, pf);
+        return no_conn_reply(rcu, st, net, skb, &p, pf);
     };
     if c.fwd() != fwd::MASQ {
         return NF_ACCEPT;
@@ -392,13 +341,12 @@ fn packet_out(
 /// A packet from a real server's side that matches no connection. With
 /// `nat_icmp_send`, a NAT real server is told (ICMP port unreachable) that
 /// the director knows no such connection, unless the packet is a TCP reset.
-fn no_conn_reply(st: &NetState, net: NetRef<'_>, mut skb: Skb, p: &Pkt, pf: u8) -> c_uint {
+fn no_conn_reply(rcu: &ReadSide, st: &NetState, net: NetRef<'_>, mut skb: Skb, p: &Pkt, pf: u8) -> c_uint {
     if st.sysctl.nat_icmp_send.load(Relaxed) == 0 || p.tcp.is_some_and(|f| f.rst()) {
         return NF_ACCEPT;
     }
     let proto = u16::from(p.ip.protocol);
-    // SAFETY: RCU read lock held (hook).
-    if !unsafe { st.svc_hash.has_masq_dest(p.af, proto, &p.ip.saddr, p.sport) } {
+    if !st.svc_hash.has_masq_dest(rcu, p.af, proto, &p.ip.saddr, p.sport) {
         return NF_ACCEPT;
     }
     skb.icmp_port_unreach(net, pf);
@@ -507,7 +455,7 @@ fn masked(af: u16, addr: &[u8; 16], netmask: u32) -> [u8; 16] {
 /// Creates the connection for a new flow to `svc` (IPVS's
 /// `ip_vs_schedule` / `ip_vs_sched_persist`): with persistence, the
 /// client's template decides the real server while it lives.
-fn schedule<'a>(st: &'a NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&'a Conn> {
+fn schedule<'r>(rcu: &'r ReadSide, st: &'r NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&'r Conn> {
     let now = conn::jiffies();
     let sflags = svc.flags.load(Relaxed);
     let fwmark = svc.key.fwmark;
@@ -532,8 +480,7 @@ fn schedule<'a>(st: &'a NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&
             vport: if svc.key.port == 0 { 0 } else { p.dport },
             fwmark,
         };
-        // SAFETY: RCU read lock held (hook).
-        let mut tmpl = unsafe { st.conns.template_get(&tp) };
+        let mut tmpl = st.conns.template_get(rcu, &tp);
         // IPVS's ip_vs_check_template: a template whose server is gone (or
         // quiescent, with expire_quiescent_template) is dropped.
         let quiescent_goes = st.sysctl.expire_quiescent_template.load(Relaxed) != 0;
@@ -552,7 +499,7 @@ fn schedule<'a>(st: &'a NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&
                 let d = pick(svc, p, now)?;
                 let timeout = svc.timeout.load(Relaxed);
                 // A template carries its server's connection flags, as IPVS's.
-                let t = st.conns.insert(&tp, &d, cf::TEMPLATE | dest_conn_flags(&d), timeout, None)?;
+                let t = st.conns.insert(rcu, &tp, &d, cf::TEMPLATE | dest_conn_flags(&d), timeout, None)?;
                 (t, d)
             }
         };
@@ -568,7 +515,7 @@ fn schedule<'a>(st: &'a NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&
     }
     let c = st
         .conns
-        .insert(&params, &dest, f, INITIAL_CONN_TIMEOUT_SECS, control)?;
+        .insert(rcu, &params, &dest, f, INITIAL_CONN_TIMEOUT_SECS, control)?;
     Stats::count3([&dest.stats, &dest.svc_stats, &st.stats], Event::Conn, 0);
     Some(c)
 }

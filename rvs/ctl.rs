@@ -11,10 +11,10 @@ use core::ffi::c_uint;
 use kernel::{bindings, prelude::*};
 
 use crate::genl::{
-    DoIt, Dump, DumpIt, Family, Msg, NetRef, Op, Permission as Perm, Policy, PolicyEntry as P,
+    DoIt, Dump, DumpIt, Family, Msg, Op, Permission as Perm, Policy, PolicyEntry as P,
     Request,
 };
-use crate::netns;
+use crate::netns::{self, NetRef};
 use crate::rvs_core::abi::{self, cmd, cmd_attr, dest_attr, info_attr, stats_attr, svc_attr};
 use crate::rvs_core::ctl::{
     self as core_ctl, errno, CtlError, DestSpec, TimeoutsUpdate, AF_INET, AF_INET6,
@@ -608,14 +608,13 @@ impl DumpIt for DumpConns {
             u64::try_from(cursor[1]).unwrap_or(u64::MAX),
         );
         let mut failed = None;
-        let _rcu = kernel::sync::rcu::read_lock();
-        // SAFETY: Inside the RCU read-side section just taken.
-        let stopped = unsafe {
-            st.conns.for_each_from(from, |c| {
+        let rcu = crate::rcu::read_lock();
+        let stopped = {
+            st.conns.for_each_from(&rcu, from, |c| {
                 let tmpl = c.flags.load(Relaxed) & cf::TEMPLATE != 0;
                 let name = match (c.protocol, tmpl) {
                     (_, true) => template_state_name(c.state.load(Relaxed)),
-                    (6, false) => TcpState::name_of(c.state.load(Relaxed)),
+                    (crate::rvs_core::packet::IPPROTO_TCP, false) => TcpState::name_of(c.state.load(Relaxed)),
                     _ => UDP_STATE_NAME,
                 };
                 let mut state = [0u8; 16];

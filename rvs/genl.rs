@@ -15,6 +15,7 @@ use core::ptr::NonNull;
 
 use kernel::{bindings, error::to_result, prelude::*, types::Opaque, ThisModule};
 
+use crate::netns::NetRef;
 use crate::rvs_core::nla;
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
@@ -271,32 +272,6 @@ impl Drop for Registration {
     }
 }
 
-/// A network namespace, borrowed for the duration of a request.
-#[derive(Clone, Copy)]
-pub(crate) struct NetRef<'a> {
-    net: NonNull<bindings::net>,
-    _p: PhantomData<&'a bindings::net>,
-}
-
-impl NetRef<'_> {
-    /// Borrows a namespace the caller knows to be live.
-    ///
-    /// # Safety
-    ///
-    /// `net` stays live for the chosen lifetime.
-    pub(crate) unsafe fn from_raw(net: NonNull<bindings::net>) -> Self {
-        Self {
-            net,
-            _p: PhantomData,
-        }
-    }
-
-    /// The raw pointer, for the per-namespace state lookup.
-    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
-        self.net.as_ptr()
-    }
-}
-
 /// A `doit` request.
 ///
 /// # Invariants
@@ -347,11 +322,8 @@ impl<'a> Request<'a> {
     pub(crate) fn net(&self) -> NetRef<'a> {
         // SAFETY: `info` is valid; the namespace outlives the request.
         let net = unsafe { rvs_genl_info_net(self.info.as_ptr()) };
-        NetRef {
-            // SAFETY: a request always has a namespace.
-            net: unsafe { NonNull::new_unchecked(net) },
-            _p: PhantomData,
-        }
+        // SAFETY: A request always has a namespace, live until it is done.
+        unsafe { NetRef::from_raw(NonNull::new_unchecked(net)) }
     }
 
     /// Sets the extack message returned with the error.
@@ -527,11 +499,8 @@ impl<'a> Dump<'a> {
         // SAFETY: `cb->skb` is the request skb, whose socket belongs to the
         // namespace the dump runs in.
         let net = unsafe { rvs_sock_net_of_skb((*self.cb.as_ptr()).skb) };
-        NetRef {
-            // SAFETY: a socket always has a namespace.
-            net: unsafe { NonNull::new_unchecked(net) },
-            _p: PhantomData,
-        }
+        // SAFETY: A socket always has a namespace, live while it is open.
+        unsafe { NetRef::from_raw(NonNull::new_unchecked(net)) }
     }
 
     /// Writes one multi-part message with command `cmd` filled by `fill`.

@@ -7,16 +7,43 @@
 //! C header: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h)
 
 use core::ffi::{c_int, c_uint, c_void};
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering::Relaxed};
 
 use kernel::{bindings, error::to_result, prelude::*, types::Opaque};
 
 use crate::conn::{self, SWEEP_INTERVAL_MS};
-use crate::genl::NetRef;
 use crate::rvs_core::est;
 use crate::rvs_core::ctl::{errno, CtlError};
 use crate::service::NetState;
+
+/// A network namespace, borrowed for as long as a request or a hook call
+/// runs in it.
+#[derive(Clone, Copy)]
+pub(crate) struct NetRef<'a> {
+    net: NonNull<bindings::net>,
+    _p: PhantomData<&'a bindings::net>,
+}
+
+impl NetRef<'_> {
+    /// Borrows a namespace the caller knows to be live.
+    ///
+    /// # Safety
+    ///
+    /// `net` stays live for the chosen lifetime.
+    pub(crate) unsafe fn from_raw(net: NonNull<bindings::net>) -> Self {
+        Self {
+            net,
+            _p: PhantomData,
+        }
+    }
+
+    /// The raw pointer, for the per-namespace state lookup.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
+        self.net.as_ptr()
+    }
+}
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
 // only pointers to it cross the boundary.

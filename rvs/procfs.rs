@@ -15,10 +15,11 @@ use core::sync::atomic::Ordering::Relaxed;
 use kernel::{bindings, fmt, seq_file::SeqFile, seq_print};
 
 use crate::conn::{flags as cf, jiffies, Conn};
-use crate::genl::NetRef;
+use crate::netns::NetRef;
 use crate::netns;
 use crate::rvs_core::abi::{self, fwd, svc_flags};
 use crate::rvs_core::ctl::AF_INET6;
+use crate::rvs_core::packet::{IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
 use crate::rvs_core::proto::{template_state_name, TcpState, UDP_STATE_NAME};
 use crate::service::{NetState, Service};
 
@@ -53,14 +54,14 @@ struct ProtoName(u16);
 impl fmt::Display for ProtoName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `pad`, so that a width in the format string applies.
-        match self.0 {
-            0 => f.pad("IP"),
-            6 => f.pad("TCP"),
-            17 => f.pad("UDP"),
-            132 => f.pad("SCTP"),
-            1 => f.pad("ICMP"),
-            58 => f.pad("ICMPv6"),
-            p => write!(f, "IP_{p}"),
+        match u8::try_from(self.0) {
+            Ok(0) => f.pad("IP"),
+            Ok(IPPROTO_TCP) => f.pad("TCP"),
+            Ok(IPPROTO_UDP) => f.pad("UDP"),
+            Ok(IPPROTO_SCTP) => f.pad("SCTP"),
+            Ok(IPPROTO_ICMP) => f.pad("ICMP"),
+            Ok(IPPROTO_ICMPV6) => f.pad("ICMPv6"),
+            _ => write!(f, "IP_{}", self.0),
         }
     }
 }
@@ -198,16 +199,15 @@ fn show_conns(m: &SeqFile, st: &NetState, pos: u64) {
         return;
     };
     let now = jiffies();
-    let _rcu = kernel::sync::rcu::read_lock();
-    // SAFETY: Inside the RCU read-side section just taken.
-    unsafe { st.conns.for_each_in_bucket(bucket, |c| conn_line(m, c, now)) };
+    let rcu = crate::rcu::read_lock();
+    st.conns.for_each_in_bucket(&rcu, bucket, |c| conn_line(m, c, now));
 }
 
 fn conn_line(m: &SeqFile, c: &Conn, now: u64) {
     let tmpl = c.flags.load(Relaxed) & cf::TEMPLATE != 0;
-    let state = match (u16::from(c.protocol), tmpl) {
+    let state = match (c.protocol, tmpl) {
         (_, true) => template_state_name(c.state.load(Relaxed)),
-        (6, false) => TcpState::name_of(c.state.load(Relaxed)),
+        (IPPROTO_TCP, false) => TcpState::name_of(c.state.load(Relaxed)),
         (17, false) => UDP_STATE_NAME,
         _ => "NONE",
     };

@@ -74,3 +74,28 @@ impl ReadSide {
         Self(PhantomData)
     }
 }
+
+/// An RCU read-side critical section entered here, for code that netfilter
+/// does not call (the control plane, the sync threads). It dereferences to
+/// the [`ReadSide`] that lookups borrow from, so what they find cannot
+/// outlive the section.
+pub(crate) struct ReadLock {
+    _guard: kernel::sync::rcu::Guard,
+    side: ReadSide,
+}
+
+/// Enters an RCU read-side critical section until the value is dropped.
+pub(crate) fn read_lock() -> ReadLock {
+    ReadLock {
+        _guard: kernel::sync::rcu::read_lock(),
+        side: ReadSide(PhantomData),
+    }
+}
+
+impl core::ops::Deref for ReadLock {
+    type Target = ReadSide;
+
+    fn deref(&self) -> &ReadSide {
+        &self.side
+    }
+}

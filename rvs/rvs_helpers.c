@@ -129,10 +129,10 @@ const struct genl_family *rvs_dump_family(struct netlink_callback *cb)
 	return genl_info_dump(cb)->family;
 }
 
-/* ---- netfilter hooks: the table is IPVS's, the logic is rvs_packet() ---- */
+/* ---- netfilter hooks: the table is IPVS's, the logic is Rust's ---- */
 
-/* rvs_packet() (Rust) gives the verdict for one packet. @kind: 0
- * scheduling/forwarding (in), 1 NAT replies (out), 2 ICMP errors in
+/* rvs_hook_in/_out/_forward_icmp (Rust, core_hooks.rs) give the verdict
+ * for one packet: scheduling and forwarding, NAT replies, ICMP errors in
  * FORWARD. Packets rvs (or IPVS) already sent on carry ipvs_property, a
  * bitfield Rust cannot read; they pass untouched, as IPVS's hooks let
  * them first thing. */
@@ -142,7 +142,7 @@ static unsigned int rvs_in_hook(void *priv, struct sk_buff *skb,
 {
 	if (skb->ipvs_property)
 		return NF_ACCEPT;
-	return rvs_packet(skb, state->net, state->pf, state->hook, 0);
+	return rvs_hook_in(skb, state->net, state->pf, state->hook);
 }
 
 static unsigned int rvs_out_hook(void *priv, struct sk_buff *skb,
@@ -150,7 +150,7 @@ static unsigned int rvs_out_hook(void *priv, struct sk_buff *skb,
 {
 	if (skb->ipvs_property)
 		return NF_ACCEPT;
-	return rvs_packet(skb, state->net, state->pf, state->hook, 1);
+	return rvs_hook_out(skb, state->net, state->pf, state->hook);
 }
 
 static unsigned int rvs_icmp_hook(void *priv, struct sk_buff *skb,
@@ -158,7 +158,7 @@ static unsigned int rvs_icmp_hook(void *priv, struct sk_buff *skb,
 {
 	if (skb->ipvs_property)
 		return NF_ACCEPT;
-	return rvs_packet(skb, state->net, state->pf, state->hook, 2);
+	return rvs_hook_forward_icmp(skb, state->net, state->pf, state->hook);
 }
 
 #define RVS_HOOKS(PF, PRI_NAT_SRC, PRI_NAT_DST)				\

@@ -10,8 +10,12 @@
 #include <linux/workqueue.h>
 #include <net/genetlink.h>
 
-unsigned int rvs_packet(struct sk_buff *skb, struct net *net, u8 pf,
-			u8 hooknum, u8 kind);
+unsigned int rvs_hook_in(struct sk_buff *skb, struct net *net, u8 pf,
+			 u8 hooknum);
+unsigned int rvs_hook_out(struct sk_buff *skb, struct net *net, u8 pf,
+			  u8 hooknum);
+unsigned int rvs_hook_forward_icmp(struct sk_buff *skb, struct net *net,
+				   u8 pf, u8 hooknum);
 int rvs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
 struct net *rvs_genl_info_net(const struct genl_info *info);
 struct net *rvs_sock_net_of_skb(const struct sk_buff *skb);

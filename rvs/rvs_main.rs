@@ -13,8 +13,10 @@ mod core_hooks;
 mod ctl;
 mod genl;
 mod netns;
+mod pkt;
 mod procfs;
 mod rcu;
+mod rcu_chain;
 // Shared with rvsadm and the host tests: not every item is used here.
 #[allow(dead_code, unused_imports, unreachable_pub)]
 #[path = "core/src/lib.rs"]

@@ -124,9 +124,10 @@ use kernel::{
 
 use crate::conn::ConnTable;
 use crate::rvs_core::abi::fwd;
-use crate::rcu;
+use crate::rcu::{self, ReadSide};
+use crate::rcu_chain::{Chain, Linked};
 use crate::rvs_core::ctl::{
-    errno, CtlError, DestConf, DestKey, ServiceConf, ServiceKey, TimeoutsUpdate, AF_INET6,
+    errno, CtlError, DestConf, DestKey, ServiceConf, ServiceKey, TimeoutsUpdate, AF_INET6, FWMARK_PROTOCOL,
 };
 use crate::rvs_core::proto::{TcpState, TcpTimeouts, UDP_DEFAULT_TIMEOUT_SECS};
 use crate::rvs_core::sched::{self, mh::MhDestSetup, Addr, Family, SchedKind};
@@ -367,10 +368,17 @@ impl Service {
 /// Buckets of the service hash (IPVS: 256).
 const SVC_TAB_SIZE: usize = 256;
 
-/// The packet path's index of services.
+/// The packet path's index of services. Writers hold the table mutex.
 pub(crate) struct SvcHash {
-    buckets: [AtomicPtr<Service>; SVC_TAB_SIZE],
+    buckets: [Chain<Service>; SVC_TAB_SIZE],
     seed: u64,
+}
+
+// SAFETY: `next` is the chain link, which only `Chain` writes.
+unsafe impl Linked for Service {
+    fn link(&self) -> &AtomicPtr<Self> {
+        &self.next
+    }
 }
 
 fn svc_bucket(seed: u64, af: u16, protocol: u16, addr: &[u8; 16], port: u16, fwmark: u32) -> usize {
@@ -385,93 +393,56 @@ fn svc_bucket(seed: u64, af: u16, protocol: u16, addr: &[u8; 16], port: u16, fwm
 impl SvcHash {
     fn new(seed: u64) -> Self {
         Self {
-            buckets: [const { AtomicPtr::new(core::ptr::null_mut()) }; SVC_TAB_SIZE],
+            buckets: [const { Chain::new() }; SVC_TAB_SIZE],
             seed,
         }
     }
 
-    fn bucket_of(&self, k: &ServiceKey) -> &AtomicPtr<Service> {
+    fn bucket_of(&self, k: &ServiceKey) -> &Chain<Service> {
         &self.buckets[svc_bucket(self.seed, k.af, k.protocol, &k.addr, k.port, k.fwmark)]
     }
 
-    /// Finds a service. The reference is valid inside the caller's RCU
-    /// read-side section.
-    ///
-    /// # Safety
-    ///
-    /// The caller is in an RCU read-side critical section.
-    pub(crate) unsafe fn find(&self, k: &ServiceKey) -> Option<&Service> {
-        let mut p = self.bucket_of(k).load(Acquire);
-        while !p.is_null() {
-            // SAFETY: Linked services stay allocated until a grace period
-            // after they are unlinked (see `unlink`).
-            let s = unsafe { &*p };
-            if s.key == *k {
-                return Some(s);
-            }
-            p = s.next.load(Acquire);
-        }
-        None
+    /// Finds a service.
+    pub(crate) fn find<'r>(&'r self, rcu: &'r ReadSide, k: &ServiceKey) -> Option<&'r Service> {
+        self.bucket_of(k).iter(rcu).find(|s| s.key == *k)
     }
 
     /// Whether some service has a NAT real server at `addr`:`port` for
     /// `protocol` (IPVS's `ip_vs_has_real_service`, for `nat_icmp_send`).
     /// Walks every service: only used when that sysctl is on.
-    ///
-    /// # Safety
-    ///
-    /// The caller is in an RCU read-side critical section.
-    pub(crate) unsafe fn has_masq_dest(&self, af: u16, protocol: u16, addr: &[u8; 16], port: u16) -> bool {
-        for b in self.buckets.iter() {
-            let mut p = b.load(Acquire);
-            while !p.is_null() {
-                // SAFETY: As in `find`.
-                let s = unsafe { &*p };
-                if s.key.protocol == protocol || s.key.fwmark != 0 {
-                    let pool = s.pool.lock();
-                    let hit = pool.dests.iter().any(|d| {
-                        d.key.af == af
-                            && d.key.addr == *addr
-                            && d.key.port == port
-                            && d.fwd.load(Relaxed) & fwd::MASK == fwd::MASQ
-                    });
-                    if hit {
-                        return true;
-                    }
-                }
-                p = s.next.load(Acquire);
-            }
-        }
-        false
+    pub(crate) fn has_masq_dest(&self, rcu: &ReadSide, af: u16, protocol: u16, addr: &[u8; 16], port: u16) -> bool {
+        self.buckets.iter().flat_map(|b| b.iter(rcu)).any(|s| {
+            (s.key.protocol == protocol || s.key.fwmark != 0)
+                && s.pool.lock().dests.iter().any(|d| {
+                    d.key.af == af
+                        && d.key.addr == *addr
+                        && d.key.port == port
+                        && d.fwd.load(Relaxed) & fwd::MASK == fwd::MASQ
+                })
+        })
     }
 
-    /// Links `svc` (holding one reference for the hash). Writers hold the
-    /// table mutex.
+    /// Links `svc` (holding one reference for the hash). The caller holds
+    /// the table mutex.
     fn link(&self, svc: Arc<Service>) {
-        let b = self.bucket_of(&svc.key);
-        svc.next.store(b.load(Relaxed), Relaxed);
         let raw = Arc::into_raw(svc).cast_mut();
-        b.store(raw, Release);
+        // SAFETY: Writers hold the table mutex; the hash's reference keeps
+        // `raw` allocated until `unlink` drops it after a grace period.
+        unsafe { self.bucket_of(&(*raw).key).push(raw) };
     }
 
     /// Unlinks the service with key `k`; its hash reference is dropped
-    /// after a grace period.
+    /// after a grace period. The caller holds the table mutex.
     fn unlink(&self, k: &ServiceKey) {
-        let mut link = self.bucket_of(k);
-        loop {
-            let p = link.load(Relaxed);
-            if p.is_null() {
-                return;
-            }
-            // SAFETY: Writers are serialised; `p` is linked and alive.
-            let s = unsafe { &*p };
-            if s.key == *k {
-                link.store(s.next.load(Relaxed), Release);
-                // SAFETY: `p` came from `Arc::into_raw` in `link`.
-                rcu::defer_drop(unsafe { Arc::from_raw(p) });
-                return;
-            }
-            link = &s.next;
+        let chain = self.bucket_of(k);
+        // SAFETY: Writers hold the table mutex.
+        let found = unsafe { chain.iter_locked() }.find(|s| s.key == *k).map(core::ptr::from_ref);
+        let Some(p) = found else { return };
+        // SAFETY: As above.
+        if unsafe { chain.unlink(p) } {
+            // SAFETY: `p` came from `Arc::into_raw` in `link`; unlinked, the
+            // hash's reference is ours to drop, after current readers.
+            rcu::defer_drop(unsafe { Arc::from_raw(p) });
         }
     }
 }
@@ -480,8 +451,8 @@ impl Drop for SvcHash {
     fn drop(&mut self) {
         // The namespace is going: its hooks are unregistered, so no reader
         // is left; give back the hash's references.
-        for b in self.buckets.iter() {
-            let mut p = b.swap(core::ptr::null_mut(), Relaxed);
+        for b in self.buckets.iter_mut() {
+            let mut p = b.take();
             while !p.is_null() {
                 // SAFETY: `p` came from `Arc::into_raw` in `link` and is
                 // unlinked now; nothing else reaches it through the hash.
@@ -559,18 +530,15 @@ impl NetState {
 
     /// Finds the service a packet is for: by firewall mark first, then by
     /// protocol, address and port, then a port-0 (all ports) service.
-    ///
-    /// # Safety
-    ///
-    /// The caller is in an RCU read-side critical section.
-    pub(crate) unsafe fn find_service(
-        &self,
+    pub(crate) fn find_service<'r>(
+        &'r self,
+        rcu: &'r ReadSide,
         af: u16,
         mark: u32,
         protocol: u16,
         vaddr: &[u8; 16],
         vport: u16,
-    ) -> Option<&Service> {
+    ) -> Option<&'r Service> {
         if self.nr_services.load(Relaxed) == 0 {
             return None;
         }
@@ -581,17 +549,14 @@ impl NetState {
             port,
             fwmark,
         };
-        // SAFETY: The caller holds the RCU read lock.
-        unsafe {
-            if mark != 0 {
-                if let Some(s) = self.svc_hash.find(&key(6, [0; 16], 0, mark)) {
-                    return Some(s);
-                }
+        if mark != 0 {
+            if let Some(s) = self.svc_hash.find(rcu, &key(FWMARK_PROTOCOL, [0; 16], 0, mark)) {
+                return Some(s);
             }
-            self.svc_hash
-                .find(&key(protocol, *vaddr, vport, 0))
-                .or_else(|| self.svc_hash.find(&key(protocol, *vaddr, 0, 0)))
         }
+        self.svc_hash
+            .find(rcu, &key(protocol, *vaddr, vport, 0))
+            .or_else(|| self.svc_hash.find(rcu, &key(protocol, *vaddr, 0, 0)))
     }
 
     /// NEW_SERVICE.

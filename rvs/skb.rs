@@ -13,7 +13,7 @@ use core::ptr::NonNull;
 
 use kernel::bindings;
 
-use crate::genl::NetRef;
+use crate::netns::NetRef;
 use crate::rcu::ReadSide;
 use crate::rvs_core::packet;
 

@@ -24,11 +24,12 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::
 use kernel::{
     bindings, new_mutex, new_spinlock_irq,
     prelude::*,
-    sync::{rcu, Arc, Mutex, SpinLockIrq},
+    sync::{Arc, Mutex, SpinLockIrq},
 };
 
 use crate::conn::{self, flags as cf, Conn, ConnParams, Target};
-use crate::genl::NetRef;
+use crate::netns::NetRef;
+use crate::rcu::ReadSide;
 use crate::rvs_core::ctl::{errno, CtlError, AF_INET, AF_INET6};
 use crate::rvs_core::packet::IPPROTO_TCP;
 use crate::rvs_core::proto::TcpState;
@@ -555,10 +556,9 @@ impl MasterWorker {
                 return Some(pos);
             }
             {
-                let _rcu = rcu::read_lock();
-                // SAFETY: Inside the RCU read-side section just taken.
-                at = unsafe {
-                    st.conns.for_each_from(pos, |c| {
+                let rcu = crate::rcu::read_lock();
+                at = {
+                    st.conns.for_each_from(&rcu, pos, |c| {
                         if budget == 0 || batch.len() >= wire::MAX_ENTRIES {
                             return false;
                         }
@@ -658,9 +658,8 @@ fn snapshot(c: &Conn) -> Option<SyncConn<'static>> {
 
 /// The packet path, after a client's packet was accounted to `c`: IPVS's
 /// `ip_vs_sync_conn` (with its controlling template after it).
-pub(crate) fn conn_packet(st: &NetState, c: &Conn) {
-    let rcu = rcu::read_lock();
-    let Some(m) = st.sync.master(&rcu) else { return };
+pub(crate) fn conn_packet(rcu: &ReadSide, st: &NetState, c: &Conn) {
+    let Some(m) = st.sync.master(rcu) else { return };
     let s = &st.sysctl;
     let threshold = s.sync_threshold[0].load(Relaxed).max(0) as u32;
     let f = c.flags.load(Relaxed);
@@ -855,17 +854,13 @@ fn apply(st: &NetState, e: &SyncConn<'_>) -> bool {
         0 => proto_timeout(st, e.protocol, e.state),
         t => t,
     };
-    let _rcu = rcu::read_lock();
-    // SAFETY: Inside the RCU read-side section just taken.
-    let existing = unsafe {
-        if tmpl {
-            st.conns.template_get(&p)
-        } else {
-            st.conns.in_get(af, e.protocol, &caddr, e.cport, &vaddr, e.vport)
-        }
+    let rcu = crate::rcu::read_lock();
+    let existing = if tmpl {
+        st.conns.template_get(&rcu, &p)
+    } else {
+        st.conns.in_get(&rcu, af, e.protocol, &caddr, e.cport, &vaddr, e.vport)
     };
-    // SAFETY: As above.
-    let dest = unsafe { bind(st, &p, e, &daddr) };
+    let dest = bind(&rcu, st, &p, e, &daddr);
     if let Some(c) = existing {
         let same = c.daddr == daddr && c.dport == e.dport;
         if !same && e.flags & cf::INACTIVE != 0 {
@@ -887,7 +882,7 @@ fn apply(st: &NetState, e: &SyncConn<'_>) -> bool {
         Some(d) => Target::Dest(d),
         None => Target::Unbound { af, addr: daddr },
     };
-    let Some(c) = st.conns.insert_to(&p, target, e.dport, f, timeout, None) else {
+    let Some(c) = st.conns.insert_to(&rcu, &p, target, e.dport, f, timeout, None) else {
         return false;
     };
     update(st, c, e, timeout, now);
@@ -906,14 +901,9 @@ fn update(_st: &NetState, c: &Conn, e: &SyncConn<'_>, timeout: u32, now: u64) {
 }
 
 /// The local real server a synced entry belongs to, if configured.
-///
-/// # Safety
-///
-/// The caller is in an RCU read-side critical section.
-unsafe fn bind(st: &NetState, p: &ConnParams, e: &SyncConn<'_>, daddr: &[u8; 16]) -> Option<Arc<crate::service::Dest>> {
+fn bind(rcu: &ReadSide, st: &NetState, p: &ConnParams, e: &SyncConn<'_>, daddr: &[u8; 16]) -> Option<Arc<crate::service::Dest>> {
     let proto = if e.protocol == 0 { IPPROTO_TCP } else { e.protocol };
-    // SAFETY: The caller holds the RCU read lock.
-    let svc = unsafe { st.find_service(p.af, e.fwmark, u16::from(proto), &p.vaddr, p.vport) }?;
+    let svc = st.find_service(rcu, p.af, e.fwmark, u16::from(proto), &p.vaddr, p.vport)?;
     svc.dest_by_addr(p.af, daddr, e.dport)
         .or_else(|| svc.dest_by_addr(p.af, daddr, 0))
 }
@@ -968,7 +958,7 @@ impl SyncState {
     }
 
     /// The running master, for as long as the RCU read lock is held.
-    fn master<'a>(&'a self, _rcu: &'a rcu::Guard) -> Option<&'a MasterShared> {
+    fn master<'a>(&'a self, _rcu: &'a ReadSide) -> Option<&'a MasterShared> {
         let p = self.master.load(Acquire);
         // SAFETY: Published by `start` from a live `Arc`; `stop` unpublishes
         // it and waits for a grace period before dropping that reference,

@@ -12,12 +12,12 @@ use core::ffi::c_uint;
 use kernel::bindings;
 
 use crate::conn::Conn;
-use crate::core_hooks::Pkt;
-use crate::genl::NetRef;
+use crate::netns::NetRef;
+use crate::pkt::Pkt;
 use crate::rcu::ReadSide;
 use crate::rvs_core::csum::{self, CsumMode};
 use crate::rvs_core::ctl::AF_INET6;
-use crate::rvs_core::packet::{self, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP};
+use crate::rvs_core::packet::{self, IpHeader, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP};
 use crate::skb::{self, Dst, Skb, CHECKSUM_PARTIAL};
 
 const NF_DROP: c_uint = bindings::NF_DROP;
@@ -74,15 +74,6 @@ fn too_big(skb: &mut Skb, p: &Pkt, mtu: u32) -> bool {
     true
 }
 
-/// Offsets of the address fields in the network header.
-fn addr_fields(v6: bool) -> (usize, usize) {
-    if v6 {
-        (packet::IPV6_SADDR, packet::IPV6_SADDR + 16)
-    } else {
-        (packet::IPV4_SADDR, packet::IPV4_SADDR + 4)
-    }
-}
-
 /// Rewrites one endpoint (source if `src`, else destination) of the packet
 /// to `addr`:`port`, patching the IPv4 header checksum and the transport
 /// checksum as its `ip_summed` requires.
@@ -101,9 +92,9 @@ fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Opt
         CsumMode::Full
     };
     let buf = skb.head_mut(l4 + l4_min)?;
-    let (saddr_off, daddr_off) = addr_fields(v6);
+    let (saddr_off, daddr_off) = packet::addr_offsets(v6);
     let aoff = if src { saddr_off } else { daddr_off };
-    let poff = l4 + if src { 0 } else { 2 };
+    let poff = l4 + if src { packet::L4_SPORT } else { packet::L4_DPORT };
     let old_addr = packet::addr_at(buf, aoff, v6)?;
     let old_port = packet::be16(buf, poff)?;
     let mut check = packet::be16(buf, l4 + check_off)?;
@@ -267,4 +258,67 @@ fn tunnel4(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf:
     skb.set_dst(dst);
     skb.send(net, pf);
     NF_STOLEN
+}
+
+/// An ICMP error about a NAT connection, as IPVS's `ip_vs_nat_icmp` and
+/// `ip_vs_icmp_xmit`: the outer address on our side and the quoted
+/// packet's address and port become the other side's, then every checksum
+/// is redone. `inbound` (from the client's side): it goes to the real
+/// server, sent here; otherwise (from the real server's side) to the
+/// client, and the hook lets it continue. `outer` and `inner` are the
+/// error's header and the quoted packet's.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn icmp_nat(
+    rcu: &ReadSide,
+    net: NetRef<'_>,
+    skb: &mut Skb,
+    c: &Conn,
+    outer: &IpHeader,
+    inner: &IpHeader,
+    inbound: bool,
+    pf: u8,
+) -> Option<c_uint> {
+    // To the real server: outer destination VIP -> RIP, quoted source
+    // VIP:vport -> RIP:rport. To the client: outer source RIP -> VIP,
+    // quoted destination RIP:rport -> VIP:vport.
+    let (addr, port) = if inbound { (c.daddr, c.dport) } else { (c.vaddr, c.vport) };
+    let v6 = outer.family == packet::Family::Inet6;
+    let (saddr_off, daddr_off) = packet::addr_offsets(v6);
+    let (outer_off, inner_off, port_off) = if inbound {
+        (daddr_off, saddr_off, packet::L4_SPORT)
+    } else {
+        (saddr_off, daddr_off, packet::L4_DPORT)
+    };
+    let len = skb.len();
+    let buf = skb.head_mut(len)?;
+    packet::put_addr(buf, outer_off, &addr, v6)?;
+    packet::put_addr(buf, inner.offset + inner_off, &addr, v6)?;
+    packet::set_be16(buf, inner.l4_offset + port_off, port);
+    if !v6 {
+        csum::ipv4_header_fill(buf.get_mut(inner.offset..inner.offset + inner.header_len)?);
+        csum::ipv4_header_fill(buf.get_mut(..outer.header_len)?);
+    }
+    let l4 = outer.l4_offset;
+    let end = outer.end.min(len);
+    packet::set_be16(buf, l4 + packet::ICMP_CHECK, 0);
+    let seg = buf.get(l4..end)?;
+    let check = if v6 {
+        let sa = packet::array_at(buf, saddr_off)?;
+        let da = packet::array_at(buf, daddr_off)?;
+        let pseudo = csum::pseudo_v6(&sa, &da, packet::IPPROTO_ICMPV6, seg.len() as u32);
+        csum::l4_checksum(pseudo, seg)
+    } else {
+        csum::checksum(seg)
+    };
+    packet::set_be16(buf, l4 + packet::ICMP_CHECK, check);
+    skb.csum_none();
+    if !inbound {
+        return Some(NF_ACCEPT);
+    }
+    let (dst, _) = route(rcu, net, c)?;
+    skb.set_dst(dst);
+    // SAFETY: The hook hands the packet on here exactly once and does not
+    // touch it afterwards (it returns NF_STOLEN).
+    unsafe { skb.reborrow() }.send(net, pf);
+    Some(NF_STOLEN)
 }

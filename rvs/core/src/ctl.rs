@@ -13,10 +13,13 @@ use super::sched::SchedKind;
 /// Address families.
 pub const AF_INET: u16 = 2;
 pub const AF_INET6: u16 = 10;
-/// IP protocols a virtual service can have.
-pub const IPPROTO_TCP: u16 = 6;
-pub const IPPROTO_UDP: u16 = 17;
-pub const IPPROTO_SCTP: u16 = 132;
+/// IP protocols a virtual service can have (the attribute is 16 bits wide).
+pub const IPPROTO_TCP: u16 = super::packet::IPPROTO_TCP as u16;
+pub const IPPROTO_UDP: u16 = super::packet::IPPROTO_UDP as u16;
+pub const IPPROTO_SCTP: u16 = super::packet::IPPROTO_SCTP as u16;
+/// The protocol a firewall-mark service's key carries, as IPVS's: the
+/// mark alone selects the service, whatever the packet's protocol.
+pub const FWMARK_PROTOCOL: u16 = IPPROTO_TCP;
 
 /// Kernel errno values used by the control plane.
 pub mod errno {
@@ -131,7 +134,7 @@ pub fn parse_service(buf: Option<&[u8]>, full: bool) -> Result<ServiceSpec, CtlE
         }
         ServiceKey {
             af,
-            protocol: IPPROTO_TCP,
+            protocol: FWMARK_PROTOCOL,
             addr: [0; 16],
             port: 0,
             fwmark,

@@ -64,6 +64,19 @@ pub const IPV4_TTL: usize = 8;
 pub const IPV4_SADDR: usize = 12;
 /// Offset of the source address in an IPv6 header (destination follows).
 pub const IPV6_SADDR: usize = 8;
+/// Offsets of the source and destination addresses in an IPv4 or (`v6`)
+/// IPv6 header.
+pub const fn addr_offsets(v6: bool) -> (usize, usize) {
+    if v6 {
+        (IPV6_SADDR, IPV6_SADDR + 16)
+    } else {
+        (IPV4_SADDR, IPV4_SADDR + 4)
+    }
+}
+/// Offset of the source port in a TCP, UDP or SCTP header.
+pub const L4_SPORT: usize = 0;
+/// Offset of the destination port in a TCP, UDP or SCTP header.
+pub const L4_DPORT: usize = 2;
 /// Offset of the hop limit in an IPv6 header.
 pub const IPV6_HOP_LIMIT: usize = 7;
 /// Length of a TCP header without options.

@@ -109,18 +109,20 @@ const IPV6_UDP_HLEN: u16 = 40 + 8;
 const IPPROTO_ESP: u8 = 50;
 const IPPROTO_AH: u8 = 51;
 
-/// `IP_VS_CONN_F_*` values as on the wire (same numbers as IPVS).
+/// `IP_VS_CONN_F_*` values as on the wire (same numbers as IPVS); the
+/// forwarding method in the low bits is the control plane's (`abi::fwd`).
 pub mod cflags {
+    use super::super::abi::fwd;
     /// Mask of the forwarding method.
-    pub const FWD_MASK: u32 = 0x7;
+    pub const FWD_MASK: u32 = fwd::MASK;
     /// NAT.
-    pub const MASQ: u32 = 0x0;
+    pub const MASQ: u32 = fwd::MASQ;
     /// Local node.
-    pub const LOCALNODE: u32 = 0x1;
+    pub const LOCALNODE: u32 = fwd::LOCALNODE;
     /// IP-IP tunnel.
-    pub const TUNNEL: u32 = 0x2;
+    pub const TUNNEL: u32 = fwd::TUNNEL;
     /// Direct routing.
-    pub const DROUTE: u32 = 0x3;
+    pub const DROUTE: u32 = fwd::DROUTE;
     /// Cache bypass.
     pub const BYPASS: u32 = 0x4;
     /// Entry created by sync.

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A packet as the hooks parse it once (IPVS's `ip_vs_iphdr` and ports)
+//! and hand it on to scheduling and the forwarding methods.
+
+use crate::rvs_core::ctl::{AF_INET, AF_INET6};
+use crate::rvs_core::packet::{self, Family, IpHeader};
+use crate::rvs_core::proto::TcpFlags;
+use crate::skb::Skb;
+
+/// What is pulled into the linear area to parse headers: IPv4's longest
+/// header plus TCP's, or IPv6's plus room for an extension header.
+pub(crate) const HEAD: usize = 128;
+
+/// A parsed TCP or UDP packet.
+pub(crate) struct Pkt {
+    pub(crate) ip: IpHeader,
+    pub(crate) af: u16,
+    pub(crate) sport: u16,
+    pub(crate) dport: u16,
+    pub(crate) tcp: Option<TcpFlags>,
+}
+
+/// The addresses, ports and TCP flags of a TCP or UDP packet; `None` for
+/// other packets and non-first fragments.
+pub(crate) fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
+    let n = skb.len().min(HEAD);
+    let head = skb.head(n)?;
+    let ip = packet::parse_embedded(head, 0, family).ok()?;
+    if ip.is_non_first_fragment() {
+        return None;
+    }
+    let tcp = match ip.protocol {
+        packet::IPPROTO_TCP => Some(packet::parse_tcp(head, ip.l4_offset).ok()?.flags),
+        packet::IPPROTO_UDP => None,
+        _ => return None,
+    };
+    let ports = packet::parse_ports(head, ip.l4_offset).ok()?;
+    Some(Pkt {
+        af: if family == Family::Inet { AF_INET } else { AF_INET6 },
+        sport: ports.src,
+        dport: ports.dst,
+        tcp,
+        ip,
+    })
+}
+
