@@ -33,7 +33,6 @@ extern "C" {
     ) -> *const bindings::nlattr;
     fn rvs_genlmsg_reply(skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int;
     fn rvs_genl_info_net(info: *const bindings::genl_info) -> *mut bindings::net;
-    fn rvs_genl_info_family(info: *const bindings::genl_info) -> *const bindings::genl_family;
     fn rvs_dump_family(cb: *mut bindings::netlink_callback) -> *const bindings::genl_family;
 }
 
@@ -567,7 +566,7 @@ unsafe extern "C" fn doit_trampoline<H: DoIt>(
         return EINVAL.to_errno();
     };
     // SAFETY: `info` is the valid request of one of rvs's families.
-    let family = unsafe { Family::from_registered(rvs_genl_info_family(info.as_ptr())) };
+    let family = unsafe { Family::from_registered((*info.as_ptr()).family) };
     // INVARIANT: genetlink calls `doit` with the valid, validated request.
     let mut req = Request {
         info,

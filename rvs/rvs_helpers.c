@@ -118,11 +118,6 @@ int rvs_nla_put_u64(struct sk_buff *skb, int type, u64 value, int padattr)
 	return nla_put_u64_64bit(skb, type, value, padattr);
 }
 
-/* The family a request or dump came in on: rvs serves two (rvs, IPVS). */
-const struct genl_family *rvs_genl_info_family(const struct genl_info *info)
-{
-	return info->family;
-}
 
 const struct genl_family *rvs_dump_family(struct netlink_callback *cb)
 {
@@ -658,11 +653,6 @@ void rvs_dwork_cancel_sync(struct delayed_work *dw)
 struct delayed_work *rvs_to_dwork(struct work_struct *w)
 {
 	return to_delayed_work(w);
-}
-
-void rvs_cond_resched(void)
-{
-	cond_resched();
 }
 
 /* ---- per-namespace sysctls: net.rvs.* (IPVS's net.ipv4.vs.* knobs) ---- */

@@ -28,7 +28,6 @@ struct nlattr *rvs_nla_nest_start(struct sk_buff *skb, int type);
 void rvs_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
 void rvs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
 int rvs_nla_put_u64(struct sk_buff *skb, int type, u64 value, int padattr);
-const struct genl_family *rvs_genl_info_family(const struct genl_info *info);
 const struct genl_family *rvs_dump_family(struct netlink_callback *cb);
 int rvs_hooks_register(struct net *net);
 void rvs_hooks_unregister(struct net *net);
@@ -67,7 +66,6 @@ void rvs_dwork_init(struct delayed_work *dw, work_func_t fn);
 void rvs_dwork_schedule(struct delayed_work *dw, unsigned long delay);
 void rvs_dwork_cancel_sync(struct delayed_work *dw);
 struct delayed_work *rvs_to_dwork(struct work_struct *w);
-void rvs_cond_resched(void);
 /* The knobs of rvs_sysctl_template, in order (NetState's Sysctls). */
 /* net.rvs has them all; net.ipv4.vs (IPVS ABI) the first RVS_NR_IPVS_SYSCTLS. */
 #define RVS_NR_SYSCTLS 17
