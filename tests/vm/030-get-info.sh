@@ -27,13 +27,13 @@ spare_kb=$(vmalloc_kb)
 # Eight tables of 2^20 buckets would be 64 MiB.
 check "8 namespaces without services hold no tables (vmalloc +$((spare_kb - base_kb)) kB)" \
 	test $((spare_kb - base_kb)) -lt 8192
-ip netns exec lazy1 rvsadm -A -t 10.9.9.9:80 -s rr
+in_ns lazy1 rvsadm -A -t 10.9.9.9:80 -s rr
 used_kb=$(vmalloc_kb)
 figure "vmalloc, conn_tab_bits=20" "8 namespaces without services +$((spare_kb - base_kb)) kB;" \
 	"their first service +$((used_kb - spare_kb)) kB"
 check "the first service allocates its namespace's table (vmalloc +$((used_kb - spare_kb)) kB)" \
 	test $((used_kb - spare_kb)) -ge 8000
 expect_eq "the table reports its size before and after" "1048576 1048576" \
-	"$(ip netns exec lazy2 rvsadm --version | sed -n 's/.*connection table \([0-9]*\) buckets/\1/p') $(ip netns exec lazy1 rvsadm --version | sed -n 's/.*connection table \([0-9]*\) buckets/\1/p')"
+	"$(in_ns lazy2 rvsadm --version | sed -n 's/.*connection table \([0-9]*\) buckets/\1/p') $(in_ns lazy1 rvsadm --version | sed -n 's/.*connection table \([0-9]*\) buckets/\1/p')"
 for i in 1 2 3 4 5 6 7 8; do ip netns del lazy$i; done
 unload_rvs

@@ -29,14 +29,14 @@ mask() { sed 's/(size=[0-9]*)/(size=N)/'; }
 n=0
 for cfg in "${configs[@]}"; do
 	n=$((n + 1))
-	ip netns exec c_ipvs ipvsadm -C; ip netns exec rust_rvs rvsadm -C
+	in_ns c_ipvs ipvsadm -C; in_ns rust_rvs rvsadm -C
 	IFS='|' read -ra cmds <<<"$cfg"
 	for c in "${cmds[@]}"; do
-		ip netns exec c_ipvs ipvsadm $c
-		ip netns exec rust_rvs rvsadm $c
+		in_ns c_ipvs ipvsadm $c
+		in_ns rust_rvs rvsadm $c
 	done
 	for view in "-L -n" "-L -n --stats" "-L -n --rate" "-L -n --thresholds" "-L -n --persistent-conn" "-S -n"; do
-		expect_eq "config $n: $view" "$(ip netns exec c_ipvs ipvsadm $view | mask)" "$(ip netns exec rust_rvs rvsadm $view | mask)"
+		expect_eq "config $n: $view" "$(in_ns c_ipvs ipvsadm $view | mask)" "$(in_ns rust_rvs rvsadm $view | mask)"
 	done
 done
 expect_eq "12 configurations compared" 12 "$n"

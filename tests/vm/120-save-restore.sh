@@ -25,8 +25,8 @@ expect_eq "listing after restore" "$listing" "$(rvsadm -L -n)"
 modprobe ip_vs
 for s in wrr sh mh lc sed; do modprobe ip_vs_$s; done
 new_netns c_ipvs
-ip netns exec c_ipvs ipvsadm -R <<<"$before"
-expect_eq "ipvsadm -S of rvs's save" "$before" "$(ip netns exec c_ipvs ipvsadm -S -n)"
+in_ns c_ipvs ipvsadm -R <<<"$before"
+expect_eq "ipvsadm -S of rvs's save" "$before" "$(in_ns c_ipvs ipvsadm -S -n)"
 rvsadm -C
-rvsadm -R < <(ip netns exec c_ipvs ipvsadm -S -n)
+rvsadm -R < <(in_ns c_ipvs ipvsadm -S -n)
 expect_eq "rvs restores ipvsadm's save" "$before" "$(rvsadm -S -n)"

@@ -37,8 +37,8 @@ run_seed() {
 	local name=$1; shift
 	local line co ro cr rr
 	for line in "$@"; do
-		co=$(ip netns exec c_ipvs ipvsadm $line 2>&1) && cr=0 || cr=$?
-		ro=$(ip netns exec rust_rvs rvsadm $line 2>&1) && rr=0 || rr=$?
+		co=$(in_ns c_ipvs ipvsadm $line 2>&1) && cr=0 || cr=$?
+		ro=$(in_ns rust_rvs rvsadm $line 2>&1) && rr=0 || rr=$?
 		if [ "$line" = "-D -t 192.168.128.181:80 -s wrr" ]; then
 			[ $rr != 0 ] || fail "$name: '$line' should be refused, as ipvsadm does"
 		else
@@ -48,7 +48,7 @@ run_seed() {
 		expect_eq "$name: exit status of '$line'" "$cr" "$rr"
 		expect_eq "$name: output of '$line'" "$(sed 's/(size=[0-9]*)/(size=N)/' <<<"${co//ipvsadm/rvsadm}")" "$(sed 's/(size=[0-9]*)/(size=N)/' <<<"$ro")"
 	done
-	expect_eq "$name: same table" "$(ip netns exec c_ipvs ipvsadm -S -n)" "$(ip netns exec rust_rvs rvsadm -S -n)"
+	expect_eq "$name: same table" "$(in_ns c_ipvs ipvsadm -S -n)" "$(in_ns rust_rvs rvsadm -S -n)"
 }
 run_seed "seed 000" "${seed000[@]}"
 run_seed "seed 001" "${seed001[@]}"

@@ -22,7 +22,7 @@ dadm -L -n --stats | tee /tmp/stats
 conns=$(awk '/^TCP/ {print $3}' /tmp/stats)
 expect_eq "service counted 6 connections" 6 "$conns"
 # A big transfer arrives intact through NAT.
-ip netns exec client curl -s --max-time 60 -o /tmp/blob.got http://192.168.10.100/blob
+in_ns client curl -s --max-time 60 -o /tmp/blob.got http://192.168.10.100/blob
 expect_eq "1 MB transfer intact" "$(md5sum </tmp/blob.src)" "$(md5sum </tmp/blob.got)"
 
 # wrr 3:1 over 400 requests: exactly 300/100.

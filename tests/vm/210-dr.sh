@@ -23,7 +23,7 @@ expect_contains "the template is listed, assured by its connection (IPVS)" "ASSU
 out=$(dadm -L -n --stats | awk '/^TCP/ {print $5}')
 expect_eq "no packets out through the director" 0 "$out"
 # A big transfer through DR arrives intact.
-ip netns exec client curl -s --max-time 60 -o /tmp/blob.got http://$VIP/blob
+in_ns client curl -s --max-time 60 -o /tmp/blob.got http://$VIP/blob
 expect_eq "1 MB transfer through DR" "$(md5sum </tmp/blob.src)" "$(md5sum </tmp/blob.got)"
 
 # Rebalancing after expiry, quickly: UDP persistence with short timeouts.

@@ -13,7 +13,7 @@ expect_eq "three servers, two requests each" "      2 rs1
       2 rs2
       2 rs3" "$got"
 dadm -L -n | grep -c Tunnel | { read n; expect_eq "three Tunnel servers" 3 "$n"; }
-ip netns exec client curl -s --max-time 60 -o /tmp/blob.got http://$VIP/blob
+in_ns client curl -s --max-time 60 -o /tmp/blob.got http://$VIP/blob
 expect_eq "1 MB transfer through TUN" "$(md5sum </tmp/blob.src)" "$(md5sum </tmp/blob.got)"
 # UDP through the tunnel too.
 for i in 1 2 3; do udp_server rs$i rs$i 5353 $VIP; done

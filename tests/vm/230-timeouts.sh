@@ -31,9 +31,9 @@ expect_eq "gone after the 5 s timeout" "" "$(conns | grep ESTABLISHED || true)"
 kill "$ECHO_PID" 2>/dev/null || true; wait "$ECHO_PID" 2>/dev/null || true
 
 # A closed connection goes through FIN_WAIT/TIME_WAIT; a reset to CLOSE.
-echo hi | ip netns exec client socat -T1 - TCP:192.168.10.100:7777 >/dev/null
+echo hi | in_ns client socat -T1 - TCP:192.168.10.100:7777 >/dev/null
 expect_contains "orderly close reaches TIME_WAIT" "TIME_WAIT" "$(conns)"
-ip netns exec client python3 - <<'PY'
+in_ns client python3 - <<'PY'
 import socket, struct
 s = socket.create_connection(("192.168.10.100", 7777), timeout=3)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

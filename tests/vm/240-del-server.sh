@@ -16,7 +16,7 @@ conns() { dadm -L -n -c | tail -n +3; }
 # a busy machine; 3 where no echo is expected).
 say() { echo "$1" >&"${ECHO[1]}"; local l=""; read -r -t "${2:-10}" l <&"${ECHO[0]}" || true; echo "$l"; }
 
-expect_eq "expire_nodest_conn defaults to 0" 0 "$(ip netns exec director sysctl -n net.rvs.expire_nodest_conn)"
+expect_eq "expire_nodest_conn defaults to 0" 0 "$(in_ns director sysctl -n net.rvs.expire_nodest_conn)"
 coproc ECHO { ip netns exec client socat - TCP:192.168.10.100:7777; }
 expect_eq "echo before" one "$(say one)"
 dadm -e -t 192.168.10.100:7777 -r 10.0.0.7 -m -w 0
@@ -30,7 +30,7 @@ expect_eq "re-added server: the connection resumes" three "$line"
 expect_eq "and carries on" four "$(say four)"
 kill "$ECHO_PID" 2>/dev/null || true; wait "$ECHO_PID" 2>/dev/null || true
 
-ip netns exec director sysctl -qw net.rvs.expire_nodest_conn=1
+in_ns director sysctl -qw net.rvs.expire_nodest_conn=1
 coproc ECHO { ip netns exec client socat - TCP:192.168.10.100:7777; }
 expect_eq "echo before" five "$(say five)"
 dadm -d -t 192.168.10.100:7777 -r 10.0.0.7

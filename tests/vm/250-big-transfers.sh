@@ -12,15 +12,15 @@ dadm -a -t 192.168.10.100:9000 -r 10.0.0.7 -m
 dadm -A -t 192.168.10.100:9001 -s rr
 dadm -a -t 192.168.10.100:9001 -r 10.0.0.7 -m
 # Upload: client -> VIP -> rs1.
-ip netns exec rs1 socat -u TCP-LISTEN:9000,reuseaddr CREATE:/tmp/up.got &
+nsenter --net=/run/netns/rs1 -- socat -u TCP-LISTEN:9000,reuseaddr CREATE:/tmp/up.got &
 sleep 0.5
-s=$(date +%s); ip netns exec client socat -u FILE:/tmp/big TCP:192.168.10.100:9000; echo "upload took $(( $(date +%s) - s )) s"
+s=$(date +%s); in_ns client socat -u FILE:/tmp/big TCP:192.168.10.100:9000; echo "upload took $(( $(date +%s) - s )) s"
 wait
 expect_eq "100 MB upload through NAT" "$sum" "$(md5sum </tmp/up.got)"
 # Download: rs1 -> VIP -> client.
-ip netns exec rs1 socat -u FILE:/tmp/big TCP-LISTEN:9001,reuseaddr &
+nsenter --net=/run/netns/rs1 -- socat -u FILE:/tmp/big TCP-LISTEN:9001,reuseaddr &
 sleep 0.5
-ip netns exec client socat -u TCP:192.168.10.100:9001 CREATE:/tmp/down.got
+in_ns client socat -u TCP:192.168.10.100:9001 CREATE:/tmp/down.got
 wait
 expect_eq "100 MB download through NAT" "$sum" "$(md5sum </tmp/down.got)"
 dadm -L -n --stats --exact | tee /tmp/st
@@ -32,8 +32,8 @@ rs_tun 1
 dadm -A -t $VIP:9000 -s rr
 dadm -a -t $VIP:9000 -r 192.168.20.21 -i
 head -c 10000000 /tmp/big >/tmp/ten
-ip netns exec rs1 socat -u TCP-LISTEN:9000,reuseaddr CREATE:/tmp/tun.got &
+nsenter --net=/run/netns/rs1 -- socat -u TCP-LISTEN:9000,reuseaddr CREATE:/tmp/tun.got &
 sleep 0.5
-ip netns exec client timeout 120 socat -u FILE:/tmp/ten TCP:$VIP:9000
+in_ns client timeout 120 socat -u FILE:/tmp/ten TCP:$VIP:9000
 wait
 expect_eq "10 MB upload through TUN (path MTU discovery)" "$(md5sum </tmp/ten)" "$(md5sum </tmp/tun.got)"

@@ -5,7 +5,7 @@
 load_rvs
 topo_lan 2
 VIP6=2001:db8:20::100
-for ns in client director rs1 rs2; do ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0; done
+for ns in client director rs1 rs2; do in_ns $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0; done
 ip -n client addr add 2001:db8:20::2/64 dev eth0 nodad
 ip -n director addr add 2001:db8:20::10/64 dev eth0 nodad
 # The VIP is deprecated (preferred_lft 0) so that the director never picks
@@ -15,8 +15,8 @@ ip -n director addr add $VIP6/128 dev eth0 nodad preferred_lft 0
 ip -n rs1 addr add 2001:db8:20::21/64 dev eth0 nodad
 ip -n rs2 addr add 2001:db8:20::22/64 dev eth0 nodad
 for i in 1 2; do http_server rs$i rs$i 80; done
-ip netns exec client ping -6 -c1 -W2 $VIP6 >/dev/null
-for i in 1 2; do ip netns exec director ping -6 -c1 -W2 2001:db8:20::2$i >/dev/null; done
+in_ns client ping -6 -c1 -W2 $VIP6 >/dev/null
+for i in 1 2; do in_ns director ping -6 -c1 -W2 2001:db8:20::2$i >/dev/null; done
 
 # DR: the VIP on lo of each real server.
 for i in 1 2; do ip -n rs$i addr add $VIP6/128 dev lo; done
@@ -40,7 +40,7 @@ dadm -a -t [$VIP6]:80 -r [2001:db8:20::22]:80 -i
 got=$(for i in 1 2 3 4; do cget -g "http://[$VIP6]/"; done | sort | uniq -c)
 expect_eq "IPv6 TUN reaches both" "      2 rs1
       2 rs2" "$got"
-ip netns exec client curl -s -g --max-time 60 -o /tmp/blob6.got "http://[$VIP6]/blob"
+in_ns client curl -s -g --max-time 60 -o /tmp/blob6.got "http://[$VIP6]/blob"
 expect_eq "1 MB transfer through ip6ip6" "$(md5sum </tmp/blob.src)" "$(md5sum </tmp/blob6.got)"
 
 # A routing change takes effect at the next packet (IPv6 routes are looked

@@ -7,35 +7,35 @@
 ECHO="python3 $RVS_TOP/tests/vm/udpecho.py"
 load_rvs
 topo_nat 2
-for ns in client director rs1 rs2; do ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0; done
+for ns in client director rs1 rs2; do in_ns $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0; done
 ip -n client addr add 2001:db8:10::6/64 dev eth0 nodad
 ip -n director addr add 2001:db8:10::100/64 dev d0 nodad
 ip -n director addr add 2001:db8::8/64 dev br0 nodad
 ip -n rs1 addr add 2001:db8::7/64 dev eth0 nodad
 ip -n rs2 addr add 2001:db8::17/64 dev eth0 nodad
 for i in 1 2; do ip -n rs$i -6 route add default via 2001:db8::8; done
-ip netns exec director sysctl -qw net.ipv6.conf.all.forwarding=1
+in_ns director sysctl -qw net.ipv6.conf.all.forwarding=1
 for i in 1 2; do
-	ip netns exec rs$i $ECHO serve 0.0.0.0 7000 &
-	ip netns exec rs$i $ECHO serve :: 7000 &
+	nsenter --net=/run/netns/rs$i -- $ECHO serve 0.0.0.0 7000 &
+	nsenter --net=/run/netns/rs$i -- $ECHO serve :: 7000 &
 done
 sleep 0.5
 
 dadm -A -u 192.168.10.100:7000 -s rr
 dadm -a -u 192.168.10.100:7000 -r 10.0.0.7 -m
 dadm -a -u 192.168.10.100:7000 -r 10.0.0.17 -m
-got=$(ip netns exec client $ECHO send 192.168.10.100 7000 4000 10)
+got=$(in_ns client $ECHO send 192.168.10.100 7000 4000 10)
 expect_eq "IPv4 NAT: 10 fragmented datagrams echoed intact" 10 "$got"
-got=$(ip netns exec client $ECHO send 192.168.10.100 7000 200 5)
+got=$(in_ns client $ECHO send 192.168.10.100 7000 200 5)
 expect_eq "IPv4 NAT: small datagrams still fine" 5 "$got"
 
 dadm -A -u [2001:db8:10::100]:7000 -s rr
 dadm -a -u [2001:db8:10::100]:7000 -r [2001:db8::7]:7000 -m
 dadm -a -u [2001:db8:10::100]:7000 -r [2001:db8::17]:7000 -m
-got=$(ip netns exec client $ECHO send 2001:db8:10::100 7000 4000 10)
+got=$(in_ns client $ECHO send 2001:db8:10::100 7000 4000 10)
 expect_eq "IPv6 NAT: 10 fragmented datagrams echoed intact" 10 "$got"
 # Both servers took part (rr over two client sockets' connections).
-ip netns exec client $ECHO send 2001:db8:10::100 7000 4000 1 >/dev/null
+in_ns client $ECHO send 2001:db8:10::100 7000 4000 1 >/dev/null
 n=$(dadm -L -n -c | grep -c '2001:db8::\(7\|17\)\]:7000')
 expect_eq "IPv6 NAT: both servers have connections" 2 "$n"
 
@@ -52,11 +52,11 @@ for i in 1 2; do ip netns del rs$i; done
 topo_lan 2
 for i in 1 2; do
 	rs_dr $i
-	ip netns exec rs$i $ECHO serve $VIP 7000 &
+	nsenter --net=/run/netns/rs$i -- $ECHO serve $VIP 7000 &
 done
 sleep 0.5
 dadm -A -u $VIP:7000 -s rr
 for i in 1 2; do dadm -a -u $VIP:7000 -r ${LAN_RS[$((i - 1))]} -g; done
-got=$(ip netns exec client $ECHO send $VIP 7000 4000 10)
+got=$(in_ns client $ECHO send $VIP 7000 4000 10)
 expect_eq "IPv4 DR: 10 fragmented datagrams echoed intact" 10 "$got"
 pkill -f udpecho.py

@@ -16,11 +16,11 @@ ip -n director addr add 10.0.0.100/32 dev br0
 ip -n client route add 10.0.0.0/24 via 192.168.10.100
 # The real servers' DR replies (source: the VIP) come back through the
 # director, which holds the VIP too: let it route them (accept_local).
-ip netns exec director sysctl -qw net.ipv4.conf.all.accept_local=1 net.ipv4.conf.br0.accept_local=1
+in_ns director sysctl -qw net.ipv4.conf.all.accept_local=1 net.ipv4.conf.br0.accept_local=1
 for i in 1 2; do
 	ip -n rs$i addr add 10.0.0.100/32 dev lo
-	ip netns exec rs$i sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-	ip netns exec rs$i sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+	in_ns rs$i sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+	in_ns rs$i sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
 done
 setup() {
 	dadm -A -t 192.168.10.100:80 -s rr
@@ -40,7 +40,7 @@ saved=$(dadm -S -n)
 traffic() { # traffic URL
 	local urls
 	urls=$(for i in $(seq 1 50); do printf '%s ' "$1"; done)
-	while :; do ip netns exec client curl -s --max-time 2 $urls >/dev/null 2>&1 || true; done
+	while :; do in_ns client curl -s --max-time 2 $urls >/dev/null 2>&1 || true; done
 }
 changer() { # re-weights, adds and removes a third server, ignoring errors
 	local w=1

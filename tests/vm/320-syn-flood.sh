@@ -49,7 +49,7 @@ sleep 3
 # The legitimate client: one request a second or so, each its own
 # connection (one curl process, many URLs).
 urls=$(for i in $(seq 1 "$requests"); do printf -- '-o /dev/null http://192.168.10.100/ '; done)
-ip netns exec client curl -s --max-time 5 --retry 0 \
+in_ns client curl -s --max-time 5 --retry 0 \
 	-w '%{http_code} %{time_total}\n' $urls >/tmp/legit.out 2>/dev/null || true
 wait $flood || true
 wait $sampler || true

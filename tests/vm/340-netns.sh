@@ -16,8 +16,8 @@ expect_contains "service answers" "rs" "$(cget http://192.168.10.100/)"
 
 # Another namespace sees none of it.
 new_netns other
-expect_eq "other netns: no services" "" "$(ip netns exec other rvsadm -S -n)"
-expect_eq "other netns: no connections" "" "$(ip netns exec other rvsadm -L -n -c | tail -n +3)"
+expect_eq "other netns: no services" "" "$(in_ns other rvsadm -S -n)"
+expect_eq "other netns: no connections" "" "$(in_ns other rvsadm -L -n -c | tail -n +3)"
 expect_eq "initial netns: no services" "" "$(rvsadm -S -n)"
 # ... and cannot reach it: the same VIP, locally in the other namespace,
 # is just a local address there (connection refused, not forwarded).
@@ -25,14 +25,14 @@ ip -n other addr add 192.168.10.100/32 dev lo
 ip -n other addr add 10.0.0.8/32 dev lo
 before=$(dadm -L -n --stats | awk '/^TCP/ {print $3, $4}')
 set +e
-out=$(ip netns exec other curl -s --max-time 3 http://192.168.10.100/ 2>&1); rc=$?
+out=$(in_ns other curl -s --max-time 3 http://192.168.10.100/ 2>&1); rc=$?
 set -e
 expect_eq "other netns: VIP is refused locally (curl exit 7)" 7 "$rc"
 expect_eq "director's counters untouched by the other netns" "$before" "$(dadm -L -n --stats | awk '/^TCP/ {print $3, $4}')"
 # Changes in the other namespace do not show in the director's.
-ip netns exec other rvsadm -A -t 192.168.10.100:80 -s wlc
+in_ns other rvsadm -A -t 192.168.10.100:80 -s wlc
 expect_eq "director keeps its own rr service" 1 "$(dadm -S -n | grep -c -- '-A -t 192.168.10.100:80 -s rr')"
-ip netns exec other rvsadm -C
+in_ns other rvsadm -C
 expect_eq "flush in the other netns leaves the director's" 2 "$(dadm -S -n | grep -c '^-A')"
 ip netns del other
 
@@ -40,7 +40,7 @@ ip netns del other
 for r in $(seq 1 "$rounds"); do
 	(
 		urls=$(for i in $(seq 1 30); do printf 'http://192.168.10.100/ '; done)
-		while :; do ip netns exec client curl -s --max-time 2 $urls >/dev/null 2>&1 || true; done
+		while :; do in_ns client curl -s --max-time 2 $urls >/dev/null 2>&1 || true; done
 	) &
 	load=$!
 	wait_for 60 "round $r: the load's connections in the director's table" eval \

@@ -82,7 +82,7 @@ run() {
 	for i in 1 2 3; do rs_dr $i; done
 	echo_server rs1 7000
 	echo_server rs2 7001
-	ip netns exec rs3 $PY "$RVS_TOP/tests/vm/udpecho.py" serve $VIP 7002 &
+	nsenter --net=/run/netns/rs3 -- $PY "$RVS_TOP/tests/vm/udpecho.py" serve $VIP 7002 &
 	listening rs3 u 7002
 	"${ctl[@]}" -A -t $VIP:7000 -s rr
 	"${ctl[@]}" -a -t $VIP:7000 -r ${LAN_RS[0]}:7000 -g
@@ -111,7 +111,7 @@ run() {
 		port=$((port + 1))
 	done
 	flows+=(udp,$CLIENT1,42001,$VIP,7002,5 udp,$CLIENT2,42002,$VIP,7002,5)
-	ip netns exec client $PY $OUT/client.py "${flows[@]}" | sed "s/^/$impl: /" ||
+	in_ns client $PY $OUT/client.py "${flows[@]}" | sed "s/^/$impl: /" ||
 		fail "$impl: the client's traffic failed"
 	echo "$impl: traffic done after $((SECONDS - t0))s"
 	echo "$impl: connections (director):"

@@ -31,7 +31,7 @@ ip -n fuzzer addr add 10.96.0.1/24 dev f0
 ip -n backup addr add 10.96.0.2/24 dev b0
 # The real servers are reachable (a unicast route), so rvs takes them.
 ip -n backup route add 10.97.0.0/24 via 10.96.0.1
-ip netns exec fuzzer ping -c1 -W2 10.96.0.2 >/dev/null
+in_ns fuzzer ping -c1 -W2 10.96.0.2 >/dev/null
 
 badm() { in_ns backup rvsadm "$@"; }
 badm -A -t $VIP:80 -s rr
@@ -66,7 +66,7 @@ settle() {
 # number of datagrams that left (sent minus send errors).
 fuzz() {
 	local out=$1 n errs; shift
-	ip netns exec fuzzer rvsfuzz sync --dev f0 --group 224.0.0.81 --port 8848 "$@" >"$out" ||
+	in_ns fuzzer rvsfuzz sync --dev f0 --group 224.0.0.81 --port 8848 "$@" >"$out" ||
 		fail "rvsfuzz sync $* failed: $(cat "$out")"
 	n=$(sed -n 's/^sync-fuzz: \([0-9]*\) datagrams (.*/\1/p' "$out")
 	errs=$(sed -n 's/.*; send errors \([0-9]*\).*/\1/p' "$out")
@@ -74,7 +74,7 @@ fuzz() {
 	echo $((n - errs))
 }
 udp_rcvbuf_errors() {
-	ip netns exec backup awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 }
+	in_ns backup awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 }
 		else { print $col["RcvbufErrors"] + 0; exit } }' /proc/net/snmp
 }
 
@@ -205,13 +205,13 @@ badm -L -n -c >/dev/null || fail "-Lnc after the flush"
 # fuzzer keeps sending to the backup, which also runs a master of its own.
 badm --start-daemon backup --mcast-interface b0 --syncid 0
 badm --start-daemon master --mcast-interface b0 --syncid 0
-ip netns exec fuzzer rvsadm --start-daemon master --mcast-interface f0 --syncid 0
-ip netns exec fuzzer rvsfuzz sync --dev f0 --group 224.0.0.81 --port 8848 --count 100000 --secs 60 \
+in_ns fuzzer rvsadm --start-daemon master --mcast-interface f0 --syncid 0
+nsenter --net=/run/netns/fuzzer -- rvsfuzz sync --dev f0 --group 224.0.0.81 --port 8848 --count 100000 --secs 60 \
 	--rate "$rate" --seed $((seed + 3)) --syncid 0 >/dev/null 2>&1 &
 bg=$!
 sleep 3
 badm --resync-daemon master
-ip netns exec fuzzer rvsadm --resync-daemon master
+in_ns fuzzer rvsadm --resync-daemon master
 sleep 2
 check "both daemons run in the backup's namespace" [ "$(badm -L --daemon | wc -l)" = 2 ]
 unload_rvs

@@ -64,11 +64,14 @@ expect_contains() {
 # new_netns NAME: a namespace with loopback up (so it has a local routing
 # table: IPVS and rvs refuse real servers whose address type is unknown).
 new_netns() { ip netns add "$1"; ip -n "$1" link set lo up; }
-# in_ns NS COMMAND...: COMMAND in network namespace NS, for the commands
-# that read neither /sys nor /etc/netns (rvsadm, ipvsadm, curl): nsenter
-# only joins the namespace, where `ip netns exec` also makes a mount
-# namespace and mounts /sys in it, which under TCG costs about half as
-# much again as starting the command.
+# in_ns NS COMMAND...: COMMAND in network namespace NS, for every command
+# that reads neither /sys nor /etc/netns (all but tcpdump, keepalived and
+# /sys readers, which keep `ip netns exec`): nsenter only joins the
+# namespace, where `ip netns exec` also makes a mount namespace and mounts
+# /sys in it, which under TCG costs about half as much again as starting
+# the command, and on the debug kernel more. A background command whose
+# PID is kept uses `nsenter --net=/run/netns/NS --` directly, which execs
+# it (a function would leave a subshell between).
 in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" -- "$@"; }
 
 # --- topologies (all inside the VM, between namespaces made here) ---
@@ -80,7 +83,7 @@ http_server() {
 	# The same 1 MB blob on every server, to check transfers end to end.
 	[ -f /tmp/blob.src ] || head -c 1000000 /dev/urandom >/tmp/blob.src
 	cp /tmp/blob.src "$dir/blob"
-	ip netns exec "$ns" busybox httpd -p "$port" -h "$dir"
+	in_ns "$ns" busybox httpd -p "$port" -h "$dir"
 }
 
 # veth_pair NS_A IF_A NS_B IF_B
@@ -101,8 +104,8 @@ topo_nat() {
 	ip -n director addr add 192.168.10.100/24 dev d0
 	ip -n director link add br0 type bridge; ip -n director link set br0 up
 	ip -n director addr add 10.0.0.8/24 dev br0
-	ip netns exec director sysctl -qw net.ipv4.ip_forward=1
-	ip netns exec director sysctl -qw net.ipv4.conf.all.send_redirects=0
+	in_ns director sysctl -qw net.ipv4.ip_forward=1
+	in_ns director sysctl -qw net.ipv4.conf.all.send_redirects=0
 	for i in $(seq 1 "$n"); do
 		new_netns rs$i
 		veth_pair director rs$i-port rs$i eth0
@@ -112,8 +115,8 @@ topo_nat() {
 		http_server rs$i rs$i 80
 	done
 	# Let neighbours and the bridge settle before traffic.
-	ip netns exec client ping -c1 -W2 192.168.10.100 >/dev/null
-	for i in $(seq 1 "$n"); do ip netns exec director ping -c1 -W2 ${RS_IPS[$((i - 1))]} >/dev/null; done
+	in_ns client ping -c1 -W2 192.168.10.100 >/dev/null
+	for i in $(seq 1 "$n"); do in_ns director ping -c1 -W2 ${RS_IPS[$((i - 1))]} >/dev/null; done
 }
 
 # get URL from the client namespace; prints the body.
@@ -145,8 +148,8 @@ topo_lan() {
 	for i in $(seq 1 "$n"); do
 		ip -n rs$i addr add ${LAN_RS[$((i - 1))]}/24 dev eth0
 	done
-	ip netns exec client ping -c1 -W2 $VIP >/dev/null
-	for i in $(seq 1 "$n"); do ip netns exec director ping -c1 -W2 ${LAN_RS[$((i - 1))]} >/dev/null; done
+	in_ns client ping -c1 -W2 $VIP >/dev/null
+	for i in $(seq 1 "$n"); do in_ns director ping -c1 -W2 ${LAN_RS[$((i - 1))]} >/dev/null; done
 }
 
 # rs_dr I: real server I answers for the VIP on lo and keeps quiet about it
@@ -154,8 +157,8 @@ topo_lan() {
 rs_dr() {
 	local ns=rs$1
 	ip -n $ns addr add $VIP/32 dev lo
-	ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-	ip netns exec $ns sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+	in_ns $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+	in_ns $ns sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
 }
 
 # rs_tun I: real server I takes IPIP packets on tunl0 holding the VIP
@@ -164,8 +167,8 @@ rs_tun() {
 	local ns=rs$1
 	ip -n $ns link set tunl0 up
 	ip -n $ns addr add $VIP/32 dev tunl0
-	ip netns exec $ns sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
-	ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+	in_ns $ns sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
+	in_ns $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 }
 
 # udp_server NS NAME PORT [BIND]: answers every datagram with NAME. (-t 5:
@@ -173,7 +176,7 @@ rs_tun() {
 # 0.5 s, which a busy debug VM does not always meet.)
 udp_server() {
 	local bind=${4:+,bind=$4}
-	ip netns exec "$1" socat -t 5 UDP4-RECVFROM:"$3",reuseaddr,fork$bind SYSTEM:"echo $2" &
+	nsenter --net=/run/netns/"$1" -- socat -t 5 UDP4-RECVFROM:"$3",reuseaddr,fork$bind SYSTEM:"echo $2" &
 	listening "$1" u "$3"
 }
 # listening NS t|u PORT: waits (up to 10 s) until a TCP or UDP socket is
@@ -181,7 +184,7 @@ udp_server() {
 listening() {
 	local i
 	for i in $(seq 1 50); do
-		[ -n "$(ip netns exec "$1" ss -Hn -l -"$2" "sport = :$3" 2>/dev/null)" ] && return 0
+		[ -n "$(in_ns "$1" ss -Hn -l -"$2" "sport = :$3" 2>/dev/null)" ] && return 0
 		sleep 0.2
 	done
 	echo "warning: nothing listening on $2 port $3 in $1 after 10 s" >&2
@@ -199,7 +202,7 @@ uget() {
 
 # echo_server NS PORT: a TCP echo service.
 echo_server() {
-	ip netns exec "$1" socat TCP-LISTEN:"$2",fork,reuseaddr EXEC:cat &
+	nsenter --net=/run/netns/"$1" -- socat TCP-LISTEN:"$2",fork,reuseaddr EXEC:cat &
 	listening "$1" t "$2"
 }
 
@@ -279,7 +282,7 @@ long_or() {
 syn_flood_until() {
 	local left=$(($1 - $(date +%s)))
 	[ "$left" -gt 0 ] || return 0
-	ip netns exec client rvsfuzz synflood --dst 192.168.10.100 --port 80 \
+	in_ns client rvsfuzz synflood --dst 192.168.10.100 --port 80 \
 		--count 100000000 --secs "$left" --seed "$2"
 }
 
@@ -307,7 +310,7 @@ mem_available_kb() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
 
 # tcp_in_segs NS: TCP segments received by namespace NS so far.
 tcp_in_segs() {
-	ip netns exec "$1" awk '/^Tcp:/ { if (h) { print $10; exit } h = 1 }' /proc/net/snmp
+	in_ns "$1" awk '/^Tcp:/ { if (h) { print $10; exit } h = 1 }' /proc/net/snmp
 }
 
 # --- connection sync failover (440, 450) ---
@@ -401,7 +404,7 @@ sync_topo() {
 			echo "addr add 192.168.20.1$d/24 dev eth0"
 			[ "$mode" = dr ] || { echo "link set eth1 up"; echo "addr add 10.0.0.$((d + 1))/24 dev eth1"; }
 		} | ip -n dir$d$SX -batch -
-		[ "$mode" = dr ] || ip netns exec dir$d$SX sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0
+		[ "$mode" = dr ] || in_ns dir$d$SX sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0
 	done
 	for i in $(seq 1 $SYNC_NRS); do
 		ns=rs$i$SX
@@ -412,12 +415,12 @@ sync_topo() {
 			if [ "$mode" = dr ]; then echo "addr add $VIP/32 dev lo"; else echo "route add default via $SYNC_GW"; fi
 		} | ip -n $ns -batch -
 		if [ "$mode" = dr ]; then
-			ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+			in_ns $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
 				net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
-			ip netns exec $ns python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i --udp-bind $VIP 7000 7001 \
+			nsenter --net=/run/netns/$ns -- python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i --udp-bind $VIP 7000 7001 \
 				>/tmp/sync$SX-rs$i.out 2>&1 &
 		else
-			ip netns exec $ns python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i 7000 7001 >/tmp/sync$SX-rs$i.out 2>&1 &
+			nsenter --net=/run/netns/$ns -- python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i 7000 7001 >/tmp/sync$SX-rs$i.out 2>&1 &
 		fi
 	done
 	for i in $(seq 1 $SYNC_NRS); do
@@ -503,12 +506,12 @@ sync_sessions_start() {
 	srcs=$(IFS=,; echo "${SYNC_CLIENTS[*]}")
 	rm -f /tmp/sync$SX-stop
 	for port in 7000 7001; do
-		ip netns exec client$SX python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
+		nsenter --net=/run/netns/client$SX -- python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
 			--timeout $((10 * SYNC_SLOW)) --stop-file /tmp/sync$SX-stop $VIP $port $SYNC_SESSIONS 300 $SYNC_INTERVAL \
 			>/tmp/sync$SX-tcp$port.out 2>&1 &
 		SYNC_PIDS+=($!)
 	done
-	ip netns exec client$SX python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --udp --src "$srcs" \
+	nsenter --net=/run/netns/client$SX -- python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --udp --src "$srcs" \
 		--max-gap $((8 * SYNC_SLOW)) --stop-file /tmp/sync$SX-stop $VIP 7000 $SYNC_UDP 300 $SYNC_INTERVAL >/tmp/sync$SX-udp.out 2>&1 &
 	SYNC_PIDS+=($!)
 	local f

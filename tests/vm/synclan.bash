@@ -25,9 +25,9 @@ sl_topo() {
 		new_netns srs$i; sl_port srs$i eth0
 		ip -n srs$i addr add 192.168.20.2$i/24 dev eth0
 		for v in "${SL_VIPS[@]}"; do ip -n srs$i addr add $v/32 dev lo; done
-		ip netns exec srs$i sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-		ip netns exec srs$i sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
-		ip netns exec srs$i python3 "$RVS_TOP/tests/vm/tagecho.py" srs$i 7000 7001 &
+		in_ns srs$i sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+		in_ns srs$i sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+		nsenter --net=/run/netns/srs$i -- python3 "$RVS_TOP/tests/vm/tagecho.py" srs$i 7000 7001 &
 	done
 	for i in 1 2; do listening srs$i t 7001; done
 }
@@ -76,7 +76,7 @@ sl_entries() {
 sl_sessions() {
 	local srcs
 	srcs=$(IFS=,; echo "${SL_CLIENTS[*]}")
-	ip netns exec sclient python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
+	nsenter --net=/run/netns/sclient -- python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
 		--stop-file /tmp/sl-stop "$1" "$2" "$3" 600 "$4" >"$5" 2>&1 &
 }
 # sl_stop OUT...: stops the sessions and waits for each OUT's report.
