@@ -312,6 +312,9 @@ if [ -n "$profiler" ]; then
 	for key in comm dso comm,dso; do
 		perf report -i /tmp/rvs-run/suite.perf --stdio --sort $key 2>/dev/null | grep -v '^#' | grep . | head -40
 	done
+	echo "=== the kernel's functions"
+	perf report -i /tmp/rvs-run/suite.perf --stdio --dsos '[kernel.vmlinux]' --sort sym 2>/dev/null |
+		grep -v '^#' | grep . | head -60
 fi
 echo "vm: $passed passed, $failed failed"
 [ $failed = 0 ]
