@@ -25,7 +25,11 @@ expect_eq "echo through the VIP" hello "$line"
 until_ms() { local now; now=$(( ($(date +%s%N) - t0) / 1000000 )); [ $now -lt $1 ] && sleep "$(echo "($1 - $now) / 1000" | bc -l)"; true; }
 expect_contains "established" "ESTABLISHED" "$(conns)"
 elapsed=$(( ($(date +%s%N) - t0) / 1000000 ))
-[ $elapsed -lt 4000 ] && expect_contains "still there ${elapsed} ms after the last packet" "ESTABLISHED" "$(conns)"
+if [ $elapsed -lt 4000 ]; then
+	expect_contains "still there ${elapsed} ms after the last packet" "ESTABLISHED" "$(conns)"
+else
+	echo "SKIPPED (loudly): 'still there before the timeout': the listing came ${elapsed} ms after the last packet, too close to the 5 s timeout to tell"
+fi
 until_ms 7000
 expect_eq "gone after the 5 s timeout" "" "$(conns | grep ESTABLISHED || true)"
 kill "$ECHO_PID" 2>/dev/null || true; wait "$ECHO_PID" 2>/dev/null || true

@@ -56,5 +56,5 @@ elif modinfo -F parm "$RVS_KO" | grep -q '^ipvs_abi:'; then
 	fuzz_family IPVS
 	unload_rvs
 else
-	echo "(this rvs.ko has no ipvs_abi parameter: IPVS family not fuzzed)"
+	fail "this rvs.ko has no ipvs_abi parameter: the IPVS family cannot be fuzzed"
 fi
