@@ -3,7 +3,6 @@
 //! A packet as the hooks parse it once (IPVS's `ip_vs_iphdr` and ports)
 //! and hand it on to scheduling and the forwarding methods.
 
-use crate::rvs_core::ctl::{AF_INET, AF_INET6};
 use crate::rvs_core::packet::{self, Family, IpHeader};
 use crate::rvs_core::proto::TcpFlags;
 use crate::skb::Skb;
@@ -37,7 +36,7 @@ pub(crate) fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
     };
     let ports = packet::parse_ports(head, ip.l4_offset).ok()?;
     Some(Pkt {
-        af: if family == Family::Inet { AF_INET } else { AF_INET6 },
+        af: family.af(),
         sport: ports.src,
         dport: ports.dst,
         tcp,

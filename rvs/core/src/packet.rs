@@ -126,8 +126,8 @@ impl Family {
     /// The `AF_*` number (2 or 10).
     pub const fn af(self) -> u16 {
         match self {
-            Family::Inet => 2,
-            Family::Inet6 => 10,
+            Family::Inet => super::ctl::AF_INET,
+            Family::Inet6 => super::ctl::AF_INET6,
         }
     }
 
