@@ -63,10 +63,17 @@ timing_table() {
 			last = $3; clast = $4
 			next
 		}
-		FILENAME ~ /times$/ { cpu[$1] = $3; lane[$1] = $4; next }
+		FILENAME ~ /times$/ { took[$1] = $2; cpu[$1] = $3; lane[$1] = $4; next }
 		END {
 			for (i = 1; i <= n; i++) {
 				k = order[i]
+				if (!(k in t1) && (k in took)) {
+					# The end mark was lost on the console: the guest's
+					# own count of the test's seconds, no VM CPU.
+					sw += took[k]
+					printf "| %s | %s | %d (guest) | | | %s |\n", k, lane[k], took[k], cpu[k]
+					continue
+				}
 				if (!(k in t1)) { printf "| %s | %s | (did not end) | | | |\n", k, lane[k]; continue }
 				w = t1[k] - t0[k]; c = (c1[k] - c0[k]) / tck
 				sw += w; sc += c
@@ -100,7 +107,8 @@ cmd="${knobs}RVS_VM_TIMES_FILE=$out/times RVS_TOP=$RVS_TOP RVS_LONG=$long RVS_KE
 # without a root file system (seen on busy machines), the guest panics
 # before running anything: boot again, up to four times.
 #
-# The console also carries the runner's `@@rvs start|end NAME` lines: for
+# The console also carries the runner's `@@rvs start|end NAME @@` lines
+# (kernel messages may share their console line): for
 # each, the host notes the time and QEMU's CPU time (utime + stime, both
 # vCPUs and QEMU's own work) in $out/marks, for the timing table.
 tck=$(getconf CLK_TCK)
@@ -117,7 +125,8 @@ console_filter() {
 		case $line in
 		*'@@rvs '*)
 			[ -n "$qpid" ] && [ -e "/proc/$qpid" ] || qpid=$(pgrep -n -f qemu-system) || qpid=
-			echo "${line#*@@rvs } ${EPOCHREALTIME/,/.} $(qemu_cpu "${qpid:-0}")" >>"$out/marks" ;;
+			line=${line#*@@rvs }
+			echo "${line%% @@*} ${EPOCHREALTIME/,/.} $(qemu_cpu "${qpid:-0}")" >>"$out/marks" ;;
 		'['*']'*|'') ;;
 		*) printf '%s\n' "$line" ;;
 		esac

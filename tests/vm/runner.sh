@@ -28,7 +28,7 @@
 # run and prints at the end where its CPU went, by command and by binary.
 #
 # For the host's timing table (scripts/vm-test.sh) each job's start and end
-# show on the console as `@@rvs start|end NAME` lines; TIMES_FILE gets
+# show on the console as `@@rvs start|end NAME @@` lines; TIMES_FILE gets
 # "NAME SECONDS CPU_SECONDS LANE" (CPU of the test's own processes; LANE
 # alone or parallel).
 set -u
@@ -131,7 +131,8 @@ run_test() {
 	t=$(job_file "$job"); name=$(job_name "$job")
 	case $job in *@*) backend=${job##*@} ;; esac
 	limit=$(test_limit "$job" "$isolated")
-	echo "@@rvs start $name"
+	# A line of its own, closed by ` @@`, however the console interleaves.
+	printf '\n@@rvs start %s @@\n' "$name"
 	start=$(date +%s)
 	# bash -e: a test whose first line (sourcing lib.sh, which sets -e)
 	# fails stops there, instead of running on without its helpers.
@@ -143,7 +144,7 @@ run_test() {
 		timeout -k 5 "$limit" bash $bash_flags "$t" >/tmp/test-$name.log 2>&1 7>/tmp/test-$name.xtrace
 	fi
 	rc=$?
-	echo "@@rvs end $name"
+	printf '\n@@rvs end %s @@\n' "$name"
 	times >/tmp/rvs-run/$name.times
 	echo "$rc $(( $(date +%s) - start )) $limit $(cpu_seconds /tmp/rvs-run/$name.times) $([ "$isolated" = 1 ] && echo parallel || echo alone)" \
 		>/tmp/rvs-run/$name.done
