@@ -194,7 +194,8 @@ fn state<'a>(net: NetRef<'a>) -> Result<&'a NetState> {
 // only pointers to it cross the boundary.
 #[allow(improper_ctypes)]
 extern "C" {
-    fn rvs_inet_addr_type(net: *mut bindings::net, addr: u32) -> c_uint;
+    // Exported, but outside the kernel's bindings (<net/route.h>).
+    fn inet_addr_type(net: *mut bindings::net, addr: u32) -> c_uint;
     fn rvs_ipv6_addr_is_local(net: *mut bindings::net, addr: *const bindings::in6_addr) -> i32;
 }
 
@@ -213,7 +214,7 @@ fn check_dest_addr(net: NetRef<'_>, spec: &DestSpec) -> Result<(), CtlError> {
     } else {
         let be = u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
         // SAFETY: `net` is live for the request.
-        let t = unsafe { rvs_inet_addr_type(net.as_ptr(), be) };
+        let t = unsafe { inet_addr_type(net.as_ptr(), be) };
         t == RTN_UNICAST || t == RTN_LOCAL
     };
     if ok {

@@ -9,11 +9,13 @@
 use core::ffi::{c_int, c_uint, c_void};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering::Relaxed};
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
-use kernel::{bindings, error::to_result, prelude::*, types::Opaque};
+use kernel::{bindings, error::to_result, new_mutex, prelude::*, sync::Mutex, types::Opaque};
 
 use crate::conn::{self, SWEEP_INTERVAL_MS};
+use crate::procfs;
+use crate::sysctl::{self, Tree};
 use crate::rvs_core::est;
 use crate::rvs_core::ctl::{errno, CtlError};
 use crate::service::NetState;
@@ -56,16 +58,6 @@ extern "C" {
         dw: *mut bindings::delayed_work,
         f: unsafe extern "C" fn(*mut bindings::work_struct),
     );
-    fn rvs_dwork_schedule(dw: *mut bindings::delayed_work, delay: core::ffi::c_ulong);
-    fn rvs_dwork_cancel_sync(dw: *mut bindings::delayed_work);
-    fn rvs_to_dwork(w: *mut bindings::work_struct) -> *mut bindings::delayed_work;
-    fn rvs_sysctl_register(
-        net: *mut bindings::net,
-        path: *const core::ffi::c_char,
-        vars: *mut *mut c_int,
-        count: c_int,
-    ) -> *mut c_void;
-    fn rvs_sysctl_unregister(hdr: *mut c_void);
     fn rvs_defrag6_enable(net: *mut bindings::net) -> c_int;
     fn rvs_defrag6_disable(net: *mut bindings::net);
 }
@@ -80,23 +72,41 @@ pub(crate) struct NetEntry {
     ticks: AtomicU32,
     #[pin]
     work: Opaque<bindings::delayed_work>,
-    /// The `net.rvs` sysctl table's header.
-    sysctl_hdr: AtomicPtr<c_void>,
-    /// The `net.ipv4.vs` table's header (IPVS ABI), set and cleared by the
-    /// ABI's own per-namespace operations in rvs_helpers.c.
-    ipvs_sysctl_hdr: AtomicPtr<c_void>,
+    /// `net.rvs`.
+    sysctls: Option<sysctl::Table>,
+    /// With the IPVS ABI: `net.ipv4.vs` and the /proc files, made by
+    /// [`AbiRegistration`]'s operations.
+    #[pin]
+    ipvs: Mutex<Option<(sysctl::Table, procfs::Files)>>,
 }
 
-fn interval() -> core::ffi::c_ulong {
-    (u64::from(SWEEP_INTERVAL_MS) * u64::from(crate::conn::HZ) / 1000) as core::ffi::c_ulong
+/// Puts the namespace's periodic work on the queue, `interval()` from now.
+///
+/// # Safety
+///
+/// `work` is initialised and stays live until cancelled.
+unsafe fn schedule(work: &Opaque<bindings::delayed_work>) {
+    // SAFETY: As this function's; `system_long_wq` exists from boot.
+    unsafe {
+        bindings::queue_delayed_work_on(
+            bindings::wq_misc_consts_WORK_CPU_UNBOUND as c_int,
+            bindings::system_long_wq,
+            work.get(),
+            interval(),
+        )
+    };
+}
+
+fn interval() -> kernel::ffi::c_ulong {
+    (u64::from(SWEEP_INTERVAL_MS) * u64::from(crate::conn::HZ) / 1000) as kernel::ffi::c_ulong
 }
 
 unsafe extern "C" fn net_tick(work: *mut bindings::work_struct) {
     // SAFETY: The work is the `work` field of a live, pinned `NetEntry`:
     // `net_exit` cancels it (waiting for a running tick) before freeing.
     let entry = unsafe {
-        let dw = rvs_to_dwork(work).cast::<Opaque<bindings::delayed_work>>();
-        &*kernel::container_of!(dw, NetEntry, work)
+        let dw = kernel::container_of!(work, bindings::delayed_work, work);
+        &*kernel::container_of!(dw.cast::<Opaque<bindings::delayed_work>>(), NetEntry, work)
     };
     let now = conn::jiffies();
     let st = &entry.state;
@@ -112,8 +122,8 @@ unsafe extern "C" fn net_tick(work: *mut bindings::work_struct) {
         st.expire_sched_caches(now);
     }
     // SAFETY: As above; re-arming from the work itself is allowed, and
-    // `rvs_dwork_cancel_sync` copes with it.
-    unsafe { rvs_dwork_schedule(entry.work.get(), interval()) };
+    // `cancel_delayed_work_sync` copes with it.
+    unsafe { schedule(&entry.work) };
 }
 
 /// The id `net_generic` knows rvs by.
@@ -133,7 +143,7 @@ static NET_ID: NetId = NetId(Opaque::new(0));
 ///
 /// # Invariants
 ///
-/// Only `register` writes to it, before handing it to the kernel.
+/// Only the registrations write to it, before handing it to the kernel.
 struct PernetOps(Opaque<bindings::pernet_operations>);
 
 // SAFETY: The kernel serialises its use of the operations under
@@ -147,6 +157,14 @@ static PERNET_OPS: PernetOps = PernetOps(Opaque::zeroed());
 type Slot = *mut NetEntry;
 
 unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
+    match init(net) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+fn init(net: *mut bindings::net) -> Result {
+    let net = NonNull::new(net).ok_or(EINVAL)?;
     let mut seed = [0u8; 8];
     // SAFETY: Fills a local buffer.
     unsafe { bindings::get_random_bytes(seed.as_mut_ptr().cast(), seed.len()) };
@@ -154,53 +172,52 @@ unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
         state <- NetState::new(u64::from_ne_bytes(seed), crate::conn_tab_bits()),
         ticks: AtomicU32::new(0),
         work: Opaque::zeroed(),
-        sysctl_hdr: AtomicPtr::new(core::ptr::null_mut()),
-        ipvs_sysctl_hdr: AtomicPtr::new(core::ptr::null_mut()),
+        sysctls: None,
+        ipvs <- new_mutex!(None),
     }? Error);
-    let entry = match KBox::pin_init(init, GFP_KERNEL) {
-        Ok(s) => s,
-        Err(e) => return e.to_errno(),
-    };
+    let mut entry = KBox::pin_init(init, GFP_KERNEL)?;
     // SAFETY: The entry is pinned; `work` is initialised once, here.
     unsafe { rvs_dwork_init(entry.work.get(), net_tick) };
-    // The entry is pinned: it never moves out of its box, whose raw pointer
-    // we keep until `net_exit` rebuilds the box.
+    // The tables and files point into the pinned state, which they
+    // cannot outlive: `net_exit` drops them before the entry.
+    // SAFETY: `net` is live during `init`; only unpinned fields change.
+    unsafe {
+        let e = Pin::get_unchecked_mut(entry.as_mut());
+        e.sysctls = Some(sysctl::Table::register(net.as_ptr(), Tree::Rvs, &e.state.sysctl)?);
+    }
+    // The entry never moves out of its box, whose raw pointer the slot
+    // keeps until `net_exit` rebuilds the box.
     // SAFETY: `init` gets a valid namespace whose zeroed slot of
     // `size_of::<Slot>()` bytes nobody else uses yet.
     let raw = unsafe {
         let raw = KBox::into_raw(Pin::into_inner_unchecked(entry));
-        let slot = rvs_net_generic(net, *NET_ID.0.get()).cast::<Slot>();
-        *slot = raw;
+        *slot(net.as_ptr()) = raw;
         raw
     };
     // SAFETY: `net` is valid; the hooks find the state through the slot
     // just filled.
-    let err = unsafe { rvs_hooks_register(net) };
+    let err = unsafe { rvs_hooks_register(net.as_ptr()) };
     if err != 0 {
         // SAFETY: Undo the slot; nothing else saw the entry.
         unsafe {
-            let slot = rvs_net_generic(net, *NET_ID.0.get()).cast::<Slot>();
-            *slot = core::ptr::null_mut();
+            *slot(net.as_ptr()) = core::ptr::null_mut();
             drop(Pin::new_unchecked(KBox::from_raw(raw)));
         }
-        return err;
-    }
-    // `net_exit` unregisters the sysctls before freeing the entry.
-    // SAFETY: The data are ints (`AtomicI32` has `int`'s layout) in the
-    // pinned entry, which outlives the registration.
-    unsafe {
-        let mut vars = (*raw).state.sysctl.as_ptrs();
-        let hdr = rvs_sysctl_register(
-            net,
-            c"net/rvs".as_ptr(),
-            vars.as_mut_ptr(),
-            crate::service::NR_SYSCTLS as c_int,
-        );
-        (*raw).sysctl_hdr.store(hdr, Relaxed);
+        return to_result(err);
     }
     // SAFETY: `raw` is live until `net_exit`, which cancels the work.
-    unsafe { rvs_dwork_schedule((*raw).work.get(), interval()) };
-    0
+    unsafe { schedule(&(*raw).work) };
+    Ok(())
+}
+
+/// The namespace's slot for rvs's state.
+///
+/// # Safety
+///
+/// `net` is live and the operations are registered.
+unsafe fn slot(net: *mut bindings::net) -> *mut Slot {
+    // SAFETY: As this function's; the slot is `size_of::<Slot>()` bytes.
+    unsafe { rvs_net_generic(net, *NET_ID.0.get()).cast::<Slot>() }
 }
 
 /// Before the namespace's devices go: the sync daemons' sockets and
@@ -218,22 +235,22 @@ unsafe extern "C" fn net_exit(net: *mut bindings::net) {
     // request can reach the namespace's state any more (the genl family
     // only answers in live namespaces); the slot holds what `init` stored.
     unsafe {
-        let slot = rvs_net_generic(net, *NET_ID.0.get()).cast::<Slot>();
+        let slot = slot(net);
         let entry = *slot;
         if entry.is_null() {
             return;
         }
+        // Readers of the knobs are waited for here; nobody reaches the
+        // state through them after this. (The ABI's files went in
+        // `abi_exit`, which runs first.)
+        (*entry).sysctls = None;
         // The sync daemons use the state (and the namespace's sockets)
         // from their threads: they go first.
         (*entry).state.sync.stop_all();
         // No packet reaches rvs after this (it waits for running hooks),
         // and no tick runs after the cancel.
         rvs_hooks_unregister(net);
-        let hdr = (*entry).sysctl_hdr.load(Relaxed);
-        if !hdr.is_null() {
-            rvs_sysctl_unregister(hdr);
-        }
-        rvs_dwork_cancel_sync((*entry).work.get());
+        bindings::cancel_delayed_work_sync((*entry).work.get());
         if (*entry).state.defrag6.load(Relaxed) {
             rvs_defrag6_disable(net);
         }
@@ -294,35 +311,71 @@ fn entry(net: *mut bindings::net) -> Option<NonNull<NetEntry>> {
     // SAFETY: Called for a live namespace after rvs's `net_init` ran in it
     // (the ABI's operations are registered after rvs's own); the slot holds
     // null or the entry.
-    unsafe {
-        let slot = rvs_net_generic(net, *NET_ID.0.get()).cast::<Slot>();
-        NonNull::new(*slot)
-    }
+    unsafe { NonNull::new(*slot(net)) }
 }
 
-/// The sysctl knobs of `net`, for the IPVS ABI's `net.ipv4.vs` table.
-/// Returns 0, or -ENODEV if rvs has no state there.
-#[no_mangle]
-unsafe extern "C" fn rvs_sysctl_vars(net: *mut bindings::net, vars: *mut *mut c_int) -> c_int {
-    let Some(e) = entry(net) else {
+/// The IPVS ABI's /proc files and `net.ipv4.vs` knobs of a namespace.
+unsafe extern "C" fn abi_init(net: *mut bindings::net) -> c_int {
+    let (Some(n), Some(e)) = (NonNull::new(net), entry(net)) else {
         return ENODEV.to_errno();
     };
-    // SAFETY: The entry is live while the namespace is (see `entry`); the C
-    // caller passes room for `RVS_NR_SYSCTLS` pointers.
-    unsafe {
-        let ptrs = e.as_ref().state.sysctl.as_ptrs();
-        core::ptr::copy_nonoverlapping(ptrs.as_ptr(), vars, ptrs.len());
+    // SAFETY: rvs's own `net_exit` runs after this namespace's `abi_exit`
+    // (registered earlier, torn down later), so the entry outlives what
+    // is made here, which `abi_exit` drops.
+    let e = unsafe { e.as_ref() };
+    let made = (|| {
+        // SAFETY: As above; `net` is live during `init`.
+        let knobs = unsafe { sysctl::Table::register(net, Tree::Ipvs, &e.state.sysctl)? };
+        // SAFETY: As above.
+        let files = unsafe { procfs::Files::create(n, &e.state)? };
+        Ok::<_, Error>((knobs, files))
+    })();
+    match made {
+        Ok(m) => {
+            *e.ipvs.lock() = Some(m);
+            0
+        }
+        Err(err) => err.to_errno(),
     }
-    0
 }
 
-/// Stores the `net.ipv4.vs` table's header for `net`, returning the old one.
-#[no_mangle]
-unsafe extern "C" fn rvs_set_ipvs_sysctl_hdr(net: *mut bindings::net, hdr: *mut c_void) -> *mut c_void {
-    match entry(net) {
-        // SAFETY: The entry is live while the namespace is (see `entry`).
-        Some(e) => unsafe { e.as_ref() }.ipvs_sysctl_hdr.swap(hdr, Relaxed),
-        None => core::ptr::null_mut(),
+unsafe extern "C" fn abi_exit(net: *mut bindings::net) {
+    if let Some(e) = entry(net) {
+        // SAFETY: The entry is live until rvs's own `net_exit`, which runs
+        // after this. Dropping waits for the files' and knobs' readers.
+        let made = unsafe { e.as_ref() }.ipvs.lock().take();
+        drop(made);
+    }
+}
+
+static ABI_OPS: PernetOps = PernetOps(Opaque::zeroed());
+
+/// The IPVS ABI's per-namespace files and knobs (`ipvs_abi=1`), made in
+/// every namespace after rvs's own state and removed before it.
+pub(crate) struct AbiRegistration(());
+
+impl AbiRegistration {
+    /// Registers the operations; call after [`Registration::register`]
+    /// and after the IPVS family, which refuses a second IPVS (the names
+    /// would collide with ip_vs's).
+    pub(crate) fn register() -> Result<Self> {
+        // SAFETY: Runs once, in module init, before the kernel knows of
+        // the operations (type invariants of `PernetOps`).
+        unsafe {
+            let ops = ABI_OPS.0.get();
+            (*ops).init = Some(abi_init);
+            (*ops).exit = Some(abi_exit);
+            to_result(bindings::register_pernet_subsys(ops))?;
+        }
+        Ok(Self(()))
+    }
+}
+
+impl Drop for AbiRegistration {
+    fn drop(&mut self) {
+        // SAFETY: Registered in `register`; unregistering calls `abi_exit`
+        // for every namespace.
+        unsafe { bindings::unregister_pernet_subsys(ABI_OPS.0.get()) };
     }
 }
 
@@ -332,8 +385,5 @@ pub(crate) fn state(net: NetRef<'_>) -> Option<&NetState> {
     // family) and is freed only by `net_exit`, once the namespace serves
     // no request: the reference cannot outlive the state.
     // SAFETY: `net` is a live namespace for the borrow's lifetime.
-    unsafe {
-        let slot = rvs_net_generic(net.as_ptr(), *NET_ID.0.get()).cast::<Slot>();
-        NonNull::new(*slot).map(|p| &(*p.as_ptr()).state)
-    }
+    unsafe { NonNull::new(*slot(net.as_ptr())).map(|p| &(*p.as_ptr()).state) }
 }

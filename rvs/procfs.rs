@@ -4,28 +4,57 @@
 //! ipvsadm (`-Lc`) and monitoring agents parse: `/proc/net/ip_vs`,
 //! `/proc/net/ip_vs_conn` and `/proc/net/ip_vs_stats`.
 //!
-//! rvs_helpers.c owns the seq_file plumbing; it asks [`rvs_proc_count`] how
-//! many items a file has and [`rvs_proc_show`] to write one. Item 0 is the
-//! header; for `ip_vs` item n is the n-th service, for `ip_vs_conn` the
-//! n-th hash bucket, so a long read resumes where it stopped.
+//! Each namespace has them from its creation ([`Files`], made by the
+//! namespace's set-up in netns.rs). A file is a seq_file whose position 0
+//! is the header and position n the n-th service (`ip_vs`) or hash bucket
+//! (`ip_vs_conn`), so a long read resumes where it stopped without
+//! rescanning.
 
-use core::ffi::{c_int, c_long};
+use core::ffi::{c_int, c_uint, c_void};
+
+use kernel::ffi::c_char;
+use core::ptr::{null_mut, NonNull};
 use core::sync::atomic::Ordering::Relaxed;
 
-use kernel::{bindings, fmt, seq_file::SeqFile, seq_print};
+use kernel::{bindings, fmt, prelude::*, seq_file::SeqFile, seq_print};
 
 use crate::conn::{flags as cf, jiffies, Conn};
-use crate::netns::NetRef;
-use crate::netns;
 use crate::rvs_core::abi::{self, fwd, svc_flags};
 use crate::rvs_core::ctl::AF_INET6;
 use crate::rvs_core::packet::{IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
 use crate::rvs_core::proto::{template_state_name, TcpState, UDP_STATE_NAME};
 use crate::service::{NetState, Service};
 
-const PROC_SERVICES: c_long = 0;
-const PROC_CONNS: c_long = 1;
-const PROC_STATS: c_long = 2;
+/// The files.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Services,
+    Conns,
+    Stats,
+}
+
+const SERVICES: u8 = Kind::Services as u8;
+const CONNS: u8 = Kind::Conns as u8;
+
+impl Kind {
+    const ALL: [Kind; 3] = [Kind::Services, Kind::Conns, Kind::Stats];
+
+    const fn of(k: u8) -> Self {
+        match k {
+            SERVICES => Kind::Services,
+            CONNS => Kind::Conns,
+            _ => Kind::Stats,
+        }
+    }
+
+    fn name(self) -> &'static core::ffi::CStr {
+        match self {
+            Kind::Services => c"ip_vs",
+            Kind::Conns => c"ip_vs_conn",
+            Kind::Stats => c"ip_vs_stats",
+        }
+    }
+}
 
 /// An address as IPVS prints it: IPv4 as 8 hex digits of the host-order
 /// value, IPv6 as `%pI6` (eight groups of four lowercase hex digits).
@@ -75,50 +104,22 @@ fn fwd_name(flags: u32) -> &'static str {
     }
 }
 
-/// How many items (after the header) file `kind` of `net` has.
-#[no_mangle]
-unsafe extern "C" fn rvs_proc_count(net: *mut bindings::net, kind: c_long) -> u64 {
-    let Some(net) = core::ptr::NonNull::new(net) else {
-        return 0;
-    };
-    // SAFETY: The file belongs to the live namespace while it is read.
-    let net = unsafe { NetRef::from_raw(net) };
-    let Some(st) = netns::state(net) else {
-        return 0;
-    };
+/// How many items (after the header) file `kind` has in `st`.
+fn count(st: &NetState, kind: Kind) -> u64 {
     match kind {
-        PROC_SERVICES => u64::from(st.nr_services.load(Relaxed)),
-        PROC_CONNS => st.conns.nr_buckets() as u64,
-        _ => 0,
+        Kind::Services => u64::from(st.nr_services.load(Relaxed)),
+        Kind::Conns => st.conns.nr_buckets() as u64,
+        Kind::Stats => 0,
     }
 }
 
-/// Writes item `pos` (0: the header) of file `kind` of `net` into `seq`.
-#[no_mangle]
-unsafe extern "C" fn rvs_proc_show(
-    seq: *mut bindings::seq_file,
-    net: *mut bindings::net,
-    kind: c_long,
-    pos: u64,
-) -> c_int {
-    let Some(net) = core::ptr::NonNull::new(net) else {
-        return 0;
-    };
-    // SAFETY: seq_file calls `show` with its own seq_file, used by this
-    // thread only for the duration of the call.
-    let m = unsafe { SeqFile::from_raw(seq) };
-    // SAFETY: The file belongs to the live namespace while it is read.
-    let net = unsafe { NetRef::from_raw(net) };
-    let Some(st) = netns::state(net) else {
-        return 0;
-    };
+/// Writes item `pos` (0: the header) of file `kind` into `m`.
+fn show(m: &SeqFile, st: &NetState, kind: Kind, pos: u64) {
     match kind {
-        PROC_SERVICES => show_service(m, st, pos),
-        PROC_CONNS => show_conns(m, st, pos),
-        PROC_STATS => show_stats(m, st),
-        _ => {}
+        Kind::Services => show_service(m, st, pos),
+        Kind::Conns => show_conns(m, st, pos),
+        Kind::Stats => show_stats(m, st),
     }
-    0
 }
 
 fn show_service(m: &SeqFile, st: &NetState, pos: u64) {
@@ -249,28 +250,144 @@ fn show_stats(m: &SeqFile, st: &NetState) {
     );
 }
 
-/// The IPVS ABI's per-namespace files; unregistering removes them from
-/// every namespace.
-pub(crate) struct Registration(());
-
+// The /proc registration functions are exported, but the kernel's
+// bindings leave out <linux/proc_fs.h>.
 extern "C" {
-    fn rvs_ipvs_files_register() -> c_int;
-    fn rvs_ipvs_files_unregister();
+    fn proc_create_net_data(
+        name: *const c_char,
+        mode: bindings::umode_t,
+        parent: *mut bindings::proc_dir_entry,
+        ops: *const bindings::seq_operations,
+        state_size: c_uint,
+        data: *mut c_void,
+    ) -> *mut bindings::proc_dir_entry;
+    fn proc_create_net_single(
+        name: *const c_char,
+        mode: bindings::umode_t,
+        parent: *mut bindings::proc_dir_entry,
+        show: unsafe extern "C" fn(*mut bindings::seq_file, *mut c_void) -> c_int,
+        data: *mut c_void,
+    ) -> *mut bindings::proc_dir_entry;
+    fn remove_proc_entry(name: *const c_char, parent: *mut bindings::proc_dir_entry);
 }
 
-impl Registration {
-    /// Creates the files in every namespace, now and as namespaces appear.
-    pub(crate) fn register() -> kernel::error::Result<Self> {
-        // SAFETY: Called once, from module init, after rvs's own
-        // per-namespace state is registered.
-        kernel::error::to_result(unsafe { rvs_ipvs_files_register() })?;
-        Ok(Self(()))
+/// The state a file shows: its /proc entry's data.
+///
+/// # Safety
+///
+/// `seq` is an open file of [`Files`], in one of its operations.
+unsafe fn seq_state<'a>(seq: *mut bindings::seq_file) -> Option<&'a NetState> {
+    // SAFETY: An open seq_file has its file and inode, whose private data
+    // is the entry's data (`pde_data`): the state, which outlives the
+    // files (`Files::create`).
+    unsafe { (*(*(*seq).file).f_inode).i_private.cast::<NetState>().as_ref() }
+}
+
+unsafe extern "C" fn seq_start<const K: u8>(seq: *mut bindings::seq_file, pos: *mut bindings::loff_t) -> *mut c_void {
+    // SAFETY: seq_file calls this for its open file with a valid position.
+    let (pos, items) = unsafe { (*pos, seq_state(seq).map_or(0, |st| count(st, Kind::of(K)))) };
+    // Position n goes to `show` as n + 1, never null.
+    match u64::try_from(pos) {
+        Ok(p) if p <= items => (p as usize + 1) as *mut c_void,
+        _ => null_mut(),
     }
 }
 
-impl Drop for Registration {
+unsafe extern "C" fn seq_next<const K: u8>(
+    seq: *mut bindings::seq_file,
+    _v: *mut c_void,
+    pos: *mut bindings::loff_t,
+) -> *mut c_void {
+    // SAFETY: As `seq_start`.
+    unsafe {
+        *pos += 1;
+        seq_start::<K>(seq, pos)
+    }
+}
+
+unsafe extern "C" fn seq_stop(_seq: *mut bindings::seq_file, _v: *mut c_void) {}
+
+unsafe extern "C" fn seq_show<const K: u8>(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
+    // SAFETY: seq_file calls `show` for its open file, used by this thread
+    // only for the duration of the call.
+    let (m, st) = unsafe { (SeqFile::from_raw(seq), seq_state(seq)) };
+    if let Some(st) = st {
+        // `v` is a single file's null, or a position plus one.
+        show(m, st, Kind::of(K), (v as usize as u64).saturating_sub(1));
+    }
+    0
+}
+
+const fn seq_ops<const K: u8>() -> bindings::seq_operations {
+    bindings::seq_operations {
+        start: Some(seq_start::<K>),
+        next: Some(seq_next::<K>),
+        stop: Some(seq_stop),
+        show: Some(seq_show::<K>),
+    }
+}
+
+static SERVICES_OPS: bindings::seq_operations = seq_ops::<SERVICES>();
+static CONNS_OPS: bindings::seq_operations = seq_ops::<CONNS>();
+
+/// A namespace's IPVS-ABI files; dropping the value removes them.
+///
+/// # Invariants
+///
+/// `parent` is a live namespace's `/proc/net`, holding every file of
+/// [`Kind::ALL`].
+pub(crate) struct Files {
+    parent: NonNull<bindings::proc_dir_entry>,
+}
+
+// SAFETY: Only `drop` uses `parent`, and removing entries works from any
+// thread.
+unsafe impl Send for Files {}
+// SAFETY: `Files` has no methods that take `&self`.
+unsafe impl Sync for Files {}
+
+impl Files {
+    /// Creates the files of `st` in `net`.
+    ///
+    /// # Safety
+    ///
+    /// `net` is live, and both it and `st` outlive the returned value.
+    pub(crate) unsafe fn create(net: NonNull<bindings::net>, st: &NetState) -> Result<Self> {
+        // SAFETY: `net` is live (this function's contract).
+        let parent = NonNull::new(unsafe { (*net.as_ptr()).proc_net }).ok_or(ENOENT)?;
+        for (made, kind) in Kind::ALL.into_iter().enumerate() {
+            let (name, data) = (kind.name().as_ptr().cast(), core::ptr::from_ref(st).cast_mut().cast());
+            let size = core::mem::size_of::<bindings::seq_net_private>() as c_uint;
+            // SAFETY: The name and the operations are static; the state
+            // outlives the files (this function's contract).
+            let pde = unsafe {
+                match kind {
+                    Kind::Services => proc_create_net_data(name, 0o444, parent.as_ptr(), &SERVICES_OPS, size, data),
+                    Kind::Conns => proc_create_net_data(name, 0o444, parent.as_ptr(), &CONNS_OPS, size, data),
+                    Kind::Stats => proc_create_net_single(name, 0o444, parent.as_ptr(), seq_show::<{ Kind::Stats as u8 }>, data),
+                }
+            };
+            if pde.is_null() {
+                remove(parent, made);
+                return Err(ENOMEM);
+            }
+        }
+        Ok(Self { parent })
+    }
+}
+
+/// Removes the first `n` files of [`Kind::ALL`] from `parent`, waiting for
+/// their running reads.
+fn remove(parent: NonNull<bindings::proc_dir_entry>, n: usize) {
+    for kind in Kind::ALL.into_iter().take(n) {
+        // SAFETY: `parent` is a live namespace's `/proc/net`, which holds
+        // the file.
+        unsafe { remove_proc_entry(kind.name().as_ptr().cast(), parent.as_ptr()) };
+    }
+}
+
+impl Drop for Files {
     fn drop(&mut self) {
-        // SAFETY: Registered in `register`.
-        unsafe { rvs_ipvs_files_unregister() };
+        remove(self.parent, Kind::ALL.len());
     }
 }

@@ -8,8 +8,6 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/percpu.h>
-#include <linux/proc_fs.h>
-#include <linux/seq_file.h>
 #include <linux/icmpv6.h>
 #include <linux/workqueue.h>
 #include <net/addrconf.h>
@@ -25,7 +23,6 @@
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include <net/netns/generic.h>
 #include <net/route.h>
-#include <linux/sysctl.h>
 #include <linux/slab.h>
 #include <linux/kthread.h>
 #include <linux/igmp.h>
@@ -80,12 +77,6 @@ const struct nlattr *rvs_dump_attr(struct netlink_callback *cb, int type,
 				   maxattr, family->policy, NULL))
 		return NULL;
 	return tb[type];
-}
-
-/* Route type of an IPv4 address in @net: RTN_LOCAL, RTN_UNICAST, ... */
-unsigned int rvs_inet_addr_type(struct net *net, __be32 addr)
-{
-	return inet_addr_type(net, addr);
 }
 
 /* Whether @addr is assigned to an interface in @net. */
@@ -453,11 +444,6 @@ found:
 	return dst;
 }
 
-void rvs_dst_release(struct dst_entry *dst)
-{
-	dst_release(dst);
-}
-
 void rvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst)
 {
 	skb_dst_drop(skb);
@@ -638,252 +624,6 @@ int rvs_next_cpu(int cpu)
 void rvs_dwork_init(struct delayed_work *dw, work_func_t fn)
 {
 	INIT_DELAYED_WORK(dw, fn);
-}
-
-void rvs_dwork_schedule(struct delayed_work *dw, unsigned long delay)
-{
-	queue_delayed_work(system_long_wq, dw, delay);
-}
-
-void rvs_dwork_cancel_sync(struct delayed_work *dw)
-{
-	cancel_delayed_work_sync(dw);
-}
-
-struct delayed_work *rvs_to_dwork(struct work_struct *w)
-{
-	return to_delayed_work(w);
-}
-
-/* ---- per-namespace sysctls: net.rvs.* (IPVS's net.ipv4.vs.* knobs) ---- */
-
-/* sync_threshold: two ints, threshold below period (or period 0), as
- * IPVS's proc_do_sync_threshold; a refused write changes nothing. */
-static int rvs_proc_sync_threshold(const struct ctl_table *table, int write,
-				   void *buffer, size_t *lenp, loff_t *ppos)
-{
-	int *valp = table->data, val[2];
-	struct ctl_table tmp = {
-		.data = &val, .maxlen = table->maxlen, .mode = table->mode,
-	};
-	int rc;
-
-	memcpy(val, valp, sizeof(val));
-	rc = proc_dointvec(&tmp, write, buffer, lenp, ppos);
-	if (write && !rc) {
-		if (val[0] < 0 || val[1] < 0 || (val[0] >= val[1] && val[1]))
-			return -EINVAL;
-		WRITE_ONCE(valp[0], val[0]);
-		WRITE_ONCE(valp[1], val[1]);
-	}
-	return rc;
-}
-
-/* sync_ports: a power of two from 1 to 64, as IPVS's proc_do_sync_ports. */
-static int rvs_proc_sync_ports(const struct ctl_table *table, int write,
-			       void *buffer, size_t *lenp, loff_t *ppos)
-{
-	int *valp = table->data, val = *valp;
-	struct ctl_table tmp = {
-		.data = &val, .maxlen = sizeof(int), .mode = table->mode,
-	};
-	int rc;
-
-	rc = proc_dointvec(&tmp, write, buffer, lenp, ppos);
-	if (write && !rc) {
-		if (val < 1 || !is_power_of_2(val) || val > 64)
-			return -EINVAL;
-		WRITE_ONCE(*valp, val);
-	}
-	return rc;
-}
-
-static const struct ctl_table rvs_sysctl_template[RVS_NR_SYSCTLS] = {
-	{ .procname = "expire_nodest_conn", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
-	{ .procname = "conn_reuse_mode", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
-	{ .procname = "expire_quiescent_template", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
-	{ .procname = "sloppy_tcp", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
-	{ .procname = "nat_icmp_send", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
-	{ .procname = "snat_reroute", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
-	/* connection sync (IPVS's ranges and checks) */
-	{ .procname = "sync_threshold", .maxlen = 2 * sizeof(int),
-	  .mode = 0644, .proc_handler = rvs_proc_sync_threshold },
-	{ .procname = "sync_refresh_period", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_jiffies },
-	{ .procname = "sync_retries", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
-	{ .procname = "sync_persist_mode", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
-	{ .procname = "sync_version", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
-	{ .procname = "sync_ports", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = rvs_proc_sync_ports },
-	{ .procname = "sync_qlen_max", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ONE, .extra2 = SYSCTL_INT_MAX },
-	{ .procname = "sync_sock_size", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_INT_MAX },
-	{ .procname = "backup_only", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
-	/* rvs's own (net.rvs only): see Documentation/sync.md */
-	{ .procname = "sync_refresh_walk", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_INT_MAX },
-	{ .procname = "sync_resync_rate", .maxlen = sizeof(int),
-	  .mode = 0644, .proc_handler = proc_dointvec_minmax,
-	  .extra1 = SYSCTL_ONE, .extra2 = SYSCTL_INT_MAX },
-};
-
-/* Registers the knobs under @path ("net/rvs", or "net/ipv4/vs" for the
- * IPVS ABI) in @net, backed by the ints in rvs's state, which outlives the
- * registration. Returns the header, or NULL. */
-void *rvs_sysctl_register(struct net *net, const char *path,
-			  int *vars[RVS_NR_SYSCTLS], int count)
-{
-	struct ctl_table *t;
-	struct ctl_table_header *hdr;
-	int i;
-
-	if (count < 0 || count > RVS_NR_SYSCTLS)
-		return NULL;
-	t = kmemdup(rvs_sysctl_template, sizeof(rvs_sysctl_template), GFP_KERNEL);
-	if (!t)
-		return NULL;
-	for (i = 0; i < count; i++)
-		t[i].data = vars[i];
-	hdr = register_net_sysctl_sz(net, path, t, count);
-	if (!hdr)
-		kfree(t);
-	return hdr;
-}
-
-void rvs_sysctl_unregister(void *hdr)
-{
-	struct ctl_table_header *h = hdr;
-	const struct ctl_table *t = h->ctl_table_arg;
-
-	unregister_net_sysctl_table(h);
-	kfree(t);
-}
-
-/* ---- the IPVS ABI's per-namespace files: /proc/net/ip_vs{,_conn,_stats}
- * and net.ipv4.vs.*. The lines are written by rvs_proc_show() (Rust). ---- */
-
-static long rvs_proc_kind(struct seq_file *seq)
-{
-	return (long)pde_data(file_inode(seq->file));
-}
-
-/* Position 0 is the header; position n > 0 is item n - 1 (a service, or a
- * connection hash bucket), so a read resumes without rescanning. */
-static void *rvs_seq_start(struct seq_file *seq, loff_t *pos)
-{
-	u64 items = rvs_proc_count(seq_file_net(seq), rvs_proc_kind(seq));
-
-	return *pos <= items ? (void *)(uintptr_t)(*pos + 1) : NULL;
-}
-
-static void *rvs_seq_next(struct seq_file *seq, void *v, loff_t *pos)
-{
-	++*pos;
-	return rvs_seq_start(seq, pos);
-}
-
-static void rvs_seq_stop(struct seq_file *seq, void *v)
-{
-}
-
-static int rvs_seq_show(struct seq_file *seq, void *v)
-{
-	return rvs_proc_show(seq, seq_file_net(seq), rvs_proc_kind(seq),
-			     (u64)(uintptr_t)v - 1);
-}
-
-static const struct seq_operations rvs_seq_ops = {
-	.start = rvs_seq_start,
-	.next = rvs_seq_next,
-	.stop = rvs_seq_stop,
-	.show = rvs_seq_show,
-};
-
-static int rvs_stats_show(struct seq_file *seq, void *v)
-{
-	return rvs_proc_show(seq, seq_file_single_net(seq), RVS_PROC_STATS, 0);
-}
-
-static int rvs_ipvs_net_init(struct net *net)
-{
-	int *vars[RVS_NR_SYSCTLS];
-	struct ctl_table_header *hdr;
-
-	if (!proc_create_net_data("ip_vs", 0444, net->proc_net, &rvs_seq_ops,
-				  sizeof(struct seq_net_private),
-				  (void *)RVS_PROC_SERVICES))
-		goto fail;
-	if (!proc_create_net_data("ip_vs_conn", 0444, net->proc_net,
-				  &rvs_seq_ops, sizeof(struct seq_net_private),
-				  (void *)RVS_PROC_CONNS))
-		goto fail;
-	if (!proc_create_net_single("ip_vs_stats", 0444, net->proc_net,
-				    rvs_stats_show, NULL))
-		goto fail;
-	if (rvs_sysctl_vars(net, vars))
-		goto fail;
-	hdr = rvs_sysctl_register(net, "net/ipv4/vs", vars, RVS_NR_IPVS_SYSCTLS);
-	if (!hdr)
-		goto fail;
-	rvs_set_ipvs_sysctl_hdr(net, hdr);
-	return 0;
-fail:
-	remove_proc_entry("ip_vs_stats", net->proc_net);
-	remove_proc_entry("ip_vs_conn", net->proc_net);
-	remove_proc_entry("ip_vs", net->proc_net);
-	return -ENOMEM;
-}
-
-static void rvs_ipvs_net_exit(struct net *net)
-{
-	void *hdr = rvs_set_ipvs_sysctl_hdr(net, NULL);
-
-	if (hdr)
-		rvs_sysctl_unregister(hdr);
-	remove_proc_entry("ip_vs_stats", net->proc_net);
-	remove_proc_entry("ip_vs_conn", net->proc_net);
-	remove_proc_entry("ip_vs", net->proc_net);
-}
-
-static struct pernet_operations rvs_ipvs_net_ops = {
-	.init = rvs_ipvs_net_init,
-	.exit = rvs_ipvs_net_exit,
-};
-
-/* After rvs's own per-namespace state exists (registered earlier, so it is
- * set up first and torn down last in every namespace). */
-int rvs_ipvs_files_register(void)
-{
-	return register_pernet_subsys(&rvs_ipvs_net_ops);
-}
-
-void rvs_ipvs_files_unregister(void)
-{
-	unregister_pernet_subsys(&rvs_ipvs_net_ops);
 }
 
 /* ---- replies after SNAT: IPVS's snat_reroute and nat_icmp_send ---- */

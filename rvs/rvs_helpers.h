@@ -22,7 +22,6 @@ struct net *rvs_sock_net_of_skb(const struct sk_buff *skb);
 void *rvs_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb, const struct genl_family *family, int flags, u8 cmd);
 void *rvs_net_generic(const struct net *net, unsigned int id);
 const struct nlattr *rvs_dump_attr(struct netlink_callback *cb, int type, int maxattr);
-unsigned int rvs_inet_addr_type(struct net *net, __be32 addr);
 int rvs_ipv6_addr_is_local(struct net *net, const struct in6_addr *addr);
 struct nlattr *rvs_nla_nest_start(struct sk_buff *skb, int type);
 void rvs_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
@@ -45,7 +44,6 @@ void rvs_route_events_unregister(void);
 struct dst_entry *rvs_route4(struct net *net, struct rvs_route_cache *cache, __be32 daddr, __be32 *saddr, u32 mark, int known_nh, int *is_local, unsigned int *mtu, int *noref);
 struct dst_entry *rvs_route6(struct net *net, struct rvs_route_cache *cache, const struct in6_addr *daddr, struct in6_addr *saddr, u32 mark, int known_nh, int *is_local, unsigned int *mtu, int *noref);
 int rvs_skb_push_ip6ip6(struct sk_buff *skb, unsigned int headroom);
-void rvs_dst_release(struct dst_entry *dst);
 void rvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 void rvs_skb_set_dst_noref(struct sk_buff *skb, struct dst_entry *dst);
 void rvs_send(struct net *net, struct sk_buff *skb, u8 pf);
@@ -63,28 +61,6 @@ void rvs_stats_count3(void *a, void *b, void *c, unsigned int field, u64 bytes);
 void *rvs_percpu_ptr(void *p, int cpu);
 int rvs_next_cpu(int cpu);
 void rvs_dwork_init(struct delayed_work *dw, work_func_t fn);
-void rvs_dwork_schedule(struct delayed_work *dw, unsigned long delay);
-void rvs_dwork_cancel_sync(struct delayed_work *dw);
-struct delayed_work *rvs_to_dwork(struct work_struct *w);
-/* The knobs of rvs_sysctl_template, in order (NetState's Sysctls). */
-/* net.rvs has them all; net.ipv4.vs (IPVS ABI) the first RVS_NR_IPVS_SYSCTLS. */
-#define RVS_NR_SYSCTLS 17
-#define RVS_NR_IPVS_SYSCTLS 15
-void *rvs_sysctl_register(struct net *net, const char *path,
-			  int *vars[RVS_NR_SYSCTLS], int count);
-void rvs_sysctl_unregister(void *hdr);
-
-/* /proc/net files of the IPVS ABI; kinds as in procfs.rs. */
-#define RVS_PROC_SERVICES 0
-#define RVS_PROC_CONNS 1
-#define RVS_PROC_STATS 2
-struct seq_file;
-u64 rvs_proc_count(struct net *net, long kind);
-int rvs_proc_show(struct seq_file *seq, struct net *net, long kind, u64 pos);
-int rvs_sysctl_vars(struct net *net, int *vars[RVS_NR_SYSCTLS]);
-void *rvs_set_ipvs_sysctl_hdr(struct net *net, void *hdr);
-int rvs_ipvs_files_register(void);
-void rvs_ipvs_files_unregister(void);
 int rvs_route_me_harder(struct net *net, struct sk_buff *skb, u8 pf);
 void rvs_icmp_port_unreach(struct net *net, struct sk_buff *skb, u8 pf);
 

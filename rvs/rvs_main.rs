@@ -26,6 +26,7 @@ mod service;
 mod skb;
 mod stats;
 mod sync;
+mod sysctl;
 mod xmit;
 
 module! {
@@ -93,7 +94,7 @@ pub(crate) fn conn_tab_bits() -> u32 {
 struct RvsModule {
     // Fields drop in order: the families and files go first, so nothing
     // reaches the per-namespace state while it is torn down.
-    ipvs_files: Option<procfs::Registration>,
+    ipvs_files: Option<netns::AbiRegistration>,
     ipvs_genl: Option<genl::Registration>,
     genl: genl::Registration,
     pernet: netns::Registration,
@@ -124,7 +125,7 @@ impl kernel::InPlaceModule for RvsModule {
             pernet: netns::Registration::register()?,
             genl: ctl::FAMILY.register()?,
             ipvs_genl: if abi_on { Some(register_ipvs_family()?) } else { None },
-            ipvs_files: if abi_on { Some(procfs::Registration::register()?) } else { None },
+            ipvs_files: if abi_on { Some(netns::AbiRegistration::register()?) } else { None },
         })
         .pin_chain(move |_| {
             pr_info!(

@@ -15,106 +15,6 @@
 
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, Ordering::*};
 
-/// The `net.rvs.*` sysctls of a namespace (IPVS's `net.ipv4.vs.*` of the
-/// same names); plain ints the sysctl handler writes.
-pub(crate) struct Sysctls {
-    /// Expire (and reschedule) connections whose real server was deleted
-    /// when their next packet comes, and flush them in the background.
-    pub(crate) expire_nodest_conn: AtomicI32,
-    /// Reschedule a new SYN on a port whose connection is closing.
-    pub(crate) conn_reuse_mode: AtomicI32,
-    /// Drop persistence templates of quiescent (weight 0) servers.
-    pub(crate) expire_quiescent_template: AtomicI32,
-    /// Any TCP packet, not only a SYN, may start a connection (for
-    /// directors that take over flows from another one).
-    pub(crate) sloppy_tcp: AtomicI32,
-    /// Answer a real server's packet for which no connection exists with
-    /// ICMP port unreachable (NAT).
-    pub(crate) nat_icmp_send: AtomicI32,
-    /// Route NAT replies again after their source became the VIP.
-    pub(crate) snat_reroute: AtomicI32,
-    /// Connection sync, as IPVS's knobs (see Documentation/sync.md):
-    /// send at the `[0]`th client packet and every `[1]` after.
-    pub(crate) sync_threshold: [AtomicI32; 2],
-    /// Resend when the end time moved by more than this (jiffies; 0: the
-    /// threshold rule instead).
-    pub(crate) sync_refresh_period: AtomicI32,
-    pub(crate) sync_retries: AtomicI32,
-    /// 1: connections under a persistence template are not sent.
-    pub(crate) sync_persist_mode: AtomicI32,
-    pub(crate) sync_version: AtomicI32,
-    /// Sync threads (and UDP ports) per daemon, taken when the first
-    /// daemon starts.
-    pub(crate) sync_ports: AtomicI32,
-    /// Most queued sync datagrams' worth of entries per master thread.
-    pub(crate) sync_qlen_max: AtomicI32,
-    /// SO_SNDBUF / SO_RCVBUF of the sync sockets (0: the default).
-    pub(crate) sync_sock_size: AtomicI32,
-    /// 1: no forwarding while the backup daemon runs.
-    pub(crate) backup_only: AtomicI32,
-    /// rvs: seconds between the master's refresh walks over its table
-    /// (0: none).
-    pub(crate) sync_refresh_walk: AtomicI32,
-    /// rvs: most entries a second that refresh walks and full resyncs
-    /// send.
-    pub(crate) sync_resync_rate: AtomicI32,
-}
-
-/// Knobs in `net.rvs` (rvs_helpers.h's `RVS_NR_SYSCTLS`; `net.ipv4.vs`
-/// has all but the last two, `RVS_NR_IPVS_SYSCTLS`).
-pub(crate) const NR_SYSCTLS: usize = 17;
-
-impl Sysctls {
-    /// The knobs in the order of `rvs_sysctl_template` (rvs_helpers.c).
-    pub(crate) fn as_ptrs(&self) -> [*mut i32; NR_SYSCTLS] {
-        [
-            self.expire_nodest_conn.as_ptr(),
-            self.conn_reuse_mode.as_ptr(),
-            self.expire_quiescent_template.as_ptr(),
-            self.sloppy_tcp.as_ptr(),
-            self.nat_icmp_send.as_ptr(),
-            self.snat_reroute.as_ptr(),
-            // Two consecutive ints (an array): the handler reads both.
-            self.sync_threshold[0].as_ptr(),
-            self.sync_refresh_period.as_ptr(),
-            self.sync_retries.as_ptr(),
-            self.sync_persist_mode.as_ptr(),
-            self.sync_version.as_ptr(),
-            self.sync_ports.as_ptr(),
-            self.sync_qlen_max.as_ptr(),
-            self.sync_sock_size.as_ptr(),
-            self.backup_only.as_ptr(),
-            self.sync_refresh_walk.as_ptr(),
-            self.sync_resync_rate.as_ptr(),
-        ]
-    }
-
-    fn new() -> Self {
-        // IPVS's default queue limit: a 32nd of the free buffer pages.
-        // SAFETY: Reads a memory counter; any context.
-        let pages = unsafe { kernel::bindings::nr_free_buffer_pages() };
-        Self {
-            expire_nodest_conn: AtomicI32::new(0),
-            conn_reuse_mode: AtomicI32::new(1),
-            expire_quiescent_template: AtomicI32::new(0),
-            sloppy_tcp: AtomicI32::new(0),
-            nat_icmp_send: AtomicI32::new(0),
-            snat_reroute: AtomicI32::new(1),
-            sync_threshold: [AtomicI32::new(3), AtomicI32::new(50)],
-            sync_refresh_period: AtomicI32::new(0),
-            sync_retries: AtomicI32::new(0),
-            sync_persist_mode: AtomicI32::new(0),
-            sync_version: AtomicI32::new(1),
-            sync_ports: AtomicI32::new(1),
-            sync_qlen_max: AtomicI32::new(i32::try_from(pages / 32).unwrap_or(i32::MAX).max(1)),
-            sync_sock_size: AtomicI32::new(0),
-            backup_only: AtomicI32::new(0),
-            sync_refresh_walk: AtomicI32::new(10),
-            sync_resync_rate: AtomicI32::new(20000),
-        }
-    }
-}
-
 use kernel::{
     new_mutex, new_spinlock_irq,
     prelude::*,
@@ -133,6 +33,7 @@ use crate::rvs_core::proto::{TcpState, TcpTimeouts, UDP_DEFAULT_TIMEOUT_SECS};
 use crate::rvs_core::sched::{self, mh::MhDestSetup, Addr, Family, SchedKind};
 use crate::sched::Sched;
 use crate::skb::RouteCache;
+use crate::sysctl::Sysctls;
 use crate::stats::Stats;
 
 macro_rules! ctl_err {

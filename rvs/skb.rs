@@ -52,7 +52,8 @@ extern "C" {
         mtu: *mut c_uint,
         noref: *mut c_int,
     ) -> *mut bindings::dst_entry;
-    fn rvs_dst_release(dst: *mut bindings::dst_entry);
+    // Exported, but outside the kernel's bindings (<net/dst.h>).
+    fn dst_release(dst: *mut bindings::dst_entry);
     fn rvs_skb_set_dst(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
     fn rvs_skb_set_dst_noref(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
     fn rvs_send(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8);
@@ -307,7 +308,7 @@ impl Drop for Dst<'_> {
     fn drop(&mut self) {
         if self.held {
             // SAFETY: We hold a reference (type invariants).
-            unsafe { rvs_dst_release(self.ptr.as_ptr()) };
+            unsafe { dst_release(self.ptr.as_ptr()) };
         }
     }
 }

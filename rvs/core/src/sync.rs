@@ -90,6 +90,19 @@ pub const DEFAULT_SYNC_THRESHOLD: u32 = 3;
 /// Default `sync_period`.
 pub const DEFAULT_SYNC_PERIOD: u32 = 50;
 
+/// Whether `sync_threshold` may become `[threshold, period]`: both not
+/// negative, and the threshold below the period unless the period is 0
+/// (send once), as IPVS's `proc_do_sync_threshold`.
+pub fn sync_threshold_valid(threshold: i32, period: i32) -> bool {
+    threshold >= 0 && period >= 0 && (period == 0 || threshold < period)
+}
+
+/// Whether `sync_ports` may become `n`: a power of two up to
+/// [`SYNC_PORTS_MAX`], as IPVS's `proc_do_sync_ports`.
+pub fn sync_ports_valid(n: i32) -> bool {
+    u32::try_from(n).is_ok_and(|n| n.is_power_of_two() && n <= SYNC_PORTS_MAX)
+}
+
 /// Entry type bit for IPv6 (`STYPE_F_INET6`).
 pub const STYPE_F_INET6: u8 = 1;
 /// Option: sequence data.
@@ -1426,6 +1439,19 @@ pub fn thread_of_ptr(addr: usize, obj_size: usize, ports: u32) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sync_knob_checks() {
+        assert!(sync_threshold_valid(3, 50));
+        assert!(sync_threshold_valid(0, 0));
+        assert!(sync_threshold_valid(7, 0));
+        assert!(!sync_threshold_valid(50, 50));
+        assert!(!sync_threshold_valid(51, 50));
+        assert!(!sync_threshold_valid(-1, 50));
+        assert!(!sync_threshold_valid(3, -1));
+        let ok: Vec<i32> = (-2..=130).filter(|&n| sync_ports_valid(n)).collect();
+        assert_eq!(ok, [1, 2, 4, 8, 16, 32, 64]);
+    }
+
     use super::*;
     use proptest::prelude::*;
     use std::vec::Vec;

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A namespace's knobs: `net.rvs.*`, and with the IPVS ABI the same ints as
+//! `net.ipv4.vs.*` (IPVS's names, ranges and checks), so sysctl.conf lines
+//! and keepalived's writes work on either.
+//!
+//! C header: [`include/linux/sysctl.h`](srctree/include/linux/sysctl.h)
+
+use core::ffi::{c_int, c_void, CStr};
+use core::mem::size_of;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicI32, Ordering::Relaxed};
+
+use kernel::{bindings, prelude::*};
+
+use crate::rvs_core::sync::{sync_ports_valid, sync_threshold_valid};
+
+/// The `net.rvs.*` sysctls of a namespace (IPVS's `net.ipv4.vs.*` of the
+/// same names); plain ints the sysctl handler writes.
+pub(crate) struct Sysctls {
+    /// Expire (and reschedule) connections whose real server was deleted
+    /// when their next packet comes, and flush them in the background.
+    pub(crate) expire_nodest_conn: AtomicI32,
+    /// Reschedule a new SYN on a port whose connection is closing.
+    pub(crate) conn_reuse_mode: AtomicI32,
+    /// Drop persistence templates of quiescent (weight 0) servers.
+    pub(crate) expire_quiescent_template: AtomicI32,
+    /// Any TCP packet, not only a SYN, may start a connection (for
+    /// directors that take over flows from another one).
+    pub(crate) sloppy_tcp: AtomicI32,
+    /// Answer a real server's packet for which no connection exists with
+    /// ICMP port unreachable (NAT).
+    pub(crate) nat_icmp_send: AtomicI32,
+    /// Route NAT replies again after their source became the VIP.
+    pub(crate) snat_reroute: AtomicI32,
+    /// Connection sync, as IPVS's knobs (see Documentation/sync.md):
+    /// send at the `[0]`th client packet and every `[1]` after.
+    pub(crate) sync_threshold: [AtomicI32; 2],
+    /// Resend when the end time moved by more than this (jiffies; 0: the
+    /// threshold rule instead).
+    pub(crate) sync_refresh_period: AtomicI32,
+    pub(crate) sync_retries: AtomicI32,
+    /// 1: connections under a persistence template are not sent.
+    pub(crate) sync_persist_mode: AtomicI32,
+    pub(crate) sync_version: AtomicI32,
+    /// Sync threads (and UDP ports) per daemon, taken when the first
+    /// daemon starts.
+    pub(crate) sync_ports: AtomicI32,
+    /// Most queued sync datagrams' worth of entries per master thread.
+    pub(crate) sync_qlen_max: AtomicI32,
+    /// SO_SNDBUF / SO_RCVBUF of the sync sockets (0: the default).
+    pub(crate) sync_sock_size: AtomicI32,
+    /// 1: no forwarding while the backup daemon runs.
+    pub(crate) backup_only: AtomicI32,
+    /// rvs: seconds between the master's refresh walks over its table
+    /// (0: none).
+    pub(crate) sync_refresh_walk: AtomicI32,
+    /// rvs: most entries a second that refresh walks and full resyncs
+    /// send.
+    pub(crate) sync_resync_rate: AtomicI32,
+}
+
+impl Sysctls {
+    pub(crate) fn new() -> Self {
+        // IPVS's default queue limit: a 32nd of the free buffer pages.
+        // SAFETY: Reads a memory counter; any context.
+        let pages = unsafe { kernel::bindings::nr_free_buffer_pages() };
+        Self {
+            expire_nodest_conn: AtomicI32::new(0),
+            conn_reuse_mode: AtomicI32::new(1),
+            expire_quiescent_template: AtomicI32::new(0),
+            sloppy_tcp: AtomicI32::new(0),
+            nat_icmp_send: AtomicI32::new(0),
+            snat_reroute: AtomicI32::new(1),
+            sync_threshold: [AtomicI32::new(3), AtomicI32::new(50)],
+            sync_refresh_period: AtomicI32::new(0),
+            sync_retries: AtomicI32::new(0),
+            sync_persist_mode: AtomicI32::new(0),
+            sync_version: AtomicI32::new(1),
+            sync_ports: AtomicI32::new(1),
+            sync_qlen_max: AtomicI32::new(i32::try_from(pages / 32).unwrap_or(i32::MAX).max(1)),
+            sync_sock_size: AtomicI32::new(0),
+            backup_only: AtomicI32::new(0),
+            sync_refresh_walk: AtomicI32::new(10),
+            sync_resync_rate: AtomicI32::new(20000),
+        }
+    }
+}
+
+/// How writes to a knob are checked.
+enum Check {
+    /// An int within `[min, max]`; the handler reads the bounds from here.
+    Range(c_int, c_int),
+    /// A time kept in jiffies, read and written in seconds.
+    Jiffies,
+    /// `sync_threshold`'s two ints.
+    SyncThreshold,
+    /// `sync_ports`.
+    SyncPorts,
+}
+
+struct Knob {
+    name: &'static CStr,
+    check: Check,
+    /// IPVS has it too, so it is in `net.ipv4.vs` as well as `net.rvs`.
+    ipvs: bool,
+    /// The knob's (first) int.
+    value: fn(&Sysctls) -> &AtomicI32,
+}
+
+const INT_MAX: c_int = c_int::MAX;
+
+static KNOBS: [Knob; 17] = [
+    Knob { name: c"expire_nodest_conn", check: Check::Range(0, 1), ipvs: true, value: |s| &s.expire_nodest_conn },
+    Knob { name: c"conn_reuse_mode", check: Check::Range(0, 3), ipvs: true, value: |s| &s.conn_reuse_mode },
+    Knob {
+        name: c"expire_quiescent_template",
+        check: Check::Range(0, 1),
+        ipvs: true,
+        value: |s| &s.expire_quiescent_template,
+    },
+    Knob { name: c"sloppy_tcp", check: Check::Range(0, 1), ipvs: true, value: |s| &s.sloppy_tcp },
+    Knob { name: c"nat_icmp_send", check: Check::Range(0, 1), ipvs: true, value: |s| &s.nat_icmp_send },
+    Knob { name: c"snat_reroute", check: Check::Range(0, 1), ipvs: true, value: |s| &s.snat_reroute },
+    Knob { name: c"sync_threshold", check: Check::SyncThreshold, ipvs: true, value: |s| &s.sync_threshold[0] },
+    Knob { name: c"sync_refresh_period", check: Check::Jiffies, ipvs: true, value: |s| &s.sync_refresh_period },
+    Knob { name: c"sync_retries", check: Check::Range(0, 3), ipvs: true, value: |s| &s.sync_retries },
+    Knob { name: c"sync_persist_mode", check: Check::Range(0, 1), ipvs: true, value: |s| &s.sync_persist_mode },
+    Knob { name: c"sync_version", check: Check::Range(0, 1), ipvs: true, value: |s| &s.sync_version },
+    Knob { name: c"sync_ports", check: Check::SyncPorts, ipvs: true, value: |s| &s.sync_ports },
+    Knob { name: c"sync_qlen_max", check: Check::Range(1, INT_MAX), ipvs: true, value: |s| &s.sync_qlen_max },
+    Knob { name: c"sync_sock_size", check: Check::Range(0, INT_MAX), ipvs: true, value: |s| &s.sync_sock_size },
+    Knob { name: c"backup_only", check: Check::Range(0, 1), ipvs: true, value: |s| &s.backup_only },
+    // rvs's own (Documentation/sync.md).
+    Knob { name: c"sync_refresh_walk", check: Check::Range(0, INT_MAX), ipvs: false, value: |s| &s.sync_refresh_walk },
+    Knob { name: c"sync_resync_rate", check: Check::Range(1, INT_MAX), ipvs: false, value: |s| &s.sync_resync_rate },
+];
+
+/// Where a table of knobs appears.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tree {
+    /// `net.rvs`: every knob.
+    Rvs,
+    /// `net.ipv4.vs` (IPVS ABI): the knobs IPVS has.
+    Ipvs,
+}
+
+/// A registered table of knobs; dropping it unregisters the table.
+///
+/// # Invariants
+///
+/// `hdr` is the registration of `entries`, whose data point into a
+/// [`Sysctls`] that outlives this value.
+pub(crate) struct Table {
+    hdr: NonNull<bindings::ctl_table_header>,
+    _entries: KVec<bindings::ctl_table>,
+}
+
+// SAFETY: The entries are not touched after registration but by the sysctl
+// core (which has its own locking), and `drop` may run on any thread.
+unsafe impl Send for Table {}
+// SAFETY: `Table` has no methods that take `&self`.
+unsafe impl Sync for Table {}
+
+impl Table {
+    /// Registers the knobs of `tree` in `net`, backed by `knobs`.
+    ///
+    /// # Safety
+    ///
+    /// `net` is live, and `knobs` stays at its address and outlives the
+    /// returned table.
+    pub(crate) unsafe fn register(net: *mut bindings::net, tree: Tree, knobs: &Sysctls) -> Result<Self> {
+        let mut entries = KVec::new();
+        for k in KNOBS.iter().filter(|k| tree == Tree::Rvs || k.ipvs) {
+            let mut e = bindings::ctl_table {
+                procname: k.name.as_ptr().cast(),
+                data: (k.value)(knobs).as_ptr().cast(),
+                maxlen: size_of::<c_int>() as c_int,
+                mode: 0o644,
+                ..Default::default()
+            };
+            match &k.check {
+                Check::Range(min, max) => {
+                    e.proc_handler = Some(bindings::proc_dointvec_minmax);
+                    e.extra1 = core::ptr::from_ref(min).cast_mut().cast();
+                    e.extra2 = core::ptr::from_ref(max).cast_mut().cast();
+                }
+                Check::Jiffies => e.proc_handler = Some(bindings::proc_dointvec_jiffies),
+                Check::SyncThreshold => {
+                    e.maxlen = 2 * size_of::<c_int>() as c_int;
+                    e.proc_handler = Some(sync_threshold_handler);
+                }
+                Check::SyncPorts => e.proc_handler = Some(sync_ports_handler),
+            }
+            entries.push(e, GFP_KERNEL)?;
+        }
+        let path = match tree {
+            Tree::Rvs => c"net/rvs",
+            Tree::Ipvs => c"net/ipv4/vs",
+        };
+        // SAFETY: `net` is live; the entries' names and bounds are static,
+        // their data outlive the table (this function's contract), and the
+        // vector's buffer does not move while the table is registered.
+        let hdr = unsafe { bindings::register_net_sysctl_sz(net, path.as_ptr().cast(), entries.as_ptr(), entries.len()) };
+        let hdr = NonNull::new(hdr).ok_or(ENOMEM)?;
+        Ok(Self { hdr, _entries: entries })
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        // SAFETY: Registered in `register` (type invariants); unregistering
+        // waits for running handlers, so the entries may go afterwards.
+        unsafe { bindings::unregister_net_sysctl_table(self.hdr.as_ptr()) };
+    }
+}
+
+/// Reads or writes `N` ints through a copy, storing a write only when the
+/// whole of it passes `valid`: a refused write changes nothing.
+///
+/// # Safety
+///
+/// Called by the sysctl core with a table entry of `N` ints.
+unsafe fn checked_ints<const N: usize>(
+    table: *const bindings::ctl_table,
+    dir: c_int,
+    buf: *mut c_void,
+    lenp: *mut usize,
+    ppos: *mut bindings::loff_t,
+    valid: fn(&[c_int; N]) -> bool,
+) -> c_int {
+    // SAFETY: The entry is one of `Table::register`'s, whose data are `N`
+    // ints in a live `Sysctls` (`AtomicI32` has `int`'s layout).
+    let (mode, vars) = unsafe { ((*table).mode, core::slice::from_raw_parts((*table).data.cast::<AtomicI32>(), N)) };
+    let mut val: [c_int; N] = core::array::from_fn(|i| vars[i].load(Relaxed));
+    let tmp = bindings::ctl_table {
+        data: val.as_mut_ptr().cast(),
+        maxlen: size_of::<[c_int; N]>() as c_int,
+        mode,
+        ..Default::default()
+    };
+    // SAFETY: `tmp` describes `val`; the rest is the caller's.
+    let rc = unsafe { bindings::proc_dointvec(&tmp, dir, buf, lenp, ppos) };
+    if dir != 0 && rc == 0 {
+        if !valid(&val) {
+            return EINVAL.to_errno();
+        }
+        for (var, v) in vars.iter().zip(val) {
+            var.store(v, Relaxed);
+        }
+    }
+    rc
+}
+
+/// `sync_threshold`: the threshold below the period, or a period of 0.
+unsafe extern "C" fn sync_threshold_handler(
+    table: *const bindings::ctl_table,
+    dir: c_int,
+    buf: *mut c_void,
+    lenp: *mut usize,
+    ppos: *mut bindings::loff_t,
+) -> c_int {
+    // SAFETY: As the handler's own contract (see `checked_ints`).
+    unsafe { checked_ints::<2>(table, dir, buf, lenp, ppos, |v| sync_threshold_valid(v[0], v[1])) }
+}
+
+/// `sync_ports`: a power of two up to 64.
+unsafe extern "C" fn sync_ports_handler(
+    table: *const bindings::ctl_table,
+    dir: c_int,
+    buf: *mut c_void,
+    lenp: *mut usize,
+    ppos: *mut bindings::loff_t,
+) -> c_int {
+    // SAFETY: As the handler's own contract (see `checked_ints`).
+    unsafe { checked_ints::<1>(table, dir, buf, lenp, ppos, |v| sync_ports_valid(v[0])) }
+}
