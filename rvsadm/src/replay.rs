@@ -790,18 +790,23 @@ fn divergence(c: &Case) -> Option<&'static str> {
     }
 }
 
-/// One case through `run`: (stdout, stderr, exit status, kernel log).
-fn replay(c: &Case) -> (String, String, i32, String) {
-    let mut kernel = scenario(&c.scenario);
-    kernel.errno = c.errno;
+/// rvsadm run with `args` and `stdin` against `kernel`: (stdout,
+/// stderr, exit status).
+fn rvsadm(
+    kernel: &mut RecordedKernel,
+    args: &[&str],
+    stdin: &str,
+    posix: bool,
+) -> (String, String, i32) {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
     let rc = run(
-        &c.args,
-        false,
+        &args,
+        posix,
         &Names::recorded(),
-        || Ok(&mut kernel),
+        || Ok(kernel),
         &mut Stdio {
-            stdin: &mut c.stdin.as_bytes(),
+            stdin: &mut stdin.as_bytes(),
             stdout: &mut stdout,
             stderr: &mut stderr,
         },
@@ -810,8 +815,16 @@ fn replay(c: &Case) -> (String, String, i32, String) {
         String::from_utf8(stdout).unwrap(),
         String::from_utf8(stderr).unwrap(),
         i32::from(rc),
-        kernel.log,
     )
+}
+
+/// One case through `run`: (stdout, stderr, exit status, kernel log).
+fn replay(c: &Case) -> (String, String, i32, String) {
+    let mut kernel = scenario(&c.scenario);
+    kernel.errno = c.errno;
+    let args: Vec<&str> = c.args.iter().map(String::as_str).collect();
+    let (out, err, rc) = rvsadm(&mut kernel, &args, &c.stdin, false);
+    (out, err, rc, kernel.log)
 }
 
 /// Replays `all`, of which exactly `diverging` are known differences.
@@ -865,4 +878,38 @@ fn rvsadm_extension_cases() {
     let all = cases(include_str!("../tests/fixtures/rvsadm_ext_cases.txt"));
     assert_eq!(all.len(), 20, "fixture not loaded");
     check_cases(&all, 0);
+}
+
+/// POSIXLY_CORRECT (popt's POSIX mode: the first non-option ends the
+/// options) applies alike to the command line and to `-R` lines, as in
+/// ipvsadm, where both go through the same popt code.
+#[test]
+fn posixly_correct_on_command_line_and_restore() {
+    let set = ["--set", "1", "2", "3", "-n"];
+    for (posix, message) in [
+        (true, "unexpected argument -n\n"),
+        (false, "Illegal 'numeric' option with the 'set' command\n"),
+    ] {
+        let mut k = scenario("s1");
+        let line = rvsadm(&mut k, &set, "", posix);
+        let restored = rvsadm(&mut k, &["-R"], &(set.join(" ") + "\n"), posix);
+        assert_eq!(line, (String::new(), message.to_string(), 2), "{posix}");
+        assert_eq!(restored, line, "{posix}");
+        assert_eq!(k.log, "", "{posix}");
+    }
+}
+
+/// `--version` alone: rvsadm's version, then the module's from GET_INFO.
+#[test]
+fn version_names_the_module() {
+    let mut k = scenario("s1");
+    let (out, err, rc) = rvsadm(&mut k, &["--version"], "", false);
+    assert_eq!((err.as_str(), rc), ("", 0));
+    assert_eq!(
+        out,
+        format!(
+            "rvsadm v{RVSADM_VERSION} (ipvsadm 1.31 compatible, IPVS v1.2.1)\n\
+             rvs module v0.0.0-recorded, IPVS protocol v1.2.1, connection table 4096 buckets\n"
+        )
+    );
 }
