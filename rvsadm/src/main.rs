@@ -623,28 +623,18 @@ fn run<K: Kernel>(
             return e.exit_code as u8;
         }
     };
-    // Help needs no module.
-    if let Command::Help = command {
-        return match io.print(&cli::usage_text()) {
-            Ok(()) => 0,
-            Err(f) => {
-                io.eprint(&f.message);
-                f.code
-            }
-        };
-    }
-    let kernel = match connect() {
-        Ok(k) => k,
-        Err(e) => {
-            io.eprint(&format!("{e}\n"));
-            return 1;
-        }
+    let result = match command {
+        // Help needs no module.
+        Command::Help => io.print(&cli::usage_text()),
+        command => connect().map_err(Failure::from).and_then(|kernel| {
+            let mut session = Session {
+                kernel,
+                last_op: Op::GetInfo,
+            };
+            execute(&mut session, command, posix, names, io)
+        }),
     };
-    let mut session = Session {
-        kernel,
-        last_op: Op::GetInfo,
-    };
-    match execute(&mut session, command, posix, names, io) {
+    match result {
         Ok(()) => 0,
         Err(f) => {
             io.eprint(&f.message);
