@@ -827,11 +827,14 @@ fn replay(c: &Case) -> (String, String, i32, String) {
     (out, err, rc, kernel.log)
 }
 
-/// Replays `all`, of which exactly `diverging` are known differences.
-fn check_cases(all: &[Case], diverging: usize) {
+/// Replays the `count` cases of fixture `text`, of which exactly
+/// `diverging` are known differences.
+fn check_cases(text: &str, count: usize, diverging: usize) {
+    let all = cases(text);
+    assert_eq!(all.len(), count, "fixture not loaded");
     let mut failures = Vec::new();
     let mut skipped = 0;
-    for c in all {
+    for c in &all {
         if divergence(c).is_some() {
             skipped += 1;
             continue;
@@ -857,27 +860,29 @@ fn check_cases(all: &[Case], diverging: usize) {
 /// Every case recorded from Debian's ipvsadm 1.31.
 #[test]
 fn oracle_cases() {
-    let all = cases(include_str!("../tests/fixtures/ipvsadm_cases.txt"));
-    assert_eq!(all.len(), 320, "fixture not loaded");
-    check_cases(&all, 6);
+    check_cases(include_str!("../tests/fixtures/ipvsadm_cases.txt"), 320, 6);
 }
 
 /// Listings recorded from ipvsadm 1.31 built from source against an
 /// in-memory libipvs (IPv6, 64-bit counters, tunnels, pe names).
 #[test]
 fn oracle_source_cases() {
-    let all = cases(include_str!("../tests/fixtures/ipvsadm_src_cases.txt"));
-    assert_eq!(all.len(), 26, "fixture not loaded");
-    check_cases(&all, 0);
+    check_cases(
+        include_str!("../tests/fixtures/ipvsadm_src_cases.txt"),
+        26,
+        0,
+    );
 }
 
 /// rvsadm's own cases (its extensions: `--resync-daemon`,
 /// `-L --daemon --stats`), written by hand in the recordings' format.
 #[test]
 fn rvsadm_extension_cases() {
-    let all = cases(include_str!("../tests/fixtures/rvsadm_ext_cases.txt"));
-    assert_eq!(all.len(), 20, "fixture not loaded");
-    check_cases(&all, 0);
+    check_cases(
+        include_str!("../tests/fixtures/rvsadm_ext_cases.txt"),
+        20,
+        0,
+    );
 }
 
 /// POSIXLY_CORRECT (popt's POSIX mode: the first non-option ends the
