@@ -2,18 +2,16 @@
 //!
 //! All functions are pure: they take kernel data (see `model`) and return
 //! the exact text ipvsadm writes to stdout.  Name resolution for the
-//! non-numeric formats goes through a [`NameService`]; pass
-//! `model::StaticNames::empty()` to get numeric addresses with numeric
-//! ports, or `model::SystemNames::load()` for ipvsadm's behaviour.
-
-#![allow(dead_code)]
+//! non-numeric formats goes through a [`NameService`].
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use crate::addr;
 use crate::model::{
-    self, AddressFamily, Conn, Daemon, Dest, FwdMethod, Info, NameService, Protocol, Service,
-    Timeouts,
+    self, AddressFamily, Conn, Daemon, Dest, FwdMethod, Info, Protocol, Service, Timeouts,
 };
+use crate::names::NameService;
+use crate::sort;
 
 /// ipvsadm's FMT_* flags.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -92,11 +90,11 @@ pub fn addrport_to_anyname(
         IpAddr::V6(_) => ("[", "]"),
     };
     let s = if numeric {
-        format!("{}{}{}:{}", open, model::inet_ntop(addr), close, port)
+        format!("{}{}{}:{}", open, addr::inet_ntop(addr), close, port)
     } else {
         let host = names
             .addr_to_host(addr)
-            .unwrap_or_else(|| model::inet_ntop(addr));
+            .unwrap_or_else(|| addr::inet_ntop(addr));
         let serv = match proto {
             Protocol::Tcp | Protocol::Udp | Protocol::Sctp => names.port_to_service(port, proto),
             Protocol::Other(_) => None,
@@ -343,7 +341,7 @@ pub fn service_entry(
 
     let mut sorted: Vec<Dest> = dests.to_vec();
     if !fmt.nosort {
-        model::sort_dests(&mut sorted);
+        sort::sort_dests(&mut sorted);
     }
     for e in &sorted {
         out.push_str(&dest_line(svc, &svc_name, e, fmt, names));
@@ -465,7 +463,7 @@ pub fn list_all(
     }
     let mut sorted: Vec<(Service, Vec<Dest>)> = services.to_vec();
     if !fmt.nosort {
-        model::glibc_qsort(&mut sorted, &|a, b| model::cmp_services(&a.0, &b.0));
+        sort::glibc_qsort(&mut sorted, &|a, b| sort::cmp_services(&a.0, &b.0));
     }
     out.push_str(&title(fmt));
     for (s, d) in &sorted {
@@ -528,7 +526,7 @@ pub fn daemon_lines(daemons: &[Daemon], fmt: &FormatFlags) -> String {
             out.push_str(&format!(", maxlen={}", d.sync_maxlen));
         }
         if let Some(g) = &d.mcast_group {
-            out.push_str(&format!(", group={}", model::inet_ntop(g)));
+            out.push_str(&format!(", group={}", addr::inet_ntop(g)));
         }
         if d.mcast_port != 0 {
             out.push_str(&format!(", port={}", d.mcast_port));
@@ -581,22 +579,6 @@ pub fn daemon_stats_line(d: &Daemon, master: bool) -> String {
     }
 }
 
-/// ipvsadm's warning (for stderr) when the kernel's IPVS is older than
-/// 1.1.4.
-pub fn version_mismatch_warning(info: &Info) -> Option<String> {
-    if info.version >= model::MINIMUM_IPVS_VERSION {
-        return None;
-    }
-    let (a, b, c) = info.version_triple();
-    Some(format!(
-        "Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version {}.{}.{}\n  {} v1.31  requires minimum IPVS version 1.1.4\n\n",
-        a,
-        b,
-        c,
-        crate::cli::PROGRAM
-    ))
-}
-
 // ---------------------------------------------------------------------------
 // Connection listing (-Lc)
 // ---------------------------------------------------------------------------
@@ -637,199 +619,19 @@ pub fn conn_line(c: &Conn, fmt: &FormatFlags, names: &dyn NameService) -> String
     }
 }
 
-/// `sscanf("%hX")`-like hex u16 (wrapping like the C conversion).
-fn scan_hex16(s: &str) -> Option<u16> {
-    let t = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
-    let digits: String = t.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for ch in digits.chars() {
-        v = v
-            .wrapping_mul(16)
-            .wrapping_add(ch.to_digit(16).unwrap() as u64);
-    }
-    Some(v as u16)
-}
-
-/// `strtoul(s, NULL, 16)` truncated to 32 bits.
-fn hex_u32(s: &str) -> u32 {
-    let t = s.trim_start();
-    let t = t
-        .strip_prefix("0x")
-        .or_else(|| t.strip_prefix("0X"))
-        .unwrap_or(t);
-    let mut v: u64 = 0;
-    for ch in t.chars() {
-        match ch.to_digit(16) {
-            Some(d) => {
-                v = v.saturating_mul(16).saturating_add(d as u64);
-            }
-            None => break,
-        }
-    }
-    if v > u32::MAX as u64 {
-        u32::MAX
-    } else {
-        v as u32
-    }
-}
-
-/// Parse one line of /proc/net/ip_vs_conn (as ipvsadm's print_conn does
-/// with sscanf).  Returns None for lines that do not carry the nine
-/// mandatory fields.
-pub fn parse_proc_conn_line(line: &str) -> Option<Conn> {
-    let f: Vec<&str> = line.split_ascii_whitespace().collect();
-    if f.len() < 9 {
-        return None;
-    }
-    let cport = scan_hex16(f[2])?;
-    let vport = scan_hex16(f[4])?;
-    let dport = scan_hex16(f[6])?;
-    let expires = {
-        let s = f[8];
-        let (neg, d) = match s.strip_prefix('-') {
-            Some(r) => (true, r),
-            None => (false, s.strip_prefix('+').unwrap_or(s)),
-        };
-        let digits: String = d.chars().take_while(|c| c.is_ascii_digit()).collect();
-        if digits.is_empty() {
-            return None;
-        }
-        let v: i64 = digits.parse::<i64>().unwrap_or(i64::MAX);
-        let v = if neg { -v } else { v };
-        v as i32 as u32
-    };
-    let (caddr, vaddr) = if let Some(c6) = model::inet_pton6(f[1]) {
-        let v6 = model::inet_pton6(f[3]).unwrap_or(std::net::Ipv6Addr::UNSPECIFIED);
-        (IpAddr::V6(c6), IpAddr::V6(v6))
-    } else if let Some(c4) = model::inet_pton4(f[1]) {
-        let v4 = model::inet_pton4(f[3]).unwrap_or(Ipv4Addr::UNSPECIFIED);
-        (IpAddr::V4(c4), IpAddr::V4(v4))
-    } else {
-        (
-            IpAddr::V4(Ipv4Addr::from(hex_u32(f[1]))),
-            IpAddr::V4(Ipv4Addr::from(hex_u32(f[3]))),
-        )
-    };
-    let daddr = if let Some(d6) = model::inet_pton6(f[5]) {
-        IpAddr::V6(d6)
-    } else if let Some(d4) = model::inet_pton4(f[5]) {
-        IpAddr::V4(d4)
-    } else {
-        IpAddr::V4(Ipv4Addr::from(hex_u32(f[5])))
-    };
-    let (pe_name, pe_data) = if f.len() >= 11 {
-        (Some(f[9].to_string()), Some(f[10].to_string()))
-    } else {
-        (None, None)
-    };
-    Some(Conn {
-        protocol: f[0].to_string(),
-        caddr,
-        cport,
-        vaddr,
-        vport,
-        daddr,
-        dport,
-        state: f[7].to_string(),
-        expires_secs: expires,
-        pe_name,
-        pe_data,
-    })
-}
-
-/// Error of [`list_conn`]: text for stderr and exit status.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListError {
-    pub message: String,
-    pub exit_code: i32,
-}
-
-/// Message when /proc/net/ip_vs_conn cannot be opened (exit status 1).
-pub fn conn_open_error() -> ListError {
-    ListError {
-        message: format!("cannot open file {}\n", model::CONN_PROC_FILE),
-        exit_code: 1,
-    }
-}
-
-/// The whole `-Lc` output from the text of /proc/net/ip_vs_conn (its first
-/// line is a header and is skipped).  Like ipvsadm, reads the file in
-/// 255-byte `fgets` chunks.  Returns the text for stdout and, when
-/// ipvsadm would exit non-zero, the error (stderr text and exit status):
-/// an empty file gives "unexpected input from /proc/net/ip_vs_conn" (exit
-/// 1, nothing on stdout); a blank line makes ipvsadm exit 1 silently after
-/// the lines before it.
-pub fn list_conn(
-    proc_text: &str,
-    fmt: &FormatFlags,
-    names: &dyn NameService,
-) -> (String, Option<ListError>) {
-    let chunks = fgets_chunks(proc_text);
-    if chunks.is_empty() {
-        return (String::new(), Some(conn_unexpected_input_error()));
-    }
-    let mut out = conn_header(fmt);
-    for chunk in &chunks[1..] {
-        if chunk.split_ascii_whitespace().next().is_none() {
-            // sscanf returns EOF: ipvsadm exit(1)s without a message.
-            return (
-                out,
-                Some(ListError {
-                    message: String::new(),
-                    exit_code: 1,
-                }),
-            );
-        }
-        if let Some(c) = parse_proc_conn_line(chunk) {
-            out.push_str(&conn_line(&c, fmt, names));
-        }
-    }
-    (out, None)
-}
-
-/// Split the text of /proc/net/ip_vs_conn into the pieces ipvsadm's
-/// `fgets(buf, 256)` loop reads (lines, long ones cut every 255 bytes).
-fn fgets_chunks(proc_text: &str) -> Vec<&str> {
-    let mut chunks: Vec<&str> = Vec::new();
-    let mut rest = proc_text;
-    while !rest.is_empty() {
-        let line_end = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
-        let mut take = line_end.min(255);
-        while !rest.is_char_boundary(take) {
-            take -= 1;
-        }
-        chunks.push(&rest[..take]);
-        rest = &rest[take..];
-    }
-    chunks
-}
-
-/// "unexpected input from /proc/net/ip_vs_conn" (exit status 1): the file
-/// was empty.
-fn conn_unexpected_input_error() -> ListError {
-    ListError {
-        message: format!("unexpected input from {}\n", model::CONN_PROC_FILE),
-        exit_code: 1,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{StaticNames, Stats};
+    use crate::model::Stats;
+    use crate::names::Names;
+    use crate::replay::parse_proc_conn_line;
 
-    fn none() -> StaticNames {
-        StaticNames::empty()
+    fn none() -> Names {
+        Names::default()
     }
 
-    fn sys() -> StaticNames {
-        StaticNames::new(
+    fn sys() -> Names {
+        Names::from_texts(
             include_str!("../tests/fixtures/services"),
             "127.0.0.1 localhost\n10.0.0.99 a-really-long-host-name.example.org\n2001:db8::1 v6host\n",
         )
@@ -981,7 +783,7 @@ mod tests {
             "-A -u 10.1.1.1:53 -s rr -p 600 -M 255.255.255.0\n"
         );
         s.pe_name = "sip".into();
-        s.flags |= model::IP_VS_SVC_F_ONEPACKET | model::IP_VS_SVC_F_HASHED;
+        s.flags |= model::IP_VS_SVC_F_ONEPACKET | rvs_core::abi::svc_flags::HASHED;
         assert_eq!(
             service_entry(&s, &[], &num(), &none()),
             "UDP  10.1.1.1:53 rr persistent 600 mask 255.255.255.0 pe sip ops\n"
@@ -1445,34 +1247,31 @@ mod tests {
         assert!(!daemon_lines(&three, &stats).contains("master"));
     }
 
-    #[test]
-    fn version_warning() {
-        assert_eq!(version_mismatch_warning(&Info::default()), None);
-        assert_eq!(
-            version_mismatch_warning(&Info { version: 0x010103, conn_tab_size: 4096 }).unwrap(),
-            "Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version 1.1.3\n  rvsadm v1.31  requires minimum IPVS version 1.1.4\n\n"
-        );
-    }
-
     const PROC: &str = "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n\
 TCP C0A80A01 D431 C0A80A64 0050 0A000007 0050 ESTABLISHED     899\n\
 UDP 0A000001 0035 0A010101 0035 0A000002 0035 UDP             283 sip abcdef\n\
 TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0000:0002 0050 2001:0db8:0000:0000:0000:0000:0000:0003 0050 SYN_RECV         59\n";
 
+    /// `-Lc`: the header, then a line per connection.
+    fn conn_listing(fmt: &FormatFlags, names: &Names) -> String {
+        let mut out = conn_header(fmt);
+        for line in PROC.lines().skip(1) {
+            out.push_str(&conn_line(&parse_proc_conn_line(line).unwrap(), fmt, names));
+        }
+        out
+    }
+
     #[test]
     fn connection_listing() {
-        let (out, err) = list_conn(PROC, &num(), &none());
-        assert_eq!(err, None);
         assert_eq!(
-            out,
+            conn_listing(&num(), &none()),
             "IPVS connection entries\n\
              pro expire state       source             virtual            destination\n\
              TCP 14:59  ESTABLISHED 192.168.10.1:54321 192.168.10.100:80  10.0.0.7:80\n\
              UDP 04:43  UDP         10.0.0.1:53        10.1.1.1:53        10.0.0.2:53\n\
              TCP 00:59  SYN_RECV    [2001:db8::1]:8080 [2001:db8::2]:80   [2001:db8::3]:80\n"
         );
-        let (out, _) = list_conn(
-            PROC,
+        let out = conn_listing(
             &FormatFlags {
                 persistent_conn: true,
                 ..num()
@@ -1487,16 +1286,10 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
             out.lines().nth(3).unwrap(),
             "UDP 04:43  UDP         10.0.0.1:53        10.1.1.1:53        10.0.0.2:53      sip                abcdef"
         );
-        let (out, _) = list_conn(PROC, &FormatFlags::default(), &sys());
+        let out = conn_listing(&FormatFlags::default(), &sys());
         assert_eq!(
             out.lines().nth(2).unwrap(),
             "TCP 14:59  ESTABLISHED 192.168.10.1:54321 192.168.10.100:http 10.0.0.7:http"
-        );
-        let (out, err) = list_conn("", &num(), &none());
-        assert_eq!(out, "");
-        assert_eq!(
-            err.unwrap().message,
-            "unexpected input from /proc/net/ip_vs_conn\n"
         );
         let c = parse_proc_conn_line(
             "SCTP C0A80A01 0001 C0A80A64 0002 0A000007 0003 ESTABLISHED    3601",

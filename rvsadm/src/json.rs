@@ -46,10 +46,9 @@
 //! `rates` is `{"cps","inpps","outpps","inbps","outbps"}` (the 64-bit
 //! counters).
 
-#![allow(dead_code)]
-
 use std::net::{IpAddr, Ipv4Addr};
 
+use crate::addr;
 use crate::format;
 use crate::model::{
     self, AddressFamily, Conn, Daemon, Dest, FwdMethod, Info, Service, Stats, SyncCounters,
@@ -148,13 +147,6 @@ fn write_str(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// `s` as a JSON string literal (with the quotes).
-pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    write_str(s, &mut out);
-    out
-}
-
 // ---------------------------------------------------------------------------
 // Pieces
 // ---------------------------------------------------------------------------
@@ -167,7 +159,7 @@ fn af_name(af: AddressFamily) -> &'static str {
 }
 
 fn addr_text(addr: &IpAddr) -> Json {
-    Json::Str(model::inet_ntop(addr))
+    Json::Str(addr::inet_ntop(addr))
 }
 
 fn stats_value(s: &Stats) -> Json {
@@ -465,6 +457,13 @@ pub fn daemons(d: &[Daemon]) -> String {
 mod tests {
     use super::*;
     use crate::model::Protocol;
+
+    /// `s` as a JSON string literal (with the quotes).
+    fn quote(s: &str) -> String {
+        let mut out = String::with_capacity(s.len() + 2);
+        write_str(s, &mut out);
+        out
+    }
 
     // ------------------------------------------------------------------
     // A small recursive-descent JSON parser (RFC 8259), strict: used to
@@ -856,7 +855,7 @@ mod tests {
                 addr: "192.168.10.100".parse().unwrap(),
                 port: 80,
                 sched_name: "wrr".into(),
-                flags: model::IP_VS_SVC_F_HASHED,
+                flags: rvs_core::abi::svc_flags::HASHED,
                 num_dests: 2,
                 ..Service::default()
             },
@@ -1167,7 +1166,7 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
         let entries: Vec<Conn> = PROC
             .lines()
             .skip(1)
-            .filter_map(format::parse_proc_conn_line)
+            .filter_map(crate::replay::parse_proc_conn_line)
             .collect();
         let out = conns(&entries);
         assert_eq!(
@@ -1395,7 +1394,7 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
             let entries: Vec<Conn> = text
                 .lines()
                 .skip(1)
-                .filter_map(format::parse_proc_conn_line)
+                .filter_map(crate::replay::parse_proc_conn_line)
                 .collect();
             conns(&entries)
         };

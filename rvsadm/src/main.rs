@@ -1,23 +1,28 @@
 //! rvsadm: administration of rvs, the Rust Linux Virtual Server, with the
 //! command line and output formats of ipvsadm 1.31.
 
+mod addr;
 mod cli;
+mod errno;
 mod format;
 mod json;
 mod model;
+mod names;
 mod netlink;
+#[cfg(test)]
+mod replay;
+mod sort;
 
 use std::io::{Read, Write};
 use std::net::IpAddr;
 use std::process::ExitCode;
 
 use cli::{Command, ListTarget};
+use errno::{ipvs_strerror, Op};
 use format::FormatFlags;
-use model::{
-    ipvs_strerror, AddressFamily, Daemon, Dest, FwdMethod, Info, NameService, Op, Protocol,
-    Service, Stats, SystemNames, Timeouts,
-};
-use netlink::{Attr, Client, DaemonAttr, DestAttr, Error, StatsAttr, SvcAttr};
+use model::{AddressFamily, Daemon, Dest, FwdMethod, Info, Protocol, Service, Stats, Timeouts};
+use names::{NameService, Names};
+use netlink::{Attr, Client, DaemonAttr, DestAttr, Error, Kernel, StatsAttr, SvcAttr};
 use rvs_core::abi::{self, cmd, stats_attr};
 
 const RVSADM_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -31,25 +36,54 @@ fn version_string(code: u32) -> String {
 struct Failure {
     message: String,
     code: u8,
+    /// ipvsadm exit()s here, which also ends a `-R` restore; otherwise only
+    /// the command fails and a restore goes on with the next line.
+    fatal: bool,
+}
+
+/// ipvsadm's words for a kernel error first, so scripts matching them keep
+/// working; the kernel's extack detail after, when it adds something.
+fn kernel_message(op: Op, errno: i32, detail: Option<String>) -> String {
+    let mut m = ipvs_strerror(op, errno);
+    if let Some(x) = detail.filter(|x| !x.eq_ignore_ascii_case(&m)) {
+        m.push_str(&format!(" ({x})"));
+    }
+    m + "\n"
 }
 
 impl Failure {
-    fn kernel(op: Op, e: Error) -> Self {
+    /// A change the kernel refused: libipvs's message, and the command
+    /// returns -1 (exit status 255).
+    fn change(op: Op, e: Error) -> Self {
         match e {
-            Error::Kernel { errno, msg } => {
-                // ipvsadm's words first, so scripts matching them keep
-                // working; the kernel's extack detail after, when it adds
-                // something.
-                let mut m = ipvs_strerror(op, errno);
-                if let Some(x) = msg.filter(|x| !x.eq_ignore_ascii_case(&m)) {
-                    m.push_str(&format!(" ({x})"));
-                }
-                Self {
-                    message: m + "\n",
-                    code: 255,
-                }
-            }
+            Error::Kernel { errno, msg } => Self {
+                message: kernel_message(op, errno, msg),
+                code: 255,
+                fatal: false,
+            },
             other => Self::from(other),
+        }
+    }
+
+    /// A listing that failed: ipvsadm prints the message and exits 1.
+    fn listing(op: Op, e: Error) -> Self {
+        let message = match e {
+            Error::Kernel { errno, msg } => kernel_message(op, errno, msg),
+            other => format!("{other}\n"),
+        };
+        Self {
+            message,
+            code: 1,
+            fatal: true,
+        }
+    }
+
+    /// Output that could not be written.
+    fn output(e: std::io::Error) -> Self {
+        Self {
+            message: format!("rvsadm: writing stdout: {e}\n"),
+            code: 1,
+            fatal: true,
         }
     }
 }
@@ -59,6 +93,7 @@ impl From<Error> for Failure {
         Self {
             message: format!("{e}\n"),
             code: 1,
+            fatal: false,
         }
     }
 }
@@ -386,18 +421,41 @@ fn conn_from(attrs: &[netlink::ConnAttr]) -> model::Conn {
     }
 }
 
-fn get_info(c: &mut Client) -> Result<Info, Failure> {
-    let i = c.info().map_err(|e| Failure::kernel(Op::GetInfo, e))?;
+/// The kernel, as libipvs sees it.
+struct Session<K> {
+    kernel: K,
+    /// The libipvs function last called (ipvsadm's start-up calls
+    /// `ipvs_getinfo`): libipvs words an error by it, and `ipvs_flush`
+    /// leaves it as it was.
+    last_op: Op,
+}
+
+impl<K: Kernel> Session<K> {
+    /// Notes that ipvsadm would call `op` now; the operation its errors
+    /// are worded by.
+    fn called(&mut self, op: Op) -> Op {
+        if op != Op::Flush {
+            self.last_op = op;
+        }
+        self.last_op
+    }
+}
+
+fn get_info(k: &mut Session<impl Kernel>) -> Result<Info, Failure> {
+    let op = k.called(Op::GetInfo);
+    let i = k.kernel.info().map_err(|e| Failure::listing(op, e))?;
     Ok(Info {
         version: i.version,
         conn_tab_size: i.conn_tab_size,
     })
 }
 
-fn get_dests(c: &mut Client, svc: &Service) -> Result<Vec<Dest>, Failure> {
-    let entries = c
-        .dump_attrs(cmd::GET_DEST, &[Attr::Service(svc_attrs(svc, false))])
-        .map_err(|e| Failure::kernel(Op::GetDests, e))?;
+fn get_dests(k: &mut Session<impl Kernel>, svc: &Service) -> Result<Vec<Dest>, Failure> {
+    let op = k.called(Op::GetDests);
+    let entries = k
+        .kernel
+        .dump(cmd::GET_DEST, &[Attr::Service(svc_attrs(svc, false))])
+        .map_err(|e| Failure::listing(op, e))?;
     Ok(entries
         .iter()
         .flatten()
@@ -408,15 +466,17 @@ fn get_dests(c: &mut Client, svc: &Service) -> Result<Vec<Dest>, Failure> {
         .collect())
 }
 
-fn get_services(c: &mut Client) -> Result<Vec<(Service, Vec<Dest>)>, Failure> {
-    let entries = c
-        .dump_attrs(cmd::GET_SERVICE, &[])
-        .map_err(|e| Failure::kernel(Op::GetServices, e))?;
+fn get_services(k: &mut Session<impl Kernel>) -> Result<Vec<(Service, Vec<Dest>)>, Failure> {
+    let op = k.called(Op::GetServices);
+    let entries = k
+        .kernel
+        .dump(cmd::GET_SERVICE, &[])
+        .map_err(|e| Failure::listing(op, e))?;
     let mut out = Vec::new();
     for a in entries.iter().flatten() {
         if let Attr::Service(s) = a {
             let mut svc = service_from(s);
-            let dests = get_dests(c, &svc)?;
+            let dests = get_dests(k, &svc)?;
             svc.num_dests = dests.len() as u32;
             out.push((svc, dests));
         }
@@ -424,10 +484,15 @@ fn get_services(c: &mut Client) -> Result<Vec<(Service, Vec<Dest>)>, Failure> {
     Ok(out)
 }
 
-fn get_service(c: &mut Client, key: &Service) -> Result<(Service, Vec<Dest>), Failure> {
-    let replies = c
+fn get_service(
+    k: &mut Session<impl Kernel>,
+    key: &Service,
+) -> Result<(Service, Vec<Dest>), Failure> {
+    let op = k.called(Op::GetService);
+    let replies = k
+        .kernel
         .call(cmd::GET_SERVICE, &[Attr::Service(svc_attrs(key, false))])
-        .map_err(|e| Failure::kernel(Op::GetService, e))?;
+        .map_err(|e| Failure::listing(op, e))?;
     let svc = replies
         .iter()
         .flatten()
@@ -437,16 +502,19 @@ fn get_service(c: &mut Client, key: &Service) -> Result<(Service, Vec<Dest>), Fa
         })
         .ok_or_else(|| Failure {
             message: "No such service\n".into(),
-            code: 255,
+            code: 1,
+            fatal: true,
         })?;
-    let dests = get_dests(c, &svc)?;
+    let dests = get_dests(k, &svc)?;
     Ok((svc, dests))
 }
 
-fn get_timeouts(c: &mut Client) -> Result<Timeouts, Failure> {
-    let replies = c
+fn get_timeouts(k: &mut Session<impl Kernel>) -> Result<Timeouts, Failure> {
+    let op = k.called(Op::GetTimeout);
+    let replies = k
+        .kernel
         .call(cmd::GET_CONFIG, &[])
-        .map_err(|e| Failure::kernel(Op::GetTimeout, e))?;
+        .map_err(|e| Failure::listing(op, e))?;
     let mut t = Timeouts::default();
     for a in replies.iter().flatten() {
         match a {
@@ -515,70 +583,143 @@ fn change_request(command: &Command) -> Option<(Op, u8, Vec<Attr>)> {
     })
 }
 
-/// Runs one parsed command and returns what it prints on stdout.
-fn run(c: &mut Client, command: Command, names: &dyn NameService) -> Result<String, Failure> {
-    if let Some((op, cmd, attrs)) = change_request(&command) {
-        return c
-            .call(cmd, &attrs)
-            .map(|_| String::new())
-            .map_err(|e| Failure::kernel(op, e));
+/// The standard streams of one run.
+struct Stdio<'a> {
+    stdin: &'a mut dyn Read,
+    stdout: &'a mut dyn Write,
+    stderr: &'a mut dyn Write,
+}
+
+impl Stdio<'_> {
+    fn print(&mut self, text: &str) -> Result<(), Failure> {
+        self.stdout
+            .write_all(text.as_bytes())
+            .map_err(Failure::output)
     }
-    match command {
-        Command::Help => Ok(cli::usage_text()),
-        Command::Version => Ok(cli::version_text()),
-        Command::Restore => restore(c, names),
-        Command::Save { format } => {
-            let services = get_services(c)?;
-            if format.json {
-                return Ok(json::services(&get_info(c)?, &services));
-            }
-            Ok(format::save(&services, format.numeric, names))
-        }
-        Command::List { target, format } => list(c, target, &format, names),
-        // Every change was handled by `change_request` above.
-        _ => Ok(String::new()),
+
+    /// Diagnostics, written as C's stderr is: nothing to do if that fails.
+    fn eprint(&mut self, text: &str) {
+        let _ = self.stderr.write_all(text.as_bytes());
     }
 }
 
+/// rvsadm with the arguments `args` (argv without argv[0]), `posix` when
+/// POSIXLY_CORRECT is set: parses them, runs the command against the
+/// kernel `connect` opens, and returns the exit status.
+fn run<K: Kernel>(
+    args: &[String],
+    posix: bool,
+    names: &dyn NameService,
+    connect: impl FnOnce() -> Result<K, Error>,
+    io: &mut Stdio,
+) -> u8 {
+    if matches!(args, [a] if a == "--version" || a == "-v") {
+        return print_version(connect, io);
+    }
+    let command = match cli::parse(args, names, posix) {
+        Ok(c) => c,
+        Err(e) => {
+            io.eprint(&e.message);
+            return e.exit_code as u8;
+        }
+    };
+    let result = match command {
+        // Help needs no module.
+        Command::Help => io.print(&cli::usage_text()),
+        command => connect().map_err(Failure::from).and_then(|kernel| {
+            let mut session = Session {
+                kernel,
+                last_op: Op::GetInfo,
+            };
+            execute(&mut session, command, posix, names, io)
+        }),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(f) => {
+            io.eprint(&f.message);
+            f.code
+        }
+    }
+}
+
+/// Runs one parsed command, printing what it prints.
+fn execute<K: Kernel>(
+    k: &mut Session<K>,
+    command: Command,
+    posix: bool,
+    names: &dyn NameService,
+    io: &mut Stdio,
+) -> Result<(), Failure> {
+    if let Some((op, cmd, attrs)) = change_request(&command) {
+        let op = k.called(op);
+        return k
+            .kernel
+            .call(cmd, &attrs)
+            .map(drop)
+            .map_err(|e| Failure::change(op, e));
+    }
+    let text = match command {
+        Command::Help => cli::usage_text(),
+        Command::Version => cli::version_text(),
+        Command::Restore => return restore(k, posix, names, io),
+        Command::Save { format } => {
+            let services = get_services(k)?;
+            if format.json {
+                json::services(&get_info(k)?, &services)
+            } else {
+                format::save(&services, format.numeric, names)
+            }
+        }
+        Command::List { target, format } => list(k, target, &format, names)?,
+        // Every change was handled by `change_request` above.
+        _ => String::new(),
+    };
+    io.print(&text)
+}
+
 fn list(
-    c: &mut Client,
+    k: &mut Session<impl Kernel>,
     target: ListTarget,
     fmt: &FormatFlags,
     names: &dyn NameService,
 ) -> Result<String, Failure> {
     match target {
         ListTarget::All => {
-            let info = get_info(c)?;
-            let services = get_services(c)?;
+            let info = get_info(k)?;
+            let services = get_services(k)?;
             if fmt.json {
                 return Ok(json::services(&info, &services));
             }
             Ok(format::list_all(&info, &services, fmt, names))
         }
         ListTarget::Service(key) => {
-            let (svc, dests) = get_service(c, &key)?;
+            let (svc, dests) = get_service(k, &key)?;
             if fmt.json {
                 return Ok(json::one_service(&svc, &dests));
             }
             Ok(format::list_service(&svc, &dests, fmt, names))
         }
         ListTarget::Timeout => {
-            let t = get_timeouts(c)?;
+            let t = get_timeouts(k)?;
             if fmt.json {
                 return Ok(json::timeouts(&t));
             }
             Ok(format::timeout_line(&t))
         }
         ListTarget::Daemon => {
-            let entries = c
-                .dump_attrs(cmd::GET_DAEMON, &[])
-                .map_err(|e| Failure::kernel(Op::GetDaemon, e))?;
+            let op = k.called(Op::GetDaemon);
+            let entries = k
+                .kernel
+                .dump(cmd::GET_DAEMON, &[])
+                .map_err(|e| Failure::listing(op, e))?;
             daemon_listing(&entries, fmt)
         }
         ListTarget::Connections => {
-            let entries = c
-                .dump_attrs(cmd::GET_CONN, &[])
-                .map_err(|e| Failure::kernel(Op::GetServices, e))?;
+            let entries = k
+                .kernel
+                .dump(cmd::GET_CONN, &[])
+                .map_err(|e| Failure::listing(Op::GetServices, e))?;
             let conns: Vec<model::Conn> = entries
                 .iter()
                 .flatten()
@@ -604,121 +745,136 @@ fn list(
 /// large restores slow.
 const RESTORE_BATCH: usize = 256;
 
-/// `-R`: every line of stdin is one command, as ipvsadm reads them; a
-/// failing line is reported and the rest still run (each command is still
-/// applied on its own, in order). Runs of changes go to the kernel in
-/// batches. The exit status is the last command's.
-fn restore(c: &mut Client, names: &dyn NameService) -> Result<String, Failure> {
+/// `-R`: every line of stdin is one command, as ipvsadm reads them,
+/// parsed as the command line is (`posix` included); a failing line is
+/// reported and the rest still run (each command is still applied on its
+/// own, in order), unless ipvsadm would exit there (a fatal parse error,
+/// a failed listing; `-h` and `-v` exit 0). Runs of changes go to the
+/// kernel in batches. The exit status is the last command's.
+fn restore<K: Kernel>(
+    k: &mut Session<K>,
+    posix: bool,
+    names: &dyn NameService,
+    io: &mut Stdio,
+) -> Result<(), Failure> {
     let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .map_err(|e| Failure {
-            message: format!("rvsadm: reading stdin: {e}\n"),
-            code: 1,
-        })?;
-    let mut last: Result<(), Failure> = Ok(());
-    let mut out = std::io::stdout().lock();
+    io.stdin.read_to_string(&mut input).map_err(|e| Failure {
+        message: format!("rvsadm: reading stdin: {e}\n"),
+        code: 1,
+        fatal: true,
+    })?;
+    // The exit status of the last command, when it failed.
+    let mut last: Result<(), u8> = Ok(());
     let mut pending: Vec<(Op, u8, Vec<Attr>)> = Vec::new();
-    let flush =
-        |c: &mut Client, pending: &mut Vec<(Op, u8, Vec<Attr>)>, last: &mut Result<(), Failure>| {
-            if pending.is_empty() {
-                return;
-            }
-            let batch = std::mem::take(pending);
-            let msgs = batch
-                .iter()
-                .map(|(_, cmd, attrs)| netlink::RvsMessage::request(*cmd, attrs))
-                .collect();
-            match c.batch(msgs) {
-                Ok(results) => {
-                    for ((op, _, _), r) in batch.iter().zip(results) {
-                        *last = match r {
-                            Ok(()) => Ok(()),
-                            Err(e) => {
-                                let f = Failure::kernel(*op, e);
-                                eprint!("{}", f.message);
-                                Err(Failure {
-                                    message: String::new(),
-                                    code: f.code,
-                                })
-                            }
-                        };
-                    }
-                }
-                Err(e) => {
-                    let f = Failure::from(e);
-                    eprint!("{}", f.message);
-                    *last = Err(Failure {
-                        message: String::new(),
-                        code: f.code,
-                    });
-                }
-            }
-        };
     for args in cli::restore_lines(&input) {
-        let parsed = cli::parse_restore_args(cli::PROGRAM, &args, names);
+        let parsed = cli::parse_restore_args(&args, names, posix);
         if let Ok(cmd) = &parsed {
             if let Some(req) = change_request(cmd) {
                 pending.push(req);
                 if pending.len() >= RESTORE_BATCH {
-                    flush(c, &mut pending, &mut last);
+                    last = apply_batch(k, &mut pending, io);
                 }
                 continue;
             }
         }
-        flush(c, &mut pending, &mut last);
-        last = match parsed {
-            Err(e) => {
-                eprint!("{}", e.message);
-                if e.fatal {
+        if !pending.is_empty() {
+            // The status is this line's, whatever the batch's.
+            let _ = apply_batch(k, &mut pending, io);
+        }
+        let result = match parsed {
+            Err(e) => Err(Failure {
+                message: e.message,
+                code: e.exit_code as u8,
+                fatal: e.fatal,
+            }),
+            Ok(cmd @ (Command::Help | Command::Version)) => {
+                return execute(k, cmd, posix, names, io);
+            }
+            Ok(cmd) => execute(k, cmd, posix, names, io),
+        };
+        last = match result {
+            Ok(()) => Ok(()),
+            Err(f) => {
+                io.eprint(&f.message);
+                if f.fatal {
                     return Err(Failure {
                         message: String::new(),
-                        code: e.exit_code as u8,
+                        ..f
                     });
                 }
-                Err(Failure {
-                    message: String::new(),
-                    code: e.exit_code as u8,
-                })
+                Err(f.code)
             }
-            Ok(Command::Restore) => Ok(()),
-            Ok(cmd) => match run(c, cmd, names) {
-                Ok(text) => {
-                    let _ = out.write_all(text.as_bytes());
-                    Ok(())
-                }
-                Err(f) => {
-                    eprint!("{}", f.message);
-                    Err(Failure {
-                        message: String::new(),
-                        code: f.code,
-                    })
-                }
-            },
         };
     }
-    flush(c, &mut pending, &mut last);
-    last.map(|()| String::new())
+    if !pending.is_empty() {
+        last = apply_batch(k, &mut pending, io);
+    }
+    last.map_err(|code| Failure {
+        message: String::new(),
+        code,
+        fatal: false,
+    })
 }
 
-fn print_version() -> ExitCode {
-    println!(
-        "rvsadm v{RVSADM_VERSION} (ipvsadm 1.31 compatible, IPVS v{})",
+/// Sends a restore's pending changes as one batch and reports each
+/// failure as ipvsadm reports that line's; the last one's status.
+fn apply_batch(
+    k: &mut Session<impl Kernel>,
+    pending: &mut Vec<(Op, u8, Vec<Attr>)>,
+    io: &mut Stdio,
+) -> Result<(), u8> {
+    let batch = std::mem::take(pending);
+    let requests: Vec<(u8, &[Attr])> = batch
+        .iter()
+        .map(|(_, cmd, attrs)| (*cmd, attrs.as_slice()))
+        .collect();
+    let failure = match k.kernel.batch(&requests) {
+        Ok(results) => {
+            let mut last = None;
+            for ((op, _, _), r) in batch.iter().zip(results) {
+                let op = k.called(*op);
+                last = r.err().map(|e| Failure::change(op, e));
+                if let Some(f) = &last {
+                    io.eprint(&f.message);
+                }
+            }
+            last
+        }
+        Err(e) => {
+            let f = Failure::from(e);
+            io.eprint(&f.message);
+            Some(f)
+        }
+    };
+    failure.map_or(Ok(()), |f| Err(f.code))
+}
+
+/// `--version` (or `-v`) alone: rvsadm's version and the module's.
+fn print_version<K: Kernel>(connect: impl FnOnce() -> Result<K, Error>, io: &mut Stdio) -> u8 {
+    let mut text = format!(
+        "rvsadm v{RVSADM_VERSION} (ipvsadm 1.31 compatible, IPVS v{})\n",
         version_string(abi::IPVS_VERSION_CODE)
     );
-    match Client::connect().and_then(|mut c| c.info()) {
+    let status = match connect().and_then(|mut k| k.info()) {
         Ok(info) => {
-            println!(
-                "rvs module v{}, IPVS protocol v{}, connection table {} buckets",
+            text.push_str(&format!(
+                "rvs module v{}, IPVS protocol v{}, connection table {} buckets\n",
                 info.module_version,
                 version_string(info.version),
                 info.conn_tab_size
-            );
-            ExitCode::SUCCESS
+            ));
+            0
         }
         Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
+            io.eprint(&format!("{e}\n"));
+            1
+        }
+    };
+    match io.print(&text) {
+        Ok(()) => status,
+        Err(f) => {
+            io.eprint(&f.message);
+            f.code
         }
     }
 }
@@ -729,44 +885,25 @@ fn main() -> ExitCode {
     // before any thread exists, has no other effect.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if matches!(args.as_slice(), [a] if a == "--version" || a == "-v") {
-        return print_version();
-    }
-    let names = SystemNames::load();
-    let command = match cli::parse_with(cli::PROGRAM, &args, &names) {
-        Ok(c) => c,
-        Err(e) => {
-            eprint!("{}", e.message);
-            return ExitCode::from(e.exit_code as u8);
-        }
+    let names = Names::load();
+    let mut io = Stdio {
+        stdin: &mut std::io::stdin().lock(),
+        stdout: &mut std::io::stdout().lock(),
+        stderr: &mut std::io::stderr().lock(),
     };
-    if let Command::Help = command {
-        print!("{}", cli::usage_text());
-        return ExitCode::SUCCESS;
-    }
-    let mut client = match Client::connect() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match run(&mut client, command, &names) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(f) => {
-            eprint!("{}", f.message);
-            ExitCode::from(f.code)
-        }
-    }
+    ExitCode::from(run(
+        &args,
+        cli::posix_from_env(),
+        &names,
+        Client::connect,
+        &mut io,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use model::{StaticNames, SyncCounters};
+    use model::SyncCounters;
     use netlink::RvsMessage;
     use rvs_core::abi::{cmd_attr, daemon_attr as da};
 
@@ -803,17 +940,14 @@ mod tests {
         [s.as_bytes(), b"\0"].concat()
     }
 
-    fn names() -> StaticNames {
-        StaticNames::new(
-            include_str!("../tests/fixtures/services"),
-            include_str!("../tests/fixtures/hosts"),
-        )
+    fn names() -> Names {
+        Names::recorded()
     }
 
     /// The command and attribute bytes rvsadm sends for `argv`.
     fn request(argv: &[&str]) -> (u8, Vec<u8>) {
         let args: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-        let command = cli::parse_with(cli::PROGRAM, &args, &names()).unwrap();
+        let command = cli::parse(&args, &names(), false).unwrap();
         let (_, c, attrs) = change_request(&command).unwrap();
         let msg = RvsMessage::request(c, &attrs);
         (msg.cmd, msg.attrs)
@@ -948,7 +1082,7 @@ mod tests {
         .iter()
         .map(|argv| {
             let args: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-            let command = cli::parse_with(cli::PROGRAM, &args, &names()).unwrap();
+            let command = cli::parse(&args, &names(), false).unwrap();
             change_request(&command).unwrap().0
         })
         .collect();
@@ -958,7 +1092,7 @@ mod tests {
     #[test]
     fn daemon_errors_carry_extack() {
         let f = |op, errno, msg: Option<&str>| {
-            let f = Failure::kernel(
+            let f = Failure::change(
                 op,
                 Error::Kernel {
                     errno,

@@ -215,14 +215,14 @@ impl Client {
     }
 
     /// Sends a `doit` request and returns the replies.
-    pub fn request(&mut self, msg: RvsMessage) -> Result<Vec<RvsMessage>, Error> {
+    fn request(&mut self, msg: RvsMessage) -> Result<Vec<RvsMessage>, Error> {
         let id = self.family_id;
         let r = self.transact(GenlMessage::from_payload(msg), id, false)?;
         Ok(r.into_iter().map(|m| m.payload).collect())
     }
 
     /// Sends a dump request and returns every entry.
-    pub fn dump(&mut self, msg: RvsMessage) -> Result<Vec<RvsMessage>, Error> {
+    fn dump_msgs(&mut self, msg: RvsMessage) -> Result<Vec<RvsMessage>, Error> {
         let id = self.family_id;
         let r = self.transact(GenlMessage::from_payload(msg), id, true)?;
         Ok(r.into_iter().map(|m| m.payload).collect())
@@ -289,7 +289,7 @@ impl Client {
     /// Sends `msgs` as `doit` requests, many per `send`, and returns each
     /// one's outcome, in order. The kernel handles them one after the
     /// other, exactly as if sent one by one.
-    pub fn batch(&mut self, msgs: Vec<RvsMessage>) -> Result<Vec<Result<(), Error>>, Error> {
+    fn send_batch(&mut self, msgs: Vec<RvsMessage>) -> Result<Vec<Result<(), Error>>, Error> {
         // Requests per send, so that the acknowledgements (with echoed
         // requests and extack) fit the socket's receive buffer.
         const PER_SEND: usize = 64;
@@ -391,8 +391,7 @@ pub struct Info {
 }
 
 impl Client {
-    /// GET_INFO.
-    pub fn info(&mut self) -> Result<Info, Error> {
+    fn get_info(&mut self) -> Result<Info, Error> {
         let replies = self.request(RvsMessage::request::<Attr>(cmd::GET_INFO, &[]))?;
         let reply = replies
             .first()
@@ -877,28 +876,64 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Attr {
     }
 }
 
-impl Client {
-    /// A `doit` request with attributes; returns the replies' attributes.
-    pub fn call(&mut self, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<Attr>>, Error> {
-        let replies = self.request(RvsMessage::request(cmd, attrs))?;
-        replies
-            .iter()
-            .map(|r| {
-                r.parse_attrs::<Attr>()
-                    .map_err(|e| Error::Decode(e.to_string()))
-            })
-            .collect()
+/// The requests rvsadm makes of the `rvs` family, as attributes.
+/// [`Client`] sends them to the module; the replay tests answer them as
+/// the kernels ipvsadm was recorded against did.
+pub trait Kernel {
+    /// GET_INFO.
+    fn info(&mut self) -> Result<Info, Error>;
+    /// A `doit` request; the replies' attributes.
+    fn call(&mut self, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<Attr>>, Error>;
+    /// A dump request; every entry's attributes.
+    fn dump(&mut self, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<Attr>>, Error>;
+    /// `doit` requests whose replies are only acknowledgements, sent
+    /// together; each one's outcome, in order.
+    fn batch(&mut self, requests: &[(u8, &[Attr])]) -> Result<Vec<Result<(), Error>>, Error>;
+}
+
+impl<K: Kernel + ?Sized> Kernel for &mut K {
+    fn info(&mut self) -> Result<Info, Error> {
+        (**self).info()
+    }
+    fn call(&mut self, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<Attr>>, Error> {
+        (**self).call(cmd, attrs)
+    }
+    fn dump(&mut self, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<Attr>>, Error> {
+        (**self).dump(cmd, attrs)
+    }
+    fn batch(&mut self, requests: &[(u8, &[Attr])]) -> Result<Vec<Result<(), Error>>, Error> {
+        (**self).batch(requests)
+    }
+}
+
+fn parse_replies(replies: &[RvsMessage]) -> Result<Vec<Vec<Attr>>, Error> {
+    replies
+        .iter()
+        .map(|r| {
+            r.parse_attrs::<Attr>()
+                .map_err(|e| Error::Decode(e.to_string()))
+        })
+        .collect()
+}
+
+impl Kernel for Client {
+    fn info(&mut self) -> Result<Info, Error> {
+        self.get_info()
     }
 
-    /// A dump request with attributes; returns every entry's attributes.
-    pub fn dump_attrs(&mut self, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<Attr>>, Error> {
-        let replies = self.dump(RvsMessage::request(cmd, attrs))?;
-        replies
+    fn call(&mut self, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<Attr>>, Error> {
+        parse_replies(&self.request(RvsMessage::request(cmd, attrs))?)
+    }
+
+    fn dump(&mut self, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<Attr>>, Error> {
+        parse_replies(&self.dump_msgs(RvsMessage::request(cmd, attrs))?)
+    }
+
+    fn batch(&mut self, requests: &[(u8, &[Attr])]) -> Result<Vec<Result<(), Error>>, Error> {
+        let msgs = requests
             .iter()
-            .map(|r| {
-                r.parse_attrs::<Attr>()
-                    .map_err(|e| Error::Decode(e.to_string()))
-            })
-            .collect()
+            .map(|(cmd, attrs)| RvsMessage::request(*cmd, attrs))
+            .collect();
+        self.send_batch(msgs)
     }
 }

@@ -371,12 +371,6 @@ pub const fn tcp_may_schedule(flags: TcpFlags, sloppy_tcp: bool) -> bool {
     !flags.rst() && (sloppy_tcp || flags.syn())
 }
 
-/// Whether a UDP packet that matches no connection may create one: always
-/// (IPVS's `udp_conn_schedule` has no condition on the header).
-pub const fn udp_may_schedule() -> bool {
-    true
-}
-
 /// Whether a TCP packet opens a new connection for the port-reuse logic
 /// (IPVS's `is_new_conn`): SYN set. IPVS only asks for unfragmented (or
 /// first-fragment) packets.
@@ -724,7 +718,6 @@ mod tests {
         assert!(!tcp_may_schedule(f(A), false));
         assert!(tcp_may_schedule(f(A), true));
         assert!(!tcp_may_schedule(f(A | R), true));
-        assert!(udp_may_schedule());
         assert!(tcp_is_new_conn(f(S)));
         assert!(!tcp_is_new_conn(f(A)));
         assert!(tcp_new_conn_expected(TW, false, 1));
