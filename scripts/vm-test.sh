@@ -68,8 +68,8 @@ timing_table() {
 			for (i = 1; i <= n; i++) {
 				k = order[i]
 				if (!(k in t1) && (k in took)) {
-					# The end mark was lost on the console: the guest's
-					# own count of the test's seconds, no VM CPU.
+					# The end mark was lost on the console: the seconds
+					# the guest counted, no VM CPU.
 					sw += took[k]
 					printf "| %s | %s | %d (guest) | | | %s |\n", k, lane[k], took[k], cpu[k]
 					continue
