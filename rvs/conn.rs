@@ -199,6 +199,25 @@ unsafe extern "C" fn free_conn(head: *mut bindings::callback_head) {
     drop(unsafe { KBox::from_raw(head.cast::<Conn>()) });
 }
 
+/// Which side of its connection a packet comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// A client's packet, to the virtual address.
+    Client,
+    /// A real server's reply (NAT), to the client.
+    RealServer,
+}
+
+/// A packet's addresses and ports as they are on the wire.
+pub(crate) struct Tuple<'a> {
+    pub(crate) af: u16,
+    pub(crate) protocol: u8,
+    pub(crate) saddr: &'a [u8; 16],
+    pub(crate) sport: u16,
+    pub(crate) daddr: &'a [u8; 16],
+    pub(crate) dport: u16,
+}
+
 /// The connection table of one namespace.
 pub(crate) struct ConnTable {
     /// The bucket heads (a leaked `KBox<KVVec<_>>`), allocated by
@@ -297,51 +316,24 @@ impl ConnTable {
             .find(|c| !c.dead.load(Relaxed) && pred(c))
     }
 
-    /// A client's packet: the connection it belongs to.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn in_get<'r>(
-        &'r self,
-        rcu: &'r ReadSide,
-        af: u16,
-        protocol: u8,
-        saddr: &[u8; 16],
-        sport: u16,
-        daddr: &[u8; 16],
-        dport: u16,
-    ) -> Option<&'r Conn> {
-        let b = self.bucket(protocol, saddr, sport);
+    /// The connection a packet belongs to, found by its addresses and
+    /// ports as they are on the wire, coming `from` one side.
+    pub(crate) fn get<'r>(&'r self, rcu: &'r ReadSide, from: Side, t: &Tuple<'_>) -> Option<&'r Conn> {
+        // Entries hang in the bucket of their client's address and port.
+        let (caddr, cport) = match from {
+            Side::Client => (t.saddr, t.sport),
+            Side::RealServer => (t.daddr, t.dport),
+        };
+        let b = self.bucket(t.protocol, caddr, cport);
         self.find(rcu, b, |c| {
             c.flags.load(Relaxed) & flags::TEMPLATE == 0
-                && c.af == af
-                && c.protocol == protocol
-                && c.cport == sport
-                && c.vport == dport
-                && c.caddr == *saddr
-                && c.vaddr == *daddr
-        })
-    }
-
-    /// A real server's reply (NAT): the connection it answers.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn out_get<'r>(
-        &'r self,
-        rcu: &'r ReadSide,
-        af: u16,
-        protocol: u8,
-        saddr: &[u8; 16],
-        sport: u16,
-        daddr: &[u8; 16],
-        dport: u16,
-    ) -> Option<&'r Conn> {
-        let b = self.bucket(protocol, daddr, dport);
-        self.find(rcu, b, |c| {
-            c.flags.load(Relaxed) & flags::TEMPLATE == 0
-                && c.daf == af
-                && c.protocol == protocol
-                && c.cport == dport
-                && c.dport == sport
-                && c.caddr == *daddr
-                && c.daddr == *saddr
+                && c.protocol == t.protocol
+                && c.cport == cport
+                && c.caddr == *caddr
+                && match from {
+                    Side::Client => c.af == t.af && c.vport == t.dport && c.vaddr == *t.daddr,
+                    Side::RealServer => c.daf == t.af && c.dport == t.sport && c.daddr == *t.saddr,
+                }
         })
     }
 

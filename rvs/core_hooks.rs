@@ -15,7 +15,7 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use kernel::{bindings, sync::Arc};
 
-use crate::conn::{self, flags as cf, Conn, ConnParams, ConnTable};
+use crate::conn::{self, flags as cf, Conn, ConnParams, ConnTable, Side, Tuple};
 use crate::netns::NetRef;
 use crate::netns;
 use crate::rcu::ReadSide;
@@ -186,11 +186,16 @@ fn icmp_error(
     let af = family.af();
     let inner = err.inner;
     // The quoted packet went the other way: read it reversed.
-    let c = if inbound {
-        st.conns.in_get(rcu, af, inner.protocol, &inner.daddr, ports.dst, &inner.saddr, ports.src)
-    } else {
-        st.conns.out_get(rcu, af, inner.protocol, &inner.daddr, ports.dst, &inner.saddr, ports.src)
-    }?;
+    let quoted = Tuple {
+        af,
+        protocol: inner.protocol,
+        saddr: &inner.daddr,
+        sport: ports.dst,
+        daddr: &inner.saddr,
+        dport: ports.src,
+    };
+    let from = if inbound { Side::Client } else { Side::RealServer };
+    let c = st.conns.get(rcu, from, &quoted)?;
     if c.fwd() != fwd::MASQ {
         if !inbound {
             return None;
@@ -229,9 +234,7 @@ fn packet_in(
         return icmp_error(rcu, st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT);
     };
     let proto = p.ip.protocol;
-    let mut c = st
-        .conns
-        .in_get(rcu, p.af, proto, &p.ip.saddr, p.sport, &p.ip.daddr, p.dport);
+    let mut c = st.conns.get(rcu, Side::Client, &p.tuple());
     let nodest = st.sysctl.expire_nodest_conn.load(Relaxed) != 0;
     if let (Some(old), Some(flags)) = (c, p.tcp) {
         // A new SYN may start afresh on a port whose connection is
@@ -315,7 +318,7 @@ fn packet_out(
     let Some(p) = pkt::parse(&mut skb, family) else {
         return icmp_error(rcu, st, net, &mut skb, family, pf, false).unwrap_or(NF_ACCEPT);
     };
-    let c = st.conns.out_get(rcu, p.af, p.ip.protocol, &p.ip.saddr, p.sport, &p.ip.daddr, p.dport);
+    let c = st.conns.get(rcu, Side::RealServer, &p.tuple());
     let Some(c) = c else {
         return no_conn_reply(rcu, st, net, skb, &p, pf);
     };

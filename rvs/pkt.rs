@@ -3,6 +3,7 @@
 //! A packet as the hooks parse it once (IPVS's `ip_vs_iphdr` and ports)
 //! and hand it on to scheduling and the forwarding methods.
 
+use crate::conn::Tuple;
 use crate::rvs_core::packet::{self, Family, IpHeader};
 use crate::rvs_core::proto::TcpFlags;
 use crate::skb::Skb;
@@ -18,6 +19,20 @@ pub(crate) struct Pkt {
     pub(crate) sport: u16,
     pub(crate) dport: u16,
     pub(crate) tcp: Option<TcpFlags>,
+}
+
+impl Pkt {
+    /// Its addresses and ports, for the connection lookup.
+    pub(crate) fn tuple(&self) -> Tuple<'_> {
+        Tuple {
+            af: self.af,
+            protocol: self.ip.protocol,
+            saddr: &self.ip.saddr,
+            sport: self.sport,
+            daddr: &self.ip.daddr,
+            dport: self.dport,
+        }
+    }
 }
 
 /// The addresses, ports and TCP flags of a TCP or UDP packet; `None` for

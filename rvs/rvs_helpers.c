@@ -477,38 +477,22 @@ void rvs_send(struct net *net, struct sk_buff *skb, u8 pf)
 		skb_dst(skb)->dev, dst_output);
 }
 
-/* Room for an outer IPv4 header in front of the packet, for IPIP. */
-int rvs_skb_push_ipip(struct sk_buff *skb, unsigned int headroom)
+int rvs_skb_cow_head(struct sk_buff *skb, unsigned int headroom)
 {
-	int err = skb_cow_head(skb, headroom);
-
-	if (err)
-		return err;
-	err = iptunnel_handle_offloads(skb, SKB_GSO_IPXIP4);
-	if (err)
-		return err;
-	skb->transport_header = skb->network_header;
-	skb_push(skb, sizeof(struct iphdr));
-	skb_reset_network_header(skb);
-	memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
-	return 0;
+	return skb_cow_head(skb, headroom);
 }
 
-/* Room for an outer IPv6 header (ip6ip6) in front of the packet. */
-int rvs_skb_push_ip6ip6(struct sk_buff *skb, unsigned int headroom)
+/* After an outer header was pushed: the old network header becomes the
+ * transport header, the new one the network header, and the family's IP
+ * control block starts clean (IPCB's options, or all of IP6CB). */
+void rvs_skb_outer_headers(struct sk_buff *skb, int v6)
 {
-	int err = skb_cow_head(skb, headroom);
-
-	if (err)
-		return err;
-	err = iptunnel_handle_offloads(skb, SKB_GSO_IPXIP6);
-	if (err)
-		return err;
 	skb->transport_header = skb->network_header;
-	skb_push(skb, sizeof(struct ipv6hdr));
 	skb_reset_network_header(skb);
-	memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
-	return 0;
+	if (v6)
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+	else
+		memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
 }
 
 /* After rvs wrote the outer header: an IP id and the header checksum. */

@@ -57,8 +57,10 @@ extern "C" {
     fn rvs_skb_set_dst(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
     fn rvs_skb_set_dst_noref(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
     fn rvs_send(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8);
-    fn rvs_skb_push_ipip(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
-    fn rvs_skb_push_ip6ip6(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
+    fn rvs_skb_cow_head(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
+    fn rvs_skb_outer_headers(skb: *mut bindings::sk_buff, v6: c_int);
+    // Exported, but outside the kernel's bindings (<net/ip_tunnels.h>).
+    fn iptunnel_handle_offloads(skb: *mut bindings::sk_buff, gso_type_mask: c_int) -> c_int;
     fn rvs_ipip_finish(net: *mut bindings::net, skb: *mut bindings::sk_buff);
     fn rvs_ip_defrag(net: *mut bindings::net, skb: *mut bindings::sk_buff, hooknum: u8) -> c_int;
     fn rvs_skb_frag_max_size(skb: *const bindings::sk_buff, v6: c_int) -> c_uint;
@@ -242,32 +244,32 @@ impl Skb {
         unsafe { rvs_send(net.as_ptr(), self.raw(), pf) };
     }
 
-    /// Makes room for an outer IPv4 header (IPIP) in front of the packet
-    /// and returns the whole packet's first `20 + inner` bytes, writable,
-    /// the first 20 for the new header.
-    pub(crate) fn push_ipip(&mut self, headroom: usize, inner: usize) -> Option<&mut [u8]> {
+    /// Puts `header` (an outer IPv4 or IPv6 header, `v6`) in front of the
+    /// packet, with `headroom` bytes of room for it and the link layer:
+    /// IPIP and ip6ip6, as IPVS's tunnel transmit. On failure the packet
+    /// is unchanged but may have been unshared.
+    pub(crate) fn push_outer(&mut self, v6: bool, header: &[u8], headroom: usize) -> Option<()> {
         let hr = c_uint::try_from(headroom).ok()?;
-        // SAFETY: `ptr` is valid; the helper grows the headroom, pushes 20
-        // bytes and resets the network header, or fails without change.
-        if unsafe { rvs_skb_push_ipip(self.raw(), hr) } != 0 {
-            return None;
+        let len = c_uint::try_from(header.len()).ok()?;
+        let gso = if v6 { bindings::SKB_GSO_IPXIP6 } else { bindings::SKB_GSO_IPXIP4 };
+        // SAFETY: `ptr` is valid; each call leaves a valid skb, and the
+        // push cannot overrun once `skb_cow_head` made the room.
+        unsafe {
+            if len as usize > headroom
+                || rvs_skb_cow_head(self.raw(), hr) != 0
+                || iptunnel_handle_offloads(self.raw(), gso as c_int) != 0
+            {
+                return None;
+            }
+            bindings::skb_push(self.raw(), len);
+            rvs_skb_outer_headers(self.raw(), c_int::from(v6));
         }
-        self.head_mut(20 + inner)
+        let head = self.head_mut(header.len())?;
+        head.iter_mut().zip(header).for_each(|(d, s)| *d = *s);
+        Some(())
     }
 
-    /// As [`Skb::push_ipip`] for an outer IPv6 header (ip6ip6): returns the
-    /// first 40 bytes, writable, for the new header.
-    pub(crate) fn push_ip6ip6(&mut self, headroom: usize) -> Option<&mut [u8]> {
-        let hr = c_uint::try_from(headroom).ok()?;
-        // SAFETY: `ptr` is valid; the helper grows the headroom, pushes 40
-        // bytes and resets the network header, or fails without change.
-        if unsafe { rvs_skb_push_ip6ip6(self.raw(), hr) } != 0 {
-            return None;
-        }
-        self.head_mut(40)
-    }
-
-    /// Sets the outer header's id and checksum after `push_ipip`.
+    /// Sets the outer IPv4 header's id and checksum after `push_outer`.
     pub(crate) fn ipip_finish(&mut self, net: NetRef<'_>) {
         // SAFETY: `ptr` is valid and its network header is the outer IPv4
         // header `push_ipip` made and rvs filled.

@@ -27,7 +27,7 @@ use kernel::{
     sync::{Arc, Mutex, SpinLockIrq},
 };
 
-use crate::conn::{self, flags as cf, Conn, ConnParams, Target};
+use crate::conn::{self, flags as cf, Conn, ConnParams, Side, Target, Tuple};
 use crate::netns::NetRef;
 use crate::rcu::ReadSide;
 use crate::rvs_core::ctl::{errno, CtlError, AF_INET, AF_INET6};
@@ -858,7 +858,8 @@ fn apply(st: &NetState, e: &SyncConn<'_>) -> bool {
     let existing = if tmpl {
         st.conns.template_get(&rcu, &p)
     } else {
-        st.conns.in_get(&rcu, af, e.protocol, &caddr, e.cport, &vaddr, e.vport)
+        let t = Tuple { af, protocol: e.protocol, saddr: &caddr, sport: e.cport, daddr: &vaddr, dport: e.vport };
+        st.conns.get(&rcu, Side::Client, &t)
     };
     let dest = bind(&rcu, st, &p, e, &daddr);
     if let Some(c) = existing {

@@ -188,9 +188,9 @@ impl Table {
                 Check::Jiffies => e.proc_handler = Some(bindings::proc_dointvec_jiffies),
                 Check::SyncThreshold => {
                     e.maxlen = 2 * size_of::<c_int>() as c_int;
-                    e.proc_handler = Some(sync_threshold_handler);
+                    e.proc_handler = Some(checked_ints::<2, SyncThreshold>);
                 }
-                Check::SyncPorts => e.proc_handler = Some(sync_ports_handler),
+                Check::SyncPorts => e.proc_handler = Some(checked_ints::<1, SyncPorts>),
             }
             entries.push(e, GFP_KERNEL)?;
         }
@@ -215,24 +215,47 @@ impl Drop for Table {
     }
 }
 
-/// Reads or writes `N` ints through a copy, storing a write only when the
-/// whole of it passes `valid`: a refused write changes nothing.
+/// A knob of `N` ints whose writes are checked as a whole.
+trait Checked<const N: usize> {
+    fn valid(v: &[c_int; N]) -> bool;
+}
+
+/// `sync_threshold`: the threshold below the period, or a period of 0.
+struct SyncThreshold;
+
+impl Checked<2> for SyncThreshold {
+    fn valid(v: &[c_int; 2]) -> bool {
+        sync_threshold_valid(v[0], v[1])
+    }
+}
+
+/// `sync_ports`: a power of two up to 64.
+struct SyncPorts;
+
+impl Checked<1> for SyncPorts {
+    fn valid(v: &[c_int; 1]) -> bool {
+        sync_ports_valid(v[0])
+    }
+}
+
+/// The handler of a [`Checked`] knob: reads or writes its `N` ints through
+/// a copy and stores a write only when the whole of it is valid, so a
+/// refused write changes nothing.
 ///
 /// # Safety
 ///
 /// Called by the sysctl core with a table entry of `N` ints.
-unsafe fn checked_ints<const N: usize>(
+unsafe extern "C" fn checked_ints<const N: usize, C: Checked<N>>(
     table: *const bindings::ctl_table,
     dir: c_int,
     buf: *mut c_void,
     lenp: *mut usize,
     ppos: *mut bindings::loff_t,
-    valid: fn(&[c_int; N]) -> bool,
 ) -> c_int {
     // SAFETY: The entry is one of `Table::register`'s, whose data are `N`
     // ints in a live `Sysctls` (`AtomicI32` has `int`'s layout).
     let (mode, vars) = unsafe { ((*table).mode, core::slice::from_raw_parts((*table).data.cast::<AtomicI32>(), N)) };
-    let mut val: [c_int; N] = core::array::from_fn(|i| vars[i].load(Relaxed));
+    let mut val: [c_int; N] = core::array::from_fn(|i| vars.get(i).map_or(0, |v| v.load(Relaxed)));
     let tmp = bindings::ctl_table {
         data: val.as_mut_ptr().cast(),
         maxlen: size_of::<[c_int; N]>() as c_int,
@@ -242,7 +265,7 @@ unsafe fn checked_ints<const N: usize>(
     // SAFETY: `tmp` describes `val`; the rest is the caller's.
     let rc = unsafe { bindings::proc_dointvec(&tmp, dir, buf, lenp, ppos) };
     if dir != 0 && rc == 0 {
-        if !valid(&val) {
+        if !C::valid(&val) {
             return EINVAL.to_errno();
         }
         for (var, v) in vars.iter().zip(val) {
@@ -250,28 +273,4 @@ unsafe fn checked_ints<const N: usize>(
         }
     }
     rc
-}
-
-/// `sync_threshold`: the threshold below the period, or a period of 0.
-unsafe extern "C" fn sync_threshold_handler(
-    table: *const bindings::ctl_table,
-    dir: c_int,
-    buf: *mut c_void,
-    lenp: *mut usize,
-    ppos: *mut bindings::loff_t,
-) -> c_int {
-    // SAFETY: As the handler's own contract (see `checked_ints`).
-    unsafe { checked_ints::<2>(table, dir, buf, lenp, ppos, |v| sync_threshold_valid(v[0], v[1])) }
-}
-
-/// `sync_ports`: a power of two up to 64.
-unsafe extern "C" fn sync_ports_handler(
-    table: *const bindings::ctl_table,
-    dir: c_int,
-    buf: *mut c_void,
-    lenp: *mut usize,
-    ppos: *mut bindings::loff_t,
-) -> c_int {
-    // SAFETY: As the handler's own contract (see `checked_ints`).
-    unsafe { checked_ints::<1>(table, dir, buf, lenp, ppos, |v| sync_ports_valid(v[0])) }
 }

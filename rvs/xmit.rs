@@ -17,7 +17,7 @@ use crate::pkt::Pkt;
 use crate::rcu::ReadSide;
 use crate::rvs_core::csum::{self, CsumMode};
 use crate::rvs_core::ctl::AF_INET6;
-use crate::rvs_core::packet::{self, IpHeader, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP};
+use crate::rvs_core::packet::{self, Family, IpHeader, IPPROTO_TCP};
 use crate::skb::{self, Dst, Skb, CHECKSUM_PARTIAL};
 
 const NF_DROP: c_uint = bindings::NF_DROP;
@@ -176,85 +176,43 @@ pub(crate) fn dr(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pk
     NF_STOLEN
 }
 
-/// IPIP: the packet, unchanged, inside a new IPv4 header to the real
-/// server, which decapsulates it and answers the client directly.
-pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
-    match (p.af == AF_INET6, c.daf == AF_INET6) {
-        (false, false) => tunnel4(rcu, net, skb, c, p, pf),
-        (true, true) => tunnel6(rcu, net, skb, c, p, pf),
+/// IPIP (IPv4) or ip6ip6 (IPv6): the packet, unchanged, inside a new
+/// header to the real server, which decapsulates it and answers the client
+/// directly.
+pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    let family = match (p.af == AF_INET6, c.daf == AF_INET6) {
+        (false, false) => Family::Inet,
+        (true, true) => Family::Inet6,
         // Mixed families (IPv4 in IPv6 and back) are not implemented.
-        _ => NF_DROP,
-    }
-}
-
-/// ip6ip6: the IPv6 packet inside a new IPv6 header to the real server.
-fn tunnel6(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+        _ => return NF_DROP,
+    };
+    let v6 = family == Family::Inet6;
     let Some((dst, saddr)) = route_to(rcu, net, c, false) else {
         return NF_DROP;
     };
     if dst.local {
         return NF_ACCEPT;
     }
-    let outer = packet::IPV6_HDR_LEN;
-    if too_big(&mut skb, p, dst.mtu.saturating_sub(outer as u32)) {
-        return NF_DROP;
-    }
-    let Ok(payload) = u16::try_from(skb.len()) else {
-        return NF_DROP;
-    };
-    let Some(inner) = skb.head(packet::IPV6_HDR_LEN) else {
-        return NF_DROP;
-    };
-    // Keep the inner traffic class and flow label.
-    let (b0, b1, b2, b3) = (inner[0], inner[1], inner[2], inner[3]);
-    let Some(h) = skb.push_ip6ip6(outer + LL_HEADROOM) else {
-        return NF_DROP;
-    };
-    let pl = payload.to_be_bytes();
-    let first = [(6 << 4) | (b0 & 0x0f), b1, b2, b3, pl[0], pl[1], IPPROTO_IPV6, 64];
-    let written = packet::put_array(h, 0, &first)
-        .and_then(|()| packet::put_array(h, packet::IPV6_SADDR, &saddr))
-        .and_then(|()| packet::put_array(h, packet::IPV6_SADDR + 16, &c.daddr));
-    if written.is_none() {
-        return NF_DROP;
-    }
-    skb.set_dst(dst);
-    skb.send(net, pf);
-    NF_STOLEN
-}
-
-fn tunnel4(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
-    let Some((dst, saddr)) = route_to(rcu, net, c, false) else {
-        return NF_DROP;
-    };
-    if dst.local {
-        return NF_ACCEPT;
-    }
-    let outer = packet::IPV4_HDR_LEN;
+    let outer = if v6 { packet::IPV6_HDR_LEN } else { packet::IPV4_HDR_LEN };
     if too_big(&mut skb, p, dst.mtu.saturating_sub(outer as u32)) {
         return NF_DROP;
     }
     let inner_len = skb.len();
-    let Some(inner) = skb.head(packet::IPV4_HDR_LEN) else {
+    let Some((header, len)) = skb
+        .head(outer)
+        .and_then(|inner| packet::tunnel_header(family, inner, inner_len, &saddr, &c.daddr))
+    else {
         return NF_DROP;
     };
-    let tos = inner[1];
-    let df = inner[6] & 0x40;
-    let Ok(tot) = u16::try_from(inner_len + outer) else {
-        return NF_DROP;
-    };
-    let Some(h) = skb.push_ipip(outer + LL_HEADROOM, 0) else {
-        return NF_DROP;
-    };
-    let t = tot.to_be_bytes();
-    let hdr = [
-        0x45, tos, t[0], t[1], 0, 0, df, 0, 64, IPPROTO_IPIP, 0, 0, saddr[0], saddr[1], saddr[2],
-        saddr[3], c.daddr[0], c.daddr[1], c.daddr[2], c.daddr[3],
-    ];
-    if packet::put_array(h, 0, &hdr).is_none() {
+    let pushed = header
+        .get(..len)
+        .and_then(|h| skb.push_outer(v6, h, outer + LL_HEADROOM));
+    if pushed.is_none() {
         return NF_DROP;
     }
-    skb.ipip_finish(net);
+    if !v6 {
+        skb.ipip_finish(net);
+    }
     skb.set_dst(dst);
     skb.send(net, pf);
     NF_STOLEN
@@ -282,7 +240,7 @@ pub(crate) fn icmp_nat(
     // VIP:vport -> RIP:rport. To the client: outer source RIP -> VIP,
     // quoted destination RIP:rport -> VIP:vport.
     let (addr, port) = if inbound { (c.daddr, c.dport) } else { (c.vaddr, c.vport) };
-    let v6 = outer.family == packet::Family::Inet6;
+    let v6 = outer.family == Family::Inet6;
     let (saddr_off, daddr_off) = packet::addr_offsets(v6);
     let (outer_off, inner_off, port_off) = if inbound {
         (daddr_off, saddr_off, packet::L4_SPORT)
