@@ -53,6 +53,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod dh;
 pub mod fo;
 pub mod hash;
@@ -542,7 +543,7 @@ const fn time_before(a: u64, b: u64) -> bool {
 /// we keep what makes a dest unique in a service (family, address, port)
 /// plus the index where it was last seen, to find it again quickly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct DestKey {
+pub struct DestKey {
     addr: Addr,
     port: u16,
     hint: u32,
