@@ -5,7 +5,7 @@
 //! Used for cache clusters, so one origin's objects stay on one cache.
 
 use super::hash::hash_32;
-use super::{slot_index, slot_of, Addr, Dest};
+use super::{slot_dest, slot_of, Addr, Dest};
 
 /// `IP_VS_DH_TAB_BITS` (IPVS's Kconfig default).
 pub const DH_TAB_BITS: u32 = 8;
@@ -50,9 +50,7 @@ impl DhState {
     /// server, unless it is being deleted, has weight <= 0 or is
     /// overloaded, in which case there is none.
     pub fn schedule<D: Dest>(&self, dests: &[D], daddr: &Addr) -> Option<usize> {
-        let b = hash_32(daddr.fold(), DH_TAB_BITS) as usize;
-        let i = slot_index(*self.buckets.get(b)?)?;
-        let d = dests.get(i)?;
+        let (i, d) = slot_dest(&self.buckets, dests, hash_32(daddr.fold(), DH_TAB_BITS))?;
         if !d.available() || d.weight() <= 0 || d.overloaded() {
             return None;
         }

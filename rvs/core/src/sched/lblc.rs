@@ -14,235 +14,39 @@
 //! behaves as IPVS does when allocating an entry fails (the connection is
 //! still scheduled, just not cached).
 
-use super::hash::hash_32;
-use super::{
-    locality_overloaded, slot_index, slot_of, time_before, wlc, Addr, Dest, DestKey, SchedError,
+use core::convert::Infallible;
+use core::ops::DerefMut;
+
+use super::cache::{LocalityCache, Slot};
+use super::{locality_overloaded, wlc, Addr, Dest, DestKey};
+
+pub use super::cache::{
+    default_expiration, CHECK_EXPIRE_INTERVAL_SECS, COUNT_FOR_FULL_EXPIRATION,
+    DEFAULT_EXPIRATION_SECS, ENTRY_TIMEOUT_SECS, MAX_ENTRIES as LBLC_MAX_ENTRIES,
+    MAX_SIZE as LBLC_MAX_SIZE, TAB_BITS as LBLC_TAB_BITS, TAB_SIZE as LBLC_TAB_SIZE,
 };
 
-/// `IP_VS_LBLC_TAB_BITS`.
-pub const LBLC_TAB_BITS: u32 = 10;
-/// Hash buckets (`IP_VS_LBLC_TAB_SIZE`).
-pub const LBLC_TAB_SIZE: usize = 1 << LBLC_TAB_BITS;
-/// Entries above which the periodic check collects stale ones
-/// (`max_size`).
-pub const LBLC_MAX_SIZE: usize = LBLC_TAB_SIZE * 16;
-/// Hard cap on entries (`max_size * 3 / 2`): the slot count that
-/// reproduces IPVS exactly.
-pub const LBLC_MAX_ENTRIES: usize = LBLC_MAX_SIZE * 3 / 2;
-/// How often the caller should run [`LblcTable::check_expire`], seconds
-/// (`CHECK_EXPIRE_INTERVAL`).
-pub const CHECK_EXPIRE_INTERVAL_SECS: u64 = 60;
-/// Idle time after which an entry may be collected when the cache is
-/// over [`LBLC_MAX_SIZE`], seconds (`ENTRY_TIMEOUT`).
-pub const ENTRY_TIMEOUT_SECS: u64 = 6 * 60;
-/// Default of the `lblc_expiration` sysctl, seconds: idle entries older
-/// than this are dropped by the full check every half hour.
-pub const DEFAULT_EXPIRATION_SECS: u64 = 24 * 60 * 60;
-/// Periodic checks between two full checks (`COUNT_FOR_FULL_EXPIRATION`).
-pub const COUNT_FOR_FULL_EXPIRATION: i32 = 30;
-
-/// The default `lblc_expiration` in jiffies for a kernel with `hz` ticks
-/// per second.
-pub const fn default_expiration(hz: u32) -> u64 {
-    DEFAULT_EXPIRATION_SECS.saturating_mul(hz as u64)
-}
-
-/// One cache slot. Fill the slice with [`LblcSlot::EMPTY`]; the table
-/// takes care of the rest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LblcSlot {
-    /// Head of hash chain `i` when this is slot `i < LBLC_TAB_SIZE`.
-    head: u32,
-    /// Next slot in the chain (or in the free list).
-    next: u32,
-    /// Whether an entry lives here.
-    used: bool,
-    /// The destination address cached.
-    addr: Addr,
-    /// The server it goes to.
-    dest: DestKey,
-    /// Last use, jiffies.
-    lastuse: u64,
-}
-
-impl LblcSlot {
-    /// An unused slot.
-    pub const EMPTY: Self = Self {
-        head: 0,
-        next: 0,
-        used: false,
-        addr: Addr::v4([0; 4]),
-        dest: DestKey {
-            addr: Addr::v4([0; 4]),
-            port: 0,
-            hint: 0,
-        },
-        lastuse: 0,
-    };
-}
-
-impl Default for LblcSlot {
-    fn default() -> Self {
-        Self::EMPTY
-    }
-}
+/// One cache slot, 64 bytes: an entry caching the server of one
+/// destination address. Fill the slice with [`Slot::EMPTY`].
+pub type LblcSlot = Slot<DestKey, Infallible>;
 
 /// The lblc cache over caller-provided slots `S` (anything that derefs
-/// to `[LblcSlot]`: a `KVec`, a boxed slice, `&mut [LblcSlot]`): about
-/// 48 bytes plus `S` itself; the slots are 64 bytes each.
-pub struct LblcTable<S: core::ops::DerefMut<Target = [LblcSlot]>> {
-    slots: S,
-    /// Usable slots (the slice length, capped to what u32 links reach).
-    cap: usize,
-    /// Free-list head (slot + 1, 0 none).
-    free: u32,
-    /// Entries in use (IPVS's `entries`).
-    entries: usize,
-    /// Bucket where the last check stopped.
-    rover: usize,
-    /// Checks since the last full check, plus one.
-    counter: i32,
-    /// Set by [`LblcTable::flush`]: no new entries.
-    dead: bool,
-    /// `ENTRY_TIMEOUT` in jiffies.
-    entry_timeout: u64,
-}
+/// to `[LblcSlot]`).
+pub type LblcTable<S> = LocalityCache<S, DestKey, Infallible>;
 
-/// Bucket of a destination address.
-fn hashkey(addr: &Addr) -> usize {
-    hash_32(addr.fold(), LBLC_TAB_BITS) as usize
-}
-
-impl<S: core::ops::DerefMut<Target = [LblcSlot]>> LblcTable<S> {
-    /// A new, empty cache over `slots` (at least [`LBLC_TAB_SIZE`]; every
-    /// slot is reset) for a kernel with `hz` ticks per second.
-    pub fn new(mut slots: S, hz: u32) -> Result<Self, SchedError> {
-        if slots.len() < LBLC_TAB_SIZE {
-            return Err(SchedError::BufferTooSmall);
-        }
-        let cap = slots.len().min(u32::MAX as usize - 1);
-        for (i, s) in slots.iter_mut().enumerate() {
-            *s = LblcSlot::EMPTY;
-            s.next = if i + 1 < cap { slot_of(i + 1) } else { 0 };
-        }
-        Ok(Self {
-            slots,
-            cap,
-            free: slot_of(0),
-            entries: 0,
-            rover: 0,
-            counter: 1,
-            dead: false,
-            entry_timeout: ENTRY_TIMEOUT_SECS.saturating_mul(u64::from(hz)),
-        })
-    }
-
-    /// Number of cached destination addresses.
-    pub fn len(&self) -> usize {
-        self.entries
-    }
-
-    /// Whether the cache is empty.
-    pub fn is_empty(&self) -> bool {
-        self.entries == 0
-    }
-
-    fn head(&self, b: usize) -> u32 {
-        self.slots.get(b).map_or(0, |s| s.head)
-    }
-
-    fn set_head(&mut self, b: usize, v: u32) {
-        if let Some(s) = self.slots.get_mut(b) {
-            s.head = v;
-        }
-    }
-
-    /// The slot caching `addr`, if any.
-    fn find(&self, addr: &Addr) -> Option<usize> {
-        let mut cur = self.head(hashkey(addr));
-        let mut steps = 0;
-        while let Some(i) = slot_index(cur) {
-            let s = self.slots.get(i)?;
-            if s.used && s.addr.eq_as(addr, addr.family) {
-                return Some(i);
-            }
-            cur = s.next;
-            steps += 1;
-            if steps > self.cap {
-                return None;
-            }
-        }
-        None
-    }
-
-    /// Unlinks slot `i` from its chain and frees it.
-    fn remove(&mut self, i: usize) {
-        let Some(s) = self.slots.get(i) else { return };
-        let b = hashkey(&s.addr);
-        let next = s.next;
-        let target = slot_of(i);
-        if self.head(b) == target {
-            self.set_head(b, next);
-        } else {
-            let mut cur = self.head(b);
-            let mut steps = 0;
-            while let Some(p) = slot_index(cur) {
-                let Some(ps) = self.slots.get_mut(p) else {
-                    return;
-                };
-                if ps.next == target {
-                    ps.next = next;
-                    break;
-                }
-                cur = ps.next;
-                steps += 1;
-                if steps > self.cap {
-                    return;
-                }
-            }
-        }
-        let free = self.free;
-        if let Some(s) = self.slots.get_mut(i) {
-            s.used = false;
-            s.next = free;
-        }
-        self.free = target;
-        self.entries = self.entries.saturating_sub(1);
-    }
-
+impl<S: DerefMut<Target = [LblcSlot]>> LblcTable<S> {
     /// IPVS's `ip_vs_lblc_new`: cache `daddr -> dests[di]`, replacing an
     /// entry for another server; silently nothing when full.
-    fn insert<D: Dest>(&mut self, dests: &[D], daddr: &Addr, di: usize, now: u64) {
+    fn cache_dest<D: Dest>(&mut self, dests: &[D], daddr: &Addr, di: usize, now: u64) {
         let Some(d) = dests.get(di) else { return };
         let key = DestKey::of(d, di);
         if let Some(e) = self.find(daddr) {
-            if self.slots.get(e).is_some_and(|s| s.dest.same(&key)) {
+            if self.entry(e).is_some_and(|en| en.value.same(&key)) {
                 return;
             }
             self.remove(e);
         }
-        if self.entries >= LBLC_MAX_ENTRIES {
-            return;
-        }
-        let Some(i) = slot_index(self.free) else {
-            return;
-        };
-        let b = hashkey(daddr);
-        let head = self.head(b);
-        let Some(s) = self.slots.get_mut(i) else {
-            return;
-        };
-        self.free = s.next;
-        *s = LblcSlot {
-            head: s.head,
-            next: head,
-            used: true,
-            addr: *daddr,
-            dest: key,
-            lastuse: now,
-        };
-        self.set_head(b, slot_of(i));
-        self.entries += 1;
+        self.insert(daddr, key, now);
     }
 
     /// Schedules a packet for destination address `daddr` at time `now`
@@ -255,89 +59,19 @@ impl<S: core::ops::DerefMut<Target = [LblcSlot]>> LblcTable<S> {
     /// `IP_VS_DEST_F_OVERLOAD` flag, so a cached server can be returned
     /// with that flag set, as in IPVS.
     pub fn schedule<D: Dest>(&mut self, dests: &[D], daddr: &Addr, now: u64) -> Option<usize> {
-        if let Some(e) = self.find(daddr) {
-            if let Some(s) = self.slots.get_mut(e) {
-                s.lastuse = now;
-                if let Some(i) = s.dest.resolve(dests) {
-                    if let Some(d) = dests.get(i) {
-                        if d.available() && d.weight() > 0 && !locality_overloaded(d, dests) {
-                            return Some(i);
-                        }
+        let cached = self.get(daddr, now);
+        if let Some(en) = cached.and_then(|e| self.entry_mut(e)) {
+            if let Some(i) = en.value.resolve(dests) {
+                if let Some(d) = dests.get(i) {
+                    if d.available() && d.weight() > 0 && !locality_overloaded(d, dests) {
+                        return Some(i);
                     }
                 }
             }
         }
         let i = wlc::schedule(dests)?;
-        if !self.dead {
-            self.insert(dests, daddr, i, now);
-        }
+        self.cache_dest(dests, daddr, i, now);
         Some(i)
-    }
-
-    /// Drops every entry idle for `timeout` or longer in the buckets
-    /// after the rover, bucket by bucket; stops after the bucket in which
-    /// `goal` drops to 0 or below (never, with `goal` `None`).
-    fn collect(&mut self, now: u64, timeout: u64, mut goal: Option<i64>) {
-        let mut j = self.rover;
-        for _ in 0..LBLC_TAB_SIZE {
-            j = (j + 1) & (LBLC_TAB_SIZE - 1);
-            let mut cur = self.head(j);
-            let mut steps = 0;
-            while let Some(i) = slot_index(cur) {
-                let Some(s) = self.slots.get(i) else { break };
-                cur = s.next;
-                if !time_before(now, s.lastuse.wrapping_add(timeout)) {
-                    self.remove(i);
-                    if let Some(g) = goal.as_mut() {
-                        *g -= 1;
-                    }
-                }
-                steps += 1;
-                if steps > self.cap {
-                    break;
-                }
-            }
-            if goal.is_some_and(|g| g <= 0) {
-                break;
-            }
-        }
-        self.rover = j;
-    }
-
-    /// IPVS's periodic timer body; call every
-    /// [`CHECK_EXPIRE_INTERVAL_SECS`]. Every 30th call drops all entries
-    /// idle for `expiration` jiffies (the `lblc_expiration` sysctl, see
-    /// [`default_expiration`]); otherwise, if the cache holds more than
-    /// [`LBLC_MAX_SIZE`] entries, drops up to 4/3 of the excess (at most
-    /// half of the maximum) among entries idle for 6 minutes.
-    pub fn check_expire(&mut self, now: u64, expiration: u64) {
-        if self.counter % COUNT_FOR_FULL_EXPIRATION == 0 {
-            self.collect(now, expiration, None);
-            self.counter = 1;
-            return;
-        }
-        if self.entries <= LBLC_MAX_SIZE {
-            self.counter = self.counter.wrapping_add(1);
-            return;
-        }
-        let excess = (self.entries - LBLC_MAX_SIZE) as i64;
-        let goal = (excess * 4 / 3).min(LBLC_MAX_SIZE as i64 / 2);
-        self.collect(now, self.entry_timeout, Some(goal));
-    }
-
-    /// IPVS's `done_service` flush: drops every entry and caches nothing
-    /// more (scheduling still works).
-    pub fn flush(&mut self) {
-        self.dead = true;
-        for b in 0..LBLC_TAB_SIZE {
-            while let Some(i) = slot_index(self.head(b)) {
-                let before = self.head(b);
-                self.remove(i);
-                if self.head(b) == before {
-                    break;
-                }
-            }
-        }
     }
 }
 

@@ -11,7 +11,7 @@
 //! NSDI '16, section 3.4.
 
 use super::hash::{hsiphash_u32, HsipKey};
-use super::{gcd, slot_index, slot_of, Addr, Dest, Family, HashFlags, SchedError};
+use super::{gcd, hashed_schedule, slot_of, Addr, Dest, Family, HashFlags, SchedError};
 
 /// The table sizes IPVS supports, for `CONFIG_IP_VS_MH_TAB_INDEX` 8..=17.
 pub const MH_PRIMES: [usize; 10] = [
@@ -49,11 +49,6 @@ const HASH2: HsipKey = HsipKey([2_654_446_892, 2_654_446_892]);
 /// IPVS's `ip_vs_mh_hashkey` for an already folded address.
 fn hashkey(fold: u32, port: u16, key: &HsipKey, offset: u32) -> u32 {
     hsiphash_u32(offset.wrapping_add(u32::from(port)).wrapping_add(fold), key)
-}
-
-/// A server mh will not send new connections to.
-fn unavailable<D: Dest>(d: &D) -> bool {
-    d.weight() <= 0 || d.overloaded()
 }
 
 /// Per-server scratch for [`MhState::update`] (16 bytes each); IPVS
@@ -212,12 +207,6 @@ impl<const N: usize> MhState<N> {
         }
     }
 
-    /// The server in slot `i`, if any and still in `dests`.
-    fn slot<'a, D: Dest>(&self, dests: &'a [D], i: u32) -> Option<(usize, &'a D)> {
-        let idx = slot_index(*self.lookup.get(i as usize)?)?;
-        Some((idx, dests.get(idx)?))
-    }
-
     /// Schedules a connection from `addr` (the client: IPVS hashes the
     /// packet's source, or its destination for an inverse lookup) and
     /// `port` (its L4 source port in host order for TCP/UDP/SCTP, else 0;
@@ -237,31 +226,17 @@ impl<const N: usize> MhState<N> {
         if n == 0 {
             return None;
         }
-        let port = if flags.port { port } else { 0 };
         let fold = addr.fold();
-        let ihash = hashkey(fold, port, &HASH1, 0) % n;
-        let (i, d) = self.slot(dests, ihash)?;
-        if !unavailable(d) {
-            return Some(i);
-        }
-        if !flags.fallback {
-            return None;
-        }
-        for offset in 0..n {
-            let roffset = offset.wrapping_add(ihash) % n;
-            let (i, d) = self.slot(dests, hashkey(fold, port, &HASH1, roffset) % n)?;
-            if !unavailable(d) {
-                return Some(i);
-            }
-        }
-        None
+        hashed_schedule(&self.lookup, dests, flags, port, |port, offset| {
+            hashkey(fold, port, &HASH1, offset) % n
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testutil::{any_addr, dest, dests, valid_dests};
-    use super::super::DestInfo;
+    use super::super::{slot_index, DestInfo};
     use super::*;
     use proptest::prelude::*;
     use std::boxed::Box;

@@ -53,6 +53,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod dh;
 pub mod fo;
 pub mod hash;
@@ -451,6 +452,50 @@ const fn slot_index(slot: u32) -> Option<usize> {
     }
 }
 
+/// The server table slot `i` names, if any and still in `dests`.
+fn slot_dest<'a, D: Dest>(table: &[u32], dests: &'a [D], i: u32) -> Option<(usize, &'a D)> {
+    let idx = slot_index(*table.get(usize::try_from(i).ok()?)?)?;
+    Some((idx, dests.get(idx)?))
+}
+
+/// A server sh and mh will not send new connections to.
+fn hash_unavailable<D: Dest>(d: &D) -> bool {
+    d.weight() <= 0 || d.overloaded()
+}
+
+/// The lookup sh and mh share. `hash(port, offset)` is the client's table
+/// slot rehashed with `offset`; `port` counts only with [`HashFlags::port`].
+/// The server in the client's own slot `home = hash(port, 0)` if it is
+/// available; otherwise, only with [`HashFlags::fallback`], the first
+/// available one at the offsets `home..n, 0..home` (IPVS's
+/// `(offset + home) % n` for `offset` in `0..n`). An empty slot means no
+/// server, as in IPVS.
+fn hashed_schedule<D: Dest>(
+    table: &[u32],
+    dests: &[D],
+    flags: HashFlags,
+    port: u16,
+    hash: impl Fn(u16, u32) -> u32,
+) -> Option<usize> {
+    let port = if flags.port { port } else { 0 };
+    let home = hash(port, 0);
+    let (i, d) = slot_dest(table, dests, home)?;
+    if !hash_unavailable(d) {
+        return Some(i);
+    }
+    if !flags.fallback {
+        return None;
+    }
+    let n = u32::try_from(table.len()).ok()?;
+    for offset in (home..n).chain(0..home) {
+        let (i, d) = slot_dest(table, dests, hash(port, offset))?;
+        if !hash_unavailable(d) {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// The weighted least-connection choice shared by wlc, sed, lblc and
 /// lblcr: the first non-overloaded dest with weight > 0 is the initial
 /// candidate; a later non-overloaded dest replaces it only if strictly
@@ -498,7 +543,7 @@ const fn time_before(a: u64, b: u64) -> bool {
 /// we keep what makes a dest unique in a service (family, address, port)
 /// plus the index where it was last seen, to find it again quickly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct DestKey {
+pub struct DestKey {
     addr: Addr,
     port: u16,
     hint: u32,
@@ -816,6 +861,50 @@ mod tests {
                     prop_assert!(!d.overloaded, "{:?} picked an overloaded server", k);
                 }
             }
+        }
+    }
+
+    proptest! {
+        /// The shared sh/mh lookup visits slots exactly as IPVS's loops
+        /// do: the home slot, then `(offset + home) % n` for `offset` in
+        /// `0..n`, stopping at an empty slot.
+        #[test]
+        fn hashed_schedule_walks_like_ipvs(
+            ds in any_dests(6),
+            table in proptest::collection::vec(0u32..9, 1..40),
+            seed in any::<u32>(),
+            port in any::<u16>(),
+            fallback in any::<bool>(),
+            port_flag in any::<bool>(),
+        ) {
+            let flags = HashFlags { fallback, port: port_flag };
+            let n = table.len() as u32;
+            let hash = |p: u16, offset: u32| {
+                (seed ^ u32::from(p)).wrapping_add(offset.wrapping_mul(40_503)) % n
+            };
+            let ipvs = || {
+                let p = if port_flag { port } else { 0 };
+                let pick = |slot: u32| {
+                    let i = slot_index(table[slot as usize])?;
+                    ds.get(i).map(|d| (i, d.weight <= 0 || d.overloaded))
+                };
+                let ihash = hash(p, 0);
+                let (i, unavailable) = pick(ihash)?;
+                if !unavailable {
+                    return Some(i);
+                }
+                if !fallback {
+                    return None;
+                }
+                for offset in 0..n {
+                    let (i, unavailable) = pick(hash(p, (offset + ihash) % n))?;
+                    if !unavailable {
+                        return Some(i);
+                    }
+                }
+                None
+            };
+            prop_assert_eq!(hashed_schedule(&table, &ds, flags, port, hash), ipvs());
         }
     }
 

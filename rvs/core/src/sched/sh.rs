@@ -5,7 +5,7 @@
 //! server fills as many consecutive buckets as its weight.
 
 use super::hash::hash_32;
-use super::{slot_index, slot_of, Addr, Dest, HashFlags};
+use super::{hashed_schedule, slot_of, Addr, Dest, HashFlags};
 
 /// `IP_VS_SH_TAB_BITS` (IPVS's Kconfig default).
 pub const SH_TAB_BITS: u32 = 8;
@@ -26,15 +26,10 @@ impl Default for ShState {
     }
 }
 
-/// A server sh will not send new connections to.
-fn unavailable<D: Dest>(d: &D) -> bool {
-    d.weight() <= 0 || d.overloaded()
-}
-
 /// IPVS's `ip_vs_sh_hashkey`: bucket of `addr`/`port` shifted by `offset`.
-fn hashkey(addr: &Addr, port: u16, offset: u32) -> usize {
+fn hashkey(addr: &Addr, port: u16, offset: u32) -> u32 {
     let h = hash_32(u32::from(port).wrapping_add(addr.fold()), SH_TAB_BITS);
-    (offset.wrapping_add(h) & SH_TAB_MASK) as usize
+    offset.wrapping_add(h) & SH_TAB_MASK
 }
 
 impl ShState {
@@ -68,12 +63,6 @@ impl ShState {
         }
     }
 
-    /// The server in bucket `i`, if any and still in `dests`.
-    fn bucket<'a, D: Dest>(&self, dests: &'a [D], i: usize) -> Option<(usize, &'a D)> {
-        let idx = slot_index(*self.buckets.get(i)?)?;
-        Some((idx, dests.get(idx)?))
-    }
-
     /// Schedules a connection from `addr` (the client: IPVS hashes the
     /// packet's source, or its destination for an inverse lookup) and
     /// `port` (its L4 source port in host order for TCP/UDP/SCTP, else 0;
@@ -89,32 +78,16 @@ impl ShState {
         addr: &Addr,
         port: u16,
     ) -> Option<usize> {
-        let port = if flags.port { port } else { 0 };
-        let ihash = hashkey(addr, port, 0);
-        let (i, d) = self.bucket(dests, ihash)?;
-        if !unavailable(d) {
-            return Some(i);
-        }
-        if !flags.fallback {
-            return None;
-        }
-        // IPVS rehashes with the offset added to the hash, starting from
-        // the original bucket number: it visits every bucket once.
-        for offset in 0..SH_TAB_SIZE as u32 {
-            let roffset = offset.wrapping_add(ihash as u32) & SH_TAB_MASK;
-            let (i, d) = self.bucket(dests, hashkey(addr, port, roffset))?;
-            if !unavailable(d) {
-                return Some(i);
-            }
-        }
-        None
+        hashed_schedule(&self.buckets, dests, flags, port, |port, offset| {
+            hashkey(addr, port, offset)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testutil::{any_addr, dests, valid_dests};
-    use super::super::DestInfo;
+    use super::super::{slot_index, DestInfo};
     use super::*;
     use proptest::prelude::*;
     use std::vec::Vec;
