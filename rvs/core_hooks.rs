@@ -15,18 +15,16 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use kernel::{bindings, sync::Arc};
 
-use crate::conn::{self, flags as cf, Conn, ConnParams, ConnTable, Side, Tuple};
+use crate::conn::{self, flags as cf, Conn, ConnParams, Side, Tuple};
 use crate::netns::NetRef;
 use crate::netns;
 use crate::rcu::ReadSide;
 use crate::rvs_core::abi::{fwd, svc_flags};
 use crate::pkt::{self, Pkt, HEAD};
+use crate::proto::L4;
 use crate::rvs_core::ctl::AF_INET6;
 use crate::rvs_core::packet::{self, Family};
-use crate::rvs_core::proto::{
-    tcp_may_schedule, tcp_new_conn_expected, CounterChange, Direction, TcpConn, TcpFlags,
-    INITIAL_CONN_TIMEOUT_SECS, TEMPLATE_ASSURED,
-};
+use crate::rvs_core::proto::{Direction, INITIAL_CONN_TIMEOUT_SECS};
 use crate::service::{to_sched_addr, Dest, NetState, Service};
 use crate::skb::Skb;
 use crate::stats::{Event, Stats};
@@ -206,7 +204,7 @@ fn icmp_error(
             af,
             sport: 0,
             dport: 0,
-            tcp: None,
+            l4: L4::IcmpError,
         };
         // The skb is the hook's; the forwarders take a wrapper they own.
         // SAFETY: Re-wrapping the same skb, which `skb` no longer touches.
@@ -236,19 +234,9 @@ fn packet_in(
     let proto = p.ip.protocol;
     let mut c = st.conns.get(rcu, Side::Client, &p.tuple());
     let nodest = st.sysctl.expire_nodest_conn.load(Relaxed) != 0;
-    if let (Some(old), Some(flags)) = (c, p.tcp) {
-        // A new SYN may start afresh on a port whose connection is
-        // closing (conn_reuse_mode), or whose server went quiescent with
-        // expire_nodest_conn, as in IPVS's ip_vs_in_hook.
-        let noout = old.flags.load(Relaxed) & cf::NOOUTPUT != 0;
+    if let Some(old) = c {
         let reuse = st.sysctl.conn_reuse_mode.load(Relaxed) as u32;
-        let quiescent = old.dest.as_ref().is_some_and(|d| d.weight.load(Relaxed) == 0);
-        if flags.syn()
-            && !flags.ack()
-            && ((nodest && quiescent)
-                || (reuse != 0 && tcp_new_conn_expected(old.tcp_state(), noout, reuse)))
-            && old.n_control() == 0
-        {
+        if p.l4.replaces(old, reuse, nodest) {
             st.conns.expire_now(old);
             c = None;
         }
@@ -268,11 +256,8 @@ fn packet_in(
     let c = match c {
         Some(c) => c,
         None => {
-            if let Some(flags) = p.tcp {
-                let sloppy = st.sysctl.sloppy_tcp.load(Relaxed) != 0;
-                if !tcp_may_schedule(flags, sloppy) {
-                    return NF_ACCEPT;
-                }
+            if !p.l4.may_schedule(st.sysctl.sloppy_tcp.load(Relaxed) != 0) {
+                return NF_ACCEPT;
             }
             let svc = st.find_service(rcu, p.af, skb.mark(), u16::from(proto), &p.ip.daddr, p.dport);
             let Some(svc) = svc else {
@@ -287,7 +272,7 @@ fn packet_in(
     };
     let len = skb.len() as u64;
     account(st, c, true, len);
-    step_state(st, c, Direction::Input, p.tcp);
+    p.l4.step(&st.timeouts, c, Direction::Input);
     if st.sync.master_on() {
         crate::sync::conn_packet(rcu, st, c);
     }
@@ -327,7 +312,7 @@ fn packet_out(
     }
     let len = skb.len() as u64;
     account(st, c, false, len);
-    step_state(st, c, Direction::Output, p.tcp);
+    p.l4.step(&st.timeouts, c, Direction::Output);
     let verdict = xmit::nat_out(&mut skb, c, &p);
     // The reply now comes from the VIP: with snat_reroute, route it by
     // that source (policy routing), as IPVS does for replies it forwards.
@@ -345,7 +330,7 @@ fn packet_out(
 /// `nat_icmp_send`, a NAT real server is told (ICMP port unreachable) that
 /// the director knows no such connection, unless the packet is a TCP reset.
 fn no_conn_reply(rcu: &ReadSide, st: &NetState, net: NetRef<'_>, mut skb: Skb, p: &Pkt, pf: u8) -> c_uint {
-    if st.sysctl.nat_icmp_send.load(Relaxed) == 0 || p.tcp.is_some_and(|f| f.rst()) {
+    if st.sysctl.nat_icmp_send.load(Relaxed) == 0 || p.l4.is_reset() {
         return NF_ACCEPT;
     }
     let proto = u16::from(p.ip.protocol);
@@ -362,57 +347,6 @@ fn account(st: &NetState, c: &Conn, inbound: bool, len: u64) {
     let Some(d) = &c.dest else { return };
     let event = if inbound { Event::InPacket } else { Event::OutPacket };
     Stats::count3([&d.stats, &d.svc_stats, &st.stats], event, len);
-}
-
-/// Moves the connection's state (TCP) and restarts its idle timer.
-fn step_state(st: &NetState, c: &Conn, dir: Direction, tcp: Option<TcpFlags>) {
-    let now = conn::jiffies();
-    match tcp {
-        Some(flags) if c.protocol == packet::IPPROTO_TCP => {
-            let f = c.flags.load(Relaxed);
-            let mut t = TcpConn {
-                state: c.tcp_state(),
-                no_output: f & cf::NOOUTPUT != 0,
-                inactive: f & cf::INACTIVE != 0,
-            };
-            let step = t.on_packet(dir, flags, c.dest.is_some());
-            if step.established {
-                assure_template(c);
-            }
-            if !t.no_output {
-                c.flags.fetch_and(!cf::NOOUTPUT, Relaxed);
-            }
-            if step.changed {
-                c.state.store(t.state as u8, Relaxed);
-                let secs = st.timeouts.tcp[t.state.index()].load(Relaxed);
-                c.timeout.store(conn::secs_to_jiffies(secs), Relaxed);
-            }
-            match step.counters {
-                CounterChange::BecameActive => ConnTable::set_active(c, true),
-                CounterChange::BecameInactive => ConnTable::set_active(c, false),
-                CounterChange::Unchanged => {}
-            }
-        }
-        _ => {
-            let secs = st.timeouts.udp.load(Relaxed);
-            c.timeout.store(conn::secs_to_jiffies(secs), Relaxed);
-            if dir == Direction::Output {
-                assure_template(c);
-            }
-        }
-    }
-    c.touch(now);
-}
-
-/// A connection was established (or, UDP, answered): its template is
-/// assured, as IPVS's `ip_vs_control_assure_ct`; written once, not per
-/// reply.
-fn assure_template(c: &Conn) {
-    if let Some(t) = c.control() {
-        if t.state.load(Relaxed) != TEMPLATE_ASSURED {
-            t.state.store(TEMPLATE_ASSURED, Relaxed);
-        }
-    }
 }
 
 /// The flags a real server's connections start with: its forwarding

@@ -263,7 +263,7 @@ fn set_cmd(
                 udp: get(cmd_attr::TIMEOUT_UDP),
             };
             core_ctl::check_timeouts(&upd)?;
-            st.set_timeouts(&upd);
+            st.timeouts.set(&upd);
             return Ok(());
         }
         cmd::ZERO if svc_attr.is_none() => return st.zero(t, None),
@@ -667,7 +667,7 @@ struct GetConfig;
 impl DoIt for GetConfig {
     fn doit(req: &mut Request<'_>) -> Result {
         let st = state(req.net())?;
-        let (tcp, fin, udp) = st.get_timeouts();
+        let (tcp, fin, udp) = st.timeouts.get();
         req.reply(cmd::SET_CONFIG, |m| {
             m.put_u32(cmd_attr::TIMEOUT_TCP, tcp)?;
             m.put_u32(cmd_attr::TIMEOUT_TCP_FIN, fin)?;

@@ -5,7 +5,7 @@
 
 use crate::conn::Tuple;
 use crate::rvs_core::packet::{self, Family, IpHeader};
-use crate::rvs_core::proto::TcpFlags;
+use crate::proto::L4;
 use crate::skb::Skb;
 
 /// What is pulled into the linear area to parse headers: IPv4's longest
@@ -18,7 +18,7 @@ pub(crate) struct Pkt {
     pub(crate) af: u16,
     pub(crate) sport: u16,
     pub(crate) dport: u16,
-    pub(crate) tcp: Option<TcpFlags>,
+    pub(crate) l4: L4,
 }
 
 impl Pkt {
@@ -44,9 +44,9 @@ pub(crate) fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
     if ip.is_non_first_fragment() {
         return None;
     }
-    let tcp = match ip.protocol {
-        packet::IPPROTO_TCP => Some(packet::parse_tcp(head, ip.l4_offset).ok()?.flags),
-        packet::IPPROTO_UDP => None,
+    let l4 = match ip.protocol {
+        packet::IPPROTO_TCP => L4::Tcp(packet::parse_tcp(head, ip.l4_offset).ok()?.flags),
+        packet::IPPROTO_UDP => L4::Udp,
         _ => return None,
     };
     let ports = packet::parse_ports(head, ip.l4_offset).ok()?;
@@ -54,7 +54,7 @@ pub(crate) fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
         af: family.af(),
         sport: ports.src,
         dport: ports.dst,
-        tcp,
+        l4,
         ip,
     })
 }

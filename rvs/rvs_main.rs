@@ -15,6 +15,7 @@ mod genl;
 mod netns;
 mod pkt;
 mod procfs;
+mod proto;
 mod rcu;
 mod rcu_chain;
 // Shared with rvsadm and the host tests: not every item is used here.

@@ -27,13 +27,13 @@ use crate::rvs_core::abi::fwd;
 use crate::rcu::{self, ReadSide};
 use crate::rcu_chain::{Chain, Linked};
 use crate::rvs_core::ctl::{
-    errno, CtlError, DestConf, DestKey, ServiceConf, ServiceKey, TimeoutsUpdate, AF_INET6, FWMARK_PROTOCOL,
+    errno, CtlError, DestConf, DestKey, ServiceConf, ServiceKey, AF_INET6, FWMARK_PROTOCOL,
 };
-use crate::rvs_core::proto::{TcpState, TcpTimeouts, UDP_DEFAULT_TIMEOUT_SECS};
 use crate::rvs_core::sched::{self, mh::MhDestSetup, Addr, Family, SchedKind};
 use crate::sched::Sched;
 use crate::skb::RouteCache;
 use crate::sysctl::Sysctls;
+use crate::proto::Timeouts;
 use crate::stats::Stats;
 
 macro_rules! ctl_err {
@@ -365,24 +365,6 @@ impl Drop for SvcHash {
     }
 }
 
-/// Connection timeouts in seconds; the packet path reads them on every
-/// state change.
-pub(crate) struct Timeouts {
-    /// Per TCP state, indexed by `TcpState as usize`.
-    pub(crate) tcp: [AtomicU32; TcpState::COUNT],
-    pub(crate) udp: AtomicU32,
-}
-
-impl Timeouts {
-    fn new() -> Self {
-        let d = TcpTimeouts::DEFAULT;
-        Self {
-            tcp: core::array::from_fn(|i| AtomicU32::new(d.secs[i])),
-            udp: AtomicU32::new(UDP_DEFAULT_TIMEOUT_SECS),
-        }
-    }
-}
-
 /// The control plane's tables of one namespace.
 pub(crate) struct Tables {
     pub(crate) services: RBTree<ServiceKey, Arc<Service>>,
@@ -690,27 +672,5 @@ impl NetState {
         for svc in t.services.values() {
             svc.pool.lock().sched.expire_caches(now);
         }
-    }
-
-    /// SET_CONFIG: what `ipvsadm --set` changes; 0 leaves a value as it is.
-    pub(crate) fn set_timeouts(&self, u: &TimeoutsUpdate) {
-        if let Some(v) = u.tcp.filter(|&v| v != 0) {
-            self.timeouts.tcp[TcpState::Established.index()].store(v, Relaxed);
-        }
-        if let Some(v) = u.tcp_fin.filter(|&v| v != 0) {
-            self.timeouts.tcp[TcpState::FinWait.index()].store(v, Relaxed);
-        }
-        if let Some(v) = u.udp.filter(|&v| v != 0) {
-            self.timeouts.udp.store(v, Relaxed);
-        }
-    }
-
-    /// The three timeouts `ipvsadm --timeout` shows.
-    pub(crate) fn get_timeouts(&self) -> (u32, u32, u32) {
-        (
-            self.timeouts.tcp[TcpState::Established.index()].load(Relaxed),
-            self.timeouts.tcp[TcpState::FinWait.index()].load(Relaxed),
-            self.timeouts.udp.load(Relaxed),
-        )
     }
 }

@@ -913,8 +913,8 @@ fn bind(rcu: &ReadSide, st: &NetState, p: &ConnParams, e: &SyncConn<'_>, daddr: 
 /// carry none).
 fn proto_timeout(st: &NetState, protocol: u8, state: u16) -> u32 {
     match (protocol, TcpState::from_u8(state as u8)) {
-        (IPPROTO_TCP, Some(s)) => st.timeouts.tcp.get(s.index()).map_or(0, |t| t.load(Relaxed)),
-        _ => st.timeouts.udp.load(Relaxed),
+        (IPPROTO_TCP, Some(s)) => st.timeouts.tcp(s),
+        _ => st.timeouts.udp(),
     }
 }
 

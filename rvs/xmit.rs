@@ -17,7 +17,7 @@ use crate::pkt::Pkt;
 use crate::rcu::ReadSide;
 use crate::rvs_core::csum::{self, CsumMode};
 use crate::rvs_core::ctl::AF_INET6;
-use crate::rvs_core::packet::{self, Family, IpHeader, IPPROTO_TCP};
+use crate::rvs_core::packet::{self, Family, IpHeader};
 use crate::skb::{self, Dst, Skb, CHECKSUM_PARTIAL};
 
 const NF_DROP: c_uint = bindings::NF_DROP;
@@ -79,13 +79,9 @@ fn too_big(skb: &mut Skb, p: &Pkt, mtu: u32) -> bool {
 /// checksum as its `ip_summed` requires.
 fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Option<()> {
     let v6 = p.af == AF_INET6;
-    let tcp = p.ip.protocol == IPPROTO_TCP;
     let l4 = p.ip.l4_offset;
-    let (check_off, l4_min) = if tcp {
-        (packet::TCP_CHECK, packet::TCP_HDR_LEN)
-    } else {
-        (packet::UDP_CHECK, packet::UDP_HDR_LEN)
-    };
+    let proto = p.l4.csum()?;
+    let (check_off, l4_min) = (proto.offset, proto.header_len);
     let mode = if skb.ip_summed() == CHECKSUM_PARTIAL {
         CsumMode::Partial
     } else {
@@ -99,7 +95,7 @@ fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Opt
     let old_port = packet::be16(buf, poff)?;
     let mut check = packet::be16(buf, l4 + check_off)?;
     // UDP over IPv4 may carry no checksum at all (0): it stays so.
-    let no_csum = !tcp && !v6 && check == 0;
+    let no_csum = proto.zero_is_none && !v6 && check == 0;
     if !no_csum {
         check = if v6 {
             csum::proto_replace16(check, mode, &old_addr, addr, true)
@@ -109,7 +105,7 @@ fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Opt
             csum::proto_replace4(check, mode, o, n, true)
         };
         check = csum::proto_replace2(check, mode, old_port, port, false);
-        if !tcp && mode == CsumMode::Full {
+        if proto.zero_is_none && mode == CsumMode::Full {
             check = csum::udp_final(check);
         }
         packet::set_be16(buf, l4 + check_off, check);
