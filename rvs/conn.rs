@@ -19,7 +19,7 @@ use crate::rcu::ReadSide;
 use crate::rcu_chain::{Chain, Linked};
 use crate::rvs_core::connhash;
 use crate::rvs_core::proto::TcpState;
-use crate::service::Dest;
+use crate::dest::Dest;
 
 /// Connection flags, as IPVS's `IP_VS_CONN_F_*` where they overlap.
 ///

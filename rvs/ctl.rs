@@ -22,7 +22,8 @@ use crate::rvs_core::ctl::{
 use crate::rvs_core::nla;
 use core::sync::atomic::Ordering::Relaxed;
 
-use crate::service::{Dest, NetState, Service, Tables};
+use crate::dest::Dest;
+use crate::service::{NetState, Service, Tables};
 use crate::stats::Stats;
 
 static SVC_POLICY: Policy<{ svc_attr::MAX as usize + 1 }> = Policy([

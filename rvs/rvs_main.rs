@@ -11,6 +11,7 @@ use kernel::prelude::*;
 mod conn;
 mod core_hooks;
 mod ctl;
+mod dest;
 mod genl;
 mod netns;
 mod pkt;

@@ -902,7 +902,7 @@ fn update(_st: &NetState, c: &Conn, e: &SyncConn<'_>, timeout: u32, now: u64) {
 }
 
 /// The local real server a synced entry belongs to, if configured.
-fn bind(rcu: &ReadSide, st: &NetState, p: &ConnParams, e: &SyncConn<'_>, daddr: &[u8; 16]) -> Option<Arc<crate::service::Dest>> {
+fn bind(rcu: &ReadSide, st: &NetState, p: &ConnParams, e: &SyncConn<'_>, daddr: &[u8; 16]) -> Option<Arc<crate::dest::Dest>> {
     let proto = if e.protocol == 0 { IPPROTO_TCP } else { e.protocol };
     let svc = st.find_service(rcu, p.af, e.fwmark, u16::from(proto), &p.vaddr, p.vport)?;
     svc.dest_by_addr(p.af, daddr, e.dport)
