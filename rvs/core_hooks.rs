@@ -10,7 +10,6 @@
 //! connection bucket's lock when creating an entry; nothing panics.
 
 use core::ffi::c_uint;
-use core::ptr::NonNull;
 use core::sync::atomic::Ordering::Relaxed;
 
 use kernel::{bindings, sync::Arc};
@@ -40,7 +39,7 @@ const NF_INET_LOCAL_IN: u8 = bindings::nf_inet_hooks_NF_INET_LOCAL_IN as u8;
 /// Which of rvs's hooks (the table in `rvs_helpers.c`) a packet came
 /// through.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Hook {
+pub(crate) enum Hook {
     /// LOCAL_IN and LOCAL_OUT: client packets to schedule and forward.
     In,
     /// LOCAL_IN, LOCAL_OUT and FORWARD: NAT replies from real servers.
@@ -52,66 +51,10 @@ enum Hook {
     ForwardIcmp,
 }
 
-/// Defines the entry netfilter calls (through the C stubs in
-/// `rvs_helpers.c`) for one [`Hook`].
-macro_rules! hook_entry {
-    ($(#[$doc:meta])* $name:ident => $kind:expr) => {
-        $(#[$doc])*
-        ///
-        /// # Safety
-        ///
-        /// Called by netfilter with the hook's valid `skb` and namespace,
-        /// inside an RCU read-side section.
-        #[no_mangle]
-        pub(crate) unsafe extern "C" fn $name(
-            skb: *mut bindings::sk_buff,
-            net: *mut bindings::net,
-            pf: u8,
-            hooknum: u8,
-        ) -> c_uint {
-            // SAFETY: As this function's.
-            unsafe { hook(skb, net, pf, hooknum, $kind) }
-        }
-    };
-}
-
-hook_entry!(
-    /// The hook for client packets.
-    rvs_hook_in => Hook::In
-);
-hook_entry!(
-    /// The hook for NAT replies.
-    rvs_hook_out => Hook::Out
-);
-hook_entry!(
-    /// The hook for ICMP errors at FORWARD.
-    rvs_hook_forward_icmp => Hook::ForwardIcmp
-);
-
-/// What every hook does first, then the hook's own work.
-///
-/// # Safety
-///
-/// As the hook entries': `skb` and `net` are the hook's, valid, inside an
-/// RCU read-side section.
+/// What every hook does first, then the hook's own work: the verdict for
+/// one packet, in the hook's RCU section.
 #[inline(always)]
-unsafe fn hook(
-    skb: *mut bindings::sk_buff,
-    net: *mut bindings::net,
-    pf: u8,
-    hooknum: u8,
-    kind: Hook,
-) -> c_uint {
-    let (Some(skb), Some(net)) = (NonNull::new(skb), NonNull::new(net)) else {
-        return NF_ACCEPT;
-    };
-    // SAFETY: The namespace is live for the hook call.
-    let net = unsafe { NetRef::from_raw(net) };
-    // SAFETY: Netfilter calls hooks inside an RCU read-side section, which
-    // lasts the whole call.
-    let rcu = unsafe { ReadSide::assume_held() };
-    // SAFETY: At IPv4/IPv6 hooks `skb->data` is the network header.
-    let mut skb = unsafe { Skb::from_hook(skb) };
+pub(crate) fn hook(net: NetRef<'_>, rcu: &ReadSide, mut skb: Skb, pf: u8, hooknum: u8, kind: Hook) -> c_uint {
     let family = if pf == NFPROTO_IPV4 {
         Family::Inet
     } else {
@@ -142,9 +85,9 @@ unsafe fn hook(
         }
     }
     match kind {
-        Hook::In => packet_in(&rcu, st, net, skb, family, pf),
-        Hook::Out => packet_out(&rcu, st, net, skb, family, pf, hooknum),
-        Hook::ForwardIcmp => icmp_error(&rcu, st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT),
+        Hook::In => packet_in(rcu, st, net, skb, family, pf),
+        Hook::Out => packet_out(rcu, st, net, skb, family, pf, hooknum),
+        Hook::ForwardIcmp => icmp_error(rcu, st, net, skb, family, pf, true).unwrap_or(NF_ACCEPT),
     }
 }
 
@@ -161,7 +104,7 @@ fn icmp_error(
     rcu: &ReadSide,
     st: &NetState,
     net: NetRef<'_>,
-    skb: &mut Skb,
+    mut skb: Skb,
     family: Family,
     pf: u8,
     inbound: bool,
@@ -207,12 +150,9 @@ fn icmp_error(
             dport: 0,
             l4: L4::IcmpError,
         };
-        // The skb is the hook's; the forwarders take a wrapper they own.
-        // SAFETY: Re-wrapping the same skb, which `skb` no longer touches.
-        let owned = unsafe { skb.reborrow() };
         return Some(match c.fwd() {
-            fwd::DROUTE => xmit::dr(rcu, net, owned, c, &p, pf),
-            fwd::TUNNEL => xmit::tunnel(rcu, net, owned, c, &p, pf),
+            fwd::DROUTE => xmit::dr(rcu, net, skb, c, &p, pf),
+            fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p, pf),
             _ => NF_ACCEPT,
         });
     }
@@ -230,7 +170,7 @@ fn packet_in(
     pf: u8,
 ) -> c_uint {
     let Some(p) = pkt::parse(&mut skb, family) else {
-        return icmp_error(rcu, st, net, &mut skb, family, pf, true).unwrap_or(NF_ACCEPT);
+        return icmp_error(rcu, st, net, skb, family, pf, true).unwrap_or(NF_ACCEPT);
     };
     let proto = p.ip.protocol;
     let mut c = st.conns.get(rcu, Side::Client, &p.tuple());
@@ -302,7 +242,7 @@ fn packet_out(
     hooknum: u8,
 ) -> c_uint {
     let Some(p) = pkt::parse(&mut skb, family) else {
-        return icmp_error(rcu, st, net, &mut skb, family, pf, false).unwrap_or(NF_ACCEPT);
+        return icmp_error(rcu, st, net, skb, family, pf, false).unwrap_or(NF_ACCEPT);
     };
     let c = st.conns.get(rcu, Side::RealServer, &p.tuple());
     let Some(c) = c else {

@@ -6,7 +6,6 @@
 //! `rvs_core::ctl` (IPVS's rules) before the tables change; see
 //! `service.rs` for how a refused command is kept from changing anything.
 
-use core::ffi::c_uint;
 
 use kernel::{bindings, prelude::*};
 
@@ -14,7 +13,7 @@ use crate::genl::{
     DoIt, Dump, DumpIt, Family, Msg, Op, Permission as Perm, Policy, PolicyEntry as P,
     Request,
 };
-use crate::netns::{self, NetRef};
+use crate::netns::{self, AddrType, NetRef};
 use crate::rvs_core::abi::{self, cmd, cmd_attr, dest_attr, info_attr, stats_attr, svc_attr};
 use crate::rvs_core::ctl::{
     self as core_ctl, errno, CtlError, DestSpec, TimeoutsUpdate, AF_INET, AF_INET6,
@@ -191,32 +190,13 @@ fn state<'a>(net: NetRef<'a>) -> Result<&'a NetState> {
     netns::state(net).ok_or(ENODEV)
 }
 
-// `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
-// only pointers to it cross the boundary.
-#[allow(improper_ctypes)]
-extern "C" {
-    // Exported, but outside the kernel's bindings (<net/route.h>).
-    fn inet_addr_type(net: *mut bindings::net, addr: u32) -> c_uint;
-    fn rvs_ipv6_addr_is_local(net: *mut bindings::net, addr: *const bindings::in6_addr) -> i32;
-}
-
 /// IPVS accepts a real server address only if it is unicast (or local).
 fn check_dest_addr(net: NetRef<'_>, spec: &DestSpec) -> Result<(), CtlError> {
-    const RTN_UNICAST: c_uint = 1;
-    const RTN_LOCAL: c_uint = 2;
     let a = &spec.key.addr;
     let ok = if spec.key.af == AF_INET6 {
-        core_ctl::ipv6_is_unicast(a) || {
-            let mut in6 = bindings::in6_addr::default();
-            in6.in6_u.u6_addr8 = *a;
-            // SAFETY: `net` is live for the request; `in6` is a valid address.
-            unsafe { rvs_ipv6_addr_is_local(net.as_ptr(), &in6) != 0 }
-        }
+        core_ctl::ipv6_is_unicast(a) || net.ipv6_addr_is_local(a)
     } else {
-        let be = u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
-        // SAFETY: `net` is live for the request.
-        let t = unsafe { inet_addr_type(net.as_ptr(), be) };
-        t == RTN_UNICAST || t == RTN_LOCAL
+        matches!(net.ipv4_addr_type([a[0], a[1], a[2], a[3]]), AddrType::Unicast | AddrType::Local)
     };
     if ok {
         Ok(())

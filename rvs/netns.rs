@@ -47,11 +47,48 @@ impl NetRef<'_> {
     }
 }
 
+/// What an IPv4 address is in a namespace, by its route (`RTN_*`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddrType {
+    Unicast,
+    /// Assigned to an interface here.
+    Local,
+    /// Broadcast, multicast, unreachable, ...
+    Other,
+}
+
+impl NetRef<'_> {
+    /// The route type of an IPv4 address here.
+    pub(crate) fn ipv4_addr_type(&self, addr: [u8; 4]) -> AddrType {
+        // SAFETY: The namespace is live for the borrow.
+        match unsafe { inet_addr_type(self.as_ptr(), u32::from_ne_bytes(addr)) } {
+            RTN_UNICAST => AddrType::Unicast,
+            RTN_LOCAL => AddrType::Local,
+            _ => AddrType::Other,
+        }
+    }
+
+    /// Whether an IPv6 address is assigned to an interface here.
+    pub(crate) fn ipv6_addr_is_local(&self, addr: &[u8; 16]) -> bool {
+        let mut in6 = bindings::in6_addr::default();
+        in6.in6_u.u6_addr8 = *addr;
+        // SAFETY: The namespace is live for the borrow; `in6` is an address.
+        unsafe { rvs_ipv6_addr_is_local(self.as_ptr(), &in6) != 0 }
+    }
+}
+
+/// `RTN_UNICAST` and `RTN_LOCAL` of <uapi/linux/rtnetlink.h>.
+const RTN_UNICAST: c_uint = 1;
+const RTN_LOCAL: c_uint = 2;
+
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
 // only pointers to it cross the boundary.
 #[allow(improper_ctypes)]
 extern "C" {
     fn rvs_net_generic(net: *const bindings::net, id: c_uint) -> *mut c_void;
+    // Exported, but outside the kernel's bindings (<net/route.h>).
+    fn inet_addr_type(net: *mut bindings::net, addr: u32) -> c_uint;
+    fn rvs_ipv6_addr_is_local(net: *mut bindings::net, addr: *const bindings::in6_addr) -> i32;
     fn rvs_hooks_register(net: *mut bindings::net) -> c_int;
     fn rvs_hooks_unregister(net: *mut bindings::net);
     fn rvs_dwork_init(

@@ -14,6 +14,7 @@ mod ctl;
 mod dest;
 mod genl;
 mod netns;
+mod nf;
 mod pkt;
 mod procfs;
 mod proto;

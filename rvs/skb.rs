@@ -206,17 +206,6 @@ impl Skb {
         unsafe { rvs_skb_mark(self.raw()) }
     }
 
-    /// A second wrapper of the same packet, for a callee that consumes
-    /// one (`send`) while the hook still holds the first.
-    ///
-    /// # Safety
-    ///
-    /// The caller uses at most one of the two wrappers afterwards, and does
-    /// not touch the packet through `self` once the new one was consumed.
-    pub(crate) unsafe fn reborrow(&mut self) -> Skb {
-        Skb { ptr: self.ptr }
-    }
-
     /// Routes the packet along `dst` (dropping its old route).
     pub(crate) fn set_dst(&mut self, dst: Dst<'_>) {
         let d = dst.ptr.as_ptr();

@@ -225,7 +225,7 @@ pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p:
 pub(crate) fn icmp_nat(
     rcu: &ReadSide,
     net: NetRef<'_>,
-    skb: &mut Skb,
+    mut skb: Skb,
     c: &Conn,
     outer: &IpHeader,
     inner: &IpHeader,
@@ -271,8 +271,6 @@ pub(crate) fn icmp_nat(
     }
     let (dst, _) = route(rcu, net, c)?;
     skb.set_dst(dst);
-    // SAFETY: The hook hands the packet on here exactly once and does not
-    // touch it afterwards (it returns NF_STOLEN).
-    unsafe { skb.reborrow() }.send(net, pf);
+    skb.send(net, pf);
     Some(NF_STOLEN)
 }
