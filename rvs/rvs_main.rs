@@ -29,6 +29,7 @@ mod service;
 mod skb;
 mod stats;
 mod sync;
+mod sync_io;
 mod sysctl;
 mod xmit;
 

@@ -17,8 +17,6 @@
 //! encodes and sends. The daemons are stopped before the namespace's state
 //! goes (`SyncState::stop_all` from `net_exit`).
 
-use core::ffi::{c_char, c_int, c_uint, c_void};
-use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::*};
 
 use kernel::{
@@ -35,6 +33,7 @@ use crate::rvs_core::packet::IPPROTO_TCP;
 use crate::rvs_core::proto::TcpState;
 use crate::rvs_core::sync::{self as wire, SyncConn};
 use crate::service::NetState;
+use crate::sync_io::{self, should_stop, sleep_ms, Group, Socket, Thread, Worker};
 
 /// Daemon states, as IPVS's `IP_VS_STATE_*`.
 pub(crate) const STATE_MASTER: u32 = 1;
@@ -53,45 +52,6 @@ const QUEUE_MAX: usize = 1 << 16;
 const REFRESH_MIN_AGE_SECS: u32 = 2;
 /// Senders whose sequence numbers a backup follows.
 const MAX_PEERS: usize = 8;
-
-// `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
-// only pointers to it cross the boundary.
-#[allow(improper_ctypes)]
-extern "C" {
-    fn rvs_sync_dev(net: *mut bindings::net, name: *const c_char, ifindex: *mut c_int, mtu: *mut c_uint) -> c_int;
-    fn rvs_sync_sock_send(
-        net: *mut bindings::net,
-        ifindex: c_int,
-        v6: c_int,
-        group: *const u8,
-        port: u16,
-        ttl: u8,
-        sock_size: c_int,
-        err: *mut c_int,
-    ) -> *mut bindings::socket;
-    fn rvs_sync_sock_recv(
-        net: *mut bindings::net,
-        ifindex: c_int,
-        v6: c_int,
-        group: *const u8,
-        port: u16,
-        sock_size: c_int,
-        timeout_ms: c_uint,
-        err: *mut c_int,
-    ) -> *mut bindings::socket;
-    fn rvs_sync_send(sock: *mut bindings::socket, buf: *const c_void, len: usize) -> c_int;
-    fn rvs_sync_recv(sock: *mut bindings::socket, buf: *mut c_void, len: usize, wait: c_int) -> c_int;
-    fn rvs_sync_sock_release(sock: *mut bindings::socket);
-    fn rvs_kthread_start(
-        f: unsafe extern "C" fn(*mut c_void) -> c_int,
-        data: *mut c_void,
-        kind: *const c_char,
-        id: c_int,
-    ) -> *mut bindings::task_struct;
-    fn rvs_kthread_should_stop() -> c_int;
-    fn rvs_kthread_stop(t: *mut bindings::task_struct);
-    fn rvs_kthread_sleep_ms(ms: c_uint);
-}
 
 /// A daemon's configuration: what NEW_DAEMON asked for, with IPVS's
 /// defaults filled in (what GET_DAEMON reports).
@@ -228,123 +188,6 @@ pub(crate) struct BackupShared {
 }
 
 type SpinLockIrqPeers = Pin<KBox<SpinLockIrq<[(u32, u32); MAX_PEERS]>>>;
-
-/// A kernel thread running `W`'s loop; stopping it (drop) waits for it,
-/// then frees what it used.
-struct Thread<W> {
-    task: NonNull<bindings::task_struct>,
-    _worker: Pin<KBox<W>>,
-}
-
-// SAFETY: The task pointer is only handed to `kthread_stop`, from any
-// thread; the worker is `Sync` (see the worker types).
-unsafe impl<W: Sync> Send for Thread<W> {}
-
-impl<W: Worker> Thread<W> {
-    fn start(worker: W, kind: &'static CStr, id: usize) -> Result<Self> {
-        let worker = KBox::pin(worker, GFP_KERNEL)?;
-        let data = core::ptr::from_ref::<W>(&worker).cast_mut().cast::<c_void>();
-        // SAFETY: `data` points to the pinned worker, which outlives the
-        // thread: `Drop` stops the thread before the box is freed.
-        let task = unsafe { rvs_kthread_start(run::<W>, data, kind.as_char_ptr().cast(), id as c_int) };
-        // NULL, or an ERR_PTR (the last page of the address space).
-        if task.is_null() || task as usize >= (-4095isize) as usize {
-            return Err(ENOMEM);
-        }
-        Ok(Self {
-            task: NonNull::new(task).ok_or(ENOMEM)?,
-            _worker: worker,
-        })
-    }
-}
-
-impl<W> Drop for Thread<W> {
-    fn drop(&mut self) {
-        // SAFETY: The thread runs until asked to stop (`run` returns only
-        // then), so the task is alive; this waits for it to return.
-        unsafe { rvs_kthread_stop(self.task.as_ptr()) };
-    }
-}
-
-trait Worker: Sync + Sized {
-    /// The thread's body; returns when `should_stop()`.
-    fn run(&self);
-}
-
-unsafe extern "C" fn run<W: Worker>(data: *mut c_void) -> c_int {
-    // SAFETY: `data` is the pinned worker of `Thread::start`, alive until
-    // this function has returned (`kthread_stop` waits for it).
-    let w = unsafe { &*data.cast::<W>() };
-    w.run();
-    0
-}
-
-fn should_stop() -> bool {
-    // SAFETY: Called from a kthread.
-    unsafe { rvs_kthread_should_stop() != 0 }
-}
-
-fn sleep_ms(ms: u32) {
-    // SAFETY: Process context (a kthread).
-    unsafe { rvs_kthread_sleep_ms(ms) };
-}
-
-/// An owned kernel UDP socket.
-struct Socket(NonNull<bindings::socket>);
-
-// SAFETY: Kernel sockets may be used from any process context; each is
-// used by one thread at a time.
-unsafe impl Send for Socket {}
-// SAFETY: As above.
-unsafe impl Sync for Socket {}
-
-impl Socket {
-    fn sender(net: NetRef<'_>, ifindex: i32, cfg: &DaemonConfig, port: u16, sock_size: i32) -> Result<Self> {
-        let mut err: c_int = -(bindings::ENOMEM as c_int);
-        // SAFETY: `net` is live for the request; the group is 16 bytes.
-        let s = unsafe {
-            rvs_sync_sock_send(net.as_ptr(), ifindex, cfg.v6 as c_int, cfg.group.as_ptr(), port, cfg.ttl, sock_size, &mut err)
-        };
-        NonNull::new(s).map(Self).ok_or_else(|| Error::from_errno(err))
-    }
-
-    fn receiver(net: NetRef<'_>, ifindex: i32, cfg: &DaemonConfig, port: u16, sock_size: i32) -> Result<Self> {
-        let mut err: c_int = -(bindings::ENOMEM as c_int);
-        // SAFETY: As in `sender`.
-        let s = unsafe {
-            rvs_sync_sock_recv(
-                net.as_ptr(),
-                ifindex,
-                cfg.v6 as c_int,
-                cfg.group.as_ptr(),
-                port,
-                sock_size,
-                RECV_WAIT_MS,
-                &mut err,
-            )
-        };
-        NonNull::new(s).map(Self).ok_or_else(|| Error::from_errno(err))
-    }
-
-    fn send(&self, buf: &[u8]) -> bool {
-        // SAFETY: The socket is ours; `buf` is valid for its length.
-        unsafe { rvs_sync_send(self.0.as_ptr(), buf.as_ptr().cast(), buf.len()) >= 0 }
-    }
-
-    /// One datagram into `buf`: its length, or `None` when nothing came.
-    fn recv(&self, buf: &mut [u8], wait: bool) -> Option<usize> {
-        // SAFETY: The socket is ours; `buf` is valid for its length.
-        let n = unsafe { rvs_sync_recv(self.0.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), wait as c_int) };
-        usize::try_from(n).ok()
-    }
-}
-
-impl Drop for Socket {
-    fn drop(&mut self) {
-        // SAFETY: Created by `rvs_sync_sock_*`, released once.
-        unsafe { rvs_sync_sock_release(self.0.as_ptr()) };
-    }
-}
 
 /// The namespace's state, from a daemon thread.
 ///
@@ -995,11 +838,9 @@ impl SyncState {
         if cfg.ttl == 0 {
             cfg.ttl = wire::DEFAULT_TTL;
         }
-        let (mut ifindex, mut mtu) = (0, 0);
-        // SAFETY: `net` is live for the request; the name is NUL-terminated.
-        if unsafe { rvs_sync_dev(net.as_ptr(), cfg.ifname.as_ptr().cast(), &mut ifindex, &mut mtu) } != 0 {
+        let Some((ifindex, mtu)) = sync_io::interface(net, &cfg.ifname) else {
             return Err(cerr(errno::ENODEV, "unknown multicast interface\0"));
-        }
+        };
         cfg.maxlen = wire::effective_maxlen(cfg.maxlen, state == STATE_BACKUP, mtu, cfg.v6);
         // IPVS's order of checks: the interface, then the state.
         if state != STATE_MASTER && state != STATE_BACKUP {
@@ -1008,6 +849,12 @@ impl SyncState {
         if (state == STATE_MASTER && d.master.is_some()) || (state == STATE_BACKUP && d.backup.is_some()) {
             return Err(cerr(errno::EEXIST, "sync daemon already running\0"));
         }
+        let group = |port| Group {
+            ifindex,
+            v6: cfg.v6,
+            addr: cfg.group,
+            port,
+        };
         let last = u32::from(cfg.port) + ports as u32 - 1;
         if last > u32::from(u16::MAX) {
             return Err(cerr(errno::EINVAL, "sync ports past 65535\0"));
@@ -1023,9 +870,9 @@ impl SyncState {
                     st: sref,
                     shared: shared.clone(),
                     id,
-                    sock: Socket::sender(net, ifindex, &cfg, port, sock_size).map_err(sock_err)?,
+                    sock: Socket::sender(net, &group(port), cfg.ttl, sock_size).map_err(sock_err)?,
                     listen: match id {
-                        0 => Some(Socket::receiver(net, ifindex, &cfg, port, sock_size).map_err(sock_err)?),
+                        0 => Some(Socket::receiver(net, &group(port), sock_size, RECV_WAIT_MS).map_err(sock_err)?),
                         _ => None,
                     },
                 })
@@ -1047,9 +894,9 @@ impl SyncState {
                     st: sref,
                     shared: shared.clone(),
                     id,
-                    sock: Socket::receiver(net, ifindex, &cfg, port, sock_size).map_err(sock_err)?,
+                    sock: Socket::receiver(net, &group(port), sock_size, RECV_WAIT_MS).map_err(sock_err)?,
                     ask: match id {
-                        0 => Some(Socket::sender(net, ifindex, &cfg, port, sock_size).map_err(sock_err)?),
+                        0 => Some(Socket::sender(net, &group(port), cfg.ttl, sock_size).map_err(sock_err)?),
                         _ => None,
                     },
                 })
