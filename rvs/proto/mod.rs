@@ -12,7 +12,7 @@ mod udp;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use crate::conn::Conn;
-use crate::rvs_core::ctl::TimeoutsUpdate;
+use crate::rvs_core::ctl::{TimeoutTarget, TimeoutsUpdate};
 use crate::rvs_core::proto::{Direction, TcpFlags, TcpState, TEMPLATE_ASSURED};
 
 /// A packet's transport protocol, with what rvs reads of its header.
@@ -118,19 +118,14 @@ impl Timeouts {
 
     /// SET_CONFIG: what `ipvsadm --set` changes; 0 leaves a value as it is.
     pub(crate) fn set(&self, u: &TimeoutsUpdate) {
-        let set = |s: TcpState, v| {
-            if let Some(t) = self.tcp.get(s.index()) {
+        for (target, v) in u.changes() {
+            let t = match target {
+                TimeoutTarget::Tcp(s) => self.tcp.get(s.index()),
+                TimeoutTarget::Udp => Some(&self.udp),
+            };
+            if let Some(t) = t {
                 t.store(v, Relaxed);
             }
-        };
-        if let Some(v) = u.tcp.filter(|&v| v != 0) {
-            set(TcpState::Established, v);
-        }
-        if let Some(v) = u.tcp_fin.filter(|&v| v != 0) {
-            set(TcpState::FinWait, v);
-        }
-        if let Some(v) = u.udp.filter(|&v| v != 0) {
-            self.udp.store(v, Relaxed);
         }
     }
 

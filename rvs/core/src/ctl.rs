@@ -346,6 +346,28 @@ pub struct TimeoutsUpdate {
     pub udp: Option<u32>,
 }
 
+/// Which timeout a SET_CONFIG value sets, as `ipvsadm --set tcp tcpfin
+/// udp`: TCP's ESTABLISHED and FIN_WAIT states, and UDP's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutTarget {
+    Tcp(super::proto::TcpState),
+    Udp,
+}
+
+impl TimeoutsUpdate {
+    /// What the update changes: each non-zero value with its target.
+    pub fn changes(&self) -> impl Iterator<Item = (TimeoutTarget, u32)> {
+        use super::proto::TcpState;
+        [
+            (TimeoutTarget::Tcp(TcpState::Established), self.tcp),
+            (TimeoutTarget::Tcp(TcpState::FinWait), self.tcp_fin),
+            (TimeoutTarget::Udp, self.udp),
+        ]
+        .into_iter()
+        .filter_map(|(t, v)| v.filter(|&v| v != 0).map(|v| (t, v)))
+    }
+}
+
 /// Longest timeout accepted, in seconds: what fits in jiffies at HZ=1000
 /// within an `i32`, so the expiry arithmetic never overflows.
 pub const MAX_TIMEOUT_SECS: u32 = (i32::MAX as u32) / 1000;
@@ -363,6 +385,18 @@ pub fn check_timeouts(t: &TimeoutsUpdate) -> Result<(), CtlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeout_changes() {
+        use crate::proto::TcpState;
+        let u = TimeoutsUpdate { tcp: Some(900), tcp_fin: Some(0), udp: Some(60) };
+        let got: std::vec::Vec<_> = u.changes().collect();
+        assert_eq!(got, [(TimeoutTarget::Tcp(TcpState::Established), 900), (TimeoutTarget::Udp, 60)]);
+        let u = TimeoutsUpdate { tcp: None, tcp_fin: Some(30), udp: None };
+        let got: std::vec::Vec<_> = u.changes().collect();
+        assert_eq!(got, [(TimeoutTarget::Tcp(TcpState::FinWait), 30)]);
+        assert_eq!(TimeoutsUpdate::default().changes().count(), 0);
+    }
     use std::vec;
     use std::vec::Vec;
 
