@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rvs: C glue for kernel APIs that exist only as static inline functions or
- * macros, which Rust cannot call directly. No logic lives here.
+ * rvs: C glue for what Rust cannot call or name: kernel APIs that exist
+ * only as static inline functions or macros, bitfields (ipvs_property),
+ * and structures the kernel's Rust bindings leave out (nf_hook_ops, so
+ * the hook table is here; its entries are Rust, in nf.rs). The route
+ * cache, the send sequence and the sync daemons' socket set-up are also
+ * here, because they are mostly such calls; every decision is Rust's.
  */
 
 #include <linux/netfilter.h>
