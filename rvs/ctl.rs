@@ -411,15 +411,27 @@ impl DumpIt for DumpServices {
     fn dumpit(dump: &mut Dump<'_>, cursor: &mut [i64; 4]) -> Result<bool> {
         let st = state(dump.net())?;
         let tables = st.tables.lock();
-        let skip = usize::try_from(cursor[0]).unwrap_or(0);
-        for svc in tables.services.values().skip(skip) {
-            if !dump.entry(cmd::NEW_SERVICE, |m| put_service(m, svc))? {
-                return Ok(false);
-            }
-            cursor[0] += 1;
-        }
-        Ok(true)
+        dump_from(dump, cursor, tables.services.values(), cmd::NEW_SERVICE, |m, s| put_service(m, s))
     }
+}
+
+/// Sends `items` as `cmd` entries, from where the last part of the dump
+/// stopped (`cursor[0]` counts those sent); `false` when the part is full.
+fn dump_from<'a, T: 'a>(
+    dump: &mut Dump<'_>,
+    cursor: &mut [i64; 4],
+    items: impl Iterator<Item = &'a T>,
+    cmd: u8,
+    put: impl Fn(&mut Msg<'_>, &T) -> Result,
+) -> Result<bool> {
+    let skip = usize::try_from(cursor[0]).unwrap_or(0);
+    for item in items.skip(skip) {
+        if !dump.entry(cmd, |m| put(m, item))? {
+            return Ok(false);
+        }
+        cursor[0] += 1;
+    }
+    Ok(true)
 }
 
 /// GET_DEST dump: the real servers of the service in the request.
@@ -434,14 +446,7 @@ impl DumpIt for DumpDests {
             let tables = st.tables.lock();
             tables.services.get(&spec.key).ok_or(ESRCH)?.dests()?
         };
-        let skip = usize::try_from(cursor[0]).unwrap_or(0);
-        for d in dests.iter().skip(skip) {
-            if !dump.entry(cmd::NEW_DEST, |m| put_dest(m, d))? {
-                return Ok(false);
-            }
-            cursor[0] += 1;
-        }
-        Ok(true)
+        dump_from(dump, cursor, dests.iter(), cmd::NEW_DEST, |m, d| put_dest(m, d))
     }
 }
 

@@ -387,9 +387,7 @@ pub(crate) fn route4<'r>(
 ) -> Option<(Dst<'r>, [u8; 4])> {
     let cache = if mark == 0 { cache } else { None };
     let mut saddr = 0u32;
-    let mut local: c_int = 0;
-    let mut mtu: c_uint = 0;
-    let mut noref: c_int = 0;
+    let mut r = Found::default();
     // SAFETY: `net` is live; the out-pointers are valid locals. A route
     // from the cache comes without a reference, valid in the RCU read-side
     // section `_rcu` proves, which `Dst<'r>` cannot outlive.
@@ -401,22 +399,32 @@ pub(crate) fn route4<'r>(
             &mut saddr,
             mark,
             c_int::from(known_nh),
-            &mut local,
-            &mut mtu,
-            &mut noref,
+            &mut r.local,
+            &mut r.mtu,
+            &mut r.noref,
         )
     };
-    let ptr = NonNull::new(d)?;
-    Some((
-        Dst {
-            ptr,
-            held: noref == 0,
+    Some((r.dst(d)?, saddr.to_ne_bytes()))
+}
+
+/// What a route lookup said of the route it returned.
+#[derive(Default)]
+struct Found {
+    local: c_int,
+    mtu: c_uint,
+    noref: c_int,
+}
+
+impl Found {
+    fn dst<'r>(&self, d: *mut bindings::dst_entry) -> Option<Dst<'r>> {
+        Some(Dst {
+            ptr: NonNull::new(d)?,
+            held: self.noref == 0,
             _rcu: PhantomData,
-            mtu,
-            local: local != 0,
-        },
-        saddr.to_ne_bytes(),
-    ))
+            mtu: self.mtu,
+            local: self.local != 0,
+        })
+    }
 }
 
 /// Routes an IPv6 packet to `daddr` (`known_nh`, `cache`: see [`route4`]).
@@ -431,9 +439,7 @@ pub(crate) fn route6<'r>(
     let mut d6 = bindings::in6_addr::default();
     d6.in6_u.u6_addr8 = daddr;
     let mut s6 = bindings::in6_addr::default();
-    let mut local: c_int = 0;
-    let mut mtu: c_uint = 0;
-    let mut noref: c_int = 0;
+    let mut r = Found::default();
     // SAFETY: `net` is live; the pointers are valid locals. A cached route
     // is valid in the RCU section, as in `route4`.
     let d = unsafe {
@@ -444,22 +450,12 @@ pub(crate) fn route6<'r>(
             &mut s6,
             mark,
             c_int::from(known_nh),
-            &mut local,
-            &mut mtu,
-            &mut noref,
+            &mut r.local,
+            &mut r.mtu,
+            &mut r.noref,
         )
     };
-    let ptr = NonNull::new(d)?;
+    let dst = r.dst(d)?;
     // SAFETY: Reading the byte view of a plain 16-byte union.
-    let saddr = unsafe { s6.in6_u.u6_addr8 };
-    Some((
-        Dst {
-            ptr,
-            held: noref == 0,
-            _rcu: PhantomData,
-            mtu,
-            local: local != 0,
-        },
-        saddr,
-    ))
+    Some((dst, unsafe { s6.in6_u.u6_addr8 }))
 }

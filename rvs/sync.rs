@@ -310,16 +310,24 @@ impl Out<'_> {
     }
 }
 
+/// A daemon thread's datagram buffer of `len` bytes, retried every second
+/// while memory is short; `None` if the thread is asked to stop first.
+fn thread_buffer(len: usize) -> Option<KVec<u8>> {
+    let mut buf = KVec::new();
+    while buf.resize(len, 0, GFP_KERNEL).is_err() {
+        if should_stop() {
+            return None;
+        }
+        sleep_ms(1000);
+    }
+    Some(buf)
+}
+
 impl Worker for MasterWorker {
     fn run(&self) {
-        let maxlen = usize::from(self.shared.cfg.maxlen);
-        let mut buf = KVec::new();
-        while buf.resize(maxlen, 0, GFP_KERNEL).is_err() {
-            if should_stop() {
-                return;
-            }
-            sleep_ms(1000);
-        }
+        let Some(buf) = thread_buffer(usize::from(self.shared.cfg.maxlen)) else {
+            return;
+        };
         let mut out = Out { w: self, buf, seq: 0 };
         let mut rbuf = [0u8; 64];
         let mut walk = Walk::Idle;
@@ -563,13 +571,9 @@ struct BackupWorker {
 impl Worker for BackupWorker {
     fn run(&self) {
         let maxlen = usize::from(self.shared.cfg.maxlen);
-        let mut buf = KVec::new();
-        while buf.resize(maxlen, 0, GFP_KERNEL).is_err() {
-            if should_stop() {
-                return;
-            }
-            sleep_ms(1000);
-        }
+        let Some(mut buf) = thread_buffer(maxlen) else {
+            return;
+        };
         let mut asked_at = 0u64;
         let mut asks = 0u32;
         while !should_stop() {
