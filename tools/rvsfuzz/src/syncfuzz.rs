@@ -39,7 +39,7 @@ use rvs_core::sync::{
     self as wire, cflags, ctpl, sctp, Encoder, RvsTrailer, SeqAdj, SyncConn, TrailerKind,
 };
 
-use crate::Rng;
+use crate::{Options, Rng};
 
 const TCP: u8 = IPPROTO_TCP;
 const UDP: u8 = IPPROTO_UDP;
@@ -1523,25 +1523,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let (mut count, mut seed, mut syncid, mut rate) = (10_000u64, 1u64, 0u8, 0u64);
     let mut maxlen = DEFAULT_MAXLEN;
     let mut secs: Option<f64> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--group" => group = val()?.parse().map_err(|e| format!("--group: {e}"))?,
-            "--port" => port = val()?.parse().map_err(|e| format!("--port: {e}"))?,
-            "--dev" => dev = Some(val()?),
-            "--count" => count = val()?.parse().map_err(|e| format!("--count: {e}"))?,
-            "--seed" => seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--syncid" => syncid = val()?.parse().map_err(|e| format!("--syncid: {e}"))?,
-            "--rate" => rate = val()?.parse().map_err(|e| format!("--rate: {e}"))?,
-            "--maxlen" => maxlen = val()?.parse().map_err(|e| format!("--maxlen: {e}"))?,
-            "--secs" => {
-                let v: f64 = val()?.parse().map_err(|e| format!("--secs: {e}"))?;
-                if !(v.is_finite() && v >= 0.0) {
-                    return Err("--secs: not a duration".into());
-                }
-                secs = Some(v);
-            }
+    let mut opts = Options::new(args);
+    while let Some(a) = opts.next_name() {
+        match a {
+            "--group" => group = opts.parse(a)?,
+            "--port" => port = opts.parse(a)?,
+            "--dev" => dev = Some(opts.value(a)?),
+            "--count" => count = opts.parse(a)?,
+            "--seed" => seed = opts.parse(a)?,
+            "--syncid" => syncid = opts.parse(a)?,
+            "--rate" => rate = opts.parse(a)?,
+            "--maxlen" => maxlen = opts.parse(a)?,
+            "--secs" => secs = Some(opts.secs(a)?),
             _ => return Err(format!("unknown option {a}")),
         }
     }
