@@ -622,6 +622,7 @@ pub fn conn_line(c: &Conn, fmt: &FormatFlags, names: &dyn NameService) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{family, masq, master_counters, mixed_services, s6_daemons, wlc};
     use crate::model::Stats;
     use crate::names::Names;
     use crate::replay::parse_proc_conn_line;
@@ -645,32 +646,14 @@ mod tests {
     }
 
     fn tcp(addr: &str, port: u16, sched: &str) -> Service {
+        let addr: IpAddr = addr.parse().unwrap();
         Service {
-            addr: addr.parse().unwrap(),
-            af: if addr.contains(':') {
-                AddressFamily::Inet6
-            } else {
-                AddressFamily::Inet
-            },
-            netmask: if addr.contains(':') { 128 } else { 0xffff_ffff },
+            af: family(&addr),
+            addr,
+            netmask: if addr.is_ipv6() { 128 } else { 0xffff_ffff },
             port,
             sched_name: sched.into(),
             ..Service::default()
-        }
-    }
-
-    fn masq(addr: &str, port: u16, weight: i32) -> Dest {
-        Dest {
-            addr: addr.parse().unwrap(),
-            af: if addr.contains(':') {
-                AddressFamily::Inet6
-            } else {
-                AddressFamily::Inet
-            },
-            port,
-            weight,
-            fwd_method: FwdMethod::Masq,
-            ..Dest::default()
         }
     }
 
@@ -1087,22 +1070,9 @@ mod tests {
     fn sort_order_matches_ipvsadm() {
         // Kernel order and result recorded from ipvsadm 1.31 (the libipvs
         // comparator wraps around for addresses 2^31 apart).
-        let mk = |p: Protocol, a: &str, port: u16, fw: u32| Service {
-            protocol: p,
-            addr: a.parse().unwrap(),
-            port,
-            fwmark: fw,
-            sched_name: "wlc".into(),
-            ..Service::default()
-        };
-        let input = vec![
-            (mk(Protocol::Tcp, "192.168.10.100", 80, 0), vec![]),
-            (mk(Protocol::Udp, "10.1.1.1", 53, 0), vec![]),
-            (mk(Protocol::Tcp, "0.0.0.0", 0, 7), vec![]),
-            (mk(Protocol::Sctp, "10.1.1.2", 80, 0), vec![]),
-            (mk(Protocol::Tcp, "10.1.1.3", 8080, 0), vec![]),
-            (mk(Protocol::Tcp, "200.1.1.3", 8080, 0), vec![]),
-        ];
+        let mut input = mixed_services();
+        input.push((wlc(Protocol::Tcp, "10.1.1.3", 8080, 0), vec![]));
+        input.push((wlc(Protocol::Tcp, "200.1.1.3", 8080, 0), vec![]));
         let fmt = FormatFlags {
             numeric: true,
             rule: true,
@@ -1131,25 +1101,7 @@ mod tests {
             }),
             "Timeout (tcp tcpfin udp): 900 120 300\n"
         );
-        let ds = vec![
-            Daemon {
-                state: model::IP_VS_STATE_MASTER,
-                mcast_ifn: "eth0".into(),
-                syncid: 5,
-                sync_maxlen: 1472,
-                mcast_group: Some("224.0.0.81".parse().unwrap()),
-                mcast_port: 8848,
-                mcast_ttl: 1,
-                ..Daemon::default()
-            },
-            Daemon {
-                state: model::IP_VS_STATE_BACKUP,
-                mcast_ifn: "eth1".into(),
-                syncid: 7,
-                mcast_group: Some("ff02::1234".parse().unwrap()),
-                ..Daemon::default()
-            },
-        ];
+        let ds = s6_daemons();
         let plain = FormatFlags::default();
         assert_eq!(daemon_lines(&ds, &plain),
             "master sync daemon (mcast=eth0, syncid=5, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n\
@@ -1174,16 +1126,7 @@ mod tests {
             mcast_group: Some("224.0.0.81".parse().unwrap()),
             mcast_port: 8848,
             mcast_ttl: 1,
-            counters: SyncCounters {
-                datagrams: Some(12),
-                entries: Some(340),
-                drop_queue_full: Some(0),
-                drop_send_error: Some(0),
-                last_seq: Some(11),
-                resyncs: Some(1),
-                resync_pending: Some(0),
-                ..SyncCounters::default()
-            },
+            counters: master_counters(),
         };
         let backup = Daemon {
             state: model::IP_VS_STATE_BACKUP,
