@@ -25,7 +25,7 @@
 //!   the list command"), lists the daemons' counters; `--rate` and
 //!   `--thresholds` still conflict with `--daemon`.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use crate::addr;
 use crate::format::FormatFlags;
@@ -1016,13 +1016,13 @@ const SERVICE_PORT: u32 = 2;
 
 struct ParsedAddr {
     result: u32,
-    af: u16,
+    af: AddressFamily,
     addr: IpAddr,
     port: Option<u16>,
 }
 
 /// ipvsadm `parse_service` (host[:port], [v6]:port, v6, names).
-fn parse_service(buf: &str, protocol: u16, names: &dyn NameService) -> Option<ParsedAddr> {
+fn parse_service(buf: &str, protocol: Protocol, names: &dyn NameService) -> Option<ParsedAddr> {
     if str_is_digit(buf) {
         return None;
     }
@@ -1041,7 +1041,7 @@ fn parse_service(buf: &str, protocol: u16, names: &dyn NameService) -> Option<Pa
     let af;
     let addr;
     if let Some(a6) = addr::inet_pton6(host) {
-        af = model::AF_INET6;
+        af = AddressFamily::Inet6;
         addr = IpAddr::V6(a6);
     } else {
         portp = None;
@@ -1056,7 +1056,7 @@ fn parse_service(buf: &str, protocol: u16, names: &dyn NameService) -> Option<Pa
         } else {
             return None;
         }
-        af = model::AF_INET;
+        af = AddressFamily::Inet;
     }
     let mut result = SERVICE_ADDR;
     let mut port = None;
@@ -1078,12 +1078,10 @@ fn parse_service(buf: &str, protocol: u16, names: &dyn NameService) -> Option<Pa
     })
 }
 
-fn service_to_port(name: &str, protocol: u16, names: &dyn NameService) -> Option<u16> {
+fn service_to_port(name: &str, protocol: Protocol, names: &dyn NameService) -> Option<u16> {
     match protocol {
-        model::IPPROTO_TCP | model::IPPROTO_UDP | model::IPPROTO_SCTP => {
-            names.service_to_port(name, Protocol::from_raw(protocol))
-        }
-        _ => None,
+        Protocol::Tcp | Protocol::Udp | Protocol::Sctp => names.service_to_port(name, protocol),
+        Protocol::Other(_) => None,
     }
 }
 
@@ -1151,32 +1149,6 @@ fn parse_sched_flags(sched: &str, arg: &str) -> Result<u32, CliError> {
 // The parser proper (parse_options + process_options up to the kernel call)
 // ---------------------------------------------------------------------------
 
-struct SvcState {
-    af: u16,
-    protocol: u16,
-    addr: IpAddr,
-    port: u16,
-    fwmark: u32,
-    sched_name: String,
-    flags: u32,
-    timeout: u32,
-    netmask: u32,
-    pe_name: String,
-}
-
-struct DestState {
-    af: u16,
-    addr: IpAddr,
-    port: u16,
-    conn_flags: u32,
-    weight: i32,
-    u_threshold: u32,
-    l_threshold: u32,
-    tun_type: u8,
-    tun_port: u16,
-    tun_flags: u16,
-}
-
 fn set_option(options: &mut u64, optc: usize) -> Result<(), CliError> {
     if *options & bit(optc) != 0 {
         return Err(fail(format!(
@@ -1186,45 +1158,6 @@ fn set_option(options: &mut u64, optc: usize) -> Result<(), CliError> {
     }
     *options |= bit(optc);
     Ok(())
-}
-
-fn to_service(s: &SvcState) -> Service {
-    let af = AddressFamily::from_raw(s.af);
-    let addr = match (af, s.addr) {
-        (AddressFamily::Inet6, IpAddr::V4(_)) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-        (AddressFamily::Inet, IpAddr::V6(_)) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        (_, a) => a,
-    };
-    Service {
-        af,
-        protocol: Protocol::from_raw(s.protocol),
-        addr,
-        port: s.port,
-        fwmark: s.fwmark,
-        sched_name: s.sched_name.clone(),
-        flags: s.flags,
-        timeout: s.timeout,
-        netmask: s.netmask,
-        pe_name: s.pe_name.clone(),
-        num_dests: 0,
-        stats: Default::default(),
-    }
-}
-
-fn to_dest(d: &DestState) -> Dest {
-    Dest {
-        af: AddressFamily::from_raw(d.af),
-        addr: d.addr,
-        port: d.port,
-        fwd_method: FwdMethod::from_conn_flags(d.conn_flags),
-        weight: d.weight,
-        u_threshold: d.u_threshold,
-        l_threshold: d.l_threshold,
-        tun_type: d.tun_type,
-        tun_port: d.tun_port,
-        tun_flags: d.tun_flags,
-        ..Dest::default()
-    }
 }
 
 /// The full parser.  `reading_stdin` is true for commands read by `-R`
@@ -1244,30 +1177,14 @@ fn parse_full(
         });
     }
 
-    let mut svc = SvcState {
-        af: model::AF_UNSPEC,
-        protocol: model::IPPROTO_IP,
-        addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        port: 0,
-        fwmark: 0,
-        sched_name: String::new(),
-        flags: 0,
-        timeout: 0,
-        netmask: 0xffff_ffff,
-        pe_name: String::new(),
+    // As ipvsadm's: no protocol until -t, -u, --sctp-service or -f.  Its
+    // unset (AF_UNSPEC) address families need no value of their own: a
+    // command that compares them has set both.
+    let mut svc = Service {
+        protocol: Protocol::Other(model::IPPROTO_IP),
+        ..Service::default()
     };
-    let mut dest = DestState {
-        af: model::AF_UNSPEC,
-        addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        port: 0,
-        conn_flags: model::IP_VS_CONN_F_DROUTE,
-        weight: 1,
-        u_threshold: 0,
-        l_threshold: 0,
-        tun_type: 0,
-        tun_port: 0,
-        tun_flags: 0,
-    };
+    let mut dest = Dest::default();
     let mut timeouts = Timeouts::default();
     let mut daemon = Daemon::default();
     let mut options: u64 = 0;
@@ -1340,16 +1257,16 @@ fn parse_full(
             Tag::Tcp | Tag::Udp | Tag::Sctp => {
                 set_option(&mut options, OPTC_SERVICE)?;
                 svc.protocol = match tag {
-                    Tag::Tcp => model::IPPROTO_TCP,
-                    Tag::Udp => model::IPPROTO_UDP,
-                    _ => model::IPPROTO_SCTP,
+                    Tag::Tcp => Protocol::Tcp,
+                    Tag::Udp => Protocol::Udp,
+                    _ => Protocol::Sctp,
                 };
                 let parsed = parse_service(&a, svc.protocol, names);
                 match parsed {
                     Some(p) if p.result & SERVICE_ADDR != 0 => {
                         svc.af = p.af;
                         svc.addr = p.addr;
-                        if p.af == model::AF_INET6 {
+                        if p.af == AddressFamily::Inet6 {
                             svc.netmask = 128;
                         }
                         if let Some(port) = p.port {
@@ -1363,8 +1280,8 @@ fn parse_full(
             }
             Tag::Fwmark => {
                 set_option(&mut options, OPTC_SERVICE)?;
-                svc.af = model::AF_INET;
-                svc.protocol = model::IPPROTO_TCP;
+                svc.af = AddressFamily::Inet;
+                svc.protocol = Protocol::Tcp;
                 svc.fwmark = parse_fwmark(&a)?;
             }
             Tag::Scheduler => {
@@ -1378,7 +1295,7 @@ fn parse_full(
             }
             Tag::Netmask => {
                 set_option(&mut options, OPTC_NETMASK)?;
-                if svc.af != model::AF_INET6 {
+                if svc.af != AddressFamily::Inet6 {
                     match parse_netmask(&a, names) {
                         Some(m) => svc.netmask = m,
                         None => {
@@ -1408,15 +1325,15 @@ fn parse_full(
             }
             Tag::Ipip => {
                 set_option(&mut options, OPTC_FORWARD)?;
-                dest.conn_flags = model::IP_VS_CONN_F_TUNNEL;
+                dest.fwd_method = FwdMethod::Tunnel;
             }
             Tag::Gatewaying => {
                 set_option(&mut options, OPTC_FORWARD)?;
-                dest.conn_flags = model::IP_VS_CONN_F_DROUTE;
+                dest.fwd_method = FwdMethod::Route;
             }
             Tag::Masq => {
                 set_option(&mut options, OPTC_FORWARD)?;
-                dest.conn_flags = model::IP_VS_CONN_F_MASQ;
+                dest.fwd_method = FwdMethod::Masq;
             }
             Tag::Weight => {
                 set_option(&mut options, OPTC_WEIGHT)?;
@@ -1485,7 +1402,8 @@ fn parse_full(
             }
             Tag::Ipv6 => {
                 if svc.fwmark != 0 {
-                    svc.af = model::AF_INET6;
+                    svc.af = AddressFamily::Inet6;
+                    svc.addr = AddressFamily::Inet6.unspecified();
                     svc.netmask = 128;
                 } else {
                     return Err(fail("-6 used before -f\n"));
@@ -1626,7 +1544,7 @@ fn parse_full(
         }
         if svc.flags & model::IP_VS_SVC_F_ONEPACKET != 0
             && svc.fwmark == 0
-            && svc.protocol != model::IPPROTO_UDP
+            && svc.protocol != Protocol::Udp
         {
             return Err(fail(
                 "One-Packet Scheduling is only for UDP virtual services",
@@ -1641,15 +1559,12 @@ fn parse_full(
         daemon.mcast_ifn = model::DEF_MCAST_IFN.to_string();
     }
 
-    let fwd_method = dest.conn_flags & model::IP_VS_CONN_F_FWD_MASK;
     if cmd == Cmd::AddDest || cmd == Cmd::EditDest {
-        if svc.fwmark == 0
-            && (fwd_method == model::IP_VS_CONN_F_TUNNEL
-                || fwd_method == model::IP_VS_CONN_F_DROUTE)
-        {
+        let fwd_method = dest.fwd_method;
+        if svc.fwmark == 0 && matches!(fwd_method, FwdMethod::Tunnel | FwdMethod::Route) {
             dest.port = svc.port;
         }
-        if dest.af != svc.af && fwd_method != model::IP_VS_CONN_F_TUNNEL {
+        if dest.af != svc.af && fwd_method != FwdMethod::Tunnel {
             return Err(fail(
                 "Different address family is allowed only for tunneling servers",
             ));
@@ -1659,14 +1574,14 @@ fn parse_full(
             | bit(OPTC_TUN_NOCSUM)
             | bit(OPTC_TUN_CSUM)
             | bit(OPTC_TUN_REMCSUM);
-        if options & tun_opts != 0 && fwd_method != model::IP_VS_CONN_F_TUNNEL {
+        if options & tun_opts != 0 && fwd_method != FwdMethod::Tunnel {
             return Err(fail("Tunnel options conflict with forward method"));
         }
         tunnel_opt_check(dest.tun_type, options)?;
     }
 
-    let service = to_service(&svc);
-    let real = to_dest(&dest);
+    let service = svc;
+    let real = dest;
     let cmd = match cmd {
         Cmd::List => {
             // rvsadm extension: `--daemon --stats` lists the daemons'
@@ -1732,6 +1647,8 @@ fn parse_full(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv6Addr;
+
     use crate::names::Names;
 
     fn names() -> Names {

@@ -113,69 +113,58 @@ pub fn strerror(errno: i32) -> String {
 mod tests {
     use super::*;
 
+    fn check(cases: &[(Op, i32, &str)]) {
+        for &(op, errno, text) in cases {
+            assert_eq!(ipvs_strerror(op, errno), text, "{op:?} {errno}");
+        }
+    }
+
     #[test]
     fn strerror_texts() {
-        assert_eq!(ipvs_strerror(Op::AddDest, ESRCH), "Service not defined");
-        assert_eq!(ipvs_strerror(Op::DelService, ESRCH), "No such service");
-        assert_eq!(
-            ipvs_strerror(Op::AddService, EEXIST),
-            "Service already exists"
-        );
-        assert_eq!(
-            ipvs_strerror(Op::AddDest, ENOMEM),
-            "Memory allocation problem"
-        );
-        assert_eq!(
-            ipvs_strerror(Op::Flush, EPERM),
-            "Permission denied (you must be root)"
-        );
-        assert_eq!(ipvs_strerror(Op::Flush, ESRCH), "No such process");
-        assert_eq!(ipvs_strerror(Op::UpdateDest, ENOENT), "No such destination");
-        assert_eq!(
-            ipvs_strerror(Op::Flush, ENOENT),
-            "No such file or directory"
-        );
-        assert_eq!(
-            ipvs_strerror(Op::AddService, EAFNOSUPPORT),
-            "Operation not supported with specified address family"
-        );
+        check(&[
+            (Op::AddDest, ESRCH, "Service not defined"),
+            (Op::DelService, ESRCH, "No such service"),
+            (Op::AddService, EEXIST, "Service already exists"),
+            (Op::AddDest, ENOMEM, "Memory allocation problem"),
+            (Op::Flush, EPERM, "Permission denied (you must be root)"),
+            (Op::Flush, ESRCH, "No such process"),
+            (Op::UpdateDest, ENOENT, "No such destination"),
+            (Op::Flush, ENOENT, "No such file or directory"),
+            (
+                Op::AddService,
+                EAFNOSUPPORT,
+                "Operation not supported with specified address family",
+            ),
+        ]);
     }
 
     #[test]
     fn strerror_daemon_texts() {
         // libipvs keys these two on ipvs_start_daemon / ipvs_stop_daemon;
         // rvs's --resync-daemon says what --stop-daemon says.
-        assert_eq!(
-            ipvs_strerror(Op::StartDaemon, EEXIST),
-            "Daemon has already run"
-        );
-        assert_eq!(ipvs_strerror(Op::StopDaemon, ESRCH), "No daemon is running");
-        assert_eq!(
-            ipvs_strerror(Op::ResyncDaemon, ESRCH),
-            "No daemon is running"
-        );
+        check(&[
+            (Op::StartDaemon, EEXIST, "Daemon has already run"),
+            (Op::StopDaemon, ESRCH, "No daemon is running"),
+            (Op::ResyncDaemon, ESRCH, "No daemon is running"),
+        ]);
         // Everything else is libipvs's generic table or strerror().
-        assert_eq!(ipvs_strerror(Op::StartDaemon, ESRCH), "No such process");
-        assert_eq!(ipvs_strerror(Op::StopDaemon, EEXIST), "File exists");
-        assert_eq!(ipvs_strerror(Op::ResyncDaemon, EEXIST), "File exists");
-        assert_eq!(
-            ipvs_strerror(Op::StartDaemon, 19 /* ENODEV */),
-            "No such device"
-        );
+        check(&[
+            (Op::StartDaemon, ESRCH, "No such process"),
+            (Op::StopDaemon, EEXIST, "File exists"),
+            (Op::ResyncDaemon, EEXIST, "File exists"),
+            (Op::StartDaemon, 19 /* ENODEV */, "No such device"),
+        ]);
         for op in [Op::StartDaemon, Op::StopDaemon, Op::ResyncDaemon] {
-            assert_eq!(
-                ipvs_strerror(op, EINVAL),
-                "Invalid operation.  Possibly wrong module version, address not unicast, ..."
-            );
-            assert_eq!(
-                ipvs_strerror(op, EPERM),
-                "Permission denied (you must be root)"
-            );
-            assert_eq!(ipvs_strerror(op, ENOMEM), "Memory allocation problem");
-            assert_eq!(
-                ipvs_strerror(op, EOPNOTSUPP),
-                "Operation not supported with IPv6"
-            );
+            check(&[
+                (
+                    op,
+                    EINVAL,
+                    "Invalid operation.  Possibly wrong module version, address not unicast, ...",
+                ),
+                (op, EPERM, "Permission denied (you must be root)"),
+                (op, ENOMEM, "Memory allocation problem"),
+                (op, EOPNOTSUPP, "Operation not supported with IPv6"),
+            ]);
         }
     }
 }

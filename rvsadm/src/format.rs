@@ -307,16 +307,15 @@ pub fn service_entry(
             out.push_str(" -b ");
             out.push_str(&sched_flags_text(svc));
         }
-    } else if fmt.stats {
+    } else if fmt.stats || fmt.rate {
         out.push_str(&format!("{:<33}", svc_name));
         let s = &svc.stats;
-        for v in [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes] {
-            out.push_str(&largenum(v, fmt.exact));
-        }
-    } else if fmt.rate {
-        out.push_str(&format!("{:<33}", svc_name));
-        let s = &svc.stats;
-        for v in [s.cps, s.inpps, s.outpps, s.inbps, s.outbps] {
+        let values = if fmt.stats {
+            [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes]
+        } else {
+            [s.cps, s.inpps, s.outpps, s.inbps, s.outbps]
+        };
+        for v in values {
             out.push_str(&largenum(v, fmt.exact));
         }
     } else {
@@ -622,6 +621,7 @@ pub fn conn_line(c: &Conn, fmt: &FormatFlags, names: &dyn NameService) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{family, masq, master_counters, mixed_services, s6_daemons, wlc};
     use crate::model::Stats;
     use crate::names::Names;
     use crate::replay::parse_proc_conn_line;
@@ -644,33 +644,29 @@ mod tests {
         }
     }
 
-    fn tcp(addr: &str, port: u16, sched: &str) -> Service {
-        Service {
-            addr: addr.parse().unwrap(),
-            af: if addr.contains(':') {
-                AddressFamily::Inet6
-            } else {
-                AddressFamily::Inet
-            },
-            netmask: if addr.contains(':') { 128 } else { 0xffff_ffff },
-            port,
-            sched_name: sched.into(),
-            ..Service::default()
+    fn rule() -> FormatFlags {
+        FormatFlags {
+            rule: true,
+            ..FormatFlags::default()
         }
     }
 
-    fn masq(addr: &str, port: u16, weight: i32) -> Dest {
-        Dest {
-            addr: addr.parse().unwrap(),
-            af: if addr.contains(':') {
-                AddressFamily::Inet6
-            } else {
-                AddressFamily::Inet
-            },
+    fn rule_num() -> FormatFlags {
+        FormatFlags {
+            numeric: true,
+            ..rule()
+        }
+    }
+
+    fn tcp(addr: &str, port: u16, sched: &str) -> Service {
+        let addr: IpAddr = addr.parse().unwrap();
+        Service {
+            af: family(&addr),
+            addr,
+            netmask: if addr.is_ipv6() { 128 } else { 0xffff_ffff },
             port,
-            weight,
-            fwd_method: FwdMethod::Masq,
-            ..Dest::default()
+            sched_name: sched.into(),
+            ..Service::default()
         }
     }
 
@@ -760,45 +756,28 @@ mod tests {
 
     #[test]
     fn service_line_variants() {
+        let entry = |s: &Service, fmt: FormatFlags| service_entry(s, &[], &fmt, &none());
         let mut s = tcp("10.1.1.1", 53, "rr");
         s.protocol = Protocol::Udp;
         s.flags = model::IP_VS_SVC_F_PERSISTENT;
         s.timeout = 600;
         s.netmask = 0xffff_ff00;
         assert_eq!(
-            service_entry(&s, &[], &num(), &none()),
+            entry(&s, num()),
             "UDP  10.1.1.1:53 rr persistent 600 mask 255.255.255.0\n"
         );
         assert_eq!(
-            service_entry(
-                &s,
-                &[],
-                &FormatFlags {
-                    rule: true,
-                    numeric: true,
-                    ..Default::default()
-                },
-                &none()
-            ),
+            entry(&s, rule_num()),
             "-A -u 10.1.1.1:53 -s rr -p 600 -M 255.255.255.0\n"
         );
         s.pe_name = "sip".into();
         s.flags |= model::IP_VS_SVC_F_ONEPACKET | rvs_core::abi::svc_flags::HASHED;
         assert_eq!(
-            service_entry(&s, &[], &num(), &none()),
+            entry(&s, num()),
             "UDP  10.1.1.1:53 rr persistent 600 mask 255.255.255.0 pe sip ops\n"
         );
         assert_eq!(
-            service_entry(
-                &s,
-                &[],
-                &FormatFlags {
-                    rule: true,
-                    numeric: true,
-                    ..Default::default()
-                },
-                &none()
-            ),
+            entry(&s, rule_num()),
             "-A -u 10.1.1.1:53 -s rr -p 600 -M 255.255.255.0 --pe sip -o\n"
         );
 
@@ -810,56 +789,23 @@ mod tests {
             ..Service::default()
         };
         assert_eq!(
-            service_entry(&f, &[], &num(), &none()),
+            entry(&f, num()),
             "FWM  7 sh (sh-fallback,sh-port) persistent 300\n"
         );
         assert_eq!(
-            service_entry(
-                &f,
-                &[],
-                &FormatFlags {
-                    rule: true,
-                    ..Default::default()
-                },
-                &none()
-            ),
+            entry(&f, rule()),
             "-A -f 7 -s sh -p 300 -b sh-fallback,sh-port\n"
         );
         // flag-3 alone means nothing to "sh": ipvsadm prints empty parentheses.
         f.flags = model::IP_VS_SVC_F_SCHED3;
-        assert_eq!(service_entry(&f, &[], &num(), &none()), "FWM  7 sh ()\n");
-        assert_eq!(
-            service_entry(
-                &f,
-                &[],
-                &FormatFlags {
-                    rule: true,
-                    ..Default::default()
-                },
-                &none()
-            ),
-            "-A -f 7 -s sh -b \n"
-        );
+        assert_eq!(entry(&f, num()), "FWM  7 sh ()\n");
+        assert_eq!(entry(&f, rule()), "-A -f 7 -s sh -b \n");
         f.af = AddressFamily::Inet6;
         f.flags = model::IP_VS_SVC_F_PERSISTENT;
         f.netmask = 64;
         f.sched_name = "mh".into();
-        assert_eq!(
-            service_entry(&f, &[], &num(), &none()),
-            "FWM  7 IPv6 mh persistent 300 mask 64\n"
-        );
-        assert_eq!(
-            service_entry(
-                &f,
-                &[],
-                &FormatFlags {
-                    rule: true,
-                    ..Default::default()
-                },
-                &none()
-            ),
-            "-A -f 7 -6 -s mh -p 300 -M 64\n"
-        );
+        assert_eq!(entry(&f, num()), "FWM  7 IPv6 mh persistent 300 mask 64\n");
+        assert_eq!(entry(&f, rule()), "-A -f 7 -6 -s mh -p 300 -M 64\n");
         f.fwmark = 3_000_000_000;
         assert_eq!(service_name(&f, &num(), &none()), "FWM  -1294967296 IPv6");
 
@@ -867,27 +813,15 @@ mod tests {
         m.protocol = Protocol::Sctp;
         m.flags = model::IP_VS_SVC_F_SCHED_MH_FALLBACK | model::IP_VS_SVC_F_SCHED_MH_PORT;
         assert_eq!(
-            service_entry(&m, &[], &num(), &none()),
+            entry(&m, num()),
             "SCTP 10.0.0.1:80 mh (mh-fallback,mh-port)\n"
         );
         assert_eq!(
-            service_entry(
-                &m,
-                &[],
-                &FormatFlags {
-                    rule: true,
-                    numeric: true,
-                    ..Default::default()
-                },
-                &none()
-            ),
+            entry(&m, rule_num()),
             "-A --sctp-service 10.0.0.1:80 -s mh -b mh-fallback,mh-port\n"
         );
         m.sched_name = "wlc".into();
-        assert_eq!(
-            service_entry(&m, &[], &num(), &none()),
-            "SCTP 10.0.0.1:80 wlc (flag-1,flag-2)\n"
-        );
+        assert_eq!(entry(&m, num()), "SCTP 10.0.0.1:80 wlc (flag-1,flag-2)\n");
     }
 
     #[test]
@@ -910,16 +844,7 @@ mod tests {
              \x20 -> [2001:db8::20]:80            Masq    1      0          0         \n"
         );
         assert_eq!(
-            service_entry(
-                &s,
-                &d,
-                &FormatFlags {
-                    rule: true,
-                    numeric: true,
-                    ..Default::default()
-                },
-                &none()
-            ),
+            service_entry(&s, &d, &rule_num(), &none()),
             "-A -t [2001:db8::1]:80 -s wrr -p 360 -M 48\n\
              -a -t [2001:db8::1]:80 -r 10.0.0.1:80 -i -w 5 --tun-type ipip\n\
              -a -t [2001:db8::1]:80 -r [2001:db8::20]:80 -m -w 1\n"
@@ -1055,7 +980,7 @@ mod tests {
              \x20 -> localhost:https              Masq    2      0          0         \n"
         );
         assert_eq!(
-            service_entry(&svc, &d, &FormatFlags { rule: true, ..Default::default() }, &sys()),
+            service_entry(&svc, &d, &rule(), &sys()),
             "-A -t a-really-long-host-name.example.org:http-alt -s rr\n\
              -a -t a-really-long-host-name.example.org:http-alt -r a-really-long-host-name.example.org:http -m -w 1\n\
              -a -t a-really-long-host-name.example.org:http-alt -r localhost:https -m -w 2\n"
@@ -1087,22 +1012,9 @@ mod tests {
     fn sort_order_matches_ipvsadm() {
         // Kernel order and result recorded from ipvsadm 1.31 (the libipvs
         // comparator wraps around for addresses 2^31 apart).
-        let mk = |p: Protocol, a: &str, port: u16, fw: u32| Service {
-            protocol: p,
-            addr: a.parse().unwrap(),
-            port,
-            fwmark: fw,
-            sched_name: "wlc".into(),
-            ..Service::default()
-        };
-        let input = vec![
-            (mk(Protocol::Tcp, "192.168.10.100", 80, 0), vec![]),
-            (mk(Protocol::Udp, "10.1.1.1", 53, 0), vec![]),
-            (mk(Protocol::Tcp, "0.0.0.0", 0, 7), vec![]),
-            (mk(Protocol::Sctp, "10.1.1.2", 80, 0), vec![]),
-            (mk(Protocol::Tcp, "10.1.1.3", 8080, 0), vec![]),
-            (mk(Protocol::Tcp, "200.1.1.3", 8080, 0), vec![]),
-        ];
+        let mut input = mixed_services();
+        input.push((wlc(Protocol::Tcp, "10.1.1.3", 8080, 0), vec![]));
+        input.push((wlc(Protocol::Tcp, "200.1.1.3", 8080, 0), vec![]));
         let fmt = FormatFlags {
             numeric: true,
             rule: true,
@@ -1131,25 +1043,7 @@ mod tests {
             }),
             "Timeout (tcp tcpfin udp): 900 120 300\n"
         );
-        let ds = vec![
-            Daemon {
-                state: model::IP_VS_STATE_MASTER,
-                mcast_ifn: "eth0".into(),
-                syncid: 5,
-                sync_maxlen: 1472,
-                mcast_group: Some("224.0.0.81".parse().unwrap()),
-                mcast_port: 8848,
-                mcast_ttl: 1,
-                ..Daemon::default()
-            },
-            Daemon {
-                state: model::IP_VS_STATE_BACKUP,
-                mcast_ifn: "eth1".into(),
-                syncid: 7,
-                mcast_group: Some("ff02::1234".parse().unwrap()),
-                ..Daemon::default()
-            },
-        ];
+        let ds = s6_daemons();
         let plain = FormatFlags::default();
         assert_eq!(daemon_lines(&ds, &plain),
             "master sync daemon (mcast=eth0, syncid=5, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n\
@@ -1174,16 +1068,7 @@ mod tests {
             mcast_group: Some("224.0.0.81".parse().unwrap()),
             mcast_port: 8848,
             mcast_ttl: 1,
-            counters: SyncCounters {
-                datagrams: Some(12),
-                entries: Some(340),
-                drop_queue_full: Some(0),
-                drop_send_error: Some(0),
-                last_seq: Some(11),
-                resyncs: Some(1),
-                resync_pending: Some(0),
-                ..SyncCounters::default()
-            },
+            counters: master_counters(),
         };
         let backup = Daemon {
             state: model::IP_VS_STATE_BACKUP,

@@ -456,6 +456,7 @@ pub fn daemons(d: &[Daemon]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{masq, mixed_services, s6_daemons, wlc};
     use crate::model::Protocol;
 
     /// `s` as a JSON string literal (with the quotes).
@@ -833,21 +834,6 @@ mod tests {
         );
     }
 
-    fn masq(addr: &str, port: u16, weight: i32) -> Dest {
-        Dest {
-            addr: addr.parse().unwrap(),
-            af: if addr.contains(':') {
-                AddressFamily::Inet6
-            } else {
-                AddressFamily::Inet
-            },
-            port,
-            fwd_method: FwdMethod::Masq,
-            weight,
-            ..Dest::default()
-        }
-    }
-
     /// Seed 002: `-A -t 192.168.10.100:80 -s wrr`, two `-m` servers.
     fn seed() -> (Service, Vec<Dest>) {
         (
@@ -917,21 +903,8 @@ mod tests {
 
     #[test]
     fn services_keep_given_order() {
-        let mk = |p: Protocol, a: &str, port: u16, fw: u32| Service {
-            protocol: p,
-            addr: a.parse().unwrap(),
-            port,
-            fwmark: fw,
-            sched_name: "wlc".into(),
-            ..Service::default()
-        };
-        let input = vec![
-            (mk(Protocol::Tcp, "192.168.10.100", 80, 0), vec![]),
-            (mk(Protocol::Udp, "10.1.1.1", 53, 0), vec![]),
-            (mk(Protocol::Tcp, "0.0.0.0", 0, 7), vec![]),
-            (mk(Protocol::Sctp, "10.1.1.2", 80, 0), vec![]),
-            (mk(Protocol::Other(99), "10.1.1.3", 1, 0), vec![]),
-        ];
+        let mut input = mixed_services();
+        input.push((wlc(Protocol::Other(99), "10.1.1.3", 1, 0), vec![]));
         let v = doc(&services(&Info::default(), &input));
         let got: Vec<(String, String)> = match v.get("services") {
             V::Arr(a) => a
@@ -1206,30 +1179,12 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0001 1F90 2001:0db8:0000:0000:0000:0000:0
             }),
             "{\"tcp\":4294967295,\"tcpfin\":0,\"udp\":0}\n"
         );
-        let ds = vec![
-            Daemon {
-                state: model::IP_VS_STATE_MASTER,
-                mcast_ifn: "eth0".into(),
-                syncid: 5,
-                sync_maxlen: 1472,
-                mcast_group: Some("224.0.0.81".parse().unwrap()),
-                mcast_port: 8848,
-                mcast_ttl: 1,
-                ..Daemon::default()
-            },
-            Daemon {
-                state: model::IP_VS_STATE_BACKUP,
-                mcast_ifn: "eth1".into(),
-                syncid: 7,
-                mcast_group: Some("ff02::1234".parse().unwrap()),
-                ..Daemon::default()
-            },
-            Daemon {
-                state: model::IP_VS_STATE_MASTER,
-                mcast_ifn: "ignored".into(),
-                ..Daemon::default()
-            },
-        ];
+        let mut ds = s6_daemons();
+        ds.push(Daemon {
+            state: model::IP_VS_STATE_MASTER,
+            mcast_ifn: "ignored".into(),
+            ..Daemon::default()
+        });
         let out = daemons(&ds);
         assert_eq!(
             out,

@@ -4,6 +4,8 @@
 mod addr;
 mod cli;
 mod errno;
+#[cfg(test)]
+mod fixtures;
 mod format;
 mod json;
 mod model;
@@ -903,7 +905,6 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use model::SyncCounters;
     use netlink::RvsMessage;
     use rvs_core::abi::{cmd_attr, daemon_attr as da};
 
@@ -1291,19 +1292,7 @@ mod tests {
 \"drop_no_room\":4,\"lost_datagrams\":5,\"last_seq\":11,\"resyncs\":1,\"resync_pending\":null}}]}\n"
         ));
         let d = daemons_from(&dump).unwrap();
-        assert_eq!(
-            d[0].counters,
-            SyncCounters {
-                datagrams: Some(12),
-                entries: Some(340),
-                drop_queue_full: Some(0),
-                drop_send_error: Some(0),
-                last_seq: Some(11),
-                resyncs: Some(1),
-                resync_pending: Some(0),
-                ..SyncCounters::default()
-            }
-        );
+        assert_eq!(d[0].counters, fixtures::master_counters());
     }
 
     #[test]

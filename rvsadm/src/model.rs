@@ -21,7 +21,6 @@ use rvs_core::ctl as kctl;
 // ---------------------------------------------------------------------------
 
 /// Address family numbers as used by the kernel.
-pub const AF_UNSPEC: u16 = 0;
 pub const AF_INET: u16 = kctl::AF_INET;
 pub const AF_INET6: u16 = kctl::AF_INET6;
 

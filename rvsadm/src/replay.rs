@@ -300,22 +300,102 @@ fn conn_reply(c: &Conn) -> Vec<ConnAttr> {
     ]
 }
 
+/// A number of a scenario line: decimal (a negative one as its two's
+/// complement) or hex after "0x".
+fn num(s: &str) -> u64 {
+    if let Some(h) = s.strip_prefix("0x") {
+        u64::from_str_radix(h, 16).unwrap()
+    } else if let Some(n) = s.strip_prefix('-') {
+        (-(n.parse::<i64>().unwrap())) as u64
+    } else {
+        s.parse::<u64>().unwrap()
+    }
+}
+
+/// Up to ten counters and rates in `Stats` order; a missing one is 0.
 fn load_stats(f: &[&str]) -> Stats {
     let mut v = [0u64; 10];
     for (i, x) in f.iter().take(10).enumerate() {
-        v[i] = x.parse().unwrap();
+        v[i] = num(x);
     }
     Stats {
-        conns: v[0] as u32 as u64,
-        inpkts: v[1] as u32 as u64,
-        outpkts: v[2] as u32 as u64,
+        conns: v[0],
+        inpkts: v[1],
+        outpkts: v[2],
         inbytes: v[3],
         outbytes: v[4],
-        cps: v[5] as u32 as u64,
-        inpps: v[6] as u32 as u64,
-        outpps: v[7] as u32 as u64,
-        inbps: v[8] as u32 as u64,
-        outbps: v[9] as u32 as u64,
+        cps: v[5],
+        inpps: v[6],
+        outpps: v[7],
+        inbps: v[8],
+        outbps: v[9],
+    }
+}
+
+/// What the sockopt interface the recordings' shim faked carries: 32-bit
+/// counters and rates, 64-bit byte counts.
+fn sockopt_stats(s: Stats) -> Stats {
+    let low = |v: u64| u64::from(v as u32);
+    Stats {
+        conns: low(s.conns),
+        inpkts: low(s.inpkts),
+        outpkts: low(s.outpkts),
+        cps: low(s.cps),
+        inpps: low(s.inpps),
+        outpps: low(s.outpps),
+        inbps: low(s.inbps),
+        outbps: low(s.outbps),
+        ..s
+    }
+}
+
+/// An address of family `af`; in an IPv6 field, an IPv4 one stands for ::.
+fn load_addr(af: AddressFamily, s: &str) -> IpAddr {
+    match af {
+        AddressFamily::Inet6 => match s.parse::<Ipv4Addr>() {
+            Ok(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            Err(_) => IpAddr::V6(s.parse().unwrap()),
+        },
+        AddressFamily::Inet => IpAddr::V4(s.parse().unwrap()),
+    }
+}
+
+/// A `svc` line's fields from the protocol on: protocol, address, port,
+/// fwmark, scheduler, flags, timeout and netmask.
+fn load_service(af: AddressFamily, f: &[&str]) -> Service {
+    Service {
+        af,
+        protocol: Protocol::from_raw(num(f[0]) as u16),
+        addr: load_addr(af, f[1]),
+        port: num(f[2]) as u16,
+        fwmark: num(f[3]) as u32,
+        sched_name: f[4].to_string(),
+        flags: num(f[5]) as u32,
+        timeout: num(f[6]) as u32,
+        netmask: match af {
+            AddressFamily::Inet => u32::from(f[7].parse::<Ipv4Addr>().unwrap()),
+            AddressFamily::Inet6 => num(f[7]) as u32,
+        },
+        ..Service::default()
+    }
+}
+
+/// A `dest` line's fields from the address on: address, port, forwarding
+/// method, weight, thresholds, and active, inactive and persistent
+/// connections.
+fn load_dest(af: AddressFamily, f: &[&str]) -> Dest {
+    Dest {
+        af,
+        addr: load_addr(af, f[0]),
+        port: num(f[1]) as u16,
+        fwd_method: FwdMethod::from_conn_flags(num(f[2]) as u32),
+        weight: num(f[3]) as i32,
+        u_threshold: num(f[4]) as u32,
+        l_threshold: num(f[5]) as u32,
+        active_conns: num(f[6]) as u32,
+        inact_conns: num(f[7]) as u32,
+        persist_conns: num(f[8]) as u32,
+        ..Dest::default()
     }
 }
 
@@ -359,93 +439,45 @@ fn scenario(name: &str) -> RecordedKernel {
         if f.is_empty() {
             continue;
         }
-        if v2 {
+        if f[0] == "info" {
+            k.info = Info {
+                version: num(f[1]) as u32,
+                conn_tab_size: num(f[2]) as u32,
+            };
+        } else if v2 {
             load_v2_line(&mut k, &f);
-            continue;
-        }
-        let num = |s: &str| -> u64 {
-            if let Some(h) = s.strip_prefix("0x") {
-                u64::from_str_radix(h, 16).unwrap()
-            } else {
-                s.parse::<i64>().unwrap() as u64
-            }
-        };
-        match f[0] {
-            "info" => {
-                k.info = Info {
-                    version: num(f[1]) as u32,
-                    conn_tab_size: num(f[2]) as u32,
-                }
-            }
-            "svc" => {
-                let s = Service {
-                    af: AddressFamily::Inet,
-                    protocol: Protocol::from_raw(num(f[1]) as u16),
-                    addr: f[2].parse().unwrap(),
-                    port: num(f[3]) as u16,
-                    fwmark: num(f[4]) as u32,
-                    sched_name: f[5].to_string(),
-                    flags: num(f[6]) as u32,
-                    timeout: num(f[7]) as u32,
-                    netmask: u32::from(f[8].parse::<Ipv4Addr>().unwrap()),
-                    stats: load_stats(&f[9..]),
-                    ..Service::default()
-                };
-                k.services.push((s, Vec::new()));
-            }
-            "dest" => {
-                let d = Dest {
-                    af: AddressFamily::Inet,
-                    addr: f[1].parse().unwrap(),
-                    port: num(f[2]) as u16,
-                    fwd_method: FwdMethod::from_conn_flags(num(f[3]) as u32),
-                    weight: num(f[4]) as i32,
-                    u_threshold: num(f[5]) as u32,
-                    l_threshold: num(f[6]) as u32,
-                    active_conns: num(f[7]) as u32,
-                    inact_conns: num(f[8]) as u32,
-                    persist_conns: num(f[9]) as u32,
-                    stats: load_stats(&f[10..]),
-                    ..Dest::default()
-                };
-                k.services.last_mut().unwrap().1.push(d);
-            }
-            _ => {}
+        } else {
+            load_v1_line(&mut k, &f);
         }
     }
     k
 }
 
+/// Scenario lines of the ipvsadm recordings (IPv4, no persistence
+/// engines or tunnels, the sockopt interface's stats).
+fn load_v1_line(k: &mut RecordedKernel, f: &[&str]) {
+    match f[0] {
+        "svc" => {
+            let s = Service {
+                stats: sockopt_stats(load_stats(&f[9..])),
+                ..load_service(AddressFamily::Inet, &f[1..])
+            };
+            k.services.push((s, Vec::new()));
+        }
+        "dest" => {
+            let d = Dest {
+                stats: sockopt_stats(load_stats(&f[10..])),
+                ..load_dest(AddressFamily::Inet, &f[1..])
+            };
+            k.services.last_mut().unwrap().1.push(d);
+        }
+        _ => {}
+    }
+}
+
 /// Scenario lines of the upstream-source oracle (with address families,
 /// persistence engines, tunnels, 64-bit stats and daemons).
 fn load_v2_line(k: &mut RecordedKernel, f: &[&str]) {
-    let num = |s: &str| -> u64 {
-        if let Some(h) = s.strip_prefix("0x") {
-            u64::from_str_radix(h, 16).unwrap()
-        } else if let Some(n) = s.strip_prefix('-') {
-            (-(n.parse::<i64>().unwrap())) as u64
-        } else {
-            s.parse::<u64>().unwrap()
-        }
-    };
-    let stats = |f: &[&str]| {
-        let mut v = [0u64; 10];
-        for (i, x) in f.iter().take(10).enumerate() {
-            v[i] = num(x);
-        }
-        Stats {
-            conns: v[0],
-            inpkts: v[1],
-            outpkts: v[2],
-            inbytes: v[3],
-            outbytes: v[4],
-            cps: v[5],
-            inpps: v[6],
-            outpps: v[7],
-            inbps: v[8],
-            outbps: v[9],
-        }
-    };
     let af = |s: &str| {
         if s == "6" {
             AddressFamily::Inet6
@@ -453,22 +485,7 @@ fn load_v2_line(k: &mut RecordedKernel, f: &[&str]) {
             AddressFamily::Inet
         }
     };
-    let addr = |a: AddressFamily, s: &str| -> IpAddr {
-        match a {
-            AddressFamily::Inet6 => match s.parse::<Ipv4Addr>() {
-                Ok(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-                Err(_) => IpAddr::V6(s.parse().unwrap()),
-            },
-            AddressFamily::Inet => IpAddr::V4(s.parse().unwrap()),
-        }
-    };
     match f[0] {
-        "info" => {
-            k.info = Info {
-                version: num(f[1]) as u32,
-                conn_tab_size: num(f[2]) as u32,
-            }
-        }
         "daemon" => {
             let g = if f[6] == "-" {
                 None
@@ -487,47 +504,24 @@ fn load_v2_line(k: &mut RecordedKernel, f: &[&str]) {
             });
         }
         "svc" => {
-            let a = af(f[1]);
             let s = Service {
-                af: a,
-                protocol: Protocol::from_raw(num(f[2]) as u16),
-                addr: addr(a, f[3]),
-                port: num(f[4]) as u16,
-                fwmark: num(f[5]) as u32,
-                sched_name: f[6].to_string(),
-                flags: num(f[7]) as u32,
-                timeout: num(f[8]) as u32,
-                netmask: match a {
-                    AddressFamily::Inet => u32::from(f[9].parse::<Ipv4Addr>().unwrap()),
-                    AddressFamily::Inet6 => num(f[9]) as u32,
-                },
                 pe_name: if f[10] == "-" {
                     String::new()
                 } else {
                     f[10].to_string()
                 },
-                stats: stats(&f[11..]),
-                ..Service::default()
+                stats: load_stats(&f[11..]),
+                ..load_service(af(f[1]), &f[2..])
             };
             k.services.push((s, Vec::new()));
         }
         "dest" => {
-            let a = af(f[1]);
             let d = Dest {
-                af: a,
-                addr: addr(a, f[2]),
-                port: num(f[3]) as u16,
-                fwd_method: FwdMethod::from_conn_flags(num(f[4]) as u32),
-                weight: num(f[5]) as i32,
-                u_threshold: num(f[6]) as u32,
-                l_threshold: num(f[7]) as u32,
-                active_conns: num(f[8]) as u32,
-                inact_conns: num(f[9]) as u32,
-                persist_conns: num(f[10]) as u32,
                 tun_type: num(f[11]) as u8,
                 tun_port: num(f[12]) as u16,
                 tun_flags: num(f[13]) as u16,
-                stats: stats(&f[14..]),
+                stats: load_stats(&f[14..]),
+                ..load_dest(af(f[1]), &f[2..])
             };
             k.services.last_mut().unwrap().1.push(d);
         }

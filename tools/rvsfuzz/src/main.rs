@@ -34,6 +34,8 @@ mod nl;
 mod syncfuzz;
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use nl::{AttrPolicy, AttrType, Policies, NLA_F_NESTED, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
@@ -475,18 +477,61 @@ fn errno_name(e: i32) -> String {
         .map_or(format!("errno{e}"), |(_, s)| (*s).to_string())
 }
 
+/// A subcommand's arguments: `--name value` options, each value read as
+/// the option needs it.
+struct Options<'a> {
+    args: std::slice::Iter<'a, String>,
+}
+
+impl<'a> Options<'a> {
+    fn new(args: &'a [String]) -> Self {
+        Options { args: args.iter() }
+    }
+
+    /// The next option's name.
+    fn next_name(&mut self) -> Option<&'a str> {
+        self.args.next().map(String::as_str)
+    }
+
+    /// The value after option `name`.
+    fn value(&mut self, name: &str) -> Result<String, String> {
+        self.args
+            .next()
+            .cloned()
+            .ok_or(format!("{name} needs a value"))
+    }
+
+    /// The value after option `name`, parsed.
+    fn parse<T: FromStr>(&mut self, name: &str) -> Result<T, String>
+    where
+        T::Err: Display,
+    {
+        self.value(name)?
+            .parse()
+            .map_err(|e| format!("{name}: {e}"))
+    }
+
+    /// The value after option `name`: a duration in seconds.
+    fn secs(&mut self, name: &str) -> Result<f64, String> {
+        let v: f64 = self.parse(name)?;
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(format!("{name}: not a duration"));
+        }
+        Ok(v)
+    }
+}
+
 fn fuzz(args: &[String]) -> Result<(), String> {
     let mut family = "rvs".to_string();
     let (mut count, mut seed, mut jobs, mut batch) = (100_000u64, 1u64, 1usize, 32usize);
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--family" => family = val()?,
-            "--count" => count = val()?.parse().map_err(|e| format!("--count: {e}"))?,
-            "--seed" => seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--jobs" => jobs = val()?.parse().map_err(|e| format!("--jobs: {e}"))?,
-            "--batch" => batch = val()?.parse().map_err(|e| format!("--batch: {e}"))?,
+    let mut opts = Options::new(args);
+    while let Some(a) = opts.next_name() {
+        match a {
+            "--family" => family = opts.value(a)?,
+            "--count" => count = opts.parse(a)?,
+            "--seed" => seed = opts.parse(a)?,
+            "--jobs" => jobs = opts.parse(a)?,
+            "--batch" => batch = opts.parse(a)?,
             _ => return Err(format!("unknown option {a}")),
         }
     }
@@ -602,25 +647,24 @@ fn churn(args: &[String]) -> Result<(), String> {
     let mut family = "rvs".to_string();
     let (mut service, mut keep, mut churned) = (String::new(), Vec::new(), Vec::new());
     let (mut fwd, mut rate, mut secs, mut seed) = (0u32, 100u64, 60u64, 1u64);
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--family" => family = val()?,
-            "--service" => service = val()?,
-            "--keep" => keep.push(parse_v4(&val()?)?),
-            "--churn" => churned.push(parse_v4(&val()?)?),
+    let mut opts = Options::new(args);
+    while let Some(a) = opts.next_name() {
+        match a {
+            "--family" => family = opts.value(a)?,
+            "--service" => service = opts.value(a)?,
+            "--keep" => keep.push(parse_v4(&opts.value(a)?)?),
+            "--churn" => churned.push(parse_v4(&opts.value(a)?)?),
             "--fwd" => {
-                fwd = match val()?.as_str() {
+                fwd = match opts.value(a)?.as_str() {
                     "masq" => 0,
                     "tun" => 2,
                     "dr" => 3,
                     o => return Err(format!("--fwd {o}: masq, dr or tun")),
                 }
             }
-            "--rate" => rate = val()?.parse().map_err(|e| format!("--rate: {e}"))?,
-            "--secs" => secs = val()?.parse().map_err(|e| format!("--secs: {e}"))?,
-            "--seed" => seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--rate" => rate = opts.parse(a)?,
+            "--secs" => secs = opts.parse(a)?,
+            "--seed" => seed = opts.parse(a)?,
             _ => return Err(format!("unknown option {a}")),
         }
     }
@@ -725,21 +769,14 @@ fn csum_fold(mut sum: u32) -> u16 {
 fn synflood(args: &[String]) -> Result<(), String> {
     let (mut dst, mut port, mut count, mut seed) = ([0u8; 4], 80u16, 10_000u64, 1u64);
     let mut secs: Option<f64> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--dst" => dst = parse_v4(&val()?)?,
-            "--port" => port = val()?.parse().map_err(|e| format!("--port: {e}"))?,
-            "--count" => count = val()?.parse().map_err(|e| format!("--count: {e}"))?,
-            "--seed" => seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--secs" => {
-                let v: f64 = val()?.parse().map_err(|e| format!("--secs: {e}"))?;
-                if !(v.is_finite() && v >= 0.0) {
-                    return Err("--secs: not a duration".into());
-                }
-                secs = Some(v);
-            }
+    let mut opts = Options::new(args);
+    while let Some(a) = opts.next_name() {
+        match a {
+            "--dst" => dst = parse_v4(&opts.value(a)?)?,
+            "--port" => port = opts.parse(a)?,
+            "--count" => count = opts.parse(a)?,
+            "--seed" => seed = opts.parse(a)?,
+            "--secs" => secs = Some(opts.secs(a)?),
             _ => return Err(format!("unknown option {a}")),
         }
     }
@@ -832,5 +869,36 @@ fn main() {
     if let Err(e) = r {
         eprintln!("rvsfuzz: {e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Options;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_read_values_and_name_the_bad_one() {
+        let a = args(&["--count", "7", "--secs", "1.5", "--dev"]);
+        let mut o = Options::new(&a);
+        assert_eq!(o.next_name(), Some("--count"));
+        assert_eq!(o.parse::<u64>("--count"), Ok(7));
+        assert_eq!(o.next_name(), Some("--secs"));
+        assert_eq!(o.secs("--secs"), Ok(1.5));
+        assert_eq!(o.next_name(), Some("--dev"));
+        assert_eq!(o.value("--dev"), Err("--dev needs a value".into()));
+        assert_eq!(o.next_name(), None);
+
+        let a = args(&["x", "-1", "inf"]);
+        let mut o = Options::new(&a);
+        assert_eq!(
+            o.parse::<u16>("--port"),
+            Err("--port: invalid digit found in string".into())
+        );
+        assert_eq!(o.secs("--secs"), Err("--secs: not a duration".into()));
+        assert_eq!(o.secs("--secs"), Err("--secs: not a duration".into()));
     }
 }

@@ -39,7 +39,7 @@ use rvs_core::sync::{
     self as wire, cflags, ctpl, sctp, Encoder, RvsTrailer, SeqAdj, SyncConn, TrailerKind,
 };
 
-use crate::Rng;
+use crate::{Options, Rng};
 
 const TCP: u8 = IPPROTO_TCP;
 const UDP: u8 = IPPROTO_UDP;
@@ -200,20 +200,13 @@ impl Mutation {
             | Mutation::Version => 2,
         }
     }
-}
 
-/// Mutations that need a version 1 datagram.
-const V1_ONLY: [Mutation; 9] = [
-    Mutation::EntrySize,
-    Mutation::EntryVersion,
-    Mutation::EntryType,
-    Mutation::OptLen,
-    Mutation::ZeroLenOpt,
-    Mutation::UnknownMandatory,
-    Mutation::UnknownOptional,
-    Mutation::DuplicateOpt,
-    Mutation::Trailer,
-];
+    /// Whether it needs a version 1 datagram: of the entry mutations,
+    /// version 0 entries only have the SEQ flags to break.
+    fn needs_v1(self) -> bool {
+        self.phase() == 0 && self != Mutation::SeqFlag
+    }
+}
 
 /// One generated datagram.
 #[derive(Clone, Debug)]
@@ -262,12 +255,28 @@ enum Shape {
 }
 
 /// A valid datagram before it is labelled or broken.
+#[derive(Default)]
 struct Built {
     bytes: Vec<u8>,
     entries: usize,
     service: usize,
     refused: usize,
     trailer: Option<RvsTrailer>,
+}
+
+impl Built {
+    /// Encodes `plans` until the datagram is full, counting the entries
+    /// that went in, those aimed at the service and those `refused`.
+    fn push_plans(&mut self, e: &mut Encoder<'_>, plans: &[Plan], refused: impl Fn(&Plan) -> bool) {
+        for p in plans {
+            if !e.push(&p.conn()) {
+                break;
+            }
+            self.entries += 1;
+            self.service += usize::from(p.service);
+            self.refused += usize::from(refused(p));
+        }
+    }
 }
 
 fn v4(a: [u8; 4]) -> [u8; 16] {
@@ -489,20 +498,20 @@ impl Gen {
     }
 
     fn vip(&mut self, six: bool) -> [u8; 16] {
-        let i = 1 + self.rng.below(4) as u8;
-        if six {
-            v6(0x98, u16::from(i))
-        } else {
-            v4([10, 98, 0, i])
-        }
+        self.one_of_four(six, 98, 0x98)
     }
 
     fn real_server(&mut self, six: bool) -> [u8; 16] {
+        self.one_of_four(six, 97, 0x97)
+    }
+
+    /// 10.`net4`.0.1 to .4, or 2001:db8:`net6`::1 to ::4.
+    fn one_of_four(&mut self, six: bool, net4: u8, net6: u16) -> [u8; 16] {
         let i = 1 + self.rng.below(4) as u8;
         if six {
-            v6(0x97, u16::from(i))
+            v6(net6, u16::from(i))
         } else {
-            v4([10, 97, 0, i])
+            v4([10, net4, 0, i])
         }
     }
 
@@ -835,28 +844,15 @@ impl Gen {
         let reserve = trailer.is_some() && self.rng.chance(70);
         let plans: Vec<Plan> = (0..target).map(|_| self.plan(true)).collect();
         let mut buf = vec![0u8; maxlen];
-        let (mut entries, mut service, mut refused) = (0, 0, 0);
+        let mut built = Built::default();
         let (n, with_trailer) = {
             let Some(mut e) = Encoder::new_v1(&mut buf, self.syncid, maxlen) else {
-                return Built {
-                    bytes: Vec::new(),
-                    entries: 0,
-                    service: 0,
-                    refused: 0,
-                    trailer: None,
-                };
+                return Built::default();
             };
             if reserve {
                 e.reserve_trailer();
             }
-            for p in &plans {
-                if !e.push(&p.conn()) {
-                    break;
-                }
-                entries += 1;
-                service += usize::from(p.service);
-                refused += usize::from(p.refused);
-            }
+            built.push_plans(&mut e, &plans, |p| p.refused);
             let before = e.datagram_len();
             let n = e.finish(trailer.as_ref());
             (n, n > before)
@@ -864,10 +860,8 @@ impl Gen {
         buf.truncate(n);
         Built {
             bytes: buf,
-            entries,
-            service,
-            refused,
             trailer: trailer.filter(|_| with_trailer),
+            ..built
         }
     }
 
@@ -876,41 +870,25 @@ impl Gen {
         let target = self.entry_target(at_least_one);
         let plans: Vec<Plan> = (0..target).map(|_| self.plan(false)).collect();
         let mut buf = vec![0u8; maxlen];
-        let (mut entries, mut service, mut refused) = (0, 0, 0);
+        let mut built = Built::default();
         let n = {
             let Some(mut e) = Encoder::new_v0(&mut buf, self.syncid, maxlen) else {
-                return Built {
-                    bytes: Vec::new(),
-                    entries: 0,
-                    service: 0,
-                    refused: 0,
-                    trailer: None,
-                };
+                return Built::default();
             };
-            for p in &plans {
-                if !e.push(&p.conn()) {
-                    break;
-                }
-                entries += 1;
-                service += usize::from(p.service);
-                // Version 0 carries no PE data: only flags and state refuse.
+            // Version 0 carries no PE data: only flags and state refuse.
+            built.push_plans(&mut e, &plans, |p| {
                 let c = p.c;
-                refused += usize::from(
-                    c.flags & cflags::ONE_PACKET != 0
-                        || c.flags & (cflags::NO_CPORT | cflags::TEMPLATE)
-                            == (cflags::NO_CPORT | cflags::TEMPLATE)
-                        || !wire::state_valid(c.protocol, c.state, c.flags & cflags::TEMPLATE != 0),
-                );
-            }
+                c.flags & cflags::ONE_PACKET != 0
+                    || c.flags & (cflags::NO_CPORT | cflags::TEMPLATE)
+                        == (cflags::NO_CPORT | cflags::TEMPLATE)
+                    || !wire::state_valid(c.protocol, c.state, c.flags & cflags::TEMPLATE != 0)
+            });
             e.finish(None)
         };
         buf.truncate(n);
         Built {
             bytes: buf,
-            entries,
-            service,
-            refused,
-            trailer: None,
+            ..built
         }
     }
 
@@ -931,7 +909,7 @@ impl Gen {
         let mut muts: Vec<Mutation> = (0..n)
             .map(|_| loop {
                 let m = *self.rng.pick(&Mutation::ALL);
-                if is_v1 || !V1_ONLY.contains(&m) {
+                if is_v1 || !m.needs_v1() {
                     break m;
                 }
             })
@@ -1523,25 +1501,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let (mut count, mut seed, mut syncid, mut rate) = (10_000u64, 1u64, 0u8, 0u64);
     let mut maxlen = DEFAULT_MAXLEN;
     let mut secs: Option<f64> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--group" => group = val()?.parse().map_err(|e| format!("--group: {e}"))?,
-            "--port" => port = val()?.parse().map_err(|e| format!("--port: {e}"))?,
-            "--dev" => dev = Some(val()?),
-            "--count" => count = val()?.parse().map_err(|e| format!("--count: {e}"))?,
-            "--seed" => seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--syncid" => syncid = val()?.parse().map_err(|e| format!("--syncid: {e}"))?,
-            "--rate" => rate = val()?.parse().map_err(|e| format!("--rate: {e}"))?,
-            "--maxlen" => maxlen = val()?.parse().map_err(|e| format!("--maxlen: {e}"))?,
-            "--secs" => {
-                let v: f64 = val()?.parse().map_err(|e| format!("--secs: {e}"))?;
-                if !(v.is_finite() && v >= 0.0) {
-                    return Err("--secs: not a duration".into());
-                }
-                secs = Some(v);
-            }
+    let mut opts = Options::new(args);
+    while let Some(a) = opts.next_name() {
+        match a {
+            "--group" => group = opts.parse(a)?,
+            "--port" => port = opts.parse(a)?,
+            "--dev" => dev = Some(opts.value(a)?),
+            "--count" => count = opts.parse(a)?,
+            "--seed" => seed = opts.parse(a)?,
+            "--syncid" => syncid = opts.parse(a)?,
+            "--rate" => rate = opts.parse(a)?,
+            "--maxlen" => maxlen = opts.parse(a)?,
+            "--secs" => secs = Some(opts.secs(a)?),
             _ => return Err(format!("unknown option {a}")),
         }
     }
@@ -1791,7 +1762,10 @@ mod tests {
     fn entry_mutations_change_the_datagram() {
         // Each structural mutation, applied alone, changes the bytes.
         let mut g = Gen::new(11, 0, DEFAULT_MAXLEN);
-        for m in V1_ONLY {
+        let structural: Vec<Mutation> =
+            Mutation::ALL.into_iter().filter(|m| m.needs_v1()).collect();
+        assert_eq!(structural.len(), 9, "{structural:?}");
+        for m in structural {
             let mut changed = 0;
             for _ in 0..50 {
                 let b = g.valid_v1(true);
