@@ -12,25 +12,27 @@
 # the others in parallel lanes (tests/vm/runner.sh; RVS_VM_LANES=1 runs
 # them all serially). Under emulation the VM's two vCPUs are busy all
 # through the parallel lanes, and the debug kernel costs about 4 times the
-# base kernel's CPU per test, so the whole suite on debug (about an hour
-# more) does not fit CI's time; its pass runs the tests with the most kernel
-# code per minute (RVS_DEBUG_ONLY, a regex of test names; RVS_DEBUG_ONLY=.
-# runs them all): load/unload, the family's info, save/restore,
-# privileges with an unprivileged fuzz, NAT, DR and IPIP forwarding,
-# deleting real servers that connections still use, IPv6 (local and DR),
-# ICMP errors for connections, fragments, the netlink fuzz of both
-# families, unload under NAT and DR traffic, the SYN flood, namespace
-# deletion under traffic, the one-flow race, sync failover (rvs-rvs) and
-# between rvs and ip_vs, and the sync datagram fuzz with unload under sync
-# traffic (470). The reliability tests run lighter there (tests/vm/lib.sh
-# long_or).
+# base kernel's CPU per test, so the whole suite on debug (47 minutes of
+# VM alone) does not fit CI's time; its pass runs the tests with the most
+# kernel code per minute (RVS_DEBUG_ONLY, a regex of test names;
+# RVS_DEBUG_ONLY=. runs them all): load/unload and the family's info, both
+# rvsadm entry tests, save/restore, privileges with an unprivileged fuzz,
+# the seed commands, JSON, NAT, DR and IPIP forwarding, timeouts, deleting
+# real servers that connections still use, IPv6 (local and DR), ICMP
+# errors for connections, fragments, the netlink fuzz of both families,
+# unload under NAT and DR traffic, the SYN flood, configuration churn
+# under traffic, namespace deletion under traffic, the one-flow race, the
+# IPVS ABI's edges (its /proc files and knobs), sync failover (rvs-rvs)
+# and between rvs and ip_vs, and the sync datagram fuzz with unload under
+# sync traffic (470). The reliability tests run lighter there
+# (tests/vm/lib.sh long_or).
 # Documentation/reliability.md has the measured times.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$RVS_TOP"
 
 debug_pass=${RVS_DEBUG_PASS:-1}
-debug_only=${RVS_DEBUG_ONLY-^(010|030|120|140|200|210|220|240|260|270|280|290|300|310|320|340|350|440|450|470)-}
+debug_only=${RVS_DEBUG_ONLY-^(010|020|030|040|050|120|140|160|170|200|210|220|230|240|260|270|280|290|300|310|320|330|340|350|430|440|450|470)-}
 "$RVS_TOP/scripts/setup.sh" || die "set-up failed"
 if [ "$debug_pass" = 1 ] && [ ! -f "$(kernel_build_dir debug)/.rvs-built" ]; then
 	"$RVS_TOP/scripts/build-kernel.sh" debug || die "building the debug kernel failed"
