@@ -45,10 +45,11 @@ expect_eq "gone after the 5 s timeout" "" "$(conns | grep ESTABLISHED || true)"
 kill "$ECHO_PID" 2>/dev/null || true; wait "$ECHO_PID" 2>/dev/null || true
 
 # A closed connection goes through FIN_WAIT/TIME_WAIT; a reset to CLOSE.
-# socat closes after this long without traffic; an echo arriving after
-# that would be answered with a reset, so the busy debug guest gets more.
-idle=1; [ "${RVS_KERNEL:-base}" != debug ] || idle=5
-echo hi | in_ns client socat -T$idle - TCP:192.168.10.100:7777 >/dev/null
+# socat ends 0.5 s after its input's end (-t) or 1 s without traffic
+# (-T); an echo arriving after that would be answered with a reset, so
+# the busy debug guest gets 5 s for both.
+wait_opts=(-T1); [ "${RVS_KERNEL:-base}" != debug ] || wait_opts=(-t5 -T5)
+echo hi | in_ns client socat "${wait_opts[@]}" - TCP:192.168.10.100:7777 >/dev/null
 expect_contains "orderly close reaches TIME_WAIT" "TIME_WAIT" "$(conns)"
 in_ns client python3 - <<'PY'
 import socket, struct
