@@ -23,16 +23,17 @@
 # unload under NAT and DR traffic, the SYN flood, configuration churn
 # under traffic, namespace deletion under traffic, the one-flow race, the
 # IPVS ABI's edges (its /proc files and knobs), sync failover (rvs-rvs)
-# and between rvs and ip_vs, and the sync datagram fuzz with unload under
-# sync traffic (470). The reliability tests run lighter there
-# (tests/vm/lib.sh long_or).
+# and between rvs and ip_vs, the sync wire format against ip_vs (455),
+# failback to an emptied director with a full resync and the refresh walk
+# (480), and the sync datagram fuzz with unload under sync traffic (470).
+# The reliability tests run lighter there (tests/vm/lib.sh long_or).
 # Documentation/reliability.md has the measured times.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$RVS_TOP"
 
 debug_pass=${RVS_DEBUG_PASS:-1}
-debug_only=${RVS_DEBUG_ONLY-^(010|020|030|040|050|120|140|160|170|200|210|220|230|240|260|270|280|290|300|310|320|330|340|350|430|440|450|470)-}
+debug_only=${RVS_DEBUG_ONLY-^(010|020|030|040|050|120|140|160|170|200|210|220|230|240|260|270|280|290|300|310|320|330|340|350|430|440|450|455|470|480)-}
 "$RVS_TOP/scripts/setup.sh" || die "set-up failed"
 if [ "$debug_pass" = 1 ] && [ ! -f "$(kernel_build_dir debug)/.rvs-built" ]; then
 	"$RVS_TOP/scripts/build-kernel.sh" debug || die "building the debug kernel failed"
