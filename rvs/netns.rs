@@ -158,8 +158,9 @@ unsafe extern "C" fn net_tick(work: *mut bindings::work_struct) {
     if ticks % (60 * 1000 / SWEEP_INTERVAL_MS).max(1) == 0 {
         st.expire_sched_caches(now);
     }
-    // SAFETY: As above; re-arming from the work itself is allowed, and
-    // `cancel_delayed_work_sync` copes with it.
+    // Re-arming from the work itself is allowed; `cancel_delayed_work_sync`
+    // copes with it.
+    // SAFETY: As above: the entry and its work outlive this tick.
     unsafe { schedule(&entry.work) };
 }
 
@@ -345,9 +346,9 @@ pub(crate) fn enable_defrag6(net: NetRef<'_>, st: &NetState) -> Result<(), CtlEr
 }
 
 fn entry(net: *mut bindings::net) -> Option<NonNull<NetEntry>> {
-    // SAFETY: Called for a live namespace after rvs's `net_init` ran in it
-    // (the ABI's operations are registered after rvs's own); the slot holds
-    // null or the entry.
+    // Called for a live namespace after rvs's `net_init` ran in it (the
+    // ABI's operations are registered after rvs's own).
+    // SAFETY: The slot of a live namespace holds null or the entry.
     unsafe { NonNull::new(*slot(net)) }
 }
 

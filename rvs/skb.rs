@@ -457,5 +457,6 @@ pub(crate) fn route6<'r>(
     };
     let dst = r.dst(d)?;
     // SAFETY: Reading the byte view of a plain 16-byte union.
-    Some((dst, unsafe { s6.in6_u.u6_addr8 }))
+    let saddr = unsafe { s6.in6_u.u6_addr8 };
+    Some((dst, saddr))
 }

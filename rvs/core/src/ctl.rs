@@ -389,10 +389,24 @@ mod tests {
     #[test]
     fn timeout_changes() {
         use crate::proto::TcpState;
-        let u = TimeoutsUpdate { tcp: Some(900), tcp_fin: Some(0), udp: Some(60) };
+        let u = TimeoutsUpdate {
+            tcp: Some(900),
+            tcp_fin: Some(0),
+            udp: Some(60),
+        };
         let got: std::vec::Vec<_> = u.changes().collect();
-        assert_eq!(got, [(TimeoutTarget::Tcp(TcpState::Established), 900), (TimeoutTarget::Udp, 60)]);
-        let u = TimeoutsUpdate { tcp: None, tcp_fin: Some(30), udp: None };
+        assert_eq!(
+            got,
+            [
+                (TimeoutTarget::Tcp(TcpState::Established), 900),
+                (TimeoutTarget::Udp, 60)
+            ]
+        );
+        let u = TimeoutsUpdate {
+            tcp: None,
+            tcp_fin: Some(30),
+            udp: None,
+        };
         let got: std::vec::Vec<_> = u.changes().collect();
         assert_eq!(got, [(TimeoutTarget::Tcp(TcpState::FinWait), 30)]);
         assert_eq!(TimeoutsUpdate::default().changes().count(), 0);

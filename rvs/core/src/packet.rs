@@ -725,11 +725,36 @@ pub fn tunnel_header(
     match family {
         Family::Inet => {
             let inner: &[u8; IPV4_HDR_LEN] = inner.get(..IPV4_HDR_LEN)?.try_into().ok()?;
-            let total = u16::try_from(inner_len.checked_add(IPV4_HDR_LEN)?).ok()?.to_be_bytes();
+            let total = u16::try_from(inner_len.checked_add(IPV4_HDR_LEN)?)
+                .ok()?
+                .to_be_bytes();
             let (tos, df) = (inner[1], inner[6] & 0x40);
-            put_array(&mut h, 0, &[0x45, tos, total[0], total[1], 0, 0, df, 0, TUNNEL_TTL, IPPROTO_IPIP])?;
-            put_array(&mut h, IPV4_SADDR, &[saddr[0], saddr[1], saddr[2], saddr[3]])?;
-            put_array(&mut h, IPV4_SADDR + 4, &[daddr[0], daddr[1], daddr[2], daddr[3]])?;
+            put_array(
+                &mut h,
+                0,
+                &[
+                    0x45,
+                    tos,
+                    total[0],
+                    total[1],
+                    0,
+                    0,
+                    df,
+                    0,
+                    TUNNEL_TTL,
+                    IPPROTO_IPIP,
+                ],
+            )?;
+            put_array(
+                &mut h,
+                IPV4_SADDR,
+                &[saddr[0], saddr[1], saddr[2], saddr[3]],
+            )?;
+            put_array(
+                &mut h,
+                IPV4_SADDR + 4,
+                &[daddr[0], daddr[1], daddr[2], daddr[3]],
+            )?;
             Some((h, IPV4_HDR_LEN))
         }
         Family::Inet6 => {
@@ -740,7 +765,11 @@ pub fn tunnel_header(
             let payload = u16::try_from(inner_len).ok()?.to_be_bytes();
             let first = [(6 << 4) | (inner[0] & 0x0f), inner[1], inner[2], inner[3]];
             put_array(&mut h, 0, &first)?;
-            put_array(&mut h, 4, &[payload[0], payload[1], IPPROTO_IPV6, TUNNEL_TTL])?;
+            put_array(
+                &mut h,
+                4,
+                &[payload[0], payload[1], IPPROTO_IPV6, TUNNEL_TTL],
+            )?;
             put_array(&mut h, IPV6_SADDR, saddr)?;
             put_array(&mut h, IPV6_SADDR + 16, daddr)?;
             Some((h, IPV6_HDR_LEN))
