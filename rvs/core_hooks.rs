@@ -152,7 +152,7 @@ fn icmp_error(
         };
         return Some(match c.fwd() {
             fwd::DROUTE => xmit::dr(rcu, net, skb, c, &p, pf),
-            fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p, pf),
+            fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p),
             _ => NF_ACCEPT,
         });
     }
@@ -220,7 +220,7 @@ fn packet_in(
     let verdict = match c.fwd() {
         fwd::MASQ => xmit::nat_in(rcu, net, skb, c, &p, pf),
         fwd::DROUTE => xmit::dr(rcu, net, skb, c, &p, pf),
-        fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p, pf),
+        fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p),
         _ => NF_ACCEPT,
     };
     if c.flags.load(Relaxed) & cf::ONE_PACKET != 0 {

@@ -370,6 +370,10 @@ fn put_dest(msg: &mut Msg<'_>, d: &Dest) -> Result {
         m.put_bytes(dest_attr::PORT, &d.key.port.to_be_bytes())?;
         m.put_u32(dest_attr::FWD_METHOD, d.fwd.load(Relaxed))?;
         m.put_u32(dest_attr::WEIGHT, d.weight.load(Relaxed) as u32)?;
+        let tun = d.tunnel();
+        m.put_bytes(dest_attr::TUN_TYPE, &[tun.kind()])?;
+        m.put_bytes(dest_attr::TUN_PORT, &tun.port.to_be_bytes())?;
+        m.put_u16(dest_attr::TUN_FLAGS, tun.flags)?;
         m.put_u32(dest_attr::U_THRESH, d.u_threshold.load(Relaxed))?;
         m.put_u32(dest_attr::L_THRESH, d.l_threshold.load(Relaxed))?;
         m.put_u32(dest_attr::ACTIVE_CONNS, d.active_conns.load(Relaxed))?;

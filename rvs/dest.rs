@@ -4,12 +4,13 @@
 //! the schedulers read, its counters and its cached routes. Connections
 //! hold it by `Arc`, so a deleted server lives on until the last one goes.
 
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use kernel::{prelude::*, sync::Arc};
 
 use crate::rvs_core::ctl::{DestConf, DestKey, AF_INET6};
 use crate::rvs_core::sched::{self, Addr, Family};
+use crate::rvs_core::tunnel::TunnelConf;
 use crate::skb::RouteCache;
 use crate::stats::Stats;
 
@@ -24,6 +25,9 @@ pub(crate) struct Dest {
     pub(crate) last_weight: AtomicI32,
     pub(crate) u_threshold: AtomicU32,
     pub(crate) l_threshold: AtomicU32,
+    /// The tunnel settings ([`TunnelConf::pack`]), in one word so that a
+    /// packet never sees half of an edit.
+    tunnel: AtomicU64,
     pub(crate) active_conns: AtomicU32,
     pub(crate) inact_conns: AtomicU32,
     pub(crate) persist_conns: AtomicU32,
@@ -52,6 +56,7 @@ impl Dest {
                 last_weight: AtomicI32::new(conf.weight),
                 u_threshold: AtomicU32::new(conf.u_threshold),
                 l_threshold: AtomicU32::new(conf.l_threshold),
+                tunnel: AtomicU64::new(conf.tunnel.pack()),
                 active_conns: AtomicU32::new(0),
                 inact_conns: AtomicU32::new(0),
                 persist_conns: AtomicU32::new(0),
@@ -73,7 +78,13 @@ impl Dest {
         self.weight.store(conf.weight, Relaxed);
         self.u_threshold.store(conf.u_threshold, Relaxed);
         self.l_threshold.store(conf.l_threshold, Relaxed);
+        self.tunnel.store(conf.tunnel.pack(), Relaxed);
         self.update_overload();
+    }
+
+    /// How packets tunnelled to this server are encapsulated.
+    pub(crate) fn tunnel(&self) -> TunnelConf {
+        TunnelConf::unpack(self.tunnel.load(Relaxed))
     }
 
     /// Connections counted against the thresholds, as IPVS counts them.

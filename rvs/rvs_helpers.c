@@ -17,6 +17,7 @@
 #include <net/addrconf.h>
 #include <net/dst.h>
 #include <net/genetlink.h>
+#include <net/gre.h>
 #include <net/icmp.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
@@ -32,6 +33,7 @@
 #include <linux/igmp.h>
 #include <linux/inetdevice.h>
 #include <net/sock.h>
+#include <net/udp.h>
 #include <net/inet_sock.h>
 #include <linux/rtnetlink.h>
 
@@ -486,17 +488,73 @@ int rvs_skb_cow_head(struct sk_buff *skb, unsigned int headroom)
 	return skb_cow_head(skb, headroom);
 }
 
-/* After an outer header was pushed: the old network header becomes the
- * transport header, the new one the network header, and the family's IP
- * control block starts clean (IPCB's options, or all of IP6CB). */
-void rvs_skb_outer_headers(struct sk_buff *skb, int v6)
+/* Before a tunnel's headers are pushed: the packet's own header becomes
+ * the transport header, and segmentation offload learns the inner
+ * protocol and where the inner headers are. */
+void rvs_skb_tunnel_inner(struct sk_buff *skb, u8 ipproto)
 {
 	skb->transport_header = skb->network_header;
+	skb_set_inner_ipproto(skb, ipproto);
+	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
+}
+
+/* CHECKSUM_PARTIAL: where the checksummed part starts, from data (it may
+ * lie before it), and the checksum field's offset from there. */
+int rvs_skb_csum_partial(const struct sk_buff *skb, int *start, u16 *offset)
+{
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return 0;
+	*start = skb_checksum_start_offset(skb);
+	*offset = skb->csum_offset;
+	return 1;
+}
+
+/* The transport checksum is left to the tunnel's receiver (GUE's remote
+ * checksum offload): nothing computes it on the way out. */
+void rvs_skb_csum_to_receiver(struct sk_buff *skb)
+{
+	if (!skb_is_gso(skb)) {
+		skb->ip_summed = CHECKSUM_NONE;
+		skb->encapsulation = 0;
+	}
+}
+
+void rvs_skb_reset_transport_header(struct sk_buff *skb)
+{
+	skb_reset_transport_header(skb);
+}
+
+/* A tunnel's UDP source port from the flow's hash, host order. */
+u16 rvs_udp_flow_src_port(struct net *net, struct sk_buff *skb)
+{
+	return ntohs(udp_flow_src_port(net, skb, 0, 0, false));
+}
+
+/* Pushes a GRE header (with the checksum option if csum) naming proto. */
+void rvs_gre_push(struct sk_buff *skb, int csum, __be16 proto)
+{
+	IP_TUNNEL_DECLARE_FLAGS(flags) = { };
+
+	if (csum)
+		__set_bit(IP_TUNNEL_CSUM_BIT, flags);
+	gre_build_header(skb, gre_calc_hlen(flags), flags, proto, 0, 0);
+}
+
+/* After the outer header was pushed: it is the network header, the
+ * packet is of its family, the family's IP control block starts clean
+ * (IPCB's options, or all of IP6CB), and the path MTU was checked
+ * already, so fragmenting sends no ICMP. */
+void rvs_skb_outer_headers(struct sk_buff *skb, int v6)
+{
 	skb_reset_network_header(skb);
-	if (v6)
+	if (v6) {
+		skb->protocol = htons(ETH_P_IPV6);
 		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
-	else
+	} else {
+		skb->protocol = htons(ETH_P_IP);
 		memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
+	}
+	skb->ignore_df = 1;
 }
 
 /* After rvs wrote the outer header: an IP id and the header checksum. */

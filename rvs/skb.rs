@@ -58,7 +58,23 @@ extern "C" {
     fn rvs_skb_set_dst_noref(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
     fn rvs_send(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8);
     fn rvs_skb_cow_head(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
+    fn rvs_skb_tunnel_inner(skb: *mut bindings::sk_buff, ipproto: u8);
+    fn rvs_skb_csum_partial(skb: *const bindings::sk_buff, start: *mut c_int, offset: *mut u16) -> c_int;
+    fn rvs_skb_csum_to_receiver(skb: *mut bindings::sk_buff);
+    fn rvs_skb_reset_transport_header(skb: *mut bindings::sk_buff);
+    fn rvs_udp_flow_src_port(net: *mut bindings::net, skb: *mut bindings::sk_buff) -> u16;
+    fn rvs_gre_push(skb: *mut bindings::sk_buff, csum: c_int, proto: u16);
     fn rvs_skb_outer_headers(skb: *mut bindings::sk_buff, v6: c_int);
+    // Exported, but outside the kernel's bindings (<net/udp.h>,
+    // <net/ip6_checksum.h>).
+    fn udp_set_csum(nocheck: bool, skb: *mut bindings::sk_buff, saddr: u32, daddr: u32, len: c_int);
+    fn udp6_set_csum(
+        nocheck: bool,
+        skb: *mut bindings::sk_buff,
+        saddr: *const bindings::in6_addr,
+        daddr: *const bindings::in6_addr,
+        len: c_int,
+    );
     // Exported, but outside the kernel's bindings (<net/ip_tunnels.h>).
     fn iptunnel_handle_offloads(skb: *mut bindings::sk_buff, gso_type_mask: c_int) -> c_int;
     fn rvs_ipip_finish(net: *mut bindings::net, skb: *mut bindings::sk_buff);
@@ -233,28 +249,107 @@ impl Skb {
         unsafe { rvs_send(net.as_ptr(), self.raw(), pf) };
     }
 
-    /// Puts `header` (an outer IPv4 or IPv6 header, `v6`) in front of the
-    /// packet, with `headroom` bytes of room for it and the link layer:
-    /// IPIP and ip6ip6, as IPVS's tunnel transmit. On failure the packet
-    /// is unchanged but may have been unshared.
-    pub(crate) fn push_outer(&mut self, v6: bool, header: &[u8], headroom: usize) -> Option<()> {
+    /// Readies the packet to go into a tunnel: `headroom` bytes of room
+    /// for the tunnel's headers and the link layer, the segmentation
+    /// offload's `gso` type bits, and `inner_ipproto` (the protocol
+    /// number of the packet's own family) for it. On failure the packet is
+    /// unchanged but may have been unshared.
+    pub(crate) fn tunnel_prepare(&mut self, headroom: usize, gso: c_int, inner_ipproto: u8) -> Option<()> {
         let hr = c_uint::try_from(headroom).ok()?;
-        let len = c_uint::try_from(header.len()).ok()?;
-        let gso = if v6 { bindings::SKB_GSO_IPXIP6 } else { bindings::SKB_GSO_IPXIP4 };
-        // SAFETY: `ptr` is valid; each call leaves a valid skb, and the
-        // push cannot overrun once `skb_cow_head` made the room.
+        // SAFETY: `ptr` is valid; each call leaves a valid skb.
         unsafe {
-            if len as usize > headroom
-                || rvs_skb_cow_head(self.raw(), hr) != 0
-                || iptunnel_handle_offloads(self.raw(), gso as c_int) != 0
-            {
+            if rvs_skb_cow_head(self.raw(), hr) != 0 || iptunnel_handle_offloads(self.raw(), gso) != 0 {
+                return None;
+            }
+            rvs_skb_tunnel_inner(self.raw(), inner_ipproto);
+        }
+        Some(())
+    }
+
+    /// With `CHECKSUM_PARTIAL`: where the transport checksum's coverage
+    /// starts, from `data` (negative: before it), and its field's offset
+    /// from there.
+    pub(crate) fn csum_partial(&self) -> Option<(c_int, u16)> {
+        let (mut start, mut offset) = (0, 0);
+        // SAFETY: `ptr` is valid; the out-pointers are to locals.
+        let partial = unsafe { rvs_skb_csum_partial(self.raw(), &mut start, &mut offset) };
+        (partial != 0).then_some((start, offset))
+    }
+
+    /// The UDP source port a tunnel gives this packet's flow.
+    pub(crate) fn udp_flow_src_port(&mut self, net: NetRef<'_>) -> u16 {
+        // SAFETY: `ptr` and `net` are valid.
+        unsafe { rvs_udp_flow_src_port(net.as_ptr(), self.raw()) }
+    }
+
+    /// Pushes `header` (a UDP header and what follows it inside the
+    /// tunnel), makes it the transport header and has the kernel fill the
+    /// UDP checksum (`check`: computed or offloaded; otherwise zero) for
+    /// an outer header of family `v6` from `saddr` to `daddr`.
+    /// `to_receiver`: the packet's own transport checksum is left to the
+    /// tunnel's receiver (GUE's remote checksum offload), after
+    /// `tunnel_prepare` made the room.
+    pub(crate) fn push_udp_tunnel(
+        &mut self,
+        header: &[u8],
+        v6: bool,
+        saddr: &[u8; 16],
+        daddr: &[u8; 16],
+        check: bool,
+        to_receiver: bool,
+    ) -> Option<()> {
+        self.push_room(header)?;
+        // SAFETY: `ptr` is valid and starts with the UDP header pushed
+        // above; the UDP length covers the rest of the packet.
+        unsafe {
+            if to_receiver {
+                rvs_skb_csum_to_receiver(self.raw());
+            }
+            rvs_skb_reset_transport_header(self.raw());
+            let len = c_int::try_from(self.len()).ok()?;
+            if v6 {
+                let (s, d) = (in6(saddr), in6(daddr));
+                udp6_set_csum(!check, self.raw(), &s, &d, len);
+            } else {
+                let s = u32::from_ne_bytes([saddr[0], saddr[1], saddr[2], saddr[3]]);
+                let d = u32::from_ne_bytes([daddr[0], daddr[1], daddr[2], daddr[3]]);
+                udp_set_csum(!check, self.raw(), s, d, len);
+            }
+        }
+        Some(())
+    }
+
+    /// Pushes a GRE header naming the packet's family (`inner_v6`), with
+    /// the checksum option if `csum`, after `tunnel_prepare` made the room.
+    pub(crate) fn push_gre(&mut self, csum: bool, inner_v6: bool) {
+        let proto = if inner_v6 { bindings::ETH_P_IPV6 } else { bindings::ETH_P_IP } as u16;
+        // SAFETY: `ptr` is valid with room for the header (`tunnel_prepare`).
+        unsafe { rvs_gre_push(self.raw(), c_int::from(csum), proto.to_be()) }
+    }
+
+    /// Puts `header`, an outer IPv4 or IPv6 header (`v6`), in front of the
+    /// packet, after `tunnel_prepare` made the room, as the packet's
+    /// network header.
+    pub(crate) fn push_outer(&mut self, v6: bool, header: &[u8]) -> Option<()> {
+        self.push_room(header)?;
+        // SAFETY: `ptr` is valid and starts with the header just written.
+        unsafe { rvs_skb_outer_headers(self.raw(), c_int::from(v6)) };
+        Some(())
+    }
+
+    /// Pushes `header` into the headroom `tunnel_prepare` made.
+    fn push_room(&mut self, header: &[u8]) -> Option<()> {
+        let len = c_uint::try_from(header.len()).ok()?;
+        // SAFETY: `ptr` is valid; the push stays within the headroom
+        // `skb_cow_head` made, so it cannot overrun.
+        unsafe {
+            if (*self.raw()).data.offset_from((*self.raw()).head) < header.len() as isize {
                 return None;
             }
             bindings::skb_push(self.raw(), len);
-            rvs_skb_outer_headers(self.raw(), c_int::from(v6));
         }
         let head = self.head_mut(header.len())?;
-        head.iter_mut().zip(header).for_each(|(d, s)| *d = *s);
+        head.copy_from_slice(header);
         Some(())
     }
 
@@ -427,6 +522,13 @@ impl Found {
     }
 }
 
+/// An IPv6 address as the kernel's type.
+fn in6(a: &[u8; 16]) -> bindings::in6_addr {
+    let mut v = bindings::in6_addr::default();
+    v.in6_u.u6_addr8 = *a;
+    v
+}
+
 /// Routes an IPv6 packet to `daddr` (`known_nh`, `cache`: see [`route4`]).
 pub(crate) fn route6<'r>(
     _rcu: &'r ReadSide,
@@ -436,8 +538,7 @@ pub(crate) fn route6<'r>(
     mark: u32,
     known_nh: bool,
 ) -> Option<(Dst<'r>, [u8; 16])> {
-    let mut d6 = bindings::in6_addr::default();
-    d6.in6_u.u6_addr8 = daddr;
+    let d6 = in6(&daddr);
     let mut s6 = bindings::in6_addr::default();
     let mut r = Found::default();
     // SAFETY: `net` is live; the pointers are valid locals. A cached route

@@ -2,12 +2,13 @@
 
 //! Forwarding methods, as IPVS's `ip_vs_xmit.c`: NAT (rewrite the
 //! destination to the real server, and replies' source back), direct
-//! routing (re-route with the virtual address kept) and IPIP tunnelling.
+//! routing (re-route with the virtual address kept) and tunnelling (IP in
+//! IP, GUE, GRE).
 //!
 //! Each returns the hook's verdict: `NF_STOLEN` once the packet is sent
 //! on, `NF_DROP` when it cannot be, `NF_ACCEPT` to let it continue.
 
-use core::ffi::c_uint;
+use core::ffi::{c_int, c_uint};
 
 use kernel::bindings;
 
@@ -19,10 +20,18 @@ use crate::rvs_core::csum::{self, CsumMode};
 use crate::rvs_core::ctl::AF_INET6;
 use crate::rvs_core::packet::{self, Family, IpHeader};
 use crate::skb::{self, Dst, Skb, CHECKSUM_PARTIAL};
+use crate::rvs_core::tunnel::{self, Encap, RemoteCsum, TunnelConf};
 
 const NF_DROP: c_uint = bindings::NF_DROP;
 const NF_ACCEPT: c_uint = bindings::NF_ACCEPT;
 const NF_STOLEN: c_uint = bindings::NF_STOLEN;
+const NFPROTO_IPV4: u8 = bindings::NFPROTO_IPV4 as u8;
+const NFPROTO_IPV6: u8 = bindings::NFPROTO_IPV6 as u8;
+
+/// Smallest MTU a tunnel's path may leave for the packet inside, as
+/// IPVS's: IPv4's minimum, and IPv6's `IPV6_MIN_MTU`.
+const IPV4_MIN_MTU: u32 = 68;
+const IPV6_MIN_MTU: u32 = 1280;
 
 /// Room for the link-layer header in front of an encapsulated packet.
 const LL_HEADROOM: usize = 32;
@@ -172,46 +181,106 @@ pub(crate) fn dr(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pk
     NF_STOLEN
 }
 
-/// IPIP (IPv4) or ip6ip6 (IPv6): the packet, unchanged, inside a new
-/// header to the real server, which decapsulates it and answers the client
-/// directly.
-pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
-    let family = match (p.af == AF_INET6, c.daf == AF_INET6) {
-        (false, false) => Family::Inet,
-        (true, true) => Family::Inet6,
-        // Mixed families (IPv4 in IPv6 and back) are not implemented.
-        _ => return NF_DROP,
-    };
-    let v6 = family == Family::Inet6;
+/// TUN: the packet, unchanged, inside an outer header of the real
+/// server's family (which may differ from the packet's) to the real
+/// server, directly (IPIP, ip6ip6, IPv4 in IPv6, IPv6 in IPv4), or in GUE
+/// or GRE as the server's tunnel settings say, as IPVS's
+/// `ip_vs_tunnel_xmit`. The real server decapsulates it and answers the
+/// client directly.
+pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt) -> c_uint {
+    let inner = if p.af == AF_INET6 { Family::Inet6 } else { Family::Inet };
+    let outer = if c.daf == AF_INET6 { Family::Inet6 } else { Family::Inet };
+    let conf = c.dest.as_ref().map_or(TunnelConf::IPIP, |d| d.tunnel());
     let Some((dst, saddr)) = route_to(rcu, net, c, false) else {
         return NF_DROP;
     };
     if dst.local {
         return NF_ACCEPT;
     }
-    let outer = if v6 { packet::IPV6_HDR_LEN } else { packet::IPV4_HDR_LEN };
-    if too_big(&mut skb, p, dst.mtu.saturating_sub(outer as u32)) {
+    // GUE's remote checksum offload applies to packets whose transport
+    // checksum is still to be computed.
+    let partial = skb.csum_partial();
+    let remcsum = conf.remcsum() && partial.is_some();
+    let overhead = tunnel::outer_len(outer) + conf.encap_len(remcsum);
+    let mtu = dst.mtu.saturating_sub(overhead as u32);
+    let min_mtu = if inner == Family::Inet6 { IPV6_MIN_MTU } else { IPV4_MIN_MTU };
+    if mtu < min_mtu || too_big(&mut skb, p, mtu) {
         return NF_DROP;
     }
     let inner_len = skb.len();
-    let Some((header, len)) = skb
-        .head(outer)
-        .and_then(|inner| packet::tunnel_header(family, inner, inner_len, &saddr, &c.daddr))
+    let Some(fields) = skb
+        .head(tunnel::outer_len(inner))
+        .and_then(|h| tunnel::InnerFields::read(inner, h))
     else {
         return NF_DROP;
     };
-    let pushed = header
-        .get(..len)
-        .and_then(|h| skb.push_outer(v6, h, outer + LL_HEADROOM));
+    let prepared = skb.tunnel_prepare(
+        overhead + LL_HEADROOM,
+        gso_type(inner, conf, remcsum),
+        tunnel::inner_protocol(inner),
+    );
+    if prepared.is_none() {
+        return NF_DROP;
+    }
+    let outer_v6 = outer == Family::Inet6;
+    let encapsulated = match conf.encap {
+        Encap::Ipip => Some(()),
+        Encap::Gre => {
+            skb.push_gre(conf.csum(), inner == Family::Inet6);
+            Some(())
+        }
+        Encap::Gue => {
+            let rc = match partial {
+                Some((start, field)) if remcsum => {
+                    let start = u16::try_from(start).ok();
+                    start.and_then(|s| Some(RemoteCsum { start: s, field: s.checked_add(field)? }))
+                }
+                _ => None,
+            };
+            let sport = skb.udp_flow_src_port(net);
+            if remcsum && rc.is_none() {
+                None
+            } else {
+                tunnel::gue_headers(inner, inner_len, sport, conf.port, rc).and_then(|(h, n)| {
+                    let h = h.get(..n)?;
+                    skb.push_udp_tunnel(h, outer_v6, &saddr, &c.daddr, conf.udp_csum(), remcsum)
+                })
+            }
+        }
+    };
+    let payload = skb.len();
+    let pushed = encapsulated.and_then(|()| {
+        let (h, n) =
+            tunnel::outer_header(outer, conf.outer_protocol(inner), fields, payload, &saddr, &c.daddr)?;
+        skb.push_outer(outer_v6, h.get(..n)?)
+    });
     if pushed.is_none() {
         return NF_DROP;
     }
-    if !v6 {
+    if !outer_v6 {
         skb.ipip_finish(net);
     }
     skb.set_dst(dst);
-    skb.send(net, pf);
+    skb.send(net, if outer_v6 { NFPROTO_IPV6 } else { NFPROTO_IPV4 });
     NF_STOLEN
+}
+
+/// The segmentation offload's type bits for a packet of family `inner` in
+/// the tunnel `conf` describes (`remcsum`: with GUE's remote checksum).
+fn gso_type(inner: Family, conf: TunnelConf, remcsum: bool) -> c_int {
+    let ip = match inner {
+        Family::Inet => bindings::SKB_GSO_IPXIP4,
+        Family::Inet6 => bindings::SKB_GSO_IPXIP6,
+    };
+    let encap = match conf.encap {
+        Encap::Ipip => 0,
+        Encap::Gue if conf.udp_csum() => bindings::SKB_GSO_UDP_TUNNEL_CSUM,
+        Encap::Gue => bindings::SKB_GSO_UDP_TUNNEL,
+        Encap::Gre if conf.csum() => bindings::SKB_GSO_GRE_CSUM,
+        Encap::Gre => bindings::SKB_GSO_GRE,
+    };
+    let rem = if remcsum { bindings::SKB_GSO_TUNNEL_REMCSUM } else { 0 };
+    ip | encap | rem
 }
 
 /// An ICMP error about a NAT connection, as IPVS's `ip_vs_nat_icmp` and

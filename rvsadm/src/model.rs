@@ -52,14 +52,14 @@ pub const IP_VS_CONN_F_TUNNEL: u32 = fwd::TUNNEL;
 pub const IP_VS_CONN_F_DROUTE: u32 = fwd::DROUTE;
 
 /// Tunnel types (`IPVS_DEST_ATTR_TUN_TYPE`).
-pub const IP_VS_CONN_F_TUNNEL_TYPE_IPIP: u8 = 0;
-pub const IP_VS_CONN_F_TUNNEL_TYPE_GUE: u8 = 1;
-pub const IP_VS_CONN_F_TUNNEL_TYPE_GRE: u8 = 2;
+pub const IP_VS_CONN_F_TUNNEL_TYPE_IPIP: u8 = rvs_core::abi::tun_type::IPIP;
+pub const IP_VS_CONN_F_TUNNEL_TYPE_GUE: u8 = rvs_core::abi::tun_type::GUE;
+pub const IP_VS_CONN_F_TUNNEL_TYPE_GRE: u8 = rvs_core::abi::tun_type::GRE;
 
 /// Tunnel encapsulation flags (`IPVS_DEST_ATTR_TUN_FLAGS`).
-pub const IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM: u16 = 0;
-pub const IP_VS_TUNNEL_ENCAP_FLAG_CSUM: u16 = 1 << 0;
-pub const IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM: u16 = 1 << 1;
+pub const IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM: u16 = rvs_core::abi::tun_flags::NOCSUM;
+pub const IP_VS_TUNNEL_ENCAP_FLAG_CSUM: u16 = rvs_core::abi::tun_flags::CSUM;
+pub const IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM: u16 = rvs_core::abi::tun_flags::REMCSUM;
 
 /// Sync daemon states.
 pub const IP_VS_STATE_MASTER: u32 = 1;

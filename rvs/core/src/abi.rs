@@ -164,8 +164,11 @@ pub mod dest_attr {
     /// u16: AF_INET or AF_INET6.
     pub const ADDR_FAMILY: u16 = 11;
     pub const STATS64: u16 = 12;
+    /// u8, one of [`super::tun_type`].
     pub const TUN_TYPE: u16 = 13;
+    /// be16: GUE's UDP destination port.
     pub const TUN_PORT: u16 = 14;
+    /// u16, [`super::tun_flags`] bits.
     pub const TUN_FLAGS: u16 = 15;
     pub const MAX: u16 = TUN_FLAGS;
 }
@@ -248,6 +251,21 @@ pub mod fwd {
     pub const TUNNEL: u32 = 2;
     pub const DROUTE: u32 = 3;
     pub const MASK: u32 = 7;
+}
+
+/// Tunnel encapsulations ([`dest_attr::TUN_TYPE`]).
+pub mod tun_type {
+    pub const IPIP: u8 = 0;
+    pub const GUE: u8 = 1;
+    pub const GRE: u8 = 2;
+}
+
+/// Tunnel checksum options ([`dest_attr::TUN_FLAGS`]); none is "nocsum".
+pub mod tun_flags {
+    pub const NOCSUM: u16 = 0;
+    pub const CSUM: u16 = 1 << 0;
+    pub const REMCSUM: u16 = 1 << 1;
+    pub const ALL: u16 = CSUM | REMCSUM;
 }
 
 /// Service flags ([`svc_attr::FLAGS`]).

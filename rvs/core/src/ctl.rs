@@ -9,6 +9,7 @@
 use super::abi::{dest_attr, fwd, svc_attr, svc_flags};
 use super::nla;
 use super::sched::SchedKind;
+use super::tunnel::{TunnelConf, TunnelError};
 
 /// Address families.
 pub const AF_INET: u16 = 2;
@@ -247,6 +248,7 @@ pub struct DestConf {
     pub weight: i32,
     pub u_threshold: u32,
     pub l_threshold: u32,
+    pub tunnel: TunnelConf,
 }
 
 /// A parsed DEST attribute set.
@@ -321,6 +323,7 @@ pub fn parse_dest(buf: Option<&[u8]>, svc_af: u16, full: bool) -> Result<DestSpe
     if u_threshold > i32::MAX as u32 {
         return Err(err!(EINVAL, "upper threshold too large"));
     }
+    let tunnel = parse_tunnel(&t)?;
     if af != svc_af && fwd_m != fwd::TUNNEL {
         return Err(err!(
             EINVAL,
@@ -334,7 +337,33 @@ pub fn parse_dest(buf: Option<&[u8]>, svc_af: u16, full: bool) -> Result<DestSpe
             weight,
             u_threshold,
             l_threshold,
+            tunnel,
         }),
+    })
+}
+
+/// The tunnel attributes of a DEST set, absent ones as IPVS's defaults.
+fn parse_tunnel(t: &[Option<&[u8]>]) -> Result<TunnelConf, CtlError> {
+    let get = |a: u16| t.get(usize::from(a)).copied().flatten();
+    let kind = match get(dest_attr::TUN_TYPE) {
+        Some(p) => Some(nla::get_u8(p).ok_or(err!(EINVAL, "bad tunnel type"))?),
+        None => None,
+    };
+    let port = match get(dest_attr::TUN_PORT) {
+        Some(p) => Some(nla::get_be16(p).ok_or(err!(EINVAL, "bad tunnel port"))?),
+        None => None,
+    };
+    let flags = match get(dest_attr::TUN_FLAGS) {
+        Some(p) => Some(nla::get_u16(p).ok_or(err!(EINVAL, "bad tunnel flags"))?),
+        None => None,
+    };
+    TunnelConf::new(kind, port, flags).map_err(|e| match e {
+        TunnelError::UnknownType => err!(EINVAL, "unknown tunnel type"),
+        TunnelError::NoPort => err!(EINVAL, "tunnel port is zero"),
+        TunnelError::UnknownFlags => err!(EINVAL, "unknown tunnel flags"),
+        TunnelError::RemcsumNotGue => {
+            err!(EINVAL, "remote checksum offload is for GUE tunnels only")
+        }
     })
 }
 
@@ -385,6 +414,7 @@ pub fn check_timeouts(t: &TimeoutsUpdate) -> Result<(), CtlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::{tun_flags, tun_type};
 
     #[test]
     fn timeout_changes() {
@@ -526,6 +556,31 @@ mod tests {
         assert_eq!(e(d(1, 5, 10, 0)), errno::ERANGE);
         assert_eq!(e(d(1, u32::MAX, 0, 0)), errno::EINVAL);
         assert_eq!(e(d(1, 0, 0, 5)), errno::EINVAL);
+        // Tunnel settings: absent is IPIP; GUE needs a port; unknown
+        // types and flags are refused, not ignored.
+        assert_eq!(ok.conf.unwrap().tunnel, TunnelConf::IPIP);
+        let gue = d(1, 0, 0, fwd::TUNNEL)
+            .put(dest_attr::TUN_TYPE, &[tun_type::GUE])
+            .put(dest_attr::TUN_PORT, &6080u16.to_be_bytes())
+            .put(dest_attr::TUN_FLAGS, &tun_flags::CSUM.to_ne_bytes());
+        let t = parse_dest(Some(&gue.0), AF_INET, true)
+            .unwrap()
+            .conf
+            .unwrap()
+            .tunnel;
+        assert_eq!(
+            (t.kind(), t.port, t.flags),
+            (tun_type::GUE, 6080, tun_flags::CSUM)
+        );
+        let with = |a: u16, v: &[u8]| e(d(1, 0, 0, fwd::TUNNEL).put(a, v));
+        assert_eq!(with(dest_attr::TUN_TYPE, &[tun_type::GUE]), errno::EINVAL);
+        assert_eq!(with(dest_attr::TUN_TYPE, &[9]), errno::EINVAL);
+        assert_eq!(with(dest_attr::TUN_TYPE, &[0, 0]), errno::EINVAL);
+        assert_eq!(
+            with(dest_attr::TUN_FLAGS, &8u16.to_ne_bytes()),
+            errno::EINVAL
+        );
+        assert_eq!(with(dest_attr::TUN_PORT, &[1]), errno::EINVAL);
     }
 
     #[test]

@@ -22,3 +22,4 @@ pub mod packet;
 pub mod proto;
 pub mod sched;
 pub mod sync;
+pub mod tunnel;

@@ -78,6 +78,14 @@ pub fn parse<const N: usize>(buf: &[u8]) -> Result<[Option<&[u8]>; N], NlaError>
     Ok(table)
 }
 
+/// Reads a `u8` payload.
+pub fn get_u8(p: &[u8]) -> Option<u8> {
+    match *p {
+        [v] => Some(v),
+        _ => None,
+    }
+}
+
 /// Reads a host-order `u16` payload.
 pub fn get_u16(p: &[u8]) -> Option<u16> {
     Some(u16::from_ne_bytes(p.get(..2)?.try_into().ok()?)).filter(|_| p.len() == 2)

@@ -703,80 +703,6 @@ pub fn parse_icmp_error(buf: &[u8], outer: &IpHeader) -> Result<IcmpError, Packe
     })
 }
 
-/// TTL (IPv4) or hop limit (IPv6) of a tunnel's outer header.
-pub const TUNNEL_TTL: u8 = 64;
-
-/// The outer header of an IP-in-IP tunnel, as IPVS's tunnel transmit
-/// writes it: IPIP around an IPv4 packet, ip6ip6 around an IPv6 one, from
-/// `saddr` to `daddr` (IPv4 in their first 4 bytes). `inner` starts with
-/// the inner packet's header; `inner_len` is the inner packet's whole
-/// length. The inner TOS and DF bit (IPv4), or traffic class and flow
-/// label (IPv6), carry over; the IPv4 id and checksum are left zero for
-/// the sender to fill. Returns the header's buffer and its length, or
-/// `None` if the inner header is short or the result too long for IP.
-pub fn tunnel_header(
-    family: Family,
-    inner: &[u8],
-    inner_len: usize,
-    saddr: &[u8; 16],
-    daddr: &[u8; 16],
-) -> Option<([u8; IPV6_HDR_LEN], usize)> {
-    let mut h = [0u8; IPV6_HDR_LEN];
-    match family {
-        Family::Inet => {
-            let inner: &[u8; IPV4_HDR_LEN] = inner.get(..IPV4_HDR_LEN)?.try_into().ok()?;
-            let total = u16::try_from(inner_len.checked_add(IPV4_HDR_LEN)?)
-                .ok()?
-                .to_be_bytes();
-            let (tos, df) = (inner[1], inner[6] & 0x40);
-            put_array(
-                &mut h,
-                0,
-                &[
-                    0x45,
-                    tos,
-                    total[0],
-                    total[1],
-                    0,
-                    0,
-                    df,
-                    0,
-                    TUNNEL_TTL,
-                    IPPROTO_IPIP,
-                ],
-            )?;
-            put_array(
-                &mut h,
-                IPV4_SADDR,
-                &[saddr[0], saddr[1], saddr[2], saddr[3]],
-            )?;
-            put_array(
-                &mut h,
-                IPV4_SADDR + 4,
-                &[daddr[0], daddr[1], daddr[2], daddr[3]],
-            )?;
-            Some((h, IPV4_HDR_LEN))
-        }
-        Family::Inet6 => {
-            let inner: &[u8; 4] = inner.get(..4)?.try_into().ok()?;
-            if inner_len < IPV6_HDR_LEN {
-                return None;
-            }
-            let payload = u16::try_from(inner_len).ok()?.to_be_bytes();
-            let first = [(6 << 4) | (inner[0] & 0x0f), inner[1], inner[2], inner[3]];
-            put_array(&mut h, 0, &first)?;
-            put_array(
-                &mut h,
-                4,
-                &[payload[0], payload[1], IPPROTO_IPV6, TUNNEL_TTL],
-            )?;
-            put_array(&mut h, IPV6_SADDR, saddr)?;
-            put_array(&mut h, IPV6_SADDR + 16, daddr)?;
-            Some((h, IPV6_HDR_LEN))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::csum;
@@ -787,34 +713,6 @@ mod tests {
 
     const C4: [u8; 4] = [192, 168, 1, 10];
     const V4: [u8; 4] = [10, 0, 0, 1];
-
-    #[test]
-    fn tunnel_headers() {
-        let (mut sa, mut da) = ([0u8; 16], [0u8; 16]);
-        sa[..4].copy_from_slice(&[10, 0, 0, 2]);
-        da[..4].copy_from_slice(&[10, 0, 1, 5]);
-        let mut inner = [0u8; 20];
-        inner[0] = 0x45;
-        inner[1] = 0x10; // TOS
-        inner[6] = 0x40; // DF
-        let (h, n) = tunnel_header(Family::Inet, &inner, 100, &sa, &da).unwrap();
-        assert_eq!(n, 20);
-        assert_eq!(
-            h[..20],
-            [0x45, 0x10, 0, 120, 0, 0, 0x40, 0, 64, 4, 0, 0, 10, 0, 0, 2, 10, 0, 1, 5]
-        );
-        assert!(tunnel_header(Family::Inet, &inner[..19], 100, &sa, &da).is_none());
-        assert!(tunnel_header(Family::Inet, &inner, 65_516, &sa, &da).is_none());
-        let six = [0x6a, 0xbc, 0xde, 0xf1];
-        let (sa6, da6) = ([0x20; 16], [0x30; 16]);
-        let (h, n) = tunnel_header(Family::Inet6, &six, 1000, &sa6, &da6).unwrap();
-        assert_eq!(n, 40);
-        assert_eq!(h[..8], [0x6a, 0xbc, 0xde, 0xf1, 0x03, 0xe8, 41, 64]);
-        assert_eq!(h[8..24], sa6);
-        assert_eq!(h[24..40], da6);
-        assert!(tunnel_header(Family::Inet6, &six, 39, &sa6, &da6).is_none());
-        assert!(tunnel_header(Family::Inet6, &six, 65_536, &sa6, &da6).is_none());
-    }
 
     #[test]
     fn fixed_size_reads_and_writes() {
