@@ -125,6 +125,12 @@ do_install() {
 do_uninstall() {
 	local m=$DESTDIR$manifest s path f releases=()
 	[ -f "$m" ] || die "nothing to uninstall: no $m (were PREFIX, DATADIR and DESTDIR the same at install?)"
+	# An enabled unit would leave its symlinks behind (it is not stopped:
+	# that would save and clear the table).
+	if [ -z "$DESTDIR" ] && command -v systemctl >/dev/null &&
+		systemctl --quiet is-enabled rvs.service 2>/dev/null; then
+		systemctl disable rvs.service || say "systemctl disable rvs.service failed"
+	fi
 	while read -r s path; do
 		f=$DESTDIR$path
 		[ -e "$f" ] || [ -L "$f" ] || continue
@@ -147,6 +153,11 @@ do_uninstall() {
 		depmod_for "$r"
 	done
 	reload_systemd
+	# The operator's own copy of rvs-ipvs.conf would now make modprobe ip_vs fail.
+	for f in "$DESTDIR$SYSCONFDIR"/modprobe.d/*.conf; do
+		[ -f "$f" ] && grep -q "^install .*$LIBEXECDIR/rvs-modprobe" "$f" &&
+			say "warning: $f still sends ip_vs to rvs-modprobe, which is gone: remove it"
+	done
 	say "uninstalled from ${DESTDIR:-/}"
 }
 

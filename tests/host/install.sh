@@ -85,8 +85,10 @@ same "installed files" "/etc/default/rvs
 /usr/share/rvs/installed-files
 /usr/share/rvs/rvs-ipvs.conf" "$(files "$d")"
 check "rvs-ipvs.conf runs /usr/lib/rvs/rvs-modprobe" grep -q '^install ip_vs /usr/lib/rvs/rvs-modprobe ip_vs ' "$d/usr/share/rvs/rvs-ipvs.conf"
+cp "$d/usr/share/rvs/rvs-ipvs.conf" "$d/etc/modprobe.d/ipvs-is-rvs.conf"
 check "make uninstall PREFIX=/usr" muninst "$d" PREFIX=/usr || cat "$tmp/out"
-same "nothing left" "" "$(files "$d")"
+check "it warns of an operator's copy of rvs-ipvs.conf" grep -q "ipvs-is-rvs.conf still sends ip_vs to rvs-modprobe" "$tmp/out"
+same "nothing left but that copy" "/etc/modprobe.d/ipvs-is-rvs.conf" "$(files "$d")"
 
 echo "== install builds nothing and says what is missing"
 check "make -n install runs no build" bash -c "! make -n install DESTDIR=/nonexistent KDIR='$kdir' | grep -E 'cargo|modules|KBUILD'"
