@@ -181,7 +181,9 @@ f=$tmp/fake
 mkdir -p "$f/bin"
 cat >"$f/bin/modprobe" <<'EOF'
 #!/bin/bash
-# Stand-in: logs its arguments; `--ignore-install rvs ...` "loads" rvs.
+# Stand-in: logs its arguments; `--ignore-install rvs ...` "loads" rvs;
+# a dry run (-n) prints FAKE/dry-run.
+if [ "$1" = -n ]; then cat "$FAKE/dry-run" 2>/dev/null; exit 0; fi
 echo "$*" >>"$FAKE/log"
 if [ "$1 $2" = "--ignore-install rvs" ] || [ "$1" = rvs ]; then
 	mkdir -p "$RVS_SYSFS/module/rvs"
@@ -255,6 +257,7 @@ rm -rf "${f:?}/etc" "$f/daemons"
 check "start without a rules file" svc start
 check "it says the table starts empty" grep -q "no $f/etc/rules yet" "$tmp/out"
 same "it loads rvs with ipvs_abi=1" "rvs ipvs_abi=1" "$(cat "$f/log")"
+check "it notes that modprobe ip_vs would not load rvs" grep -q "rvs-ipvs.conf is not in /etc/modprobe.d" "$tmp/out"
 same "it starts both daemons" "master sync daemon (--start-daemon master --mcast-interface dummy0 --syncid 7 --mcast-port 8849)
 backup sync daemon (--start-daemon backup --mcast-interface dummy0 --syncid 7 --mcast-port 8849)" "$(cat "$f/daemons")"
 printf '%s\n' "$table" >"$f/table"
@@ -279,7 +282,9 @@ check "rvsadm's message is passed on" grep -q "Illegal virtual service: -A -t bo
 check "the broken file is left as it is" cmp -s "$tmp/broken" "$f/etc/rules"
 reset
 rm -f "$f/daemons"
+echo "install $d/usr/local/lib/rvs/rvs-modprobe ip_vs" >"$f/dry-run"
 if svc start; then bad "start (boot) with a broken file fails"; else ok "start (boot) with a broken file fails"; fi
+check "no note with rvs-ipvs.conf in place" bash -c "! grep -q 'rvs-ipvs.conf is not' '$tmp/out'"
 check "it leaves rvs loaded" test -d "$f/sys/module/rvs"
 same "with an empty table" "" "$(cat "$f/table")"
 same "and the daemons started" 2 "$(wc -l <"$f/daemons")"
