@@ -48,8 +48,10 @@ host-test:
 
 # Installs what `make` built (it builds nothing: run `make` first, as the
 # user who builds); rvs.ko goes to /lib/modules/<KDIR's release>/extra.
+# KDIR is passed only when given: install.sh works out the default itself,
+# quietly, since under sudo root may have no toolchain for common.sh.
 install:
-	$(INSTALL_VARS) KDIR='$(KDIR)' scripts/install.sh install
+	$(INSTALL_VARS) KDIR='$(if $(filter file,$(origin KDIR)),,$(KDIR))' VARIANT='$(VARIANT)' scripts/install.sh install
 
 # Removes exactly what install put (its list: $(DATADIR)/installed-files).
 uninstall:

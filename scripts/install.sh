@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make install` / `make uninstall`: puts what `make all` built (rvs.ko,
 # rvsadm) and packaging/ in place, and takes exactly that away again.
-# Usage: scripts/install.sh install|uninstall, with DESTDIR, KDIR, PREFIX,
+# Usage: scripts/install.sh install|uninstall, with DESTDIR, KDIR (when
+# given; else make's default, or rvs.ko's own kernel), VARIANT, PREFIX,
 # SBINDIR, MANDIR, LIBEXECDIR, DATADIR, UNITDIR and SYSCONFDIR from the
 # Makefile. It builds nothing, and does not source common.sh, which needs
 # the build's Rust toolchain (absent under sudo, or on a staging host).
@@ -57,17 +58,28 @@ reload_systemd() {
 }
 
 do_install() {
-	local ko=$top/rvs.ko adm=$top/target/release/rvsadm release vermagic
+	local ko=$top/rvs.ko adm=$top/target/release/rvsadm kdir=${KDIR:-} release='' vermagic=''
 	[ -f "$ko" ] || die "no rvs.ko: run 'make' (as the user who builds) before 'make install'"
 	[ -x "$adm" ] || die "no target/release/rvsadm: run 'make' before 'make install'"
-	[ -n "${KDIR:-}" ] || die "KDIR is not set: pass KDIR=<the kernel build tree rvs.ko was built against>"
-	[ -r "$KDIR/include/config/kernel.release" ] ||
-		die "no $KDIR/include/config/kernel.release: pass KDIR=<the kernel build tree rvs.ko was built against>"
-	release=$(cat "$KDIR/include/config/kernel.release")
 	if command -v modinfo >/dev/null; then
 		vermagic=$(modinfo -F vermagic "$ko" | awk '{print $1}')
-		[ "$vermagic" = "$release" ] ||
-			die "rvs.ko was built for kernel '$vermagic', KDIR ($KDIR) is '$release': rebuild, or pass the right KDIR"
+	fi
+	if [ -z "$kdir" ]; then
+		# make's default KDIR, the cached test kernel, if this user has it
+		# (root under sudo has its own cache, and maybe no toolchain).
+		kdir=$(bash -c '. "$1/scripts/common.sh" && kernel_build_dir "$2"' - "$top" "${VARIANT:-base}" 2>/dev/null || true)
+		[ -r "$kdir/include/config/kernel.release" ] || kdir=
+	elif ! [ -r "$kdir/include/config/kernel.release" ]; then
+		die "no $kdir/include/config/kernel.release: KDIR must be the kernel build tree rvs.ko was built against"
+	fi
+	if [ -n "$kdir" ]; then
+		release=$(cat "$kdir/include/config/kernel.release")
+		[ -z "$vermagic" ] || [ "$vermagic" = "$release" ] ||
+			die "rvs.ko was built for kernel '$vermagic', KDIR ($kdir) is '$release': rebuild, or pass the right KDIR"
+	else
+		[ -n "$vermagic" ] || die "no KDIR, and no modinfo to read rvs.ko's kernel: pass KDIR=<the kernel build tree rvs.ko was built against>"
+		release=$vermagic
+		say "no KDIR (nor a cached test kernel for this user): installing for rvs.ko's kernel, $release"
 	fi
 
 	local new old

@@ -103,6 +103,13 @@ if out=$(make -s install DESTDIR="$tmp/d3" KDIR="$tmp/k" 2>&1); then bad "instal
 	check "install against another kernel's KDIR fails, saying so" grep -q "built for kernel '$rel'" <<<"$out"
 fi
 check "nothing installed by the failures" test ! -e "$tmp/d3"
+d=$tmp/d3
+check "without KDIR, make install takes the cached test kernel" bash -c "make -s install DESTDIR='$d' >/dev/null 2>&1 && test -f '$d/lib/modules/$rel/extra/rvs.ko'"
+muninst "$d"
+RVS_CACHE=$tmp/none make -s install DESTDIR="$d" >"$tmp/out" 2>&1 || true
+check "with no cached kernel either (sudo), rvs.ko's own release" grep -q "installing for rvs.ko's kernel, $rel" "$tmp/out"
+check "and it is installed for it" test -f "$d/lib/modules/$rel/extra/rvs.ko"
+muninst "$d"
 
 echo "== conffiles (as Debian's)"
 d=$tmp/d4
