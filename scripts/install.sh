@@ -173,6 +173,11 @@ do_uninstall() {
 	say "uninstalled from ${DESTDIR:-/}"
 }
 
+# Into the system, a half-done install (no manifest yet) could not be
+# undone: refuse at once what could only fail on the way.
+if [ -z "$DESTDIR" ] && [ "$(id -u)" != 0 ]; then
+	die "make ${1:-install} into the system needs root (sudo make ${1:-install}), or DESTDIR=<staging dir>"
+fi
 case ${1:-} in
 install) do_install ;;
 uninstall) do_uninstall ;;
