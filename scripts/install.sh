@@ -57,6 +57,25 @@ reload_systemd() {
 	fi
 }
 
+# write_manifest: this install's list, with the entries of earlier ones
+# it did not replace (rvs.ko for another kernel), as DATADIR/installed-files.
+write_manifest() {
+	if [ -f "$old" ]; then
+		awk 'NR == FNR { seen[substr($0, 67)] = 1; next } !(substr($0, 67) in seen)' "$new" "$old" >"$stage/kept"
+		cat "$stage/kept" >>"$new"
+	fi
+	install -D -m 644 "$new" "$DESTDIR$manifest"
+}
+
+# install_exit: a failure part way (a full disk) still lists what was put,
+# for uninstall.
+install_exit() {
+	local rc=$?
+	[ $rc = 0 ] || [ ! -s "$new" ] || write_manifest
+	rm -rf "$stage"
+	exit $rc
+}
+
 do_install() {
 	local ko=$top/rvs.ko adm=$top/target/release/rvsadm kdir=${KDIR:-} release='' vermagic=''
 	[ -f "$ko" ] || die "no rvs.ko: run 'make' (as the user who builds) before 'make install'"
@@ -82,12 +101,11 @@ do_install() {
 		say "no KDIR (nor a cached test kernel for this user): installing for rvs.ko's kernel, $release"
 	fi
 
-	local new old
 	stage=$(mktemp -d)
-	trap 'rm -rf "$stage"' EXIT
 	new=$stage/manifest
 	old=$DESTDIR$manifest
 	: >"$new"
+	trap install_exit EXIT
 	# put MODE SRC DEST: installs SRC as DEST, placeholders filled in
 	# when SRC is text from packaging/.
 	put() {
@@ -122,13 +140,7 @@ do_install() {
 	put 755 "$top/packaging/rvs-service" "$LIBEXECDIR/rvs-service"
 	put 644 "$top/packaging/rvs.default" "$SYSCONFDIR/default/rvs"
 	put 644 "$top/packaging/rvs.service" "$UNITDIR/rvs.service"
-	# Entries of earlier installs not replaced now (rvs.ko for another
-	# kernel) stay listed.
-	if [ -f "$old" ]; then
-		awk 'NR == FNR { seen[substr($0, 67)] = 1; next } !(substr($0, 67) in seen)' "$new" "$old" >"$stage/kept"
-		cat "$stage/kept" >>"$new"
-	fi
-	install -D -m 644 "$new" "$DESTDIR$manifest"
+	write_manifest
 	depmod_for "$release"
 	reload_systemd
 	say "installed; 'make uninstall' removes it (list: $DESTDIR$manifest)"

@@ -103,6 +103,15 @@ if out=$(make -s install DESTDIR="$tmp/d3" KDIR="$tmp/k" 2>&1); then bad "instal
 	check "install against another kernel's KDIR fails, saying so" grep -q "built for kernel '$rel'" <<<"$out"
 fi
 check "nothing installed by the failures" test ! -e "$tmp/d3"
+cp rvs.ko "$tmp/tree/"
+mkdir -p "$tmp/tree/target/release" && cp target/release/rvsadm "$tmp/tree/target/release/"
+rm "$tmp/tree/packaging/rvs-service"
+if KDIR=$kdir DESTDIR=$tmp/d3 "$tmp/tree/scripts/install.sh" install >/dev/null 2>&1; then bad "an install failing part way fails"; else
+	check "an install failing part way lists what it put" grep -q ' /usr/local/lib/rvs/rvs-modprobe$' "$tmp/d3/usr/local/share/rvs/installed-files"
+	DESTDIR=$tmp/d3 "$tmp/tree/scripts/install.sh" uninstall >/dev/null 2>&1
+	same "so that uninstall removes it all" "" "$(files "$tmp/d3")"
+fi
+rm -rf "$tmp/d3"
 d=$tmp/d3
 check "without KDIR, make install takes the cached test kernel" bash -c "make -s install DESTDIR='$d' >/dev/null 2>&1 && test -f '$d/lib/modules/$rel/extra/rvs.ko'"
 muninst "$d"
