@@ -55,6 +55,16 @@ hf=$(awk '/^test result:/ {s += $6} END {print s + 0}' /tmp/rvs-host-tests.log)
 [ "$rc" = 0 ] || [ "$hf" != 0 ] || hf=1
 count "host" "$hp" "$hf"
 
+say "install test (tests/host/install.sh: make install/uninstall, modprobe files, service, man page, dkms.conf)"
+"$RVS_TOP/tests/host/install.sh" >/tmp/rvs-install-test.log 2>&1
+rc=$?
+instp=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {p = $1} END {print p + 0}' /tmp/rvs-install-test.log)
+instf=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {f = $3} END {print f + 0}' /tmp/rvs-install-test.log)
+[ "$rc" = 0 ] || [ "$instf" != 0 ] || instf=1
+[ "$rc" = 0 ] || tail -40 /tmp/rvs-install-test.log
+grep "^SKIP" /tmp/rvs-install-test.log || true
+count "install" "$instp" "$instf"
+
 say "harness self-check: failing tests must fail the run"
 RVS_VM_RESULTS=/tmp/rvs-selftest.results "$RVS_TOP/scripts/vm-test.sh" --no-build --dir tests/vm-selftest >/tmp/rvs-selftest.log 2>&1
 src=$?
