@@ -611,6 +611,21 @@ void rvs_defrag6_disable(struct net *net)
 #endif
 }
 
+/* A forwarded packet's TTL (hop limit) ran out here: the sender is told,
+ * counted as the kernel's forwarding counts it. */
+void rvs_icmp_time_exceeded(struct net *net, struct sk_buff *skb, int v6)
+{
+	if (v6) {
+#if IS_ENABLED(CONFIG_IPV6)
+		IP6_INC_STATS(net, __in6_dev_get_safely(skb->dev), IPSTATS_MIB_INHDRERRORS);
+		icmpv6_send(skb, ICMPV6_TIME_EXCEED, ICMPV6_EXC_HOPLIMIT, 0);
+#endif
+	} else {
+		IP_INC_STATS(net, IPSTATS_MIB_INHDRERRORS);
+		icmp_send(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
+	}
+}
+
 void rvs_icmp_frag_needed(struct sk_buff *skb, unsigned int mtu)
 {
 	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));

@@ -59,6 +59,7 @@ int rvs_ip_defrag(struct net *net, struct sk_buff *skb, u8 hooknum);
 unsigned int rvs_skb_frag_max_size(const struct sk_buff *skb, int v6);
 int rvs_defrag6_enable(struct net *net);
 void rvs_defrag6_disable(struct net *net);
+void rvs_icmp_time_exceeded(struct net *net, struct sk_buff *skb, int v6);
 void rvs_icmp_frag_needed(struct sk_buff *skb, unsigned int mtu);
 void rvs_icmp6_too_big(struct sk_buff *skb, unsigned int mtu);
 void *rvs_percpu_alloc(size_t size, size_t align);

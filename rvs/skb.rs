@@ -82,7 +82,10 @@ extern "C" {
     fn rvs_skb_frag_max_size(skb: *const bindings::sk_buff, v6: c_int) -> c_uint;
     fn rvs_route_me_harder(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8) -> c_int;
     fn rvs_icmp_port_unreach(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8);
+    fn rvs_icmp_time_exceeded(net: *mut bindings::net, skb: *mut bindings::sk_buff, v6: c_int);
     fn rvs_icmp_frag_needed(skb: *mut bindings::sk_buff, mtu: c_uint);
+    // Exported, but outside the kernel's bindings (<net/gso.h>).
+    fn skb_gso_validate_network_len(skb: *const bindings::sk_buff, mtu: c_uint) -> bool;
     fn rvs_icmp6_too_big(skb: *mut bindings::sk_buff, mtu: c_uint);
 }
 
@@ -358,6 +361,19 @@ impl Skb {
         // SAFETY: `ptr` is valid and its network header is the outer IPv4
         // header `push_ipip` made and rvs filled.
         unsafe { rvs_ipip_finish(net.as_ptr(), self.raw()) }
+    }
+
+    /// Whether every segment of this GSO packet fits `mtu` at the network
+    /// layer.
+    pub(crate) fn gso_fits(&self, mtu: u32) -> bool {
+        // SAFETY: `ptr` is valid.
+        unsafe { skb_gso_validate_network_len(self.raw(), mtu) }
+    }
+
+    /// Tells the sender its packet's TTL (hop limit) ran out here.
+    pub(crate) fn icmp_time_exceeded(&mut self, net: NetRef<'_>, v6: bool) {
+        // SAFETY: `ptr` and `net` are valid; ICMP errors are sent from a copy.
+        unsafe { rvs_icmp_time_exceeded(net.as_ptr(), self.raw(), c_int::from(v6)) }
     }
 
     /// Tells the sender the packet is too big for the path (DF set).

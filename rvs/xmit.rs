@@ -63,7 +63,8 @@ fn route_to<'r>(
 }
 
 /// Packets larger than the path MTU with DF set (always, for IPv6) get
-/// "too big" back, as IPVS's `ensure_mtu_is_adequate`.
+/// "too big" back, as IPVS's `ensure_mtu_is_adequate`; a GSO packet is
+/// too big when its segments are.
 fn too_big(skb: &mut Skb, p: &Pkt, mtu: u32) -> bool {
     let v6 = p.af == AF_INET6;
     // No fragment of a packet is longer than the packet.
@@ -72,15 +73,31 @@ fn too_big(skb: &mut Skb, p: &Pkt, mtu: u32) -> bool {
     }
     // A reassembled packet is fragmented again on the way out: what must
     // fit is its largest fragment.
-    let size = match skb.frag_max_size(v6) {
-        0 => skb.len(),
-        largest => largest as usize,
+    let exceeds = match skb.frag_max_size(v6) {
+        0 => !(skb.is_gso() && skb.gso_fits(mtu)),
+        largest => largest > mtu,
     };
-    if skb.is_gso() || size <= mtu as usize || !(v6 || p.ip.dont_fragment) {
+    if !exceeds || !(v6 || p.ip.dont_fragment) {
         return false;
     }
     skb.icmp_too_big(v6, mtu);
     true
+}
+
+/// Forwarding to a real server costs the packet one hop, as IPVS's
+/// `decrement_ttl`: `false` (the caller drops it) when its TTL or hop
+/// limit runs out here, and the sender is told.
+fn hop(net: NetRef<'_>, skb: &mut Skb, p: &Pkt) -> bool {
+    let v6 = p.af == AF_INET6;
+    let len = if v6 { packet::IPV6_HDR_LEN } else { packet::IPV4_HDR_LEN };
+    match skb.head_mut(len).map(|h| packet::decrease_ttl(h, v6)) {
+        Some(true) => true,
+        Some(false) => {
+            skb.icmp_time_exceeded(net, v6);
+            false
+        }
+        None => false,
+    }
 }
 
 /// Rewrites one endpoint (source if `src`, else destination) of the packet
@@ -141,7 +158,7 @@ pub(crate) fn nat_in(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p:
     let Some((dst, _)) = route_to(rcu, net, c, false) else {
         return NF_DROP;
     };
-    if too_big(&mut skb, p, dst.mtu) {
+    if !dst.local && (!hop(net, &mut skb, p) || too_big(&mut skb, p, dst.mtu)) {
         return NF_DROP;
     }
     if rewrite(&mut skb, p, false, &c.daddr, c.dport).is_none() {
@@ -173,7 +190,7 @@ pub(crate) fn dr(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pk
     if dst.local {
         return NF_ACCEPT;
     }
-    if too_big(&mut skb, p, dst.mtu) {
+    if !hop(net, &mut skb, p) || too_big(&mut skb, p, dst.mtu) {
         return NF_DROP;
     }
     skb.set_dst(dst);
@@ -204,7 +221,7 @@ pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p:
     let overhead = tunnel::outer_len(outer) + conf.encap_len(remcsum);
     let mtu = dst.mtu.saturating_sub(overhead as u32);
     let min_mtu = if inner == Family::Inet6 { IPV6_MIN_MTU } else { IPV4_MIN_MTU };
-    if mtu < min_mtu || too_big(&mut skb, p, mtu) {
+    if !hop(net, &mut skb, p) || mtu < min_mtu || too_big(&mut skb, p, mtu) {
         return NF_DROP;
     }
     let inner_len = skb.len();

@@ -161,6 +161,10 @@ fn dest_attrs(d: &Dest, full: bool) -> Vec<DestAttr> {
     if full {
         v.push(DestAttr::FwdMethod(d.fwd_method.raw()));
         v.push(DestAttr::Weight(d.weight as u32));
+        // Always, as ipvsadm's libipvs: IPIP, port 0, no checksum unless set.
+        v.push(DestAttr::TunType(d.tun_type));
+        v.push(DestAttr::TunPort(d.tun_port));
+        v.push(DestAttr::TunFlags(d.tun_flags));
         v.push(DestAttr::UThresh(d.u_threshold));
         v.push(DestAttr::LThresh(d.l_threshold));
     }
@@ -1039,6 +1043,40 @@ mod tests {
             ],
         );
         assert_eq!(bytes, want);
+    }
+
+    #[test]
+    fn tunnel_settings_go_with_every_real_server() {
+        use rvs_core::abi::{dest_attr as d, tun_flags, tun_type};
+        // libipvs's order: weight, tunnel type, port (network order) and
+        // flags, then the thresholds.
+        let tunnel = |kind: u8, port: u16, flags: u16| {
+            [
+                nla(d::WEIGHT, &u32_(1)),
+                nla(d::TUN_TYPE, &[kind]),
+                nla(d::TUN_PORT, &port.to_be_bytes()),
+                nla(d::TUN_FLAGS, &u16_(flags)),
+                nla(d::U_THRESH, &u32_(0)),
+            ]
+            .concat()
+        };
+        let has = |bytes: &[u8], part: &[u8]| bytes.windows(part.len()).any(|w| w == part);
+        let (_, bytes) = request(&[
+            "-a",
+            "-t",
+            "10.0.0.1:80",
+            "-r",
+            "10.0.0.2",
+            "-i",
+            "--tun-type",
+            "gue",
+            "--tun-port",
+            "6080",
+            "--tun-csum",
+        ]);
+        assert!(has(&bytes, &tunnel(tun_type::GUE, 6080, tun_flags::CSUM)));
+        let (_, bytes) = request(&["-a", "-t", "10.0.0.1:80", "-r", "10.0.0.2", "-g"]);
+        assert!(has(&bytes, &tunnel(tun_type::IPIP, 0, tun_flags::NOCSUM)));
     }
 
     #[test]

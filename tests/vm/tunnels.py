@@ -10,16 +10,18 @@
 #                        UDP datagram; prints "PORT tcp NAME" and "PORT
 #                        udp NAME" for answers that match, or "PORT tcp
 #                        FAIL why".
-#   capture IFACE STOP   on IFACE, until the file STOP exists: every
-#                        tunnelled packet's outer headers, decoded from
-#                        the wire (its checksums verified), one line per
-#                        distinct form, headed by the inner destination
-#                        port: "PORT outer=... encap=... inner=...".
+#   decode PCAP          every tunnelled packet's outer headers in a
+#                        capture, its checksums verified (ok, bad, zero;
+#                        "frag" in a fragment), one line per distinct
+#                        form, headed by the inner destination port:
+#                        "PORT outer=... encap=... inner=...". (tcpdump
+#                        captures: its ring copies each frame on arrival,
+#                        where a packet socket's copy shares the data that
+#                        FOU then rewrites in place.)
 #
 # The decoder follows the formats (RFC 791, 8200, 768, 2784 and the GUE
 # draft's version 0), not rvs's code.
 import hashlib
-import os
 import socket
 import struct
 import sys
@@ -193,22 +195,23 @@ def decode(frame):
     return None
 
 
-def capture(iface, stop):
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-    s.bind((iface, 0))
-    s.settimeout(0.5)
+def decode_pcap(path):
+    """Every tunnelled packet in a pcap file (Ethernet), one line per
+    distinct form."""
     seen = set()
-    print("capturing", flush=True)
-    while not os.path.exists(stop):
-        try:
-            frame, addr = s.recvfrom(65535)
-        except socket.timeout:
-            continue
-        if addr[2] == socket.PACKET_OUTGOING:
-            continue
-        d = decode(frame)
-        if d and d[0] is not None:
-            seen.add("%d %s" % d)
+    with open(path, "rb") as f:
+        head = f.read(24)
+        magic = struct.unpack_from("<I", head)[0]
+        order = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                break
+            caplen = struct.unpack_from(order + "I", rec, 8)[0]
+            frame = f.read(caplen)
+            d = decode(frame)
+            if d and d[0] is not None:
+                seen.add("%d %s" % d)
     for line in sorted(seen):
         print(line)
 
@@ -219,10 +222,10 @@ def main():
         serve(args[0], [int(p) for p in args[1:]])
     elif cmd == "probe":
         probe(args[0], [int(p) for p in args[1:]])
-    elif cmd == "capture":
-        capture(args[0], args[1])
+    elif cmd == "decode":
+        decode_pcap(args[0])
     else:
-        sys.exit("usage: tunnels.py serve|probe|capture ...")
+        sys.exit("usage: tunnels.py serve|probe|decode ...")
 
 
 if __name__ == "__main__":

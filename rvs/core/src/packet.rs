@@ -703,6 +703,31 @@ pub fn parse_icmp_error(buf: &[u8], outer: &IpHeader) -> Result<IcmpError, Packe
     })
 }
 
+/// Decrements the TTL (IPv4, with its header checksum) or the hop limit
+/// (IPv6) of the header at the start of `hdr`, as a router forwarding the
+/// packet (`ip_decrease_ttl`). `false`, changing nothing, if it is 1 or
+/// less (the packet ends here) or the header is short.
+pub fn decrease_ttl(hdr: &mut [u8], v6: bool) -> bool {
+    let at = if v6 { IPV6_HOP_LIMIT } else { IPV4_TTL };
+    let Some(&ttl) = hdr.get(at) else {
+        return false;
+    };
+    if ttl <= 1 || (!v6 && hdr.len() < IPV4_HDR_LEN) {
+        return false;
+    }
+    if !v6 {
+        // The TTL is the high byte of the 16-bit word it shares with the
+        // protocol.
+        let (Some(check), Some(word)) = (be16(hdr, IPV4_CHECK), be16(hdr, IPV4_TTL)) else {
+            return false;
+        };
+        let check = super::csum::replace2(check, word, word - 0x100);
+        set_be16(hdr, IPV4_CHECK, check);
+    }
+    hdr[at] = ttl - 1;
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::csum;
@@ -713,6 +738,50 @@ mod tests {
 
     const C4: [u8; 4] = [192, 168, 1, 10];
     const V4: [u8; 4] = [10, 0, 0, 1];
+
+    #[test]
+    fn ttl_decrements_like_a_router() {
+        let mut h = [0u8; 20];
+        h[0] = 0x45;
+        h[8] = 64;
+        h[9] = 6;
+        h[12..20].copy_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+        csum::ipv4_header_fill(&mut h);
+        assert!(decrease_ttl(&mut h, false));
+        assert_eq!(h[8], 63);
+        assert!(csum::ipv4_header_valid(&h));
+        h[8] = 1;
+        csum::ipv4_header_fill(&mut h);
+        let before = h;
+        assert!(!decrease_ttl(&mut h, false));
+        assert_eq!(h, before);
+        assert!(!decrease_ttl(&mut h[..19], false));
+        let mut six = [0u8; 40];
+        six[0] = 0x60;
+        six[7] = 2;
+        assert!(decrease_ttl(&mut six, true));
+        assert_eq!(six[7], 1);
+        assert!(!decrease_ttl(&mut six, true));
+        assert!(!decrease_ttl(&mut six[..7], true));
+    }
+
+    proptest! {
+        #[test]
+        fn ttl_decrement_keeps_the_checksum(tos: u8, ttl in 2u8.., proto: u8, id: u16, sa: [u8; 4], da: [u8; 4]) {
+            let mut h = [0u8; 20];
+            h[0] = 0x45;
+            h[1] = tos;
+            h[4..6].copy_from_slice(&id.to_be_bytes());
+            h[8] = ttl;
+            h[9] = proto;
+            h[12..16].copy_from_slice(&sa);
+            h[16..20].copy_from_slice(&da);
+            csum::ipv4_header_fill(&mut h);
+            prop_assert!(decrease_ttl(&mut h, false));
+            prop_assert_eq!(h[8], ttl - 1);
+            prop_assert!(csum::ipv4_header_valid(&h));
+        }
+    }
 
     #[test]
     fn fixed_size_reads_and_writes() {
