@@ -489,16 +489,24 @@ mod tests {
 
     proptest! {
         #[test]
-        fn pack_round_trips(kind in 0u8..3, port in 1u16.., flags in 0u16..2) {
-            let c = TunnelConf::new(Some(kind), Some(port), Some(flags)).unwrap();
-            prop_assert_eq!(TunnelConf::unpack(c.pack()), c);
-        }
-
-        #[test]
-        fn settings_never_panic(kind: Option<u8>, port: Option<u16>, flags: Option<u16>) {
-            if let Ok(c) = TunnelConf::new(kind, port, flags) {
-                prop_assert_eq!(TunnelConf::unpack(c.pack()), c);
-                prop_assert!(c.encap_len(true) <= MAX_ENCAP_LEN);
+        fn settings_are_kept_or_refused_for_a_reason(kind in 0u8..4, port: u16, flags in 0u16..8) {
+            match TunnelConf::new(Some(kind), Some(port), Some(flags)) {
+                Ok(c) => {
+                    prop_assert_eq!(TunnelConf::unpack(c.pack()), c);
+                    prop_assert_eq!((c.kind(), c.port, c.flags), (kind, port, flags));
+                    prop_assert!(c.encap_len(true) <= MAX_ENCAP_LEN);
+                }
+                Err(e) => {
+                    let why = match e {
+                        TunnelError::UnknownType => kind > tun_type::GRE,
+                        TunnelError::UnknownFlags => flags & !tun_flags::ALL != 0,
+                        TunnelError::NoPort => kind == tun_type::GUE && port == 0,
+                        TunnelError::RemcsumNotGue => {
+                            kind != tun_type::GUE && flags & tun_flags::REMCSUM != 0
+                        }
+                    };
+                    prop_assert!(why, "{:?} refused as {:?}", (kind, port, flags), e);
+                }
             }
         }
     }
