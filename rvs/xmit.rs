@@ -215,9 +215,9 @@ pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p:
         return NF_ACCEPT;
     }
     // GUE's remote checksum offload applies to packets whose transport
-    // checksum is still to be computed.
-    let partial = skb.csum_partial();
-    let remcsum = conf.remcsum() && partial.is_some();
+    // checksum is still to be computed; other tunnels need not ask.
+    let partial = if conf.remcsum() { skb.csum_partial() } else { None };
+    let remcsum = partial.is_some();
     let overhead = tunnel::outer_len(outer) + conf.encap_len(remcsum);
     let mtu = dst.mtu.saturating_sub(overhead as u32);
     let min_mtu = if inner == Family::Inet6 { IPV6_MIN_MTU } else { IPV4_MIN_MTU };
