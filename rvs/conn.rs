@@ -18,7 +18,9 @@ use kernel::{bindings, new_spinlock_irq, prelude::*, sync::{Arc, SpinLockIrq}, t
 use crate::rcu::ReadSide;
 use crate::rcu_chain::{Chain, Linked};
 use crate::rvs_core::connhash;
-use crate::rvs_core::proto::TcpState;
+use crate::rvs_core::packet::{IPPROTO_SCTP, IPPROTO_TCP};
+use crate::rvs_core::proto::{conn_state_name, TcpState};
+use crate::rvs_core::sctp::SctpState;
 use crate::dest::Dest;
 
 /// Connection flags, as IPVS's `IP_VS_CONN_F_*` where they overlap.
@@ -82,7 +84,8 @@ pub(crate) struct Conn {
     /// are tunnelled).
     pub(crate) daf: u16,
     pub(crate) fwmark: u32,
-    /// `TcpState` as u8; UDP stays 0 and shows as "UDP".
+    /// The protocol's state (`TcpState`, `SctpState`) as u8; UDP stays
+    /// 0 and shows as "UDP".
     pub(crate) state: AtomicU8,
     /// Idle timeout of the current state, jiffies.
     pub(crate) timeout: AtomicU64,
@@ -137,6 +140,14 @@ impl Conn {
     pub(crate) fn tcp_state(&self) -> TcpState {
         TcpState::from_u8(self.state.load(Relaxed)).unwrap_or(TcpState::None)
     }
+    pub(crate) fn sctp_state(&self) -> SctpState {
+        SctpState::from_u8(self.state.load(Relaxed)).unwrap_or(SctpState::None)
+    }
+
+    /// The state as `-Lc` and `/proc/net/ip_vs_conn` name it.
+    pub(crate) fn state_name(&self) -> &'static str {
+        conn_state_name(self.protocol, self.is_template(), self.state.load(Relaxed))
+    }
 
     /// Restarts the idle timer with the current state's timeout.
     pub(crate) fn touch(&self, now: u64) {
@@ -174,14 +185,16 @@ impl Conn {
     }
 
     /// What the `drop_entry` defence may drop: a connection (not a
-    /// template) stuck half-open, in SYN_RECV with no packet for a
-    /// second. A real client's handshake completes well within that;
-    /// spoofed SYNs never do.
+    /// template) stuck half-open, in SYN_RECV (SCTP: INIT1 or INIT) with
+    /// no packet for a second. A real client's handshake completes well
+    /// within that; spoofed SYNs and INITs never do.
     fn droppable(&self, now: u64) -> bool {
-        self.protocol == crate::rvs_core::packet::IPPROTO_TCP
-            && !self.is_template()
-            && self.tcp_state() == TcpState::SynRecv
-            && self.idle(now) >= u64::from(HZ)
+        let half_open = match self.protocol {
+            IPPROTO_TCP => self.tcp_state() == TcpState::SynRecv,
+            IPPROTO_SCTP => matches!(self.sctp_state(), SctpState::Init1 | SctpState::Init),
+            _ => false,
+        };
+        half_open && !self.is_template() && self.idle(now) >= u64::from(HZ)
     }
 }
 

@@ -197,7 +197,7 @@ fn packet_in(
     let c = match c {
         Some(c) => c,
         None => {
-            if !p.l4.may_schedule(st.sysctl.sloppy_tcp.load(Relaxed) != 0) {
+            if !p.l4.may_schedule(&st.sysctl) {
                 return NF_ACCEPT;
             }
             let svc = st.find_service(rcu, p.af, skb.mark(), u16::from(proto), &p.ip.daddr, p.dport);

@@ -589,9 +589,8 @@ struct DumpConns;
 
 impl DumpIt for DumpConns {
     fn dumpit(dump: &mut Dump<'_>, cursor: &mut [i64; 4]) -> Result<bool> {
-        use crate::conn::{flags as cf, jiffies};
+        use crate::conn::jiffies;
         use crate::rvs_core::abi::conn_attr as ca;
-        use crate::rvs_core::proto::{template_state_name, TcpState, UDP_STATE_NAME};
         let st = state(dump.net())?;
         let now = jiffies();
         let from = (
@@ -602,12 +601,7 @@ impl DumpIt for DumpConns {
         let rcu = crate::rcu::read_lock();
         let stopped = {
             st.conns.for_each_from(&rcu, from, |c| {
-                let tmpl = c.flags.load(Relaxed) & cf::TEMPLATE != 0;
-                let name = match (c.protocol, tmpl) {
-                    (_, true) => template_state_name(c.state.load(Relaxed)),
-                    (crate::rvs_core::packet::IPPROTO_TCP, false) => TcpState::name_of(c.state.load(Relaxed)),
-                    _ => UDP_STATE_NAME,
-                };
+                let name = c.state_name();
                 let mut state = [0u8; 16];
                 let n = name.len().min(15);
                 state[..n].copy_from_slice(&name.as_bytes()[..n]);

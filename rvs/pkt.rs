@@ -5,6 +5,7 @@
 
 use crate::conn::Tuple;
 use crate::rvs_core::packet::{self, Family, IpHeader};
+use crate::rvs_core::sctp::{self, SctpChunks};
 use crate::proto::L4;
 use crate::skb::Skb;
 
@@ -12,7 +13,7 @@ use crate::skb::Skb;
 /// header plus TCP's, or IPv6's plus room for an extension header.
 pub(crate) const HEAD: usize = 128;
 
-/// A parsed TCP or UDP packet.
+/// A parsed TCP, UDP or SCTP packet.
 pub(crate) struct Pkt {
     pub(crate) ip: IpHeader,
     pub(crate) af: u16,
@@ -35,8 +36,9 @@ impl Pkt {
     }
 }
 
-/// The addresses, ports and TCP flags of a TCP or UDP packet; `None` for
-/// other packets and non-first fragments.
+/// The addresses, ports and what the protocol's state needs (TCP's flags,
+/// SCTP's chunk types) of a TCP, UDP or SCTP packet; `None` for other
+/// packets and non-first fragments.
 pub(crate) fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
     let n = skb.len().min(HEAD);
     let head = skb.head(n)?;
@@ -44,12 +46,22 @@ pub(crate) fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
     if ip.is_non_first_fragment() {
         return None;
     }
+    let ports = packet::parse_ports(head, ip.l4_offset).ok()?;
     let l4 = match ip.protocol {
         packet::IPPROTO_TCP => L4::Tcp(packet::parse_tcp(head, ip.l4_offset).ok()?.flags),
         packet::IPPROTO_UDP => L4::Udp,
+        packet::IPPROTO_SCTP => {
+            let (first, len) = sctp::first_chunk(head.get(ip.l4_offset..)?)?;
+            // An ABORT bundled after a cookie chunk may lie beyond the
+            // parsed head: only then is more of the packet pulled.
+            let next = sctp::lookahead_offset(first, len).and_then(|off| {
+                let at = ip.l4_offset.checked_add(off)?;
+                skb.head(at.checked_add(1)?)?.get(at).copied()
+            });
+            L4::Sctp(SctpChunks::new(first, next))
+        }
         _ => return None,
     };
-    let ports = packet::parse_ports(head, ip.l4_offset).ok()?;
     Some(Pkt {
         af: family.af(),
         sport: ports.src,
@@ -58,4 +70,3 @@ pub(crate) fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
         ip,
     })
 }
-

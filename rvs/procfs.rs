@@ -18,11 +18,10 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use kernel::{bindings, fmt, prelude::*, seq_file::SeqFile, seq_print};
 
-use crate::conn::{flags as cf, jiffies, Conn};
+use crate::conn::{jiffies, Conn};
 use crate::rvs_core::abi::{self, fwd, svc_flags};
 use crate::rvs_core::ctl::AF_INET6;
 use crate::rvs_core::packet::{IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
-use crate::rvs_core::proto::{template_state_name, TcpState, UDP_STATE_NAME};
 use crate::service::{NetState, Service};
 
 /// The files.
@@ -205,13 +204,7 @@ fn show_conns(m: &SeqFile, st: &NetState, pos: u64) {
 }
 
 fn conn_line(m: &SeqFile, c: &Conn, now: u64) {
-    let tmpl = c.flags.load(Relaxed) & cf::TEMPLATE != 0;
-    let state = match (c.protocol, tmpl) {
-        (_, true) => template_state_name(c.state.load(Relaxed)),
-        (IPPROTO_TCP, false) => TcpState::name_of(c.state.load(Relaxed)),
-        (17, false) => UDP_STATE_NAME,
-        _ => "NONE",
-    };
+    let state = c.state_name();
     let proto = ProtoName(u16::from(c.protocol));
     let secs = c.expires_in_ms(now) / 1000;
     let (ca, va, da) = (Addr(c.af, &c.caddr), Addr(c.af, &c.vaddr), Addr(c.daf, &c.daddr));

@@ -196,9 +196,9 @@ u8 rvs_skb_ip_summed(const struct sk_buff *skb)
 	return skb->ip_summed;
 }
 
-void rvs_skb_csum_none(struct sk_buff *skb)
+void rvs_skb_set_ip_summed(struct sk_buff *skb, u8 ip_summed)
 {
-	skb->ip_summed = CHECKSUM_NONE;
+	skb->ip_summed = ip_summed;
 }
 
 int rvs_skb_is_gso(const struct sk_buff *skb)

@@ -32,7 +32,7 @@ int rvs_hooks_register(struct net *net);
 void rvs_hooks_unregister(struct net *net);
 int rvs_skb_may_pull(struct sk_buff *skb, unsigned int len);
 u8 rvs_skb_ip_summed(const struct sk_buff *skb);
-void rvs_skb_csum_none(struct sk_buff *skb);
+void rvs_skb_set_ip_summed(struct sk_buff *skb, u8 ip_summed);
 int rvs_skb_is_gso(const struct sk_buff *skb);
 u32 rvs_skb_mark(const struct sk_buff *skb);
 struct dst_cache;

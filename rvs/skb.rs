@@ -16,6 +16,7 @@ use kernel::bindings;
 use crate::netns::NetRef;
 use crate::rcu::ReadSide;
 use crate::rvs_core::packet;
+use crate::rvs_core::sctp;
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
 // only pointers to it cross the boundary.
@@ -23,7 +24,7 @@ use crate::rvs_core::packet;
 extern "C" {
     fn rvs_skb_may_pull(skb: *mut bindings::sk_buff, len: c_uint) -> c_int;
     fn rvs_skb_ip_summed(skb: *const bindings::sk_buff) -> u8;
-    fn rvs_skb_csum_none(skb: *mut bindings::sk_buff);
+    fn rvs_skb_set_ip_summed(skb: *mut bindings::sk_buff, ip_summed: u8);
     fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> c_int;
     fn rvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
     fn rvs_route4(
@@ -168,7 +169,33 @@ impl Skb {
     /// computed over the old bytes no longer applies.
     pub(crate) fn csum_none(&mut self) {
         // SAFETY: `ptr` is valid.
-        unsafe { rvs_skb_csum_none(self.raw()) }
+        unsafe { rvs_skb_set_ip_summed(self.raw(), bindings::CHECKSUM_NONE as u8) }
+    }
+
+    /// Writes SCTP's CRC32c of the packet from `l4` (its SCTP header) on
+    /// into the header's checksum field, as IPVS's `sctp_nat_csum`; the
+    /// packet's checksum then needs no device's help or check.
+    pub(crate) fn sctp_crc(&mut self, l4: usize) -> Option<()> {
+        let at = l4.checked_add(sctp::CHECK)?;
+        let end = at.checked_add(4)?;
+        let off = c_int::try_from(l4).ok()?;
+        let len = c_int::try_from(self.len().checked_sub(l4)?).ok()?;
+        // The CRC covers the header with a zero checksum field.
+        self.head_mut(end)?.get_mut(at..end)?.fill(0);
+        // SAFETY: `ptr` is valid (type invariants); `skb_crc32c` reads the
+        // packet's `len` bytes from `off`, which are within it.
+        let crc = !unsafe { bindings::skb_crc32c(self.raw(), off, len, !0) };
+        self.head_mut(end)?.get_mut(at..end)?.copy_from_slice(&crc.to_le_bytes());
+        self.csum_unnecessary();
+        Some(())
+    }
+
+    /// The transport checksum is right as it is: no device or later
+    /// layer need compute or check it (an SCTP packet whose CRC no
+    /// rewrite touched, as IPVS leaves it).
+    pub(crate) fn csum_unnecessary(&mut self) {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_skb_set_ip_summed(self.raw(), bindings::CHECKSUM_UNNECESSARY as u8) }
     }
 
     pub(crate) fn is_gso(&self) -> bool {

@@ -29,8 +29,9 @@ use crate::conn::{self, flags as cf, Conn, ConnParams, Side, Target, Tuple};
 use crate::netns::NetRef;
 use crate::rcu::ReadSide;
 use crate::rvs_core::ctl::{errno, CtlError, AF_INET, AF_INET6};
-use crate::rvs_core::packet::IPPROTO_TCP;
+use crate::rvs_core::packet::{IPPROTO_SCTP, IPPROTO_TCP};
 use crate::rvs_core::proto::TcpState;
+use crate::rvs_core::sctp::SctpState;
 use crate::rvs_core::sync::{self as wire, SyncConn};
 use crate::service::NetState;
 use crate::sync_io::{self, should_stop, sleep_ms, Group, Socket, Thread, Worker};
@@ -451,21 +452,30 @@ fn needs_refresh(st: &NetState, c: &Conn, now: u64, walk_period: u64) -> bool {
         if st.sysctl.sync_persist_mode.load(Relaxed) != 0 && c.control().is_some() {
             return false;
         }
-        if c.protocol == IPPROTO_TCP
-            && !matches!(
+        let worth = match c.protocol {
+            IPPROTO_TCP => matches!(
                 c.tcp_state(),
                 TcpState::Established | TcpState::FinWait | TcpState::CloseWait | TcpState::TimeWait
-            )
-        {
+            ),
+            IPPROTO_SCTP => matches!(
+                c.sctp_state(),
+                SctpState::Established
+                    | SctpState::ShutdownSent
+                    | SctpState::ShutdownReceived
+                    | SctpState::ShutdownAckSent
+            ),
+            _ => true,
+        };
+        if !worth {
             return false;
         }
     }
     match c.last_sync.load(Relaxed) {
-        // Never sent: an idle TCP connection (or one whose server speaks
-        // first), or a template; not the short UDP exchanges IPVS leaves
-        // out on purpose.
+        // Never sent: an idle TCP connection or SCTP association (or one
+        // whose server speaks first), or a template; not the short UDP
+        // exchanges IPVS leaves out on purpose.
         0 => {
-            (f & cf::TEMPLATE != 0 || c.protocol == IPPROTO_TCP)
+            (f & cf::TEMPLATE != 0 || c.protocol == IPPROTO_TCP || c.protocol == IPPROTO_SCTP)
                 && now.wrapping_sub(c.born) >= conn::secs_to_jiffies(REFRESH_MIN_AGE_SECS)
         }
         // Sent: again before the backup's copy could expire, allowing for
@@ -759,8 +769,9 @@ fn bind(rcu: &ReadSide, st: &NetState, p: &ConnParams, e: &SyncConn<'_>, daddr: 
 /// The timeout of a state of the protocol's table (version 0 messages
 /// carry none).
 fn proto_timeout(st: &NetState, protocol: u8, state: u16) -> u32 {
-    match (protocol, TcpState::from_u8(state as u8)) {
-        (IPPROTO_TCP, Some(s)) => st.timeouts.tcp(s),
+    match protocol {
+        IPPROTO_TCP => TcpState::from_u8(state as u8).map_or(st.timeouts.udp(), |s| st.timeouts.tcp(s)),
+        IPPROTO_SCTP => SctpState::from_u8(state as u8).map_or(st.timeouts.udp(), |s| st.timeouts.sctp(s)),
         _ => st.timeouts.udp(),
     }
 }

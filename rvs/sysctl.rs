@@ -28,6 +28,9 @@ pub(crate) struct Sysctls {
     /// Any TCP packet, not only a SYN, may start a connection (for
     /// directors that take over flows from another one).
     pub(crate) sloppy_tcp: AtomicI32,
+    /// Any SCTP packet but an ABORT, not only an INIT, may start an
+    /// association.
+    pub(crate) sloppy_sctp: AtomicI32,
     /// Answer a real server's packet for which no connection exists with
     /// ICMP port unreachable (NAT).
     pub(crate) nat_icmp_send: AtomicI32,
@@ -70,6 +73,7 @@ impl Sysctls {
             conn_reuse_mode: AtomicI32::new(1),
             expire_quiescent_template: AtomicI32::new(0),
             sloppy_tcp: AtomicI32::new(0),
+            sloppy_sctp: AtomicI32::new(0),
             nat_icmp_send: AtomicI32::new(0),
             snat_reroute: AtomicI32::new(1),
             sync_threshold: [AtomicI32::new(3), AtomicI32::new(50)],
@@ -110,7 +114,7 @@ struct Knob {
 
 const INT_MAX: c_int = c_int::MAX;
 
-static KNOBS: [Knob; 17] = [
+static KNOBS: [Knob; 18] = [
     Knob { name: c"expire_nodest_conn", check: Check::Range(0, 1), ipvs: true, value: |s| &s.expire_nodest_conn },
     Knob { name: c"conn_reuse_mode", check: Check::Range(0, 3), ipvs: true, value: |s| &s.conn_reuse_mode },
     Knob {
@@ -120,6 +124,7 @@ static KNOBS: [Knob; 17] = [
         value: |s| &s.expire_quiescent_template,
     },
     Knob { name: c"sloppy_tcp", check: Check::Range(0, 1), ipvs: true, value: |s| &s.sloppy_tcp },
+    Knob { name: c"sloppy_sctp", check: Check::Range(0, 1), ipvs: true, value: |s| &s.sloppy_sctp },
     Knob { name: c"nat_icmp_send", check: Check::Range(0, 1), ipvs: true, value: |s| &s.nat_icmp_send },
     Knob { name: c"snat_reroute", check: Check::Range(0, 1), ipvs: true, value: |s| &s.snat_reroute },
     Knob { name: c"sync_threshold", check: Check::SyncThreshold, ipvs: true, value: |s| &s.sync_threshold[0] },

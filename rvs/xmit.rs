@@ -15,6 +15,7 @@ use kernel::bindings;
 use crate::conn::Conn;
 use crate::netns::NetRef;
 use crate::pkt::Pkt;
+use crate::proto::Csum;
 use crate::rcu::ReadSide;
 use crate::rvs_core::csum::{self, CsumMode};
 use crate::rvs_core::ctl::AF_INET6;
@@ -106,35 +107,39 @@ fn hop(net: NetRef<'_>, skb: &mut Skb, p: &Pkt) -> bool {
 fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Option<()> {
     let v6 = p.af == AF_INET6;
     let l4 = p.ip.l4_offset;
-    let proto = p.l4.csum()?;
-    let (check_off, l4_min) = (proto.offset, proto.header_len);
+    let l4_csum = p.l4.csum()?;
+    let l4_min = match l4_csum {
+        Csum::Inet { header_len, .. } | Csum::Crc32c { header_len, .. } => header_len,
+    };
     let mode = if skb.ip_summed() == CHECKSUM_PARTIAL {
         CsumMode::Partial
     } else {
         CsumMode::Full
     };
+    let gso = skb.is_gso();
     let buf = skb.head_mut(l4 + l4_min)?;
     let (saddr_off, daddr_off) = packet::addr_offsets(v6);
     let aoff = if src { saddr_off } else { daddr_off };
     let poff = l4 + if src { packet::L4_SPORT } else { packet::L4_DPORT };
     let old_addr = packet::addr_at(buf, aoff, v6)?;
     let old_port = packet::be16(buf, poff)?;
-    let mut check = packet::be16(buf, l4 + check_off)?;
-    // UDP over IPv4 may carry no checksum at all (0): it stays so.
-    let no_csum = proto.zero_is_none && !v6 && check == 0;
-    if !no_csum {
-        check = if v6 {
-            csum::proto_replace16(check, mode, &old_addr, addr, true)
-        } else {
-            let o = [old_addr[0], old_addr[1], old_addr[2], old_addr[3]];
-            let n = [addr[0], addr[1], addr[2], addr[3]];
-            csum::proto_replace4(check, mode, o, n, true)
-        };
-        check = csum::proto_replace2(check, mode, old_port, port, false);
-        if proto.zero_is_none && mode == CsumMode::Full {
-            check = csum::udp_final(check);
+    if let Csum::Inet { offset, zero_is_none, .. } = l4_csum {
+        let mut check = packet::be16(buf, l4 + offset)?;
+        // UDP over IPv4 may carry no checksum at all (0): it stays so.
+        if !(zero_is_none && !v6 && check == 0) {
+            check = if v6 {
+                csum::proto_replace16(check, mode, &old_addr, addr, true)
+            } else {
+                let o = [old_addr[0], old_addr[1], old_addr[2], old_addr[3]];
+                let n = [addr[0], addr[1], addr[2], addr[3]];
+                csum::proto_replace4(check, mode, o, n, true)
+            };
+            check = csum::proto_replace2(check, mode, old_port, port, false);
+            if zero_is_none && mode == CsumMode::Full {
+                check = csum::udp_final(check);
+            }
+            packet::set_be16(buf, l4 + offset, check);
         }
-        packet::set_be16(buf, l4 + check_off, check);
     }
     if !v6 {
         // The header checksum the input path verified, updated for the
@@ -146,9 +151,16 @@ fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Opt
     }
     packet::put_addr(buf, aoff, addr, v6)?;
     packet::set_be16(buf, poff, port);
-    if mode == CsumMode::Full {
+    match l4_csum {
         // A checksum the device computed over the old bytes is void.
-        skb.csum_none();
+        Csum::Inet { .. } if mode == CsumMode::Full => skb.csum_none(),
+        Csum::Inet { .. } => {}
+        // SCTP's CRC covers no address: as IPVS, it is computed again when
+        // the port changed or it was still to be computed, except for a
+        // GSO packet, whose segments get theirs when it is split.
+        Csum::Crc32c { .. } if (old_port != port || mode == CsumMode::Partial) && !gso => skb.sctp_crc(l4)?,
+        Csum::Crc32c { .. } if mode == CsumMode::Full => skb.csum_unnecessary(),
+        Csum::Crc32c { .. } => {}
     }
     Some(())
 }

@@ -12,7 +12,7 @@ use crate::rvs_core::proto::{Direction, UDP_DEFAULT_TIMEOUT_SECS};
 
 pub(super) const DEFAULT_TIMEOUT_SECS: u32 = UDP_DEFAULT_TIMEOUT_SECS;
 
-pub(super) const CSUM: Csum = Csum {
+pub(super) const CSUM: Csum = Csum::Inet {
     offset: packet::UDP_CHECK,
     header_len: packet::UDP_HDR_LEN,
     zero_is_none: true,

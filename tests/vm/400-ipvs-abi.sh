@@ -127,7 +127,7 @@ run rvs
 for f in ip_vs ip_vs_conn ip_vs_stats; do
 	check "/proc/net/$f in the director" ip netns exec director test -r /proc/net/$f
 done
-for k in expire_nodest_conn expire_quiescent_template conn_reuse_mode sloppy_tcp nat_icmp_send snat_reroute \
+for k in expire_nodest_conn expire_quiescent_template conn_reuse_mode sloppy_tcp sloppy_sctp nat_icmp_send snat_reroute \
 	sync_threshold sync_refresh_period sync_retries sync_persist_mode sync_version sync_ports \
 	sync_qlen_max sync_sock_size backup_only; do
 	check "net.ipv4.vs.$k" ip netns exec director test -w /proc/sys/net/ipv4/vs/$k

@@ -21,5 +21,6 @@ pub mod nla;
 pub mod packet;
 pub mod proto;
 pub mod sched;
+pub mod sctp;
 pub mod sync;
 pub mod tunnel;

@@ -297,9 +297,10 @@ pub struct TcpConn {
     pub inactive: bool,
 }
 
-/// What [`TcpConn::on_packet`] did, for the caller to act on.
+/// What a packet did to a connection's state ([`TcpConn::on_packet`],
+/// [`super::sctp::SctpConn::on_packet`]), for the caller to act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TcpStep {
+pub struct StateStep {
     /// The state changed.
     pub changed: bool,
     /// Update to apply to the bound destination's counters.
@@ -330,7 +331,7 @@ impl TcpConn {
     /// input-only table. `has_dest` says whether the connection is bound
     /// to a destination; the counters only move when it is, and only when
     /// the state changes.
-    pub fn on_packet(&mut self, dir: Direction, flags: TcpFlags, has_dest: bool) -> TcpStep {
+    pub fn on_packet(&mut self, dir: Direction, flags: TcpFlags, has_dest: bool) -> StateStep {
         let mut dir = dir;
         if self.no_output {
             if dir == Direction::Output {
@@ -340,7 +341,7 @@ impl TcpConn {
             }
         }
         let new = tcp_transition(self.state, dir, flags);
-        let mut step = TcpStep {
+        let mut step = StateStep {
             changed: new != self.state,
             counters: CounterChange::Unchanged,
             established: false,
@@ -466,6 +467,23 @@ pub const fn template_state_name(state: u8) -> &'static str {
     match state {
         0 => "NONE",
         TEMPLATE_ASSURED => "ASSURED",
+        _ => "ERR!",
+    }
+}
+
+/// A connection's state as IPVS lists it (`ip_vs_state_name`): a
+/// template's, or its protocol's state name; "NONE" for protocol 0 and
+/// "ERR!" for a protocol without states.
+pub const fn conn_state_name(protocol: u8, template: bool, state: u8) -> &'static str {
+    use super::packet::{IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+    if template {
+        return template_state_name(state);
+    }
+    match protocol {
+        IPPROTO_TCP => TcpState::name_of(state),
+        IPPROTO_UDP if state == 0 => UDP_STATE_NAME,
+        IPPROTO_SCTP => super::sctp::SctpState::name_of(state),
+        0 => "NONE",
         _ => "ERR!",
     }
 }

@@ -179,18 +179,19 @@ pub mod ctpl {
 
 /// SCTP states IPVS's sync logic names (`IP_VS_SCTP_S_*`).
 pub mod sctp {
+    use super::super::sctp::SctpState;
     /// Association established.
-    pub const ESTABLISHED: u16 = 8;
+    pub const ESTABLISHED: u16 = SctpState::Established as u16;
     /// SHUTDOWN sent.
-    pub const SHUTDOWN_SENT: u16 = 9;
+    pub const SHUTDOWN_SENT: u16 = SctpState::ShutdownSent as u16;
     /// SHUTDOWN received.
-    pub const SHUTDOWN_RECEIVED: u16 = 10;
+    pub const SHUTDOWN_RECEIVED: u16 = SctpState::ShutdownReceived as u16;
     /// SHUTDOWN ACK sent.
-    pub const SHUTDOWN_ACK_SENT: u16 = 11;
+    pub const SHUTDOWN_ACK_SENT: u16 = SctpState::ShutdownAckSent as u16;
     /// Closed.
-    pub const CLOSED: u16 = 13;
+    pub const CLOSED: u16 = SctpState::Closed as u16;
     /// Number of SCTP states.
-    pub const LAST: u16 = 14;
+    pub const LAST: u16 = SctpState::COUNT as u16;
 }
 
 /// Number of TCP states (`IP_VS_TCP_S_LAST`).
