@@ -115,7 +115,8 @@ fn icmp_error(
     }
     // A look at the headers first, so that only ICMP errors are pulled up
     // to ICMP_MAX (forwarded traffic and other protocols come here too).
-    let ip = packet::parse_embedded(skb.head(skb.len().min(HEAD))?, 0, family).ok()?;
+    let mut buf = [0u8; HEAD];
+    let ip = packet::parse_embedded(skb.peek(0, skb.len().min(HEAD), &mut buf)?, 0, family).ok()?;
     if ip.is_fragment()
         || (ip.protocol != packet::IPPROTO_ICMP && ip.protocol != packet::IPPROTO_ICMPV6)
     {
@@ -165,11 +166,11 @@ fn packet_in(
     rcu: &ReadSide,
     st: &NetState,
     net: NetRef<'_>,
-    mut skb: Skb,
+    skb: Skb,
     family: Family,
     pf: u8,
 ) -> c_uint {
-    let Some(p) = pkt::parse(&mut skb, family) else {
+    let Some(p) = pkt::parse(&skb, family) else {
         return icmp_error(rcu, st, net, skb, family, pf, true).unwrap_or(NF_ACCEPT);
     };
     let proto = p.ip.protocol;
@@ -241,7 +242,7 @@ fn packet_out(
     pf: u8,
     hooknum: u8,
 ) -> c_uint {
-    let Some(p) = pkt::parse(&mut skb, family) else {
+    let Some(p) = pkt::parse(&skb, family) else {
         return icmp_error(rcu, st, net, skb, family, pf, false).unwrap_or(NF_ACCEPT);
     };
     let c = st.conns.get(rcu, Side::RealServer, &p.tuple());

@@ -9,8 +9,8 @@ use crate::rvs_core::sctp::{self, SctpChunks};
 use crate::proto::L4;
 use crate::skb::Skb;
 
-/// What is pulled into the linear area to parse headers: IPv4's longest
-/// header plus TCP's, or IPv6's plus room for an extension header.
+/// What is read to parse headers: IPv4's longest header plus TCP's, or
+/// IPv6's plus room for an extension header.
 pub(crate) const HEAD: usize = 128;
 
 /// A parsed TCP, UDP or SCTP packet.
@@ -39,9 +39,9 @@ impl Pkt {
 /// The addresses, ports and what the protocol's state needs (TCP's flags,
 /// SCTP's chunk types) of a TCP, UDP or SCTP packet; `None` for other
 /// packets and non-first fragments.
-pub(crate) fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
-    let n = skb.len().min(HEAD);
-    let head = skb.head(n)?;
+pub(crate) fn parse(skb: &Skb, family: Family) -> Option<Pkt> {
+    let mut buf = [0u8; HEAD];
+    let head = skb.peek(0, skb.len().min(HEAD), &mut buf)?;
     let ip = packet::parse_embedded(head, 0, family).ok()?;
     if ip.is_non_first_fragment() {
         return None;
@@ -52,11 +52,11 @@ pub(crate) fn parse(skb: &mut Skb, family: Family) -> Option<Pkt> {
         packet::IPPROTO_UDP => L4::Udp,
         packet::IPPROTO_SCTP => {
             let (first, len) = sctp::first_chunk(head.get(ip.l4_offset..)?)?;
-            // An ABORT bundled after a cookie chunk may lie beyond the
-            // parsed head: only then is more of the packet pulled.
+            // An ABORT bundled after a cookie chunk may lie beyond what
+            // was read: only then is one more byte read.
             let next = sctp::lookahead_offset(first, len).and_then(|off| {
-                let at = ip.l4_offset.checked_add(off)?;
-                skb.head(at.checked_add(1)?)?.get(at).copied()
+                let mut t = [0u8; 1];
+                skb.peek(ip.l4_offset.checked_add(off)?, 1, &mut t)?.first().copied()
             });
             L4::Sctp(SctpChunks::new(first, next))
         }

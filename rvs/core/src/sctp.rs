@@ -343,11 +343,9 @@ impl SctpConn {
     }
 
     /// Accounts one packet, as IPVS's `set_sctp_state`: the direction
-    /// rule of "no output" connections is TCP's; only ESTABLISHED counts
-    /// as active. Unlike IPVS, which moves only `activeconns` for SCTP
-    /// (so an established association shows in both ActiveConn and
-    /// InActConn), the counters move as for TCP: a connection is in
-    /// exactly one of them.
+    /// rule of "no output" connections is TCP's, and only ESTABLISHED
+    /// counts as active. `has_dest`: the counters only move for a
+    /// connection bound to a server, and only when the state changes.
     pub fn on_packet(&mut self, dir: Direction, event: SctpEvent, has_dest: bool) -> StateStep {
         let mut dir = dir;
         if self.no_output {
