@@ -69,6 +69,8 @@ compare "IPv6 service" -L -n -t [2001:db8::1]:443
 both -E -t 10.0.0.11:80 -s wlc
 both -E -t 10.0.0.10:80 -s wrr -p 300 -M 255.255.0.0
 both -e -t 10.0.0.10:80 -r 10.0.0.22 -g -w 0
+# IPVS takes weights above 65535 (any non-negative int).
+both -e -t 10.0.0.10:80 -r 10.0.0.21 -g -w 70000
 both -e -t 192.168.10.100:8080 -r 10.0.0.7:8080 -m -x 0 -y 0 -w 9
 both -d -t 10.0.0.10:80 -r 10.0.0.21
 both -D -u 10.0.0.12:53

@@ -228,7 +228,7 @@ def cases():
     yield "dest without weight", S["NEW_DEST"], svc() + nest(A_DEST, nla(D_ADDR, v4("10.0.0.9")), be16(D_PORT, 80),
                                                              u32(D_FWD, 0)), E.EINVAL, True
     yield "dest without port", S["NEW_DEST"], svc() + nest(A_DEST, nla(D_ADDR, v4("10.0.0.9"))), E.EINVAL, True
-    yield "weight 65536", S["NEW_DEST"], svc() + dest(weight=65536), E.ERANGE, True
+    yield "weight 2^31 (a negative int)", S["NEW_DEST"], svc() + dest(weight=0x80000000), E.ERANGE, True
     yield "weight -1", S["NEW_DEST"], svc() + dest(weight=0xFFFFFFFF), E.ERANGE, True
     yield "lower threshold above upper", S["NEW_DEST"], svc() + dest(u=5, l=10), E.ERANGE, True
     yield "upper threshold above INT_MAX", S["NEW_DEST"], svc() + dest(u=0x80000000), E.EINVAL, True

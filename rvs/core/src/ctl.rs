@@ -258,8 +258,9 @@ pub struct DestSpec {
     pub conf: Option<DestConf>,
 }
 
-/// Largest weight ipvsadm accepts.
-pub const MAX_WEIGHT: i32 = 65535;
+/// Largest weight: IPVS takes any non-negative int (upstream ipvsadm
+/// stops at 65535, Debian's at INT_MAX).
+pub const MAX_WEIGHT: i32 = i32::MAX;
 
 /// Parses a DEST attribute set for a service of family `svc_af`. `full`
 /// asks for the settings too (NEW_DEST, SET_DEST).
@@ -312,7 +313,7 @@ pub fn parse_dest(buf: Option<&[u8]>, svc_af: u16, full: bool) -> Result<DestSpe
     let u_threshold = nla::get_u32(u).ok_or(err!(EINVAL, "bad upper threshold"))?;
     let l_threshold = nla::get_u32(l).ok_or(err!(EINVAL, "bad lower threshold"))?;
     if !(0..=MAX_WEIGHT).contains(&weight) {
-        return Err(err!(ERANGE, "weight must be 0..65535"));
+        return Err(err!(ERANGE, "weight must not be negative"));
     }
     if l_threshold > u_threshold {
         return Err(err!(
@@ -550,8 +551,11 @@ mod tests {
         let ok = parse_dest(Some(&d(65535, 0, 0, fwd::MASQ).0), AF_INET, true).unwrap();
         assert_eq!(ok.key.port, 8080);
         assert_eq!(ok.conf.unwrap().weight, 65535);
+        // As IPVS: any int that is not negative.
+        let ok = parse_dest(Some(&d(0x7fff_ffff, 0, 0, fwd::MASQ).0), AF_INET, true).unwrap();
+        assert_eq!(ok.conf.unwrap().weight, i32::MAX);
         let e = |b: B| parse_dest(Some(&b.0), AF_INET, true).unwrap_err().errno;
-        assert_eq!(e(d(65536, 0, 0, 0)), errno::ERANGE);
+        assert_eq!(e(d(0x8000_0000, 0, 0, 0)), errno::ERANGE);
         assert_eq!(e(d(u32::MAX, 0, 0, 0)), errno::ERANGE);
         assert_eq!(e(d(1, 5, 10, 0)), errno::ERANGE);
         assert_eq!(e(d(1, u32::MAX, 0, 0)), errno::EINVAL);
