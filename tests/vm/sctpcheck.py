@@ -2,16 +2,19 @@
 # The SCTP test's sides (tests/vm/235-sctp.sh), one program because a
 # Python start is slow under TCG:
 #
-#   serve NAME ADDR PORT   real server: for each association, reads a
-#                          4-byte length and that many bytes, answers
-#                          "NAME LENGTH MD5", and closes once the client
-#                          has (the client shuts the association down).
-#   probe ADDR PORT SIZE COUNT
-#                          client: COUNT associations one after another,
-#                          each sending SIZE bytes; prints "NAME ok" for
-#                          each answer whose length and MD5 match what was
-#                          sent, "FAIL why" otherwise, "refused" when the
-#                          association was aborted at set-up.
+#   serve NAME ADDR PORT...
+#                          real server: on each PORT, for each
+#                          association, reads a 4-byte length and that
+#                          many bytes, answers "NAME LENGTH MD5", and
+#                          closes once the client has (the client shuts
+#                          the association down).
+#   probe ADDR SIZE COUNT PORT...
+#                          client: to each PORT, COUNT associations one
+#                          after another, each sending SIZE bytes; prints
+#                          "PORT NAME ok" for each answer whose length and
+#                          MD5 match what was sent, "PORT FAIL why"
+#                          otherwise, "PORT refused" when the association
+#                          was aborted at set-up.
 #   hold ADDR PORT FILE    client: one association, kept open (after
 #                          printing the server's name) until FILE exists.
 #   crc PCAP               every SCTP packet in a capture, its CRC32c
@@ -21,6 +24,7 @@
 # little-endian), written from the RFC, not from rvs's code.
 import hashlib
 import os
+import select
 import socket
 import struct
 import sys
@@ -39,27 +43,37 @@ def recv_exact(s, n):
     return buf
 
 
-def serve(name, addr, port):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_SCTP)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((addr, int(port)))
-    ls.listen(16)
+def answer(s, name):
+    head = recv_exact(s, 4)
+    if len(head) == 4:
+        (n,) = struct.unpack("!I", head)
+        data = recv_exact(s, n)
+        s.sendall(("%s %d %s\n" % (name, len(data), hashlib.md5(data).hexdigest())).encode())
+        # The client shuts down first; wait for it.
+        while s.recv(4096):
+            pass
+    s.close()
+
+
+def serve(name, addr, *ports):
+    listeners = []
+    for port in ports:
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_SCTP)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((addr, int(port)))
+        ls.listen(16)
+        listeners.append(ls)
     print("listening", flush=True)
     while True:
-        s, _ = ls.accept()
-        if os.fork() == 0:
-            ls.close()
-            head = recv_exact(s, 4)
-            if len(head) == 4:
-                (n,) = struct.unpack("!I", head)
-                data = recv_exact(s, n)
-                s.sendall(("%s %d %s\n" % (name, len(data), hashlib.md5(data).hexdigest())).encode())
-                # The client shuts down first; wait for it.
-                while s.recv(4096):
-                    pass
+        ready, _, _ = select.select(listeners, [], [])
+        for ls in ready:
+            s, _ = ls.accept()
+            if os.fork() == 0:
+                for x in listeners:
+                    x.close()
+                answer(s, name)
+                os._exit(0)
             s.close()
-            os._exit(0)
-        s.close()
         try:
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
@@ -78,35 +92,36 @@ def payload(size, i):
     return bytes((j * 7 + i) & 0xFF for j in range(size))
 
 
-def probe(addr, port, size, count):
+def probe(addr, size, count, *ports):
     size, count = int(size), int(count)
-    for i in range(count):
-        data = payload(size, i)
-        try:
-            s = connect(addr, port)
-        except ConnectionRefusedError:
-            print("refused", flush=True)
-            continue
-        except OSError as e:
-            print("FAIL connect: %s" % e, flush=True)
-            continue
-        try:
-            s.sendall(struct.pack("!I", len(data)) + data)
-            line = b""
-            while not line.endswith(b"\n"):
-                chunk = s.recv(256)
-                if not chunk:
-                    break
-                line += chunk
-            f = line.decode(errors="replace").split()
-            if len(f) == 3 and f[1] == str(len(data)) and f[2] == hashlib.md5(data).hexdigest():
-                print("%s ok" % f[0], flush=True)
-            else:
-                print("FAIL answer: %r" % line, flush=True)
-        except OSError as e:
-            print("FAIL exchange: %s" % e, flush=True)
-        finally:
-            s.close()
+    for port in ports:
+        for i in range(count):
+            print(port, exchange(addr, port, payload(size, i)), flush=True)
+
+
+def exchange(addr, port, data):
+    try:
+        s = connect(addr, port)
+    except ConnectionRefusedError:
+        return "refused"
+    except OSError as e:
+        return "FAIL connect: %s" % e
+    try:
+        s.sendall(struct.pack("!I", len(data)) + data)
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = s.recv(256)
+            if not chunk:
+                break
+            line += chunk
+        f = line.decode(errors="replace").split()
+        if len(f) == 3 and f[1] == str(len(data)) and f[2] == hashlib.md5(data).hexdigest():
+            return "%s ok" % f[0]
+        return "FAIL answer: %r" % line
+    except OSError as e:
+        return "FAIL exchange: %s" % e
+    finally:
+        s.close()
 
 
 def hold(addr, port, path):
