@@ -40,8 +40,23 @@ impl Pkt {
 /// SCTP's chunk types) of a TCP, UDP or SCTP packet; `None` for other
 /// packets and non-first fragments.
 pub(crate) fn parse(skb: &Skb, family: Family) -> Option<Pkt> {
+    let n = skb.len().min(HEAD);
+    match skb.linear(0, n) {
+        Some(head) => parse_head(skb, head, family),
+        None => parse_copied(skb, n, family),
+    }
+}
+
+/// Headers that do not all lie in the linear area (a GSO packet's may
+/// not): parsed from a copy.
+#[cold]
+fn parse_copied(skb: &Skb, n: usize, family: Family) -> Option<Pkt> {
     let mut buf = [0u8; HEAD];
-    let head = skb.peek(0, skb.len().min(HEAD), &mut buf)?;
+    parse_head(skb, skb.peek(0, n, &mut buf)?, family)
+}
+
+#[inline(always)]
+fn parse_head(skb: &Skb, head: &[u8], family: Family) -> Option<Pkt> {
     let ip = packet::parse_embedded(head, 0, family).ok()?;
     if ip.is_non_first_fragment() {
         return None;

@@ -145,28 +145,44 @@ impl Skb {
         }
     }
 
+    /// The `n` bytes from `off` if they lie in the linear area.
+    #[inline]
+    pub(crate) fn linear(&self, off: usize, n: usize) -> Option<&[u8]> {
+        let end = off.checked_add(n)?;
+        let skb = self.raw();
+        // SAFETY: `ptr` is valid (type invariants).
+        let linear = unsafe { (*skb).len.wrapping_sub((*skb).data_len) } as usize;
+        if end > linear {
+            return None;
+        }
+        // SAFETY: the first `linear` bytes from `data` are the linear area,
+        // unchanged while `self` is borrowed (changing the skb takes
+        // `&mut self`).
+        Some(unsafe { core::slice::from_raw_parts((*skb).data.add(off), n) })
+    }
+
     /// The `n` bytes from `off`, read where they are: in the linear area
     /// when they are all there, else copied into `buf` (as
     /// `skb_header_pointer`). Unlike [`Skb::head`] it leaves the packet as
     /// it is: a GSO packet made of a list of segments (SCTP's) must keep
     /// its payload out of the head.
+    #[inline]
     pub(crate) fn peek<'b>(&'b self, off: usize, n: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
-        let end = off.checked_add(n)?;
-        let skb = self.raw();
-        // SAFETY: `ptr` is valid (type invariants).
-        let linear = unsafe { (*skb).len.wrapping_sub((*skb).data_len) } as usize;
-        if end <= linear {
-            // SAFETY: the first `linear` bytes from `data` are the linear
-            // area, unchanged while `self` is borrowed (changing the skb
-            // takes `&mut self`).
-            return Some(unsafe { core::slice::from_raw_parts((*skb).data.add(off), n) });
+        match self.linear(off, n) {
+            Some(bytes) => Some(bytes),
+            None => self.copy(off, n, buf),
         }
+    }
+
+    /// `n` bytes from `off` copied into `buf`.
+    #[cold]
+    fn copy<'b>(&self, off: usize, n: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
         let dst = buf.get_mut(..n)?;
         let (off32, n32) = (c_int::try_from(off).ok()?, c_int::try_from(n).ok()?);
         // SAFETY: `ptr` is valid; `skb_copy_bits` writes `n` bytes into
         // `dst`, which is `n` bytes long, or fails when the packet is
         // shorter than `off + n`.
-        if unsafe { bindings::skb_copy_bits(skb, off32, dst.as_mut_ptr().cast(), n32) } != 0 {
+        if unsafe { bindings::skb_copy_bits(self.raw(), off32, dst.as_mut_ptr().cast(), n32) } != 0 {
             return None;
         }
         Some(dst)

@@ -116,7 +116,6 @@ fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Opt
     } else {
         CsumMode::Full
     };
-    let gso = skb.is_gso();
     let buf = skb.head_mut(l4 + l4_min)?;
     let (saddr_off, daddr_off) = packet::addr_offsets(v6);
     let aoff = if src { saddr_off } else { daddr_off };
@@ -158,9 +157,12 @@ fn rewrite(skb: &mut Skb, p: &Pkt, src: bool, addr: &[u8; 16], port: u16) -> Opt
         // SCTP's CRC covers no address: as IPVS, it is computed again when
         // the port changed or it was still to be computed, except for a
         // GSO packet, whose segments get theirs when it is split.
-        Csum::Crc32c { .. } if (old_port != port || mode == CsumMode::Partial) && !gso => skb.sctp_crc(l4)?,
-        Csum::Crc32c { .. } if mode == CsumMode::Full => skb.csum_unnecessary(),
-        Csum::Crc32c { .. } => {}
+        Csum::Crc32c { .. } if old_port != port || mode == CsumMode::Partial => {
+            if !skb.is_gso() {
+                skb.sctp_crc(l4)?;
+            }
+        }
+        Csum::Crc32c { .. } => skb.csum_unnecessary(),
     }
     Some(())
 }

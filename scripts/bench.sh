@@ -56,7 +56,7 @@ dp|scale|restore) what=$mode ;;
 profile) what=profile secs=20 limit=1200 ;;
 sync) what=sync runs=3 secs=3 limit=1500 ;;
 exact) what=exact runs=3 secs=3 limit=3600 ;;
-exact-smoke) what=exact runs=1 secs=1 fill=5000 limit=900 ;;
+exact-smoke) what=exact runs=1 secs=0.3 fill=5000 limit=900 ;;
 *) die "usage: $0 all|smoke|dp|scale|restore|profile|sync|exact|exact-smoke [--runs N] [--secs S] [--fill N] [--services N] [--out DIR] [--doc] [--figures REGEX] [--impls LIST]" ;;
 esac
 while [ $# -gt 0 ]; do

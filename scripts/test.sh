@@ -18,7 +18,7 @@
 # RVS_DEBUG_ONLY=. runs them all): load/unload and the family's info, both
 # rvsadm entry tests, save/restore, privileges with an unprivileged fuzz,
 # the seed commands, JSON, NAT, DR and IPIP forwarding, every tunnel
-# encapsulation (225, its rvs half), timeouts, deleting real servers that
+# encapsulation (225, its rvs half), SCTP (235, its rvs half), timeouts, deleting real servers that
 # connections still use, IPv6 (local and DR), ICMP errors for
 # connections, fragments, the netlink fuzz of both families, unload under
 # NAT and DR traffic, the SYN flood, configuration churn under traffic,
@@ -34,7 +34,7 @@ set -uo pipefail
 cd "$RVS_TOP"
 
 debug_pass=${RVS_DEBUG_PASS:-1}
-debug_only=${RVS_DEBUG_ONLY-^(010|020|030|040|050|120|140|160|170|200|210|220|225|230|240|260|270|280|290|300|310|320|330|340|350|430|440|450|470|480)-}
+debug_only=${RVS_DEBUG_ONLY-^(010|020|030|040|050|120|140|160|170|200|210|220|225|230|235|240|260|270|280|290|300|310|320|330|340|350|430|440|450|470|480)-}
 "$RVS_TOP/scripts/setup.sh" || die "set-up failed"
 if [ "$debug_pass" = 1 ] && [ ! -f "$(kernel_build_dir debug)/.rvs-built" ]; then
 	"$RVS_TOP/scripts/build-kernel.sh" debug || die "building the debug kernel failed"

@@ -91,7 +91,7 @@ plain_targets() {
 m_udp() {
 	local i pids=() j got=0
 	for i in $(seq 1 "$NRS"); do
-		in_ns rs$i rvsbench udpsink 5000 --secs $((secs + 60)) --idle 300 >/tmp/sink$i &
+		in_ns rs$i rvsbench udpsink 5000 --secs $(calc "$secs + 60" 0) --idle 300 >/tmp/sink$i &
 		pids+=($!)
 	done
 	sleep 0.3
@@ -112,7 +112,7 @@ m_udp_reply() {
 		pids+=($!)
 	done
 	sleep 0.3
-	j=$(in_ns client rvsbench udpcatch "$1" --flows 64 --idle 300 --secs $((secs + 60)))
+	j=$(in_ns client rvsbench udpcatch "$1" --flows 64 --idle 300 --secs $(calc "$secs + 60" 0))
 	wait "${pids[@]}"
 	for i in $(seq 1 "$NRS"); do
 		b=$(jget busy_ns </tmp/back$i)
@@ -196,7 +196,7 @@ profile() { # IMPL
 		data=/tmp/perf-exact-$impl-$load.data sinks=()
 		if [ $load = udp4_nat ]; then
 			for i in $(seq 1 "$NRS"); do
-				in_ns rs$i rvsbench udpsink 5000 --secs $((secs + 60)) --idle 300 >/dev/null &
+				in_ns rs$i rvsbench udpsink 5000 --secs $(calc "$secs + 60" 0) --idle 300 >/dev/null &
 				sinks+=($!)
 			done
 			sleep 0.3
