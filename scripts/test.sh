@@ -18,8 +18,9 @@
 # RVS_DEBUG_ONLY=. runs them all): load/unload and the family's info, both
 # rvsadm entry tests, save/restore, privileges with an unprivileged fuzz,
 # the seed commands, JSON, NAT, DR and IPIP forwarding, every tunnel
-# encapsulation (225, its rvs half), SCTP (235, its rvs half), timeouts, deleting real servers that
-# connections still use, IPv6 (local and DR), ICMP errors for
+# encapsulation (225, its rvs half), SCTP (235, its rvs half),
+# timeouts, deleting real servers that connections still use, IPv6
+# (local and DR), ICMP errors for
 # connections, fragments, the netlink fuzz of both families, unload under
 # NAT and DR traffic, the SYN flood, configuration churn under traffic,
 # namespace deletion under traffic, the one-flow race, the IPVS ABI's
