@@ -153,7 +153,7 @@ fn icmp_error(
         };
         return Some(match c.fwd() {
             fwd::DROUTE => xmit::dr(rcu, net, skb, c, &p, pf),
-            fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p),
+            fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p, st.sysctl.pmtu_disc.load(Relaxed) != 0),
             _ => NF_ACCEPT,
         });
     }
@@ -221,7 +221,7 @@ fn packet_in(
     let verdict = match c.fwd() {
         fwd::MASQ => xmit::nat_in(rcu, net, skb, c, &p, pf),
         fwd::DROUTE => xmit::dr(rcu, net, skb, c, &p, pf),
-        fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p),
+        fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p, st.sysctl.pmtu_disc.load(Relaxed) != 0),
         _ => NF_ACCEPT,
     };
     if c.flags.load(Relaxed) & cf::ONE_PACKET != 0 {
@@ -303,13 +303,14 @@ fn dest_conn_flags(d: &Dest) -> u32 {
 }
 
 /// The scheduler's pick for a new connection to `svc`.
-fn pick(svc: &Service, p: &Pkt, now: u64) -> Option<Arc<Dest>> {
+fn pick(st: &NetState, svc: &Service, p: &Pkt, now: u64) -> Option<Arc<Dest>> {
     let caddr = to_sched_addr(p.af, &p.ip.saddr);
     let vaddr = to_sched_addr(p.af, &p.ip.daddr);
     let flags = svc.flags.load(Relaxed);
     let mut pool = svc.pool.lock();
     let crate::service::Pool { dests, sched } = &mut *pool;
-    let i = sched.pick(dests, flags, &caddr, p.sport, &vaddr, now)?;
+    let lblcr_expiration = crate::service::jiffies_knob(&st.sysctl.lblcr_expiration);
+    let i = sched.pick(dests, flags, &caddr, p.sport, &vaddr, now, lblcr_expiration)?;
     dests.get(i).cloned()
 }
 
@@ -375,7 +376,7 @@ fn schedule<'r>(rcu: &'r ReadSide, st: &'r NetState, svc: &Service, p: &Pkt, mar
         let (tmpl, dest) = match tmpl {
             Some(t) => (t, t.dest.clone()?),
             None => {
-                let d = pick(svc, p, now)?;
+                let d = pick(st, svc, p, now)?;
                 let timeout = svc.timeout.load(Relaxed);
                 // A template carries its server's connection flags, as IPVS's.
                 let t = st.conns.insert(rcu, &tp, &d, cf::TEMPLATE | dest_conn_flags(&d), timeout, None)?;
@@ -386,7 +387,7 @@ fn schedule<'r>(rcu: &'r ReadSide, st: &'r NetState, svc: &Service, p: &Pkt, mar
         control = Some(tmpl);
         dest
     } else {
-        pick(svc, p, now)?
+        pick(st, svc, p, now)?
     };
     let mut f = dest_conn_flags(&dest);
     if sflags & svc_flags::ONEPACKET != 0 && p.ip.protocol == packet::IPPROTO_UDP {

@@ -152,7 +152,9 @@ unsafe extern "C" fn net_tick(work: *mut bindings::work_struct) {
     let ticks = entry.ticks.fetch_add(1, Relaxed).wrapping_add(1);
     let per_est = (est::TICK_SECS * 1000 / SWEEP_INTERVAL_MS).max(1);
     if ticks % per_est == 0 {
-        st.estimate();
+        if st.sysctl.run_estimation.load(Relaxed) != 0 {
+            st.estimate();
+        }
         st.clean_trash();
     }
     if ticks % (60 * 1000 / SWEEP_INTERVAL_MS).max(1) == 0 {

@@ -11,7 +11,7 @@ use kernel::prelude::*;
 use crate::rvs_core::sched::{
     dh::DhState,
     fo,
-    lblc::{default_expiration, LblcSlot, LblcTable, LBLC_TAB_SIZE},
+    lblc::{LblcSlot, LblcTable, LBLC_TAB_SIZE},
     lblcr::{LblcrSlot, LblcrTable},
     lc,
     mh::{MhDestSetup, MhState},
@@ -113,7 +113,8 @@ impl Sched {
 
     /// Picks a real server for a new connection: an index into `dests`.
     /// `caddr`/`cport` are the client's, `vaddr` the packet's destination;
-    /// `now` is in jiffies.
+    /// `now` is in jiffies, and so is `lblcr_expiration` (the sysctl).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn pick<D: Dest>(
         &mut self,
         dests: &[D],
@@ -122,6 +123,7 @@ impl Sched {
         cport: u16,
         vaddr: &Addr,
         now: u64,
+        lblcr_expiration: u64,
     ) -> Option<usize> {
         let hf = HashFlags::from_svc_flags(svc_flags);
         match &mut self.state {
@@ -131,9 +133,7 @@ impl Sched {
             SchedState::Mh(s) => s.schedule(dests, hf, caddr, cport),
             SchedState::Dh(s) => s.schedule(dests, vaddr),
             SchedState::Lblc(t) => t.schedule(dests, vaddr, now),
-            SchedState::Lblcr(t) => {
-                t.schedule(dests, vaddr, now, default_expiration(crate::conn::HZ))
-            }
+            SchedState::Lblcr(t) => t.schedule(dests, vaddr, now, lblcr_expiration),
             SchedState::Stateless => match self.kind {
                 SchedKind::Lc => lc::schedule(dests),
                 SchedKind::Sed => sed::schedule(dests),
@@ -149,12 +149,12 @@ impl Sched {
         }
     }
 
-    /// lblc/lblcr cache expiry, from the periodic sweep.
-    pub(crate) fn expire_caches(&mut self, now: u64) {
-        let exp = default_expiration(crate::conn::HZ);
+    /// lblc/lblcr cache expiry, from the periodic sweep: entries unused
+    /// for the sysctls' expirations (jiffies) go.
+    pub(crate) fn expire_caches(&mut self, now: u64, lblc_expiration: u64, lblcr_expiration: u64) {
         match &mut self.state {
-            SchedState::Lblc(t) => t.check_expire(now, exp),
-            SchedState::Lblcr(t) => t.check_expire(now, exp),
+            SchedState::Lblc(t) => t.check_expire(now, lblc_expiration),
+            SchedState::Lblcr(t) => t.check_expire(now, lblcr_expiration),
             _ => {}
         }
     }

@@ -528,9 +528,16 @@ impl NetState {
 
     /// lblc/lblcr cache expiry (IPVS runs it every minute).
     pub(crate) fn expire_sched_caches(&self, now: u64) {
+        let lblc = jiffies_knob(&self.sysctl.lblc_expiration);
+        let lblcr = jiffies_knob(&self.sysctl.lblcr_expiration);
         let t = self.tables.lock();
         for svc in t.services.values() {
-            svc.pool.lock().sched.expire_caches(now);
+            svc.pool.lock().sched.expire_caches(now, lblc, lblcr);
         }
     }
+}
+
+/// A knob kept in jiffies, as a duration (a negative one is none).
+pub(crate) fn jiffies_knob(k: &core::sync::atomic::AtomicI32) -> u64 {
+    u64::try_from(k.load(Relaxed)).unwrap_or(0)
 }

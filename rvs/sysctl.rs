@@ -13,6 +13,7 @@ use core::sync::atomic::{AtomicI32, Ordering::Relaxed};
 
 use kernel::{bindings, prelude::*};
 
+use crate::rvs_core::sched::cache::default_expiration;
 use crate::rvs_core::sync::{sync_ports_valid, sync_threshold_valid};
 
 /// The `net.rvs.*` sysctls of a namespace (IPVS's `net.ipv4.vs.*` of the
@@ -61,7 +62,35 @@ pub(crate) struct Sysctls {
     /// rvs: most entries a second that refresh walks and full resyncs
     /// send.
     pub(crate) sync_resync_rate: AtomicI32,
+    /// 0: a tunnel neither copies an IPv4 packet's DF bit to its outer
+    /// header nor answers "fragmentation needed" for it: the packet is
+    /// fragmented after encapsulation.
+    pub(crate) pmtu_disc: AtomicI32,
+    /// 0: the rate estimator stops (rates keep their last values).
+    pub(crate) run_estimation: AtomicI32,
+    /// How long an lblc / lblcr cache entry may go unused (jiffies; lblcr
+    /// also drops a server from a set unchanged for this long).
+    pub(crate) lblc_expiration: AtomicI32,
+    pub(crate) lblcr_expiration: AtomicI32,
+    /// IPVS's debug log level (its `CONFIG_IP_VS_DEBUG` output); rvs
+    /// writes no such log.
+    pub(crate) debug_level: AtomicI32,
+    /// IPVS's knobs rvs cannot honour yet: they read their IPVS default,
+    /// and writing anything else is refused with EOPNOTSUPP.
+    pub(crate) unsupported: [AtomicI32; UNSUPPORTED.len()],
 }
+
+/// IPVS knobs whose behaviour rvs lacks, with IPVS's defaults: their
+/// default is all a write may set.
+const UNSUPPORTED: [(&CStr, c_int); 7] = [
+    (c"am_droprate", 10),
+    (c"drop_packet", 0),
+    (c"secure_tcp", 0),
+    (c"conntrack", 0),
+    (c"cache_bypass", 0),
+    (c"schedule_icmp", 0),
+    (c"ignore_tunneled", 0),
+];
 
 impl Sysctls {
     pub(crate) fn new() -> Self {
@@ -87,9 +116,21 @@ impl Sysctls {
             backup_only: AtomicI32::new(0),
             sync_refresh_walk: AtomicI32::new(10),
             sync_resync_rate: AtomicI32::new(20000),
+            pmtu_disc: AtomicI32::new(1),
+            run_estimation: AtomicI32::new(1),
+            lblc_expiration: AtomicI32::new(DEFAULT_LBLC_EXPIRATION),
+            lblcr_expiration: AtomicI32::new(DEFAULT_LBLC_EXPIRATION),
+            debug_level: AtomicI32::new(0),
+            unsupported: core::array::from_fn(|i| AtomicI32::new(UNSUPPORTED.get(i).map_or(0, |u| u.1))),
         }
     }
 }
+
+/// lblc's and lblcr's default expiration, in jiffies.
+const DEFAULT_LBLC_EXPIRATION: i32 = {
+    let j = default_expiration(crate::conn::HZ);
+    if j > i32::MAX as u64 { i32::MAX } else { j as i32 }
+};
 
 /// How writes to a knob are checked.
 enum Check {
@@ -101,6 +142,8 @@ enum Check {
     SyncThreshold,
     /// `sync_ports`.
     SyncPorts,
+    /// Only its default, which is what it holds (EOPNOTSUPP otherwise).
+    Unsupported,
 }
 
 struct Knob {
@@ -114,7 +157,7 @@ struct Knob {
 
 const INT_MAX: c_int = c_int::MAX;
 
-static KNOBS: [Knob; 18] = [
+static KNOBS: [Knob; 30] = [
     Knob { name: c"expire_nodest_conn", check: Check::Range(0, 1), ipvs: true, value: |s| &s.expire_nodest_conn },
     Knob { name: c"conn_reuse_mode", check: Check::Range(0, 3), ipvs: true, value: |s| &s.conn_reuse_mode },
     Knob {
@@ -136,6 +179,18 @@ static KNOBS: [Knob; 18] = [
     Knob { name: c"sync_qlen_max", check: Check::Range(1, INT_MAX), ipvs: true, value: |s| &s.sync_qlen_max },
     Knob { name: c"sync_sock_size", check: Check::Range(0, INT_MAX), ipvs: true, value: |s| &s.sync_sock_size },
     Knob { name: c"backup_only", check: Check::Range(0, 1), ipvs: true, value: |s| &s.backup_only },
+    Knob { name: c"pmtu_disc", check: Check::Range(0, 1), ipvs: true, value: |s| &s.pmtu_disc },
+    Knob { name: c"run_estimation", check: Check::Range(0, 1), ipvs: true, value: |s| &s.run_estimation },
+    Knob { name: c"lblc_expiration", check: Check::Jiffies, ipvs: true, value: |s| &s.lblc_expiration },
+    Knob { name: c"lblcr_expiration", check: Check::Jiffies, ipvs: true, value: |s| &s.lblcr_expiration },
+    Knob { name: c"debug_level", check: Check::Range(0, INT_MAX), ipvs: true, value: |s| &s.debug_level },
+    Knob { name: UNSUPPORTED[0].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[0] },
+    Knob { name: UNSUPPORTED[1].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[1] },
+    Knob { name: UNSUPPORTED[2].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[2] },
+    Knob { name: UNSUPPORTED[3].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[3] },
+    Knob { name: UNSUPPORTED[4].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[4] },
+    Knob { name: UNSUPPORTED[5].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[5] },
+    Knob { name: UNSUPPORTED[6].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[6] },
     // rvs's own (Documentation/sync.md).
     Knob { name: c"sync_refresh_walk", check: Check::Range(0, INT_MAX), ipvs: false, value: |s| &s.sync_refresh_walk },
     Knob { name: c"sync_resync_rate", check: Check::Range(1, INT_MAX), ipvs: false, value: |s| &s.sync_resync_rate },
@@ -196,6 +251,7 @@ impl Table {
                     e.proc_handler = Some(checked_ints::<2, SyncThreshold>);
                 }
                 Check::SyncPorts => e.proc_handler = Some(checked_ints::<1, SyncPorts>),
+                Check::Unsupported => e.proc_handler = Some(checked_ints::<1, DefaultOnly>),
             }
             entries.push(e, GFP_KERNEL)?;
         }
@@ -222,15 +278,16 @@ impl Drop for Table {
 
 /// A knob of `N` ints whose writes are checked as a whole.
 trait Checked<const N: usize> {
-    fn valid(v: &[c_int; N]) -> bool;
+    /// Whether `new` may replace `old`; the errno to refuse it with.
+    fn check(new: &[c_int; N], old: &[c_int; N]) -> Result;
 }
 
 /// `sync_threshold`: the threshold below the period, or a period of 0.
 struct SyncThreshold;
 
 impl Checked<2> for SyncThreshold {
-    fn valid(v: &[c_int; 2]) -> bool {
-        sync_threshold_valid(v[0], v[1])
+    fn check(v: &[c_int; 2], _: &[c_int; 2]) -> Result {
+        if sync_threshold_valid(v[0], v[1]) { Ok(()) } else { Err(EINVAL) }
     }
 }
 
@@ -238,8 +295,17 @@ impl Checked<2> for SyncThreshold {
 struct SyncPorts;
 
 impl Checked<1> for SyncPorts {
-    fn valid(v: &[c_int; 1]) -> bool {
-        sync_ports_valid(v[0])
+    fn check(v: &[c_int; 1], _: &[c_int; 1]) -> Result {
+        if sync_ports_valid(v[0]) { Ok(()) } else { Err(EINVAL) }
+    }
+}
+
+/// A knob rvs cannot honour: it keeps its default.
+struct DefaultOnly;
+
+impl Checked<1> for DefaultOnly {
+    fn check(new: &[c_int; 1], old: &[c_int; 1]) -> Result {
+        if new == old { Ok(()) } else { Err(EOPNOTSUPP) }
     }
 }
 
@@ -260,7 +326,8 @@ unsafe extern "C" fn checked_ints<const N: usize, C: Checked<N>>(
     // SAFETY: The entry is one of `Table::register`'s, whose data are `N`
     // ints in a live `Sysctls` (`AtomicI32` has `int`'s layout).
     let (mode, vars) = unsafe { ((*table).mode, core::slice::from_raw_parts((*table).data.cast::<AtomicI32>(), N)) };
-    let mut val: [c_int; N] = core::array::from_fn(|i| vars.get(i).map_or(0, |v| v.load(Relaxed)));
+    let old: [c_int; N] = core::array::from_fn(|i| vars.get(i).map_or(0, |v| v.load(Relaxed)));
+    let mut val = old;
     let tmp = bindings::ctl_table {
         data: val.as_mut_ptr().cast(),
         maxlen: size_of::<[c_int; N]>() as c_int,
@@ -270,8 +337,8 @@ unsafe extern "C" fn checked_ints<const N: usize, C: Checked<N>>(
     // SAFETY: `tmp` describes `val`; the rest is the caller's.
     let rc = unsafe { bindings::proc_dointvec(&tmp, dir, buf, lenp, ppos) };
     if dir != 0 && rc == 0 {
-        if !C::valid(&val) {
-            return EINVAL.to_errno();
+        if let Err(e) = C::check(&val, &old) {
+            return e.to_errno();
         }
         for (var, v) in vars.iter().zip(val) {
             var.store(v, Relaxed);

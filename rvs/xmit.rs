@@ -218,7 +218,11 @@ pub(crate) fn dr(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pk
 /// or GRE as the server's tunnel settings say, as IPVS's
 /// `ip_vs_tunnel_xmit`. The real server decapsulates it and answers the
 /// client directly.
-pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt) -> c_uint {
+///
+/// `pmtu_disc` (the sysctl) off: an IPv4 packet is neither refused as too
+/// big nor its DF copied to the outer header; it is fragmented after
+/// encapsulation.
+pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pmtu_disc: bool) -> c_uint {
     let inner = if p.af == AF_INET6 { Family::Inet6 } else { Family::Inet };
     let outer = if c.daf == AF_INET6 { Family::Inet6 } else { Family::Inet };
     let conf = c.dest.as_ref().map_or(TunnelConf::IPIP, |d| d.tunnel());
@@ -235,16 +239,18 @@ pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p:
     let overhead = tunnel::outer_len(outer) + conf.encap_len(remcsum);
     let mtu = dst.mtu.saturating_sub(overhead as u32);
     let min_mtu = if inner == Family::Inet6 { IPV6_MIN_MTU } else { IPV4_MIN_MTU };
-    if !hop(net, &mut skb, p) || mtu < min_mtu || too_big(&mut skb, p, mtu) {
+    let checks_mtu = pmtu_disc || inner == Family::Inet6;
+    if !hop(net, &mut skb, p) || mtu < min_mtu || (checks_mtu && too_big(&mut skb, p, mtu)) {
         return NF_DROP;
     }
     let inner_len = skb.len();
-    let Some(fields) = skb
+    let Some(mut fields) = skb
         .head(tunnel::outer_len(inner))
         .and_then(|h| tunnel::InnerFields::read(inner, h))
     else {
         return NF_DROP;
     };
+    fields.dont_fragment &= pmtu_disc;
     let prepared = skb.tunnel_prepare(
         overhead + LL_HEADROOM,
         gso_type(inner, conf, remcsum),

@@ -1,0 +1,137 @@
+# timeout: 300
+# The knobs (issue 14), table-driven against ip_vs in the same namespace
+# (rvs's net.rvs.* next to ip_vs's net.ipv4.vs.*): every knob both have
+# reads the same default, and the same valid writes read back the same;
+# the knobs rvs cannot honour yet read IPVS's default, take a write of it,
+# and refuse anything else with EOPNOTSUPP, where ip_vs takes it. Then
+# what the knobs added here do: run_estimation=0 freezes the rates,
+# pmtu_disc=0 lets a DF datagram too big for the tunnel through (the outer
+# packet fragmented, its DF clear) where pmtu_disc=1 answers
+# "fragmentation needed".
+. "$RVS_TOP/tests/vm/lib.sh"
+sync_load_both
+modprobe ip_vs_lblc; modprobe ip_vs_lblcr
+new_netns knobs
+r() { ip netns exec knobs sysctl -n net.rvs.$1; }
+c() { ip netns exec knobs sysctl -n net.ipv4.vs.$1; }
+rw() { ip netns exec knobs sysctl -qw "net.rvs.$1=$2" 2>/tmp/rw.err; }
+cw() { ip netns exec knobs sysctl -qw "net.ipv4.vs.$1=$2" 2>/dev/null; }
+
+# KNOB VALUE...: values both must take and read back alike (seconds for
+# the jiffies knobs).
+KNOBS=(
+	"expire_nodest_conn 1 0"
+	"conn_reuse_mode 0 2 3 1"
+	"expire_quiescent_template 1 0"
+	"sloppy_tcp 1 0"
+	"sloppy_sctp 1 0"
+	"nat_icmp_send 1 0"
+	"snat_reroute 0 1"
+	"sync_threshold 5\t20 3\t50"
+	"sync_refresh_period 10 0"
+	"sync_retries 3 0"
+	"sync_persist_mode 1 0"
+	"sync_version 0 1"
+	"sync_ports 4 1"
+	"sync_sock_size 65536 0"
+	"backup_only 1 0"
+	"pmtu_disc 0 1"
+	"run_estimation 0 1"
+	"lblc_expiration 3600 86400"
+	"lblcr_expiration 60 86400"
+)
+for k in "${KNOBS[@]}"; do
+	read -r name values <<<"$k"
+	expect_eq "$name: IPVS's default" "$(c $name)" "$(r $name)"
+	for v in $values; do
+		v=$(printf "$v")
+		cw $name "$v" || fail "ip_vs refused $name=$v"
+		rw $name "$v" || fail "rvs refused $name=$v: $(cat /tmp/rw.err)"
+		expect_eq "$name=$v reads back alike" "$(c $name)" "$(r $name)"
+	done
+done
+# sync_qlen_max's default is a share of free memory (different between
+# the two modules' load times): both take a write.
+cw sync_qlen_max 1000 && rw sync_qlen_max 1000 && expect_eq "sync_qlen_max" "$(c sync_qlen_max)" "$(r sync_qlen_max)"
+
+# Knobs rvs cannot honour yet: IPVS's default, which a write may set;
+# anything else is refused and changes nothing.
+for k in "am_droprate 10 20" "drop_packet 0 1" "secure_tcp 0 1" "conntrack 0 1" "cache_bypass 0 1" \
+	"schedule_icmp 0 1" "ignore_tunneled 0 1"; do
+	read -r name def other <<<"$k"
+	expect_eq "$name: IPVS's default" "$(c $name)" "$(r $name)"
+	rw $name $def || fail "rvs refused $name=$def (its default)"
+	cw $name $other || fail "ip_vs refused $name=$other"
+	if rw $name $other; then fail "rvs took $name=$other, which it cannot honour"; fi
+	expect_contains "$name=$other refused as not supported" "Operation not supported" "$(cat /tmp/rw.err)"
+	expect_eq "$name unchanged" "$def" "$(r $name)"
+	cw $name $def
+done
+# IPVS has debug_level only when built with CONFIG_IP_VS_DEBUG; rvs
+# takes it (it writes no such log).
+rw debug_level 3 || fail "debug_level=3 refused"
+expect_eq "debug_level: taken" 3 "$(r debug_level)"
+rw debug_level 0
+ip netns del knobs
+
+# --- run_estimation: 0 stops the estimator, its rates stay ---
+topo_nat 1
+dadm -A -u 192.168.10.100:53 -s rr
+dadm -a -u 192.168.10.100:53 -r 10.0.0.7 -m
+udp_server rs1 rs1 53
+inpps() { dadm -L -n --rate -u 192.168.10.100:53 | awk '$1 == "UDP" {print $4}'; }
+burst() { ip netns exec client python3 -S -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.time() + float(__import__("sys").argv[1])
+while time.time() < end:
+    s.sendto(b"q", ("192.168.10.100", 53)); time.sleep(0.01)' "$1"; }
+in_ns director sysctl -qw net.rvs.run_estimation=0
+burst 5
+expect_eq "run_estimation=0: no rate estimated" 0 "$(inpps)"
+in_ns director sysctl -qw net.rvs.run_estimation=1
+burst 5
+rate=$(inpps)
+check "run_estimation=1: the rate is estimated again ($rate packets/s)" [ "${rate:-0}" -gt 0 ]
+
+# --- pmtu_disc: a DF datagram too big for the tunnel ---
+ip netns del client; ip netns del director; ip netns del rs1
+topo_lan 1
+rs_tun 1
+udp_server rs1 rs1 5353
+dadm -A -u $VIP:5353 -s rr
+dadm -a -u $VIP:5353 -r ${LAN_RS[0]} -i
+# 1472 bytes of payload: a 1500-byte packet, which IPIP makes 1520.
+big() { ip netns exec client python3 -S -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER: IP_PMTUDISC_DO
+s.settimeout(3)
+for attempt in range(2):
+    try:
+        s.sendto(b"x" * 1472, ("'$VIP'", 5353))
+        print(s.recv(100).decode().strip())
+        break
+    except socket.timeout:
+        continue
+    except OSError as e:
+        # The path MTU the director reported is now the socket'"'"'s.
+        print("refused: EMSGSIZE" if e.errno == 90 else "refused: %s" % e)
+        break
+else:
+    print("no answer")'; }
+# pmtu_disc=0 first: a "fragmentation needed" would leave the client a
+# smaller path MTU for the VIP.
+in_ns director sysctl -qw net.rvs.pmtu_disc=0
+ip netns exec rs1 tcpdump -i eth0 -n -v -c 1 -Q in "ip proto 4" >/tmp/outer.txt 2>/dev/null &
+dump=$!
+sleep 1
+got=$(big)
+expect_eq "pmtu_disc=0: the datagram crosses the tunnel fragmented" "rs1" "$got"
+poll_for 5 grep -q IPIP /tmp/outer.txt || true
+kill $dump 2>/dev/null; wait $dump 2>/dev/null || true
+cat /tmp/outer.txt
+check "pmtu_disc=0: the outer packet has DF clear" bash -c '! grep -q "flags \[DF\]" /tmp/outer.txt && grep -q "proto IPIP" /tmp/outer.txt'
+in_ns director sysctl -qw net.rvs.pmtu_disc=1
+got=$(big)
+expect_eq "pmtu_disc=1: the director answers fragmentation needed" "refused: EMSGSIZE" "$got"
