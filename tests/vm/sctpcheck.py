@@ -81,6 +81,16 @@ def serve(name, addr, *ports):
             pass
 
 
+def read_line(s):
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = s.recv(256)
+        if not chunk:
+            break
+        line += chunk
+    return line
+
+
 def connect(addr, port):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_SCTP)
     s.settimeout(15)
@@ -108,12 +118,7 @@ def exchange(addr, port, data):
         return "FAIL connect: %s" % e
     try:
         s.sendall(struct.pack("!I", len(data)) + data)
-        line = b""
-        while not line.endswith(b"\n"):
-            chunk = s.recv(256)
-            if not chunk:
-                break
-            line += chunk
+        line = read_line(s)
         f = line.decode(errors="replace").split()
         if len(f) == 3 and f[1] == str(len(data)) and f[2] == hashlib.md5(data).hexdigest():
             return "%s ok" % f[0]
@@ -127,12 +132,7 @@ def exchange(addr, port, data):
 def hold(addr, port, path):
     s = connect(addr, port)
     s.sendall(struct.pack("!I", 1) + b"x")
-    line = b""
-    while not line.endswith(b"\n"):
-        chunk = s.recv(256)
-        if not chunk:
-            break
-        line += chunk
+    line = read_line(s)
     print(line.decode(errors="replace").split()[0] if line else "FAIL no answer", flush=True)
     while not os.path.exists(path):
         time.sleep(0.2)

@@ -284,17 +284,82 @@ pub enum CounterChange {
     BecameActive,
 }
 
-/// The per-connection bits IPVS's `set_tcp_state` reads and writes.
+/// The per-connection bits IPVS's `set_tcp_state` and `set_sctp_state`
+/// read and write, over the protocol's state type `S`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TcpConn {
+pub struct ProtoConn<S> {
     /// Current state.
-    pub state: TcpState,
+    pub state: S,
     /// `IP_VS_CONN_F_NOOUTPUT`: set at creation for every forwarding
     /// method but NAT, cleared by the first reply seen.
     pub no_output: bool,
     /// `IP_VS_CONN_F_INACTIVE`: the connection is not counted in the
     /// destination's `activeconns`.
     pub inactive: bool,
+}
+
+/// A TCP connection's bits.
+pub type TcpConn = ProtoConn<TcpState>;
+
+impl<S: Copy + PartialEq> ProtoConn<S> {
+    /// A new connection as `ip_vs_conn_new` leaves it: in state `none`
+    /// and inactive (destinations carry `IP_VS_CONN_F_INACTIVE` in their
+    /// connection flags), with "no output" unless the forwarding method is
+    /// NAT (masquerading).
+    pub const fn fresh(none: S, nat: bool) -> Self {
+        Self {
+            state: none,
+            no_output: !nat,
+            inactive: true,
+        }
+    }
+
+    /// The bookkeeping of one packet that both protocols share.
+    ///
+    /// A reply (`Output`) on a "no output" connection clears the flag and
+    /// uses the output table: the real server's replies do cross the
+    /// director after all. Any other packet on such a connection uses the
+    /// input-only table. `next` is the protocol's table lookup; `active`
+    /// says which states count in `activeconns`. `has_dest` says whether
+    /// the connection is bound to a destination; the counters only move
+    /// when it is, and only when the state changes.
+    pub fn step(
+        &mut self,
+        dir: Direction,
+        has_dest: bool,
+        next: impl FnOnce(S, Direction) -> S,
+        active: impl Fn(S) -> bool,
+        established: S,
+    ) -> StateStep {
+        let mut dir = dir;
+        if self.no_output {
+            if dir == Direction::Output {
+                self.no_output = false;
+            } else {
+                dir = Direction::InputOnly;
+            }
+        }
+        let new = next(self.state, dir);
+        let mut step = StateStep {
+            changed: new != self.state,
+            counters: CounterChange::Unchanged,
+            established: false,
+        };
+        if step.changed {
+            if has_dest {
+                if !self.inactive && !active(new) {
+                    self.inactive = true;
+                    step.counters = CounterChange::BecameInactive;
+                } else if self.inactive && active(new) {
+                    self.inactive = false;
+                    step.counters = CounterChange::BecameActive;
+                }
+            }
+            step.established = new == established;
+        }
+        self.state = new;
+        step
+    }
 }
 
 /// What a packet did to a connection's state ([`TcpConn::on_packet`],
@@ -311,55 +376,21 @@ pub struct StateStep {
 }
 
 impl TcpConn {
-    /// A new connection as `ip_vs_conn_new` leaves it: state NONE and
-    /// inactive (destinations carry `IP_VS_CONN_F_INACTIVE` in their
-    /// connection flags), with "no output" unless the forwarding method is
-    /// NAT (masquerading).
+    /// A new connection: NONE, inactive, "no output" unless NAT.
     pub const fn new(nat: bool) -> TcpConn {
-        TcpConn {
-            state: TcpState::None,
-            no_output: !nat,
-            inactive: true,
-        }
+        Self::fresh(TcpState::None, nat)
     }
 
-    /// Accounts one packet, as IPVS's `set_tcp_state`.
-    ///
-    /// A reply (`Output`) on a "no output" connection clears the flag and
-    /// uses the output table: the real server's replies do cross the
-    /// director after all. Any other packet on such a connection uses the
-    /// input-only table. `has_dest` says whether the connection is bound
-    /// to a destination; the counters only move when it is, and only when
-    /// the state changes.
+    /// Accounts one packet, as IPVS's `set_tcp_state` (see
+    /// [`ProtoConn::step`]).
     pub fn on_packet(&mut self, dir: Direction, flags: TcpFlags, has_dest: bool) -> StateStep {
-        let mut dir = dir;
-        if self.no_output {
-            if dir == Direction::Output {
-                self.no_output = false;
-            } else {
-                dir = Direction::InputOnly;
-            }
-        }
-        let new = tcp_transition(self.state, dir, flags);
-        let mut step = StateStep {
-            changed: new != self.state,
-            counters: CounterChange::Unchanged,
-            established: false,
-        };
-        if step.changed {
-            if has_dest {
-                if !self.inactive && !is_active(new) {
-                    self.inactive = true;
-                    step.counters = CounterChange::BecameInactive;
-                } else if self.inactive && is_active(new) {
-                    self.inactive = false;
-                    step.counters = CounterChange::BecameActive;
-                }
-            }
-            step.established = new == TcpState::Established;
-        }
-        self.state = new;
-        step
+        self.step(
+            dir,
+            has_dest,
+            |s, d| tcp_transition(s, d, flags),
+            is_active,
+            TcpState::Established,
+        )
     }
 }
 

@@ -15,7 +15,7 @@
 
 #![warn(missing_docs)]
 
-use super::proto::{CounterChange, Direction, StateStep};
+use super::proto::{Direction, ProtoConn, StateStep};
 
 /// An SCTP association state, numbered as IPVS's `IP_VS_SCTP_S_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -320,60 +320,26 @@ pub fn sctp_transition(state: SctpState, dir: Direction, event: SctpEvent) -> Sc
         .unwrap_or(SctpState::Closed)
 }
 
-/// The per-association bits IPVS's `set_sctp_state` reads and writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SctpConn {
-    /// Current state.
-    pub state: SctpState,
-    /// `IP_VS_CONN_F_NOOUTPUT`, as for TCP.
-    pub no_output: bool,
-    /// `IP_VS_CONN_F_INACTIVE`: not counted in the server's active
-    /// connections.
-    pub inactive: bool,
-}
+/// An SCTP association's bits (state, "no output", inactive).
+pub type SctpConn = ProtoConn<SctpState>;
 
 impl SctpConn {
-    /// A new association: state NONE, inactive, "no output" unless NAT.
+    /// A new association: NONE, inactive, "no output" unless NAT.
     pub const fn new(nat: bool) -> SctpConn {
-        SctpConn {
-            state: SctpState::None,
-            no_output: !nat,
-            inactive: true,
-        }
+        Self::fresh(SctpState::None, nat)
     }
 
-    /// Accounts one packet, as IPVS's `set_sctp_state`: the direction
-    /// rule of "no output" connections is TCP's, and only ESTABLISHED
-    /// counts as active. `has_dest`: the counters only move for a
-    /// connection bound to a server, and only when the state changes.
+    /// Accounts one packet, as IPVS's `set_sctp_state`: the rules of
+    /// [`ProtoConn::step`], with only ESTABLISHED counting as active.
     pub fn on_packet(&mut self, dir: Direction, event: SctpEvent, has_dest: bool) -> StateStep {
-        let mut dir = dir;
-        if self.no_output {
-            if dir == Direction::Output {
-                self.no_output = false;
-            } else {
-                dir = Direction::InputOnly;
-            }
-        }
-        let next = sctp_transition(self.state, dir, event);
-        let changed = next != self.state;
-        let mut counters = CounterChange::Unchanged;
-        if changed && has_dest {
-            let active = next == SctpState::Established;
-            if active && self.inactive {
-                counters = CounterChange::BecameActive;
-                self.inactive = false;
-            } else if !active && !self.inactive {
-                counters = CounterChange::BecameInactive;
-                self.inactive = true;
-            }
-        }
-        self.state = next;
-        StateStep {
-            changed,
-            counters,
-            established: changed && next == SctpState::Established,
-        }
+        let established = SctpState::Established;
+        self.step(
+            dir,
+            has_dest,
+            |s, d| sctp_transition(s, d, event),
+            |s| s == established,
+            established,
+        )
     }
 }
 
@@ -408,6 +374,7 @@ pub const fn default_timeout(state: SctpState) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::proto::CounterChange;
     use super::*;
     use proptest::prelude::*;
     use std::vec::Vec;
