@@ -18,7 +18,7 @@
 # RVS_DEBUG_ONLY=. runs them all): load/unload and the family's info, both
 # rvsadm entry tests, save/restore, privileges with an unprivileged fuzz,
 # the seed commands, JSON, NAT, DR and IPIP forwarding, every tunnel
-# encapsulation (225, its rvs half), SCTP (235, its rvs half),
+# encapsulation (225, its rvs half), SCTP (235, its rvs half through NAT),
 # timeouts, deleting real servers that connections still use, IPv6
 # (local and DR), ICMP errors for
 # connections, fragments, the netlink fuzz of both families, unload under

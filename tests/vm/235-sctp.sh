@@ -13,6 +13,7 @@
 # answered with ABORT), and a REJECTED entry expires on its 4-second
 # timeout; ActiveConn counts the held association only.
 # Against ip_vs (base kernel only): the same answers and the same states.
+# The debug kernel runs the rvs half through NAT.
 . "$RVS_TOP/tests/vm/lib.sh"
 PY="python3 -S"
 SC="$RVS_TOP/tests/vm/sctpcheck.py"
@@ -116,15 +117,19 @@ run_lan() {
 	echo "$impl: DR and TUN took $((SECONDS - t0))s"
 }
 
+# DR and TUN forward SCTP by the code TCP and UDP take (210, 220 on the
+# debug kernel); on debug this test runs the SCTP-specific NAT half.
+lan=$(long_or 1 1 0)
 run_nat rvs
-run_lan rvs
-for f in nat.probe lan.probe; do echo "--- rvs: $f"; cat $OUT/rvs.$f; done
+[ $lan = 0 ] || run_lan rvs
+for f in nat.probe lan.probe; do [ ! -f $OUT/rvs.$f ] || { echo "--- rvs: $f"; cat $OUT/rvs.$f; }; done
 echo "--- rvs: -Lnc with one association held"; cat $OUT/rvs.nat.lnc
 echo "--- rvs: -Ln"; cat $OUT/rvs.nat.ln
 # alt FILE PORT: the answers to PORT, counted.
 alt() { awk -v p=$2 '$1 == p {print $2, $3}' "$1" | sort | uniq -c | awk '{print $1, $2, $3}'; }
 for f in "nat 9000 nat" "dr 9000 lan" "tun 9002 lan"; do
 	set -- $f
+	[ $3 = nat ] || [ $lan = 1 ] || continue
 	expect_eq "rvs: $1 associations alternate, data intact" "2 rs1 ok
 2 rs2 ok" "$(alt $OUT/rvs.$3.probe $2)"
 done
@@ -149,12 +154,16 @@ expect_eq "rvs: an INIT answered with ABORT is refused" "9001 refused" "$(cat $O
 expect_contains "rvs: ... and listed REJECTED" "SCTP REJECTED $NVIP:9001 10.0.0.7:9101" "$(cat $OUT/rvs.rejected.conns)"
 check "rvs: the REJECTED entry expired on its 4 s timeout (after $(cat $OUT/rvs.rejected.gone))" \
 	bash -c '[[ $1 != never ]]' _ "$(cat $OUT/rvs.rejected.gone)"
-expect_eq "rvs: -Lnc states through DR and TUN" "      2 SCTP CLOSED $VIP:9000 ${LAN_RS[0]}:9000
+if [ $lan = 1 ]; then
+	expect_eq "rvs: -Lnc states through DR and TUN" "      2 SCTP CLOSED $VIP:9000 ${LAN_RS[0]}:9000
       2 SCTP CLOSED $VIP:9000 ${LAN_RS[1]}:9000
       2 SCTP CLOSED $VIP:9002 ${LAN_RS[0]}:9002
       2 SCTP CLOSED $VIP:9002 ${LAN_RS[1]}:9002" "$(cat $OUT/rvs.lan.conns)"
+else
+	echo "DR and TUN, and ip_vs's half (the comparison), do not run on the debug kernel"
+fi
 
-if [ "$(long_or 1 1 0)" = 1 ]; then
+if [ $lan = 1 ]; then
 	run_nat ipvs
 	run_lan ipvs
 	same=1
@@ -165,6 +174,4 @@ if [ "$(long_or 1 1 0)" = 1 ]; then
 	for side in client rs1; do echo "ip_vs: SCTP packets to the $side: $($PY "$SC" crc $OUT/ipvs.$side.pcap)"; done
 	figure sctp "REJECTED entry gone after $(cat $OUT/rvs.rejected.gone) with rvs, $(cat $OUT/ipvs.rejected.gone) with ip_vs"
 	check "rvs and ip_vs answer, list and keep SCTP states alike" [ $same = 1 ]
-else
-	echo "ip_vs's half (the comparison) does not run on the debug kernel"
 fi
