@@ -5,7 +5,7 @@
 #   serve NAME PORT...   real server: on each PORT (IPv4 and IPv6), TCP
 #                        answers "NAME LENGTH MD5" of what the client sent
 #                        once it closes its side; UDP answers "NAME".
-#   probe ADDR PORT...   client: to each ADDR:PORT, 300 kB over TCP (so
+#   probe ADDR PORT...   client: to each ADDR:PORT, 300 kB ($TUN_BLOB) over TCP (so
 #                        that large segments cross the tunnel), then one
 #                        UDP datagram; prints "PORT tcp NAME" and "PORT
 #                        udp NAME" for answers that match, or "PORT tcp
@@ -22,13 +22,14 @@
 # The decoder follows the formats (RFC 791, 8200, 768, 2784 and the GUE
 # draft's version 0), not rvs's code.
 import hashlib
+import os
 import socket
 import struct
 import sys
 import threading
 import time
 
-BLOB = bytes((i * 7 + 3) & 0xFF for i in range(300_000))
+BLOB = bytes((i * 7 + 3) & 0xFF for i in range(int(os.environ.get("TUN_BLOB", "300000"))))
 GUE_PORT = 6080
 
 
