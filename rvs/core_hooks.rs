@@ -19,7 +19,7 @@ use crate::netns::NetRef;
 use crate::netns;
 use crate::rcu::ReadSide;
 use crate::rvs_core::abi::{fwd, svc_flags};
-use crate::pkt::{self, Pkt, HEAD};
+use crate::pkt::{self, Pkt};
 use crate::proto::L4;
 use crate::rvs_core::ctl::AF_INET6;
 use crate::rvs_core::packet::{self, Family};
@@ -115,8 +115,7 @@ fn icmp_error(
     }
     // A look at the headers first, so that only ICMP errors are pulled up
     // to ICMP_MAX (forwarded traffic and other protocols come here too).
-    let mut buf = [0u8; HEAD];
-    let ip = packet::parse_embedded(skb.peek(0, skb.len().min(HEAD), &mut buf)?, 0, family).ok()?;
+    let ip = pkt::with_head(&skb, |head| packet::parse_embedded(head, 0, family).ok())?;
     if ip.is_fragment()
         || (ip.protocol != packet::IPPROTO_ICMP && ip.protocol != packet::IPPROTO_ICMPV6)
     {
@@ -307,9 +306,9 @@ fn pick(st: &NetState, svc: &Service, p: &Pkt, now: u64) -> Option<Arc<Dest>> {
     let caddr = to_sched_addr(p.af, &p.ip.saddr);
     let vaddr = to_sched_addr(p.af, &p.ip.daddr);
     let flags = svc.flags.load(Relaxed);
+    let lblcr_expiration = crate::service::jiffies_knob(&st.sysctl.lblcr_expiration);
     let mut pool = svc.pool.lock();
     let crate::service::Pool { dests, sched } = &mut *pool;
-    let lblcr_expiration = crate::service::jiffies_knob(&st.sysctl.lblcr_expiration);
     let i = sched.pick(dests, flags, &caddr, p.sport, &vaddr, now, lblcr_expiration)?;
     dests.get(i).cloned()
 }

@@ -40,19 +40,25 @@ impl Pkt {
 /// SCTP's chunk types) of a TCP, UDP or SCTP packet; `None` for other
 /// packets and non-first fragments.
 pub(crate) fn parse(skb: &Skb, family: Family) -> Option<Pkt> {
+    with_head(skb, |head| parse_head(skb, head, family))
+}
+
+/// `f` on the packet's first `HEAD` bytes (fewer in a shorter packet),
+/// read where they lie: from the linear area, or, when they are not all
+/// there (a GSO packet's may not be), from a copy.
+#[inline(always)]
+pub(crate) fn with_head<R>(skb: &Skb, f: impl FnOnce(&[u8]) -> Option<R>) -> Option<R> {
     let n = skb.len().min(HEAD);
     match skb.linear(0, n) {
-        Some(head) => parse_head(skb, head, family),
-        None => parse_copied(skb, n, family),
+        Some(head) => f(head),
+        None => with_copied_head(skb, n, f),
     }
 }
 
-/// Headers that do not all lie in the linear area (a GSO packet's may
-/// not): parsed from a copy.
 #[cold]
-fn parse_copied(skb: &Skb, n: usize, family: Family) -> Option<Pkt> {
+fn with_copied_head<R>(skb: &Skb, n: usize, f: impl FnOnce(&[u8]) -> Option<R>) -> Option<R> {
     let mut buf = [0u8; HEAD];
-    parse_head(skb, skb.peek(0, n, &mut buf)?, family)
+    f(skb.peek(0, n, &mut buf)?)
 }
 
 #[inline(always)]
