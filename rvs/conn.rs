@@ -22,6 +22,8 @@ use crate::rvs_core::packet::{IPPROTO_SCTP, IPPROTO_TCP};
 use crate::rvs_core::proto::{conn_state_name, TcpState};
 use crate::rvs_core::sctp::SctpState;
 use crate::dest::Dest;
+use crate::netns::{NetRef, OwnNet};
+use crate::nfct::Leftover;
 
 /// Connection flags, as IPVS's `IP_VS_CONN_F_*` where they overlap.
 ///
@@ -29,10 +31,11 @@ use crate::dest::Dest;
 /// bypass the director (every method but NAT) until one is seen;
 /// INACTIVE: not counted in the server's active connections; TEMPLATE: a
 /// persistence template; ONE_PACKET: forget the entry after its first
-/// packet; SYNC: made from a sync master's message (a backup's entry).
+/// packet; SYNC: made from a sync master's message (a backup's entry);
+/// NFCT: its packets keep their conntrack entries (`nfct`).
 pub(crate) mod flags {
     pub(crate) use crate::rvs_core::sync::cflags::{
-        FWD_MASK, INACTIVE, NOOUTPUT, ONE_PACKET, SYNC, TEMPLATE,
+        BYPASS, FWD_MASK, INACTIVE, NFCT, NOOUTPUT, ONE_PACKET, SYNC, TEMPLATE,
     };
 }
 
@@ -249,10 +252,46 @@ pub(crate) struct ConnTable {
     pressure: AtomicBool,
     /// The "table full" warning was printed.
     warned_full: AtomicBool,
+    /// The namespace, whose conntrack entries go with connections.
+    net: OwnNet,
+}
+
+/// The most conntrack entries one locked pass over a bucket leaves to
+/// drop after it; a bucket with more is passed over again.
+const LEFTOVER_BATCH: usize = 8;
+
+/// Conntrack entries of removed connections, dropped once the bucket
+/// lock is released.
+struct Leftovers {
+    items: [Leftover; LEFTOVER_BATCH],
+    n: usize,
+}
+
+impl Leftovers {
+    fn new() -> Self {
+        Self { items: [Leftover::NONE; LEFTOVER_BATCH], n: 0 }
+    }
+
+    fn is_full(&self) -> bool {
+        self.n >= LEFTOVER_BATCH
+    }
+
+    fn push(&mut self, l: Option<Leftover>) {
+        if let (Some(l), Some(slot)) = (l, self.items.get_mut(self.n)) {
+            *slot = l;
+            self.n += 1;
+        }
+    }
+
+    fn drop_in(&self, net: NetRef<'_>) {
+        for l in self.items.iter().take(self.n) {
+            l.drop_in(net);
+        }
+    }
 }
 
 impl ConnTable {
-    pub(crate) fn new(bits: u32, seed: u64) -> Result<Self> {
+    pub(crate) fn new(bits: u32, seed: u64, net: OwnNet) -> Result<Self> {
         let locks = KBox::pin_init(
             pin_init::pin_init_array_from_fn(|_| new_spinlock_irq!((), "rvs_conn_bucket")),
             GFP_KERNEL,
@@ -266,6 +305,7 @@ impl ConnTable {
             sweep_from: AtomicUsize::new(0),
             pressure: AtomicBool::new(false),
             warned_full: AtomicBool::new(false),
+            net,
         })
     }
 
@@ -514,20 +554,22 @@ impl ConnTable {
 
     /// Unlinks `c` from bucket `b` (lock held by the caller), marks it
     /// dead, releases what it counts, and frees it after a grace period.
-    fn unlink_locked(&self, b: usize, c: &Conn) {
-        let Some(head) = self.heads().get(b) else {
-            return;
-        };
+    /// Returns the conntrack entry it leaves, for the caller to drop once
+    /// the lock is released.
+    fn unlink_locked(&self, b: usize, c: &Conn) -> Option<Leftover> {
+        let head = self.heads().get(b)?;
         // SAFETY: The caller holds the bucket's lock.
         if !unsafe { head.unlink(c) } {
-            return;
+            return None;
         }
         c.dead.store(true, Relaxed);
+        let leftover = Leftover::of(c);
         self.release(c);
         // SAFETY: `c` is unlinked: no new reader can find it, and
         // `free_conn` reclaims the box after current readers.
         unsafe { bindings::call_rcu(c.rcu.get(), Some(free_conn)) };
         self.count.fetch_sub(1, Relaxed);
+        leftover
     }
 
     /// Undoes what an entry counts: destination counters and the control
@@ -561,9 +603,12 @@ impl ConnTable {
             return;
         }
         let b = self.bucket(c.protocol, &c.caddr, c.cport);
-        let _g = self.lock_of(b).lock();
-        if !c.dead.load(Relaxed) {
-            self.unlink_locked(b, c);
+        let leftover = {
+            let _g = self.lock_of(b).lock();
+            if c.dead.load(Relaxed) { None } else { self.unlink_locked(b, c) }
+        };
+        if let Some(l) = leftover {
+            l.drop_in(self.net.get());
         }
     }
 
@@ -575,7 +620,8 @@ impl ConnTable {
             c.dead.store(false, SeqCst);
             return false;
         }
-        self.unlink_locked(b, c);
+        // A template owns no conntrack entry.
+        let _ = self.unlink_locked(b, c);
         true
     }
 
@@ -631,23 +677,36 @@ impl ConnTable {
             if head.is_empty() {
                 continue;
             }
-            let _g = self.lock_of(b).lock();
-            // SAFETY: We hold the bucket's lock.
-            for c in unsafe { head.iter_locked() } {
-                let gone = c
-                    .dest
-                    .as_ref()
-                    .is_some_and(|d| !d.available.load(Relaxed));
-                if (nodest && gone)
-                    || now >= c.expires.load(Relaxed)
-                    || (pressure && c.droppable(now))
+            // Conntrack entries are dropped between passes, unlocked.
+            loop {
+                let mut leftovers = Leftovers::new();
                 {
-                    if !c.is_template() {
-                        self.unlink_locked(b, c);
-                    } else if !self.try_unlink_template(b, c) && !c.invalid.load(Relaxed) && !gone {
-                        // Still controls connections: another period.
-                        c.touch(now);
+                    let _g = self.lock_of(b).lock();
+                    // SAFETY: We hold the bucket's lock.
+                    for c in unsafe { head.iter_locked() } {
+                        if leftovers.is_full() {
+                            break;
+                        }
+                        let gone = c
+                            .dest
+                            .as_ref()
+                            .is_some_and(|d| !d.available.load(Relaxed));
+                        if (nodest && gone)
+                            || now >= c.expires.load(Relaxed)
+                            || (pressure && c.droppable(now))
+                        {
+                            if !c.is_template() {
+                                leftovers.push(self.unlink_locked(b, c));
+                            } else if !self.try_unlink_template(b, c) && !c.invalid.load(Relaxed) && !gone {
+                                // Still controls connections: another period.
+                                c.touch(now);
+                            }
+                        }
                     }
+                }
+                leftovers.drop_in(self.net.get());
+                if !leftovers.is_full() {
+                    break;
                 }
             }
         }
@@ -662,7 +721,9 @@ impl ConnTable {
                 // SAFETY: We hold the bucket's lock.
                 for c in unsafe { head.iter_locked() } {
                     if !c.is_template() {
-                        self.unlink_locked(b, c);
+                        // Conntrack goes with the namespace: its entries
+                        // are not touched while it is torn down.
+                        let _ = self.unlink_locked(b, c);
                     } else if pass == 1 {
                         let _ = self.try_unlink_template(b, c);
                     }

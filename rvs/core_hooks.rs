@@ -14,9 +14,10 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use kernel::{bindings, sync::Arc};
 
-use crate::conn::{self, flags as cf, Conn, ConnParams, Side, Tuple};
+use crate::conn::{self, flags as cf, Conn, ConnParams, Side, Target, Tuple};
 use crate::netns::NetRef;
 use crate::netns;
+use crate::nfct;
 use crate::rcu::ReadSide;
 use crate::rvs_core::abi::{fwd, svc_flags};
 use crate::pkt::{self, Pkt};
@@ -137,7 +138,16 @@ fn icmp_error(
         dport: ports.src,
     };
     let from = if inbound { Side::Client } else { Side::RealServer };
-    let c = st.conns.get(rcu, from, &quoted)?;
+    let c = match st.conns.get(rcu, from, &quoted) {
+        Some(c) => c,
+        None if inbound && st.sysctl.schedule_icmp.load(Relaxed) != 0 => {
+            match schedule_for_error(rcu, st, &skb, &inner, ports.src, ports.dst) {
+                Ok(c) => c,
+                Err(verdict) => return Some(verdict),
+            }
+        }
+        None => return None,
+    };
     if c.fwd() != fwd::MASQ {
         if !inbound {
             return None;
@@ -159,26 +169,62 @@ fn icmp_error(
     xmit::icmp_nat(rcu, net, skb, c, &outer, &inner, inbound, pf)
 }
 
+/// `schedule_icmp`: an ICMP error from the client's side about a packet of
+/// a flow the director has no connection for (the flow went through
+/// another director) makes the connection that flow would have got, as
+/// IPVS's `ip_vs_in_icmp` schedules the quoted packet reversed: the
+/// quoted destination is the client, its source the virtual service.
+/// `Err`: the verdict when no connection is made (no such service:
+/// continue; no server for it: drop).
+fn schedule_for_error<'r>(
+    rcu: &'r ReadSide,
+    st: &'r NetState,
+    skb: &Skb,
+    quoted: &packet::IpHeader,
+    vport: u16,
+    cport: u16,
+) -> Result<&'r Conn, c_uint> {
+    let mut ip = *quoted;
+    core::mem::swap(&mut ip.saddr, &mut ip.daddr);
+    let p = Pkt { ip, af: ip.family.af(), sport: cport, dport: vport, l4: L4::IcmpError };
+    let mark = skb.mark();
+    let svc = st
+        .find_service(rcu, p.af, mark, u16::from(ip.protocol), &ip.daddr, vport)
+        .ok_or(NF_ACCEPT)?;
+    schedule(rcu, st, svc, &p, mark).map_err(|_| NF_DROP)
+}
+
 /// Client to director: the hooks at LOCAL_IN (and LOCAL_OUT for clients on
 /// the director).
 fn packet_in(
     rcu: &ReadSide,
     st: &NetState,
     net: NetRef<'_>,
-    skb: Skb,
+    mut skb: Skb,
     family: Family,
     pf: u8,
 ) -> c_uint {
     let Some(p) = pkt::parse(&skb, family) else {
+        if st.sysctl.ignore_tunneled.load(Relaxed) != 0 && not_balanced(&skb, family) {
+            skb.set_ipvs_property();
+            return NF_ACCEPT;
+        }
         return icmp_error(rcu, st, net, skb, family, pf, true).unwrap_or(NF_ACCEPT);
     };
     let proto = p.ip.protocol;
     let mut c = st.conns.get(rcu, Side::Client, &p.tuple());
     let nodest = st.sysctl.expire_nodest_conn.load(Relaxed) != 0;
+    // A new packet that replaces an old connection waits while conntrack
+    // still holds the old one's entry: dropped, it comes again once the
+    // entry went with the connection.
     if let Some(old) = c {
         let reuse = st.sysctl.conn_reuse_mode.load(Relaxed) as u32;
         if p.l4.replaces(old, reuse, nodest) {
+            let wait = nfct::old_entry_in_the_way(&skb, old);
             st.conns.expire_now(old);
+            if wait {
+                return NF_DROP;
+            }
             c = None;
         }
     }
@@ -190,7 +236,11 @@ fn packet_in(
             if !nodest {
                 return NF_DROP;
             }
+            let wait = nfct::old_entry_in_the_way(&skb, old);
             st.conns.expire_now(old);
+            if wait {
+                return NF_DROP;
+            }
             c = None;
         }
     }
@@ -205,9 +255,9 @@ fn packet_in(
                 return NF_ACCEPT;
             };
             match schedule(rcu, st, svc, &p, skb.mark()) {
-                Some(c) => c,
-                // A service with no usable server: drop, as IPVS does.
-                None => return NF_DROP,
+                Ok(c) => c,
+                Err(Unscheduled::NoServer) => return leave(rcu, st, net, skb, svc, &p, pf),
+                Err(Unscheduled::Failed) => return NF_DROP,
             }
         }
     };
@@ -221,12 +271,81 @@ fn packet_in(
         fwd::MASQ => xmit::nat_in(rcu, net, skb, c, &p, pf),
         fwd::DROUTE => xmit::dr(rcu, net, skb, c, &p, pf),
         fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p, st.sysctl.pmtu_disc.load(Relaxed) != 0),
+        fwd::BYPASS => xmit::bypass(rcu, net, skb, c, &p, pf),
         _ => NF_ACCEPT,
     };
     if c.flags.load(Relaxed) & cf::ONE_PACKET != 0 {
         st.conns.expire_now(c);
     }
     verdict
+}
+
+/// A new flow to a service with no server to take it, as IPVS's
+/// `ip_vs_leave`. With `cache_bypass`, a firewall-mark service's packet to
+/// an address that is not the director's goes on to that address, and
+/// the flow's later packets follow it (a transparent cache cluster whose
+/// caches are all down). Otherwise the client is told at once (ICMP port
+/// unreachable, for TCP too: no socket exists to send a reset) and the
+/// packet is dropped.
+fn leave(rcu: &ReadSide, st: &NetState, net: NetRef<'_>, mut skb: Skb, svc: &Service, p: &Pkt, pf: u8) -> c_uint {
+    let bypass = st.sysctl.cache_bypass.load(Relaxed) != 0 && svc.key.fwmark != 0 && is_unicast(net, p);
+    if bypass {
+        let mut f = cf::BYPASS | nfct::new_conn_flag(&st.sysctl);
+        if svc.flags.load(Relaxed) & svc_flags::ONEPACKET != 0 && p.ip.protocol == packet::IPPROTO_UDP {
+            f |= cf::ONE_PACKET;
+        }
+        let params = ConnParams {
+            af: p.af,
+            protocol: p.ip.protocol,
+            caddr: p.ip.saddr,
+            cport: p.sport,
+            vaddr: p.ip.daddr,
+            vport: p.dport,
+            fwmark: skb.mark(),
+        };
+        let target = Target::Unbound { af: p.af, addr: [0; 16] };
+        let timeout = INITIAL_CONN_TIMEOUT_SECS;
+        let Some(c) = st.conns.insert_to(rcu, &params, target, 0, f, timeout, None) else {
+            return NF_DROP;
+        };
+        p.l4.step(&st.timeouts, c, Direction::Input);
+        let verdict = xmit::bypass(rcu, net, skb, c, p, pf);
+        if f & cf::ONE_PACKET != 0 {
+            st.conns.expire_now(c);
+        }
+        return verdict;
+    }
+    skb.icmp_port_unreach(net, pf);
+    NF_DROP
+}
+
+/// The packet's destination is a unicast address (IPv4: by the
+/// namespace's routes, not one of the director's own), as IPVS's
+/// `ip_vs_addr_is_unicast`.
+fn is_unicast(net: NetRef<'_>, p: &Pkt) -> bool {
+    if p.af == AF_INET6 {
+        packet::ipv6_is_unicast(&p.ip.daddr)
+    } else {
+        let d = [p.ip.daddr[0], p.ip.daddr[1], p.ip.daddr[2], p.ip.daddr[3]];
+        net.ipv4_addr_type(d) == netns::AddrType::Unicast
+    }
+}
+
+/// `ignore_tunneled`: the packet is of a protocol rvs neither balances nor
+/// reads errors of (IPIP, GRE, ESP, ...), as IPVS's missing protocol
+/// handler.
+fn not_balanced(skb: &Skb, family: Family) -> bool {
+    let ip = pkt::with_head(skb, |head| packet::parse_embedded(head, 0, family).ok());
+    ip.is_some_and(|ip| {
+        !matches!(
+            ip.protocol,
+            packet::IPPROTO_TCP
+                | packet::IPPROTO_UDP
+                | packet::IPPROTO_SCTP
+                | packet::IPPROTO_ICMP
+                | packet::IPPROTO_ICMPV6
+        )
+    })
 }
 
 /// Real server to client (NAT): at FORWARD when the director routes the
@@ -331,10 +450,25 @@ fn masked(af: u16, addr: &[u8; 16], netmask: u32) -> [u8; 16] {
     a
 }
 
+/// Why a new flow got no connection.
+enum Unscheduled {
+    /// The service has no server to take it (`leave`).
+    NoServer,
+    /// The entry could not be made (table full, no memory).
+    Failed,
+}
+
 /// Creates the connection for a new flow to `svc` (IPVS's
 /// `ip_vs_schedule` / `ip_vs_sched_persist`): with persistence, the
 /// client's template decides the real server while it lives.
-fn schedule<'r>(rcu: &'r ReadSide, st: &'r NetState, svc: &Service, p: &Pkt, mark: u32) -> Option<&'r Conn> {
+fn schedule<'r>(
+    rcu: &'r ReadSide,
+    st: &'r NetState,
+    svc: &Service,
+    p: &Pkt,
+    mark: u32,
+) -> Result<&'r Conn, Unscheduled> {
+    use Unscheduled::{Failed, NoServer};
     let now = conn::jiffies();
     let sflags = svc.flags.load(Relaxed);
     let fwmark = svc.key.fwmark;
@@ -373,12 +507,15 @@ fn schedule<'r>(rcu: &'r ReadSide, st: &'r NetState, svc: &Service, p: &Pkt, mar
             }
         }
         let (tmpl, dest) = match tmpl {
-            Some(t) => (t, t.dest.clone()?),
+            Some(t) => (t, t.dest.clone().ok_or(Failed)?),
             None => {
-                let d = pick(st, svc, p, now)?;
+                let d = pick(st, svc, p, now).ok_or(NoServer)?;
                 let timeout = svc.timeout.load(Relaxed);
                 // A template carries its server's connection flags, as IPVS's.
-                let t = st.conns.insert(rcu, &tp, &d, cf::TEMPLATE | dest_conn_flags(&d), timeout, None)?;
+                let t = st
+                    .conns
+                    .insert(rcu, &tp, &d, cf::TEMPLATE | dest_conn_flags(&d), timeout, None)
+                    .ok_or(Failed)?;
                 (t, d)
             }
         };
@@ -386,15 +523,16 @@ fn schedule<'r>(rcu: &'r ReadSide, st: &'r NetState, svc: &Service, p: &Pkt, mar
         control = Some(tmpl);
         dest
     } else {
-        pick(st, svc, p, now)?
+        pick(st, svc, p, now).ok_or(NoServer)?
     };
-    let mut f = dest_conn_flags(&dest);
+    let mut f = dest_conn_flags(&dest) | nfct::new_conn_flag(&st.sysctl);
     if sflags & svc_flags::ONEPACKET != 0 && p.ip.protocol == packet::IPPROTO_UDP {
         f |= cf::ONE_PACKET;
     }
     let c = st
         .conns
-        .insert(rcu, &params, &dest, f, INITIAL_CONN_TIMEOUT_SECS, control)?;
+        .insert(rcu, &params, &dest, f, INITIAL_CONN_TIMEOUT_SECS, control)
+        .ok_or(Failed)?;
     Stats::count3([&dest.stats, &dest.svc_stats, &st.stats], Event::Conn, 0);
-    Some(c)
+    Ok(c)
 }

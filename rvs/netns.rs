@@ -47,6 +47,35 @@ impl NetRef<'_> {
     }
 }
 
+/// The namespace a per-namespace structure belongs to, kept by that
+/// structure for the work it does outside any request or hook call (the
+/// connection sweep).
+///
+/// # Invariants
+///
+/// The namespace outlives the holder: holders live in the namespace's
+/// [`NetEntry`], which `net_exit` frees before the namespace goes.
+pub(crate) struct OwnNet(NonNull<bindings::net>);
+
+// SAFETY: A namespace may be used from any thread while it lives.
+unsafe impl Send for OwnNet {}
+// SAFETY: As above; `OwnNet` hands out only shared borrows.
+unsafe impl Sync for OwnNet {}
+
+impl OwnNet {
+    /// # Safety
+    ///
+    /// `net` outlives the returned value and whatever holds it.
+    pub(crate) unsafe fn new(net: NonNull<bindings::net>) -> Self {
+        Self(net)
+    }
+
+    pub(crate) fn get(&self) -> NetRef<'_> {
+        // SAFETY: The namespace outlives `self` (type invariants).
+        unsafe { NetRef::from_raw(self.0) }
+    }
+}
+
 /// What an IPv4 address is in a namespace, by its route (`RTN_*`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AddrType {
@@ -209,7 +238,9 @@ fn init(net: *mut bindings::net) -> Result {
     // SAFETY: Fills a local buffer.
     unsafe { bindings::get_random_bytes(seed.as_mut_ptr().cast(), seed.len()) };
     let init = try_pin_init!(NetEntry {
-        state <- NetState::new(u64::from_ne_bytes(seed), crate::conn_tab_bits()),
+        // SAFETY: The state is part of the namespace's entry, which
+        // `net_exit` frees before the namespace goes.
+        state <- NetState::new(u64::from_ne_bytes(seed), crate::conn_tab_bits(), unsafe { OwnNet::new(net) }),
         ticks: AtomicU32::new(0),
         work: Opaque::zeroed(),
         sysctls: None,

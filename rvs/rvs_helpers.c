@@ -25,6 +25,8 @@
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_zones.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include <net/netns/generic.h>
 #include <net/route.h>
@@ -464,14 +466,137 @@ void rvs_skb_set_dst_noref(struct sk_buff *skb, struct dst_entry *dst)
 	skb_dst_set_noref(skb, dst);
 }
 
-/* Sends a packet rvs has rewritten (and routed) on its way: through
- * LOCAL_OUT and POSTROUTING (so filters and SNAT still see it), untracked
- * by conntrack as IPVS's packets are. */
+void rvs_skb_set_ipvs_property(struct sk_buff *skb)
+{
+	skb->ipvs_property = 1;
+}
+
+/* ---- conntrack: the entry fields and calls rvs's NAT keeps in step ---- */
+
+int rvs_ct_available(void)
+{
+	return IS_ENABLED(CONFIG_NF_CONNTRACK);
+}
+
+/* The packet will not be tracked: its entry, never confirmed, goes. */
+void rvs_ct_untrack(struct sk_buff *skb)
+{
+	nf_reset_ct(skb);
+	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+}
+
+/* The packet leaves its entry behind (a tunnel's outer packet is tracked
+ * on its own). */
+void rvs_ct_detach(struct sk_buff *skb)
+{
+	nf_reset_ct(skb);
+}
+
+/* The packet has a conntrack entry. */
+int rvs_ct_get(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	enum ip_conntrack_info ctinfo;
+
+	return nf_ct_get(skb, &ctinfo) != NULL;
+#else
+	return 0;
+#endif
+}
+
+/* The packet's entry is already in the table: the packet belongs to an
+ * earlier flow on the same addresses and ports. */
+int rvs_ct_confirmed(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+
+	return ct && nf_ct_is_confirmed(ct);
+#else
+	return 0;
+#endif
+}
+
+/* Puts the packet's entry into the table now; the verdict. */
+unsigned int rvs_ct_confirm(struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	return nf_conntrack_confirm(skb);
+#else
+	return NF_ACCEPT;
+#endif
+}
+
+/* A new entry (unconfirmed, original direction) learns the reply it will
+ * see: coming from addr:port (to_rs: NAT sent the packet there), or
+ * going to it (the real server's packet came first). Ports only for
+ * protocols that have them. */
+void rvs_ct_set_reply(struct sk_buff *skb, const u8 *addr, u16 port, int to_rs)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+	struct nf_conntrack_tuple reply;
+	size_t len;
+	int ports;
+
+	if (!ct || nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct) ||
+	    CTINFO2DIR(ctinfo) != IP_CT_DIR_ORIGINAL)
+		return;
+	reply = ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	ports = reply.dst.protonum != IPPROTO_ICMP &&
+		reply.dst.protonum != IPPROTO_ICMPV6;
+	len = nf_ct_l3num(ct) == AF_INET6 ? 16 : 4;
+	if (to_rs) {
+		memset(&reply.src.u3, 0, sizeof(reply.src.u3));
+		memcpy(&reply.src.u3, addr, len);
+		if (ports)
+			reply.src.u.all = htons(port);
+	} else {
+		memset(&reply.dst.u3, 0, sizeof(reply.dst.u3));
+		memcpy(&reply.dst.u3, addr, len);
+		if (ports)
+			reply.dst.u.all = htons(port);
+	}
+	nf_conntrack_alter_reply(ct, &reply);
+#endif
+}
+
+/* Drops the confirmed entry of client caddr:cport to vaddr:vport, if one
+ * is there. Addresses are 16 bytes, IPv4 in the first four (the rest
+ * zero, as conntrack's tuples keep them). */
+void rvs_ct_kill(struct net *net, u16 af, u8 protocol, const u8 *caddr,
+		 u16 cport, const u8 *vaddr, u16 vport)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	struct nf_conntrack_tuple tuple = {
+		.dst = { .protonum = protocol, .dir = IP_CT_DIR_ORIGINAL },
+	};
+	struct nf_conntrack_tuple_hash *h;
+	size_t len = af == AF_INET6 ? 16 : 4;
+
+	tuple.src.l3num = af;
+	memcpy(&tuple.src.u3, caddr, len);
+	tuple.src.u.all = htons(cport);
+	memcpy(&tuple.dst.u3, vaddr, len);
+	tuple.dst.u.all = htons(vport);
+	h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &tuple);
+	if (h) {
+		struct nf_conn *ct = nf_ct_tuplehash_to_ctrack(h);
+
+		nf_ct_kill(ct);
+		nf_ct_put(ct);
+	}
+#endif
+}
+
+/* Sends a packet rvs has rewritten (and routed), its conntrack entry
+ * settled, on its way: through LOCAL_OUT and POSTROUTING (so filters and
+ * SNAT still see it). */
 void rvs_send(struct net *net, struct sk_buff *skb, u8 pf)
 {
 	skb->ipvs_property = 1;
-	nf_reset_ct(skb);
-	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
 	/* A packet that came in through LOCAL_IN (it has a device) may
 	 * carry the socket early demux found; it must not leave with it. */
 	if (skb->dev)

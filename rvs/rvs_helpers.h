@@ -46,6 +46,16 @@ struct dst_entry *rvs_route6(struct net *net, struct rvs_route_cache *cache, con
 void rvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 void rvs_skb_set_dst_noref(struct sk_buff *skb, struct dst_entry *dst);
 void rvs_send(struct net *net, struct sk_buff *skb, u8 pf);
+void rvs_skb_set_ipvs_property(struct sk_buff *skb);
+int rvs_ct_available(void);
+void rvs_ct_untrack(struct sk_buff *skb);
+void rvs_ct_detach(struct sk_buff *skb);
+int rvs_ct_get(const struct sk_buff *skb);
+int rvs_ct_confirmed(const struct sk_buff *skb);
+unsigned int rvs_ct_confirm(struct sk_buff *skb);
+void rvs_ct_set_reply(struct sk_buff *skb, const u8 *addr, u16 port, int to_rs);
+void rvs_ct_kill(struct net *net, u16 af, u8 protocol, const u8 *caddr,
+		 u16 cport, const u8 *vaddr, u16 vport);
 int rvs_skb_cow_head(struct sk_buff *skb, unsigned int headroom);
 void rvs_skb_tunnel_inner(struct sk_buff *skb, u8 ipproto);
 int rvs_skb_csum_partial(const struct sk_buff *skb, int *start, u16 *offset);

@@ -15,6 +15,7 @@ mod dest;
 mod genl;
 mod netns;
 mod nf;
+mod nfct;
 mod pkt;
 mod procfs;
 mod proto;

@@ -254,7 +254,7 @@ pub(crate) struct NetState {
 }
 
 impl NetState {
-    pub(crate) fn new(seed: u64, conn_bits: u32) -> impl PinInit<Self, Error> {
+    pub(crate) fn new(seed: u64, conn_bits: u32, net: crate::netns::OwnNet) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             tables <- new_mutex!(Tables {
                 services: RBTree::new(),
@@ -262,7 +262,7 @@ impl NetState {
             }),
             svc_hash: SvcHash::new(seed),
             timeouts: Timeouts::new(),
-            conns: ConnTable::new(conn_bits, seed.rotate_left(17))?,
+            conns: ConnTable::new(conn_bits, seed.rotate_left(17), net)?,
             stats: Arc::pin_init(Stats::new(), GFP_KERNEL)?,
             nr_services: AtomicU32::new(0),
             sysctl: Sysctls::new(),

@@ -58,6 +58,13 @@ extern "C" {
     fn rvs_skb_set_dst(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
     fn rvs_skb_set_dst_noref(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
     fn rvs_send(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8);
+    fn rvs_ct_untrack(skb: *mut bindings::sk_buff);
+    fn rvs_skb_set_ipvs_property(skb: *mut bindings::sk_buff);
+    fn rvs_ct_detach(skb: *mut bindings::sk_buff);
+    fn rvs_ct_confirmed(skb: *const bindings::sk_buff) -> c_int;
+    fn rvs_ct_get(skb: *const bindings::sk_buff) -> c_int;
+    fn rvs_ct_confirm(skb: *mut bindings::sk_buff) -> c_uint;
+    fn rvs_ct_set_reply(skb: *mut bindings::sk_buff, addr: *const u8, port: u16, to_rs: c_int);
     fn rvs_skb_cow_head(skb: *mut bindings::sk_buff, headroom: c_uint) -> c_int;
     fn rvs_skb_tunnel_inner(skb: *mut bindings::sk_buff, ipproto: u8);
     fn rvs_skb_csum_partial(skb: *const bindings::sk_buff, start: *mut c_int, offset: *mut u16) -> c_int;
@@ -313,8 +320,57 @@ impl Skb {
         };
     }
 
-    /// Sends the (routed) packet on through LOCAL_OUT and POSTROUTING. The
-    /// hook must then return `NF_STOLEN`.
+    /// Leaves the packet untracked: its conntrack entry, not yet
+    /// confirmed, never will be, and no later hook makes another.
+    pub(crate) fn ct_untrack(&mut self) {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_ct_untrack(self.raw()) }
+    }
+
+    /// Lets go of the packet's conntrack entry (a tunnel's outer packet is
+    /// tracked as a packet of its own).
+    pub(crate) fn ct_detach(&mut self) {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_ct_detach(self.raw()) }
+    }
+
+    /// Marks the packet as IPVS's own, so that no hook of rvs (or IPVS)
+    /// looks at it again.
+    pub(crate) fn set_ipvs_property(&mut self) {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_skb_set_ipvs_property(self.raw()) }
+    }
+
+    /// The packet has a conntrack entry (it is tracked).
+    pub(crate) fn has_ct(&self) -> bool {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_ct_get(self.raw()) != 0 }
+    }
+
+    /// The packet's conntrack entry is in the table already: it matched
+    /// an earlier flow on the same addresses and ports.
+    pub(crate) fn ct_confirmed(&self) -> bool {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_ct_confirmed(self.raw()) != 0 }
+    }
+
+    /// Puts the packet's conntrack entry in the table now; the verdict
+    /// (`NF_DROP` when conntrack refuses it).
+    pub(crate) fn ct_confirm(&mut self) -> c_uint {
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_ct_confirm(self.raw()) }
+    }
+
+    /// Tells the packet's new conntrack entry the reply to expect: from
+    /// `addr`:`port` (`to_rs`, the packet goes there now) or to it.
+    pub(crate) fn ct_set_reply(&mut self, addr: &[u8; 16], port: u16, to_rs: bool) {
+        // SAFETY: `ptr` is valid; `addr` is 16 readable bytes.
+        unsafe { rvs_ct_set_reply(self.raw(), addr.as_ptr(), port, c_int::from(to_rs)) }
+    }
+
+    /// Sends the (routed) packet on through LOCAL_OUT and POSTROUTING, its
+    /// conntrack entry settled (`nfct`). The hook must then return
+    /// `NF_STOLEN`.
     pub(crate) fn send(self, net: NetRef<'_>, pf: u8) {
         // SAFETY: `ptr` is valid and has a route (set by `set_dst`); the
         // stack takes ownership of the skb, and `self` is consumed so rvs

@@ -732,7 +732,7 @@ fn apply(st: &NetState, e: &SyncConn<'_>) -> bool {
         // Another real server, or now bindable: replaced.
         st.conns.expire_now(c);
     }
-    let mut f = e.flags & !cf::INACTIVE;
+    let mut f = (e.flags & !cf::INACTIVE) | crate::nfct::new_conn_flag(&st.sysctl);
     if let Some(d) = &dest {
         f = (f & !cf::FWD_MASK) | (d.fwd.load(Relaxed) & cf::FWD_MASK);
     }

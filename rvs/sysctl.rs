@@ -72,6 +72,21 @@ pub(crate) struct Sysctls {
     /// also drops a server from a set unchanged for this long).
     pub(crate) lblc_expiration: AtomicI32,
     pub(crate) lblcr_expiration: AtomicI32,
+    /// Connections keep their netfilter conntrack entries in step with
+    /// NAT, so iptables/nftables rules (MASQUERADE) apply to them; 0: rvs's
+    /// packets leave untracked. Any non-zero value is on, as in IPVS.
+    pub(crate) conntrack: AtomicI32,
+    /// A firewall-mark service with no server to take a new flow sends it
+    /// on to its own destination (a transparent cache cluster's caches
+    /// all down).
+    pub(crate) cache_bypass: AtomicI32,
+    /// An ICMP error from the client's side about a flow the director has
+    /// no connection for is scheduled as that flow would be (another
+    /// director's flow, under ECMP).
+    pub(crate) schedule_icmp: AtomicI32,
+    /// Packets of protocols rvs does not balance (IPIP, GRE, ...) are
+    /// marked as IPVS's, so no later hook of rvs looks at them.
+    pub(crate) ignore_tunneled: AtomicI32,
     /// IPVS's debug log level (its `CONFIG_IP_VS_DEBUG` output); rvs
     /// writes no such log.
     pub(crate) debug_level: AtomicI32,
@@ -82,15 +97,7 @@ pub(crate) struct Sysctls {
 
 /// IPVS knobs whose behaviour rvs lacks, with IPVS's defaults: their
 /// default is all a write may set.
-const UNSUPPORTED: [(&CStr, c_int); 7] = [
-    (c"am_droprate", 10),
-    (c"drop_packet", 0),
-    (c"secure_tcp", 0),
-    (c"conntrack", 0),
-    (c"cache_bypass", 0),
-    (c"schedule_icmp", 0),
-    (c"ignore_tunneled", 0),
-];
+const UNSUPPORTED: [(&CStr, c_int); 3] = [(c"am_droprate", 10), (c"drop_packet", 0), (c"secure_tcp", 0)];
 
 impl Sysctls {
     pub(crate) fn new() -> Self {
@@ -121,6 +128,10 @@ impl Sysctls {
             lblc_expiration: AtomicI32::new(DEFAULT_LBLC_EXPIRATION),
             lblcr_expiration: AtomicI32::new(DEFAULT_LBLC_EXPIRATION),
             debug_level: AtomicI32::new(0),
+            conntrack: AtomicI32::new(0),
+            cache_bypass: AtomicI32::new(0),
+            schedule_icmp: AtomicI32::new(0),
+            ignore_tunneled: AtomicI32::new(0),
             unsupported: core::array::from_fn(|i| AtomicI32::new(UNSUPPORTED.get(i).map_or(0, |u| u.1))),
         }
     }
@@ -144,6 +155,11 @@ enum Check {
     SyncPorts,
     /// Only its default, which is what it holds (EOPNOTSUPP otherwise).
     Unsupported,
+    /// Any int (IPVS's booleans that are on when not 0).
+    Any,
+    /// Any int, as IPVS's `conntrack`; absent from a kernel without
+    /// conntrack, as IPVS's is.
+    Conntrack,
 }
 
 struct Knob {
@@ -187,10 +203,10 @@ static KNOBS: [Knob; 30] = [
     Knob { name: UNSUPPORTED[0].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[0] },
     Knob { name: UNSUPPORTED[1].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[1] },
     Knob { name: UNSUPPORTED[2].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[2] },
-    Knob { name: UNSUPPORTED[3].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[3] },
-    Knob { name: UNSUPPORTED[4].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[4] },
-    Knob { name: UNSUPPORTED[5].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[5] },
-    Knob { name: UNSUPPORTED[6].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[6] },
+    Knob { name: c"cache_bypass", check: Check::Any, ipvs: true, value: |s| &s.cache_bypass },
+    Knob { name: c"schedule_icmp", check: Check::Any, ipvs: true, value: |s| &s.schedule_icmp },
+    Knob { name: c"ignore_tunneled", check: Check::Any, ipvs: true, value: |s| &s.ignore_tunneled },
+    Knob { name: c"conntrack", check: Check::Conntrack, ipvs: true, value: |s| &s.conntrack },
     // rvs's own (Documentation/sync.md).
     Knob { name: c"sync_refresh_walk", check: Check::Range(0, INT_MAX), ipvs: false, value: |s| &s.sync_refresh_walk },
     Knob { name: c"sync_resync_rate", check: Check::Range(1, INT_MAX), ipvs: false, value: |s| &s.sync_resync_rate },
@@ -252,6 +268,8 @@ impl Table {
                 }
                 Check::SyncPorts => e.proc_handler = Some(checked_ints::<1, SyncPorts>),
                 Check::Unsupported => e.proc_handler = Some(checked_ints::<1, DefaultOnly>),
+                Check::Conntrack if !crate::nfct::available() => continue,
+                Check::Any | Check::Conntrack => e.proc_handler = Some(bindings::proc_dointvec),
             }
             entries.push(e, GFP_KERNEL)?;
         }

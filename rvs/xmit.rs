@@ -12,8 +12,11 @@ use core::ffi::{c_int, c_uint};
 
 use kernel::bindings;
 
-use crate::conn::Conn;
+use core::sync::atomic::Ordering::Relaxed;
+
+use crate::conn::{flags as cf, Conn};
 use crate::netns::NetRef;
+use crate::nfct;
 use crate::pkt::Pkt;
 use crate::proto::Csum;
 use crate::rcu::ReadSide;
@@ -172,12 +175,18 @@ pub(crate) fn nat_in(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p:
     let Some((dst, _)) = route_to(rcu, net, c, false) else {
         return NF_DROP;
     };
+    // A synced connection to a local real server would make a second
+    // conntrack entry with the same reply, as IPVS refuses too.
+    if dst.local && c.flags.load(Relaxed) & cf::SYNC != 0 && skb.has_ct() {
+        return NF_DROP;
+    }
     if !dst.local && (!hop(net, &mut skb, p) || too_big(&mut skb, p, dst.mtu)) {
         return NF_DROP;
     }
     if rewrite(&mut skb, p, false, &c.daddr, c.dport).is_none() {
         return NF_DROP;
     }
+    nfct::nat(&mut skb, c, true);
     if dst.local {
         // The real server is this host: deliver locally, rewritten.
         return NF_ACCEPT;
@@ -189,10 +198,11 @@ pub(crate) fn nat_in(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p:
 
 /// NAT, real server to client: the source becomes the virtual service.
 pub(crate) fn nat_out(skb: &mut Skb, c: &Conn, p: &Pkt) -> c_uint {
-    match rewrite(skb, p, true, &c.vaddr, c.vport) {
-        Some(()) => NF_ACCEPT,
-        None => NF_DROP,
+    if rewrite(skb, p, true, &c.vaddr, c.vport).is_none() {
+        return NF_DROP;
     }
+    nfct::nat(skb, c, false);
+    NF_ACCEPT
 }
 
 /// Direct routing: the packet goes unchanged to the real server's link
@@ -201,12 +211,34 @@ pub(crate) fn dr(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pk
     let Some((dst, _)) = route_to(rcu, net, c, true) else {
         return NF_DROP;
     };
+    nfct::direct(&mut skb, c);
     if dst.local {
         return NF_ACCEPT;
     }
     if !hop(net, &mut skb, p) || too_big(&mut skb, p, dst.mtu) {
         return NF_DROP;
     }
+    skb.set_dst(dst);
+    skb.send(net, pf);
+    NF_STOLEN
+}
+
+/// Cache bypass: the packet goes on, unchanged, to its own destination
+/// (not this host), as IPVS's `ip_vs_bypass_xmit`.
+pub(crate) fn bypass(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    let d = &p.ip.daddr;
+    let dst = if p.af == AF_INET6 {
+        skb::route6(rcu, net, None, *d, 0, false).map(|(dst, _)| dst)
+    } else {
+        skb::route4(rcu, net, None, [d[0], d[1], d[2], d[3]], 0, false).map(|(dst, _)| dst)
+    };
+    let Some(dst) = dst else {
+        return NF_DROP;
+    };
+    if dst.local || !hop(net, &mut skb, p) || too_big(&mut skb, p, dst.mtu) {
+        return NF_DROP;
+    }
+    nfct::direct(&mut skb, c);
     skb.set_dst(dst);
     skb.send(net, pf);
     NF_STOLEN
@@ -230,6 +262,7 @@ pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p:
         return NF_DROP;
     };
     if dst.local {
+        nfct::direct(&mut skb, c);
         return NF_ACCEPT;
     }
     // GUE's remote checksum offload applies to packets whose transport
@@ -296,6 +329,10 @@ pub(crate) fn tunnel(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p:
     }
     if !outer_v6 {
         skb.ipip_finish(net);
+    }
+    let verdict = nfct::tunnel(&mut skb, c);
+    if verdict != NF_ACCEPT {
+        return verdict;
     }
     skb.set_dst(dst);
     skb.send(net, if outer_v6 { NFPROTO_IPV6 } else { NFPROTO_IPV4 });
@@ -372,6 +409,7 @@ pub(crate) fn icmp_nat(
     };
     packet::set_be16(buf, l4 + packet::ICMP_CHECK, check);
     skb.csum_none();
+    nfct::nat(&mut skb, c, inbound);
     if !inbound {
         return Some(NF_ACCEPT);
     }

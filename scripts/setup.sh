@@ -20,7 +20,7 @@ mkdir -p "$RVS_CACHE"
 debs=(clang-19 lld-19 llvm-19 libclang-19-dev bison flex libelf-dev bc libssl-dev
 	cpio kmod qemu-system-x86 iproute2 socat curl ipvsadm python3-venv
 	busybox-static procps iputils-ping ethtool tcpdump keepalived hping3 bc strace linux-perf
-	man-db groff-base)
+	man-db groff-base nftables conntrack)
 missing=()
 for p in "${debs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

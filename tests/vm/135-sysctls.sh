@@ -41,6 +41,7 @@ knob_table() {
 		"run_estimation 0 1"
 		"lblc_expiration 3600 86400"
 		"lblcr_expiration 60 86400"
+		"conntrack 1 2 -1 0"
 	)
 	for k in "${KNOBS[@]}"; do
 		read -r name values <<<"$k"
@@ -58,7 +59,7 @@ knob_table() {
 
 	# Knobs rvs cannot honour yet: IPVS's default, which a write may set;
 	# anything else is refused and changes nothing.
-	for k in "am_droprate 10 20" "drop_packet 0 1" "secure_tcp 0 1" "conntrack 0 1" "cache_bypass 0 1" \
+	for k in "am_droprate 10 20" "drop_packet 0 1" "secure_tcp 0 1" "cache_bypass 0 1" \
 		"schedule_icmp 0 1" "ignore_tunneled 0 1"; do
 		read -r name def other <<<"$k"
 		expect_eq "$name: IPVS's default" "$(c $name)" "$(r $name)"

@@ -250,6 +250,9 @@ pub mod fwd {
     pub const LOCALNODE: u32 = 1;
     pub const TUNNEL: u32 = 2;
     pub const DROUTE: u32 = 3;
+    /// Cache bypass: a connection's packets go to their own destination
+    /// (never a real server's method; see `cache_bypass`).
+    pub const BYPASS: u32 = 4;
     pub const MASK: u32 = 7;
 }
 

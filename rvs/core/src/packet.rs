@@ -728,6 +728,16 @@ pub fn decrease_ttl(hdr: &mut [u8], v6: bool) -> bool {
     true
 }
 
+/// An IPv6 address the kernel's `ipv6_addr_type` calls unicast: any but
+/// the unspecified address, multicast (`ff00::/8`) and IPv4-mapped
+/// (`::ffff:0:0/96`) ones.
+pub fn ipv6_is_unicast(a: &[u8; 16]) -> bool {
+    let unspecified = a.iter().all(|&b| b == 0);
+    let multicast = a[0] == 0xff;
+    let mapped = a[..10].iter().all(|&b| b == 0) && a[10] == 0xff && a[11] == 0xff;
+    !(unspecified || multicast || mapped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::csum;
@@ -1256,6 +1266,24 @@ mod tests {
             p.truncate(cut.max(1));
             parse_everything(&p, 20);
             parse_everything(&p, 40);
+        }
+    }
+
+    #[test]
+    fn ipv6_unicast_as_the_kernel_counts() {
+        let a = |s: &str| -> [u8; 16] { s.parse::<std::net::Ipv6Addr>().unwrap().octets() };
+        for u in [
+            "2001:db8::1",
+            "fe80::1",
+            "fc00::5",
+            "::1",
+            "::10.0.0.1",
+            "64:ff9b::1",
+        ] {
+            assert!(ipv6_is_unicast(&a(u)), "{u}");
+        }
+        for n in ["::", "ff02::1", "ff05::2", "::ffff:10.0.0.1"] {
+            assert!(!ipv6_is_unicast(&a(n)), "{n}");
         }
     }
 }

@@ -137,7 +137,7 @@ pub mod cflags {
     /// Direct routing.
     pub const DROUTE: u32 = fwd::DROUTE;
     /// Cache bypass.
-    pub const BYPASS: u32 = 0x4;
+    pub const BYPASS: u32 = fwd::BYPASS;
     /// Entry created by sync.
     pub const SYNC: u32 = 0x20;
     /// Hashed entry (never sent).
