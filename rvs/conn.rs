@@ -11,15 +11,16 @@
 //! path, which also keeps persistence templates alive while connections
 //! they control remain.
 
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::*};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::*};
 
 use kernel::{bindings, new_spinlock_irq, prelude::*, sync::{Arc, SpinLockIrq}, types::Opaque};
 
 use crate::rcu::ReadSide;
 use crate::rcu_chain::{Chain, Linked};
 use crate::rvs_core::connhash;
+use crate::rvs_core::defense::{entry_fate, DropEntryCounters, Entry, EntryFate, DROP_ENTRY_SHARE};
 use crate::rvs_core::packet::{IPPROTO_SCTP, IPPROTO_TCP};
-use crate::rvs_core::proto::{conn_state_name, TcpState};
+use crate::rvs_core::proto::{conn_state_name, TcpState, TEMPLATE_ASSURED};
 use crate::rvs_core::sctp::SctpState;
 use crate::dest::Dest;
 use crate::netns::{NetRef, OwnNet};
@@ -187,10 +188,11 @@ impl Conn {
         now.wrapping_sub(last)
     }
 
-    /// What the `drop_entry` defence may drop: a connection (not a
-    /// template) stuck half-open, in SYN_RECV (SCTP: INIT1 or INIT) with
-    /// no packet for a second. A real client's handshake completes well
-    /// within that; spoofed SYNs and INITs never do.
+    /// What a new connection may replace in a full table (`drop_entry`
+    /// not 0): a connection (not a template) stuck half-open, in SYN_RECV
+    /// (SCTP: INIT1 or INIT) with no packet for a second. A real client's
+    /// handshake completes well within that; spoofed SYNs and INITs never
+    /// do.
     fn droppable(&self, now: u64) -> bool {
         let half_open = match self.protocol {
             IPPROTO_TCP => self.tcp_state() == TcpState::SynRecv,
@@ -198,6 +200,27 @@ impl Conn {
             _ => false,
         };
         half_open && !self.is_template() && self.idle(now) >= u64::from(HZ)
+    }
+
+    /// Whether `drop_entry`'s pass drops this entry (a template only once
+    /// it controls nothing), as IPVS's `ip_vs_random_dropentry`.
+    fn defense_drops(&self, now: u64, hz: u64, counters: &mut DropEntryCounters) -> bool {
+        if self.n_control.load(Relaxed) != 0 {
+            return false;
+        }
+        let e = Entry {
+            protocol: self.protocol,
+            state: self.state.load(Relaxed),
+            template: self.is_template(),
+            assured: self.state.load(Relaxed) == TEMPLATE_ASSURED,
+            // rvs's templates do not know their service's flags.
+            one_packet_service: false,
+        };
+        match entry_fate(&e) {
+            EntryFate::Keep => false,
+            EntryFate::Drop => true,
+            EntryFate::IfStale => counters.todrop(self.idle(now) / hz, self.in_pkts.load(Relaxed)),
+        }
     }
 }
 
@@ -247,11 +270,17 @@ pub(crate) struct ConnTable {
     count: AtomicU32,
     /// Where the next sweep starts (large tables are swept in slices).
     sweep_from: AtomicUsize,
-    /// Under pressure (nearly full, or memory tight): the sweeper drops
-    /// half-open entries (`drop_entry`). Set by the sweeper.
+    /// `drop_entry` was in force at the last sweep (its changes are
+    /// logged).
     pressure: AtomicBool,
     /// The "table full" warning was printed.
     warned_full: AtomicBool,
+    /// A new connection may replace a stale half-open entry in a full
+    /// table (`drop_entry` not 0; set by the periodic work).
+    replace_stale: AtomicBool,
+    /// `drop_entry`'s counters (IPVS's `dropentry_counters`); only the
+    /// sweep uses them.
+    drop_counters: [AtomicI32; 8],
     /// The namespace, whose conntrack entries go with connections.
     net: OwnNet,
 }
@@ -305,6 +334,8 @@ impl ConnTable {
             sweep_from: AtomicUsize::new(0),
             pressure: AtomicBool::new(false),
             warned_full: AtomicBool::new(false),
+            replace_stale: AtomicBool::new(crate::drop_entry_param() != 0),
+            drop_counters: Default::default(),
             net,
         })
     }
@@ -415,15 +446,20 @@ impl ConnTable {
         if self.count.load(Relaxed) < max {
             return true;
         }
-        if crate::drop_entry() {
+        if self.replace_stale.load(Relaxed) {
             let Some(head) = self.heads().get(b) else {
                 return false;
             };
-            let _g = self.lock_of(b).lock();
-            // SAFETY: We hold the bucket's lock.
-            let stale = unsafe { head.iter_locked() }.find(|c| c.droppable(now));
-            if let Some(c) = stale {
-                self.unlink_locked(b, c);
+            let leftover = {
+                let _g = self.lock_of(b).lock();
+                // SAFETY: We hold the bucket's lock.
+                let stale = unsafe { head.iter_locked() }.find(|c| c.droppable(now));
+                stale.map(|c| self.unlink_locked(b, c))
+            };
+            if let Some(l) = leftover {
+                if let Some(l) = l {
+                    l.drop_in(self.net.get());
+                }
                 return true;
             }
         }
@@ -556,6 +592,7 @@ impl ConnTable {
     /// dead, releases what it counts, and frees it after a grace period.
     /// Returns the conntrack entry it leaves, for the caller to drop once
     /// the lock is released.
+    #[must_use]
     fn unlink_locked(&self, b: usize, c: &Conn) -> Option<Leftover> {
         let head = self.heads().get(b)?;
         // SAFETY: The caller holds the bucket's lock.
@@ -625,36 +662,36 @@ impl ConnTable {
         true
     }
 
+    /// The table is 7/8 full (rvs's own rule: counts as memory running
+    /// short for the defence).
+    pub(crate) fn nearly_full(&self) -> bool {
+        let max = crate::max_conns();
+        self.count.load(Relaxed) >= max - max / 8
+    }
+
     /// One sweep: every entry past its expiry goes; a template that still
     /// controls connections is given another period, as in IPVS. With
     /// `nodest`, connections whose real server was deleted go too
     /// (`expire_nodest_conn`).
     ///
-    /// Under pressure (the table 7/8 full, or less than `amemthresh` pages
-    /// of memory available) and with `drop_entry`, half-open entries idle
-    /// for a second go as well, as IPVS's `ip_vs_random_dropentry` drops
-    /// SYN_RECV entries when memory runs low.
+    /// `defense`: `drop_entry` is in force (memory short, or the table
+    /// nearly full): in a 32nd of the table, from a random bucket, what
+    /// IPVS's `ip_vs_random_dropentry` drops goes too
+    /// (`rvs_core::defense::entry_fate`). `replace_stale`: whether a new
+    /// connection may take a stale half-open entry's place in a full
+    /// table (`drop_entry` not 0).
     ///
     /// An empty table costs nothing. A table of more than
     /// [`SWEEP_MAX_BUCKETS`] buckets is swept a slice per call, so one
     /// pass takes `buckets / SWEEP_MAX_BUCKETS` calls (seconds): reading a
     /// million bucket heads every second cost more than the traffic.
-    pub(crate) fn sweep(&self, now: u64, nodest: bool) {
-        let max = crate::max_conns();
-        let full = self.count.load(Relaxed) >= max - max / 8;
-        // SAFETY: Reads memory counters; any context.
-        let avail = unsafe { bindings::si_mem_available() };
-        let tight = avail < i64::from(crate::amemthresh()) as _;
-        let pressure = crate::drop_entry() && (full || tight);
-        if pressure != self.pressure.swap(pressure, Relaxed) {
-            if pressure {
-                pr_info!(
-                    "under pressure ({} entries, {} pages available): dropping half-open connections\n",
-                    self.count.load(Relaxed),
-                    avail
-                );
+    pub(crate) fn sweep(&self, now: u64, nodest: bool, defense: bool, replace_stale: bool) {
+        self.replace_stale.store(replace_stale, Relaxed);
+        if defense != self.pressure.swap(defense, Relaxed) {
+            if defense {
+                pr_info!("drop_entry in force ({} entries): dropping half-open and stale connections\n", self.count.load(Relaxed));
             } else {
-                pr_info!("pressure over ({} entries)\n", self.count.load(Relaxed));
+                pr_info!("drop_entry no longer in force ({} entries)\n", self.count.load(Relaxed));
                 self.warned_full.store(false, Relaxed);
             }
         }
@@ -669,14 +706,28 @@ impl ConnTable {
         let slice = n.min(SWEEP_MAX_BUCKETS);
         let start = self.sweep_from.load(Relaxed) % n;
         self.sweep_from.store((start + slice) % n, Relaxed);
-        for i in 0..slice {
-            let b = (start + i) % n;
+        // drop_entry's window: a 32nd of the table, from a random bucket.
+        let window = if defense { (n / DROP_ENTRY_SHARE).max(1) } else { 0 };
+        // SAFETY: Reads the kernel's random pool; any context.
+        let window_from = if defense { (unsafe { bindings::get_random_u32() }) as usize % n } else { 0 };
+        let mut counters = DropEntryCounters(core::array::from_fn(|i| {
+            self.drop_counters.get(i).map_or(0, |c| c.load(Relaxed))
+        }));
+        let hz = u64::from(HZ);
+        let in_window = |b: usize| (b + n - window_from) % n < window;
+        let buckets = Iterator::chain((0..slice).map(|i| (start + i) % n), (0..window).map(|i| (window_from + i) % n));
+        for (k, b) in buckets.enumerate() {
+            // The window's buckets: only those the regular slice missed.
+            if k >= slice && (b + n - start) % n < slice {
+                continue;
+            }
             let Some(head) = heads.get(b) else {
                 continue;
             };
             if head.is_empty() {
                 continue;
             }
+            let drops = window != 0 && in_window(b);
             // Conntrack entries are dropped between passes, unlocked.
             loop {
                 let mut leftovers = Leftovers::new();
@@ -691,10 +742,8 @@ impl ConnTable {
                             .dest
                             .as_ref()
                             .is_some_and(|d| !d.available.load(Relaxed));
-                        if (nodest && gone)
-                            || now >= c.expires.load(Relaxed)
-                            || (pressure && c.droppable(now))
-                        {
+                        let expired = (nodest && gone) || now >= c.expires.load(Relaxed);
+                        if expired || (drops && c.defense_drops(now, hz, &mut counters)) {
                             if !c.is_template() {
                                 leftovers.push(self.unlink_locked(b, c));
                             } else if !self.try_unlink_template(b, c) && !c.invalid.load(Relaxed) && !gone {
@@ -709,6 +758,9 @@ impl ConnTable {
                     break;
                 }
             }
+        }
+        for (c, v) in self.drop_counters.iter().zip(counters.0) {
+            c.store(v, Relaxed);
         }
     }
 

@@ -191,6 +191,9 @@ fn schedule_for_error<'r>(
     let svc = st
         .find_service(rcu, p.af, mark, u16::from(ip.protocol), &ip.daddr, vport)
         .ok_or(NF_ACCEPT)?;
+    if st.defense.refuse_new(&st.sysctl) {
+        return Err(NF_DROP);
+    }
     schedule(rcu, st, svc, &p, mark).map_err(|_| NF_DROP)
 }
 
@@ -254,6 +257,10 @@ fn packet_in(
             let Some(svc) = svc else {
                 return NF_ACCEPT;
             };
+            // drop_packet: the defence refuses one new connection in so many.
+            if st.defense.refuse_new(&st.sysctl) {
+                return NF_DROP;
+            }
             match schedule(rcu, st, svc, &p, skb.mark()) {
                 Ok(c) => c,
                 Err(Unscheduled::NoServer) => return leave(rcu, st, net, skb, svc, &p, pf),
@@ -263,9 +270,11 @@ fn packet_in(
     };
     let len = skb.len() as u64;
     account(st, c, true, len);
-    p.l4.step(&st.timeouts, c, Direction::Input);
+    p.l4.step(&st.timeouts, st.defense.secure_tcp(&st.sysctl), c, Direction::Input);
+    // The client's packets, for sync's threshold and drop_entry's choice.
+    let pkts = c.in_pkts.fetch_add(1, Relaxed).wrapping_add(1);
     if st.sync.master_on() {
-        crate::sync::conn_packet(rcu, st, c);
+        crate::sync::conn_packet(rcu, st, c, pkts);
     }
     let verdict = match c.fwd() {
         fwd::MASQ => xmit::nat_in(rcu, net, skb, c, &p, pf),
@@ -308,7 +317,7 @@ fn leave(rcu: &ReadSide, st: &NetState, net: NetRef<'_>, mut skb: Skb, svc: &Ser
         let Some(c) = st.conns.insert_to(rcu, &params, target, 0, f, timeout, None) else {
             return NF_DROP;
         };
-        p.l4.step(&st.timeouts, c, Direction::Input);
+        p.l4.step(&st.timeouts, st.defense.secure_tcp(&st.sysctl), c, Direction::Input);
         let verdict = xmit::bypass(rcu, net, skb, c, p, pf);
         if f & cf::ONE_PACKET != 0 {
             st.conns.expire_now(c);
@@ -372,7 +381,7 @@ fn packet_out(
     }
     let len = skb.len() as u64;
     account(st, c, false, len);
-    p.l4.step(&st.timeouts, c, Direction::Output);
+    p.l4.step(&st.timeouts, st.defense.secure_tcp(&st.sysctl), c, Direction::Output);
     let verdict = xmit::nat_out(&mut skb, c, &p);
     // The reply now comes from the VIP: with snat_reroute, route it by
     // that source (policy routing), as IPVS does for replies it forwards.

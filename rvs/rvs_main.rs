@@ -11,6 +11,7 @@ use kernel::prelude::*;
 mod conn;
 mod core_hooks;
 mod ctl;
+mod defense;
 mod dest;
 mod genl;
 mod netns;
@@ -55,11 +56,11 @@ module! {
         },
         drop_entry: u32 {
             default: 1,
-            description: "Under pressure (table full, or memory below amemthresh), drop idle half-open TCP entries (1) or only refuse new ones (0)",
+            description: "Each namespace's first drop_entry (net.rvs.drop_entry, IPVS's modes 0-3): 1 drops half-open and stale entries while memory is short or the table nearly full, and lets a new connection replace a stale half-open one in a full table",
         },
         amemthresh: u32 {
             default: 16384,
-            description: "Available memory, in pages, below which the drop_entry defence starts (default 16384)",
+            description: "Each namespace's first amemthresh (net.rvs.amemthresh): free pages below which memory counts as short for the defence (default 16384)",
         },
     },
 }
@@ -80,12 +81,12 @@ pub(crate) fn max_conns() -> u32 {
     }
 }
 
-/// Whether the `drop_entry` defence is on.
-pub(crate) fn drop_entry() -> bool {
-    module_parameters::drop_entry.value() != 0
+/// `drop_entry`'s first value in a namespace (then its knob).
+pub(crate) fn drop_entry_param() -> u32 {
+    module_parameters::drop_entry.value()
 }
 
-/// The `amemthresh` threshold, in pages.
+/// `amemthresh`'s first value in a namespace, in pages (then its knob).
 pub(crate) fn amemthresh() -> u32 {
     module_parameters::amemthresh.value()
 }

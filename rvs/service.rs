@@ -246,6 +246,8 @@ pub(crate) struct NetState {
     /// Services, so the packet path can skip work when there are none.
     pub(crate) nr_services: AtomicU32,
     pub(crate) sysctl: Sysctls,
+    /// What the defence's periodic check found (`defense.rs`).
+    pub(crate) defense: crate::defense::Defense,
     /// nf_defrag_ipv6 was enabled for this namespace's IPv6 services.
     pub(crate) defrag6: AtomicBool,
     /// Connection sync daemons.
@@ -266,6 +268,7 @@ impl NetState {
             stats: Arc::pin_init(Stats::new(), GFP_KERNEL)?,
             nr_services: AtomicU32::new(0),
             sysctl: Sysctls::new(),
+            defense: crate::defense::Defense::new(),
             defrag6: AtomicBool::new(false),
             sync <- crate::sync::SyncState::new(),
         })

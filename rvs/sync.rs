@@ -519,16 +519,13 @@ fn snapshot(c: &Conn) -> Option<SyncConn<'static>> {
 
 /// The packet path, after a client's packet was accounted to `c`: IPVS's
 /// `ip_vs_sync_conn` (with its controlling template after it).
-pub(crate) fn conn_packet(rcu: &ReadSide, st: &NetState, c: &Conn) {
+/// `in_pkts`: the client's packets on `c` so far, this one included.
+pub(crate) fn conn_packet(rcu: &ReadSide, st: &NetState, c: &Conn, in_pkts: u32) {
     let Some(m) = st.sync.master(rcu) else { return };
     let s = &st.sysctl;
     let threshold = s.sync_threshold[0].load(Relaxed).max(0) as u32;
     let f = c.flags.load(Relaxed);
-    let pkts = if f & cf::ONE_PACKET != 0 {
-        threshold
-    } else {
-        c.in_pkts.fetch_add(1, Relaxed).wrapping_add(1)
-    };
+    let pkts = if f & cf::ONE_PACKET != 0 { threshold } else { in_pkts };
     let p = wire::SyncParams {
         threshold,
         period: s.sync_threshold[1].load(Relaxed).max(0) as u32,

@@ -13,6 +13,7 @@ use core::sync::atomic::{AtomicI32, Ordering::Relaxed};
 
 use kernel::{bindings, prelude::*};
 
+use crate::rvs_core::defense::valid_mode;
 use crate::rvs_core::sched::cache::default_expiration;
 use crate::rvs_core::sync::{sync_ports_valid, sync_threshold_valid};
 
@@ -90,14 +91,16 @@ pub(crate) struct Sysctls {
     /// IPVS's debug log level (its `CONFIG_IP_VS_DEBUG` output); rvs
     /// writes no such log.
     pub(crate) debug_level: AtomicI32,
-    /// IPVS's knobs rvs cannot honour yet: they read their IPVS default,
-    /// and writing anything else is refused with EOPNOTSUPP.
-    pub(crate) unsupported: [AtomicI32; UNSUPPORTED.len()],
+    /// The defence (`defense.rs`): pages of free memory below which
+    /// memory counts as short, and the three strategies' modes (0 never,
+    /// 1 automatic, 2 automatic and in force, 3 always).
+    pub(crate) amemthresh: AtomicI32,
+    pub(crate) drop_entry: AtomicI32,
+    pub(crate) drop_packet: AtomicI32,
+    pub(crate) secure_tcp: AtomicI32,
+    /// `drop_packet=3` refuses one new connection in this many.
+    pub(crate) am_droprate: AtomicI32,
 }
-
-/// IPVS knobs whose behaviour rvs lacks, with IPVS's defaults: their
-/// default is all a write may set.
-const UNSUPPORTED: [(&CStr, c_int); 3] = [(c"am_droprate", 10), (c"drop_packet", 0), (c"secure_tcp", 0)];
 
 impl Sysctls {
     pub(crate) fn new() -> Self {
@@ -132,7 +135,12 @@ impl Sysctls {
             cache_bypass: AtomicI32::new(0),
             schedule_icmp: AtomicI32::new(0),
             ignore_tunneled: AtomicI32::new(0),
-            unsupported: core::array::from_fn(|i| AtomicI32::new(UNSUPPORTED.get(i).map_or(0, |u| u.1))),
+            // The module parameters of the same names start them.
+            amemthresh: AtomicI32::new(i32::try_from(crate::amemthresh()).unwrap_or(i32::MAX)),
+            drop_entry: AtomicI32::new(crate::drop_entry_param().clamp(0, 3) as i32),
+            drop_packet: AtomicI32::new(0),
+            secure_tcp: AtomicI32::new(0),
+            am_droprate: AtomicI32::new(10),
         }
     }
 }
@@ -153,8 +161,8 @@ enum Check {
     SyncThreshold,
     /// `sync_ports`.
     SyncPorts,
-    /// Only its default, which is what it holds (EOPNOTSUPP otherwise).
-    Unsupported,
+    /// A defence mode, 0 to 3 (EINVAL otherwise).
+    DefenseMode,
     /// Any int (IPVS's booleans that are on when not 0).
     Any,
     /// Any int, as IPVS's `conntrack`; absent from a kernel without
@@ -173,7 +181,7 @@ struct Knob {
 
 const INT_MAX: c_int = c_int::MAX;
 
-static KNOBS: [Knob; 30] = [
+static KNOBS: [Knob; 32] = [
     Knob { name: c"expire_nodest_conn", check: Check::Range(0, 1), ipvs: true, value: |s| &s.expire_nodest_conn },
     Knob { name: c"conn_reuse_mode", check: Check::Range(0, 3), ipvs: true, value: |s| &s.conn_reuse_mode },
     Knob {
@@ -200,9 +208,11 @@ static KNOBS: [Knob; 30] = [
     Knob { name: c"lblc_expiration", check: Check::Jiffies, ipvs: true, value: |s| &s.lblc_expiration },
     Knob { name: c"lblcr_expiration", check: Check::Jiffies, ipvs: true, value: |s| &s.lblcr_expiration },
     Knob { name: c"debug_level", check: Check::Range(0, INT_MAX), ipvs: true, value: |s| &s.debug_level },
-    Knob { name: UNSUPPORTED[0].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[0] },
-    Knob { name: UNSUPPORTED[1].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[1] },
-    Knob { name: UNSUPPORTED[2].0, check: Check::Unsupported, ipvs: true, value: |s| &s.unsupported[2] },
+    Knob { name: c"amemthresh", check: Check::Any, ipvs: true, value: |s| &s.amemthresh },
+    Knob { name: c"am_droprate", check: Check::Any, ipvs: true, value: |s| &s.am_droprate },
+    Knob { name: c"drop_entry", check: Check::DefenseMode, ipvs: true, value: |s| &s.drop_entry },
+    Knob { name: c"drop_packet", check: Check::DefenseMode, ipvs: true, value: |s| &s.drop_packet },
+    Knob { name: c"secure_tcp", check: Check::DefenseMode, ipvs: true, value: |s| &s.secure_tcp },
     Knob { name: c"cache_bypass", check: Check::Any, ipvs: true, value: |s| &s.cache_bypass },
     Knob { name: c"schedule_icmp", check: Check::Any, ipvs: true, value: |s| &s.schedule_icmp },
     Knob { name: c"ignore_tunneled", check: Check::Any, ipvs: true, value: |s| &s.ignore_tunneled },
@@ -267,7 +277,7 @@ impl Table {
                     e.proc_handler = Some(checked_ints::<2, SyncThreshold>);
                 }
                 Check::SyncPorts => e.proc_handler = Some(checked_ints::<1, SyncPorts>),
-                Check::Unsupported => e.proc_handler = Some(checked_ints::<1, DefaultOnly>),
+                Check::DefenseMode => e.proc_handler = Some(checked_ints::<1, DefenseMode>),
                 Check::Conntrack if !crate::nfct::available() => continue,
                 Check::Any | Check::Conntrack => e.proc_handler = Some(bindings::proc_dointvec),
             }
@@ -318,12 +328,12 @@ impl Checked<1> for SyncPorts {
     }
 }
 
-/// A knob rvs cannot honour: it keeps its default.
-struct DefaultOnly;
+/// `drop_entry`, `drop_packet`, `secure_tcp`: 0 to 3.
+struct DefenseMode;
 
-impl Checked<1> for DefaultOnly {
-    fn check(new: &[c_int; 1], old: &[c_int; 1]) -> Result {
-        if new == old { Ok(()) } else { Err(EOPNOTSUPP) }
+impl Checked<1> for DefenseMode {
+    fn check(new: &[c_int; 1], _: &[c_int; 1]) -> Result {
+        if valid_mode(new[0]) { Ok(()) } else { Err(EINVAL) }
     }
 }
 

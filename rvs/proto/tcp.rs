@@ -41,14 +41,14 @@ pub(super) fn new_conn_expected(old: &Conn, conn_reuse_mode: u32) -> bool {
     tcp_new_conn_expected(old.tcp_state(), noout, conn_reuse_mode)
 }
 
-pub(super) fn step(flags: TcpFlags, timeouts: &Timeouts, c: &Conn, dir: Direction) {
+pub(super) fn step(flags: TcpFlags, timeouts: &Timeouts, secure: bool, c: &Conn, dir: Direction) {
     let f = c.flags.load(Relaxed);
     let mut t = TcpConn {
         state: c.tcp_state(),
         no_output: f & cf::NOOUTPUT != 0,
         inactive: f & cf::INACTIVE != 0,
     };
-    let step = t.on_packet(dir, flags, c.dest.is_some());
+    let step = t.on_packet(dir, flags, c.dest.is_some(), secure);
     apply(c, step, t.state as u8, t.no_output);
     if step.changed {
         c.timeout.store(conn::secs_to_jiffies(timeouts.tcp(t.state)), Relaxed);

@@ -16,6 +16,7 @@ pub mod abi;
 pub mod connhash;
 pub mod csum;
 pub mod ctl;
+pub mod defense;
 pub mod est;
 pub mod nla;
 pub mod packet;

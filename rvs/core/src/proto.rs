@@ -212,7 +212,7 @@ impl TcpEvent {
 
 use TcpState::{
     Close as CL, CloseWait as CW, Established as ES, FinWait as FW, LastAck as LA, Listen as LI,
-    SynRecv as SR, SynSent as SS, TimeWait as TW,
+    SynAck as SA, SynRecv as SR, SynSent as SS, TimeWait as TW,
 };
 
 /// One table row: the next state for each current state, in state order
@@ -244,6 +244,40 @@ const TABLE: [[Row; 4]; 3] = [
     ],
 ];
 
+/// IPVS's table while `secure_tcp` is in force (`tcp_states_dos`): a
+/// connection reaches ESTABLISHED only once the real server answered the
+/// client's SYN (SYNACK) and the client acknowledged it, so spoofed SYNs
+/// and lone ACKs do not make established-looking entries with their long
+/// timeout.
+const TABLE_SECURE: [[Row; 4]; 3] = [
+    // Input.
+    [
+        /* syn */ [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SA],
+        /* fin */ [CL, CW, SS, TW, TW, TW, CL, CW, LA, LI, SA],
+        /* ack */ [ES, ES, SS, SR, FW, TW, CL, CW, CL, LI, SA],
+        /* rst */ [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+    ],
+    // Output.
+    [
+        /* syn */ [SS, ES, SS, SA, SS, SS, SS, SS, SS, LI, SA],
+        /* fin */ [TW, FW, SS, TW, FW, TW, CL, TW, LA, LI, TW],
+        /* ack */ [ES, ES, SS, ES, FW, TW, CL, CW, LA, ES, ES],
+        /* rst */ [CL, CL, SS, CL, CL, TW, CL, CL, CL, CL, CL],
+    ],
+    // Input only.
+    [
+        /* syn */ [SA, ES, ES, SR, SA, SA, SA, SA, SA, SA, SA],
+        /* fin */ [CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW],
+        /* ack */ [ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
+        /* rst */ [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+    ],
+];
+
+/// [`tcp_transition`] in the table `secure_tcp` puts in force.
+pub fn tcp_transition_secure(state: TcpState, dir: Direction, flags: TcpFlags) -> TcpState {
+    lookup(&TABLE_SECURE, state, dir, flags)
+}
+
 /// The next state for a packet with `flags` going `dir`, as one lookup in
 /// IPVS's table. A packet with none of SYN, FIN, ACK, RST moves the
 /// connection to CLOSE: IPVS's `set_tcp_state` starts from CLOSE and
@@ -252,10 +286,14 @@ const TABLE: [[Row; 4]; 3] = [
 /// This is the bare table; [`TcpConn::on_packet`] adds the choice of the
 /// input-only table and the bookkeeping around it.
 pub fn tcp_transition(state: TcpState, dir: Direction, flags: TcpFlags) -> TcpState {
+    lookup(&TABLE, state, dir, flags)
+}
+
+fn lookup(table: &[[Row; 4]; 3], state: TcpState, dir: Direction, flags: TcpFlags) -> TcpState {
     let Some(ev) = TcpEvent::of(flags) else {
         return TcpState::Close;
     };
-    TABLE
+    table
         .get(dir as usize)
         .and_then(|rows| rows.get(ev as usize))
         .and_then(|row| row.get(state.index()))
@@ -382,12 +420,19 @@ impl TcpConn {
     }
 
     /// Accounts one packet, as IPVS's `set_tcp_state` (see
-    /// [`ProtoConn::step`]).
-    pub fn on_packet(&mut self, dir: Direction, flags: TcpFlags, has_dest: bool) -> StateStep {
+    /// [`ProtoConn::step`]); `secure`: `secure_tcp` is in force.
+    pub fn on_packet(
+        &mut self,
+        dir: Direction,
+        flags: TcpFlags,
+        has_dest: bool,
+        secure: bool,
+    ) -> StateStep {
+        let table = if secure { &TABLE_SECURE } else { &TABLE };
         self.step(
             dir,
             has_dest,
-            |s, d| tcp_transition(s, d, flags),
+            |s, d| lookup(table, s, d, flags),
             is_active,
             TcpState::Established,
         )
@@ -585,7 +630,7 @@ mod tests {
     fn run(conn: &mut TcpConn, pkts: &[(Direction, u8)]) -> Vec<TcpState> {
         pkts.iter()
             .map(|&(d, fl)| {
-                conn.on_packet(d, f(fl), true);
+                conn.on_packet(d, f(fl), true, false);
                 conn.state
             })
             .collect()
@@ -628,18 +673,43 @@ mod tests {
     }
 
     #[test]
+    fn secure_tcp_needs_the_servers_answer() {
+        use Direction::{Input as I, Output as O};
+        let mut c = TcpConn::new(true);
+        c.on_packet(I, f(S), true, true);
+        assert_eq!(c.state, SR);
+        // A lone ACK from the client does not establish it.
+        c.on_packet(I, f(A), true, true);
+        assert_eq!(c.state, SR);
+        // The server's SYN+ACK: SYNACK; the client's ACK keeps it there;
+        // the server's next segment establishes it.
+        c.on_packet(O, f(S | A), true, true);
+        assert_eq!(c.state, SA);
+        c.on_packet(I, f(A), true, true);
+        assert_eq!(c.state, SA);
+        let step = c.on_packet(O, f(A), true, true);
+        assert_eq!(c.state, ES);
+        assert!(step.established);
+        // The same client ACK establishes it at once without secure_tcp.
+        let mut c = TcpConn::new(true);
+        c.on_packet(I, f(S), true, false);
+        c.on_packet(I, f(A), true, false);
+        assert_eq!(c.state, ES);
+    }
+
+    #[test]
     fn nat_handshake_and_client_close() {
         use Direction::{Input as I, Output as O};
         let mut c = TcpConn::new(true);
         assert!(c.inactive);
-        let step = c.on_packet(I, f(S), true);
+        let step = c.on_packet(I, f(S), true, false);
         assert_eq!(c.state, SR);
         assert_eq!(step.counters, CounterChange::BecameActive);
         assert!(!c.inactive);
         // SYN+ACK from the server: SYN row, SYN_RECV stays.
-        let step = c.on_packet(O, f(S | A), true);
+        let step = c.on_packet(O, f(S | A), true, false);
         assert!(!step.changed);
-        let step = c.on_packet(I, f(A), true);
+        let step = c.on_packet(I, f(A), true, false);
         assert_eq!(c.state, ES);
         assert!(step.established);
         assert_eq!(step.counters, CounterChange::Unchanged);
@@ -681,7 +751,7 @@ mod tests {
         assert_eq!(tcp_transition(TW, O, f(R)), TW);
         let mut c = TcpConn::new(true);
         run(&mut c, &[(I, S), (O, S | A), (I, A)]);
-        let step = c.on_packet(O, f(R), true);
+        let step = c.on_packet(O, f(R), true, false);
         assert_eq!(c.state, CL);
         assert_eq!(step.counters, CounterChange::BecameInactive);
     }
@@ -714,7 +784,7 @@ mod tests {
         let states = run(&mut c, &[(I, S), (I, A), (I, A | TcpFlags::PSH)]);
         assert_eq!(states, [SR, ES, ES]);
         // The client's FIN: FIN_WAIT (NAT would say CLOSE_WAIT).
-        let step = c.on_packet(I, f(F | A), true);
+        let step = c.on_packet(I, f(F | A), true, false);
         assert_eq!(c.state, FW);
         assert_eq!(step.counters, CounterChange::BecameInactive);
         assert_eq!(tcp_transition(ES, I, f(F)), CW);
@@ -730,23 +800,23 @@ mod tests {
         let mut c = TcpConn::new(false);
         run(&mut c, &[(I, S), (O, S | A)]);
         assert!(!c.no_output);
-        c.on_packet(I, f(A), true);
-        c.on_packet(I, f(F | A), true);
+        c.on_packet(I, f(A), true, false);
+        c.on_packet(I, f(F | A), true, false);
         assert_eq!(c.state, CW);
     }
 
     #[test]
     fn counters_need_a_dest_and_a_change() {
         let mut c = TcpConn::new(true);
-        let step = c.on_packet(Direction::Input, f(S), false);
+        let step = c.on_packet(Direction::Input, f(S), false, false);
         assert_eq!(c.state, SR);
         assert_eq!(step.counters, CounterChange::Unchanged);
         assert!(c.inactive);
         // A repeated SYN changes nothing, so the flag is not fixed up.
-        let step = c.on_packet(Direction::Input, f(S), true);
+        let step = c.on_packet(Direction::Input, f(S), true, false);
         assert!(!step.changed);
         assert_eq!(step.counters, CounterChange::Unchanged);
-        let step = c.on_packet(Direction::Input, f(A), true);
+        let step = c.on_packet(Direction::Input, f(A), true, false);
         assert_eq!(step.counters, CounterChange::BecameActive);
     }
 
@@ -836,7 +906,7 @@ mod tests {
             for (d, fl) in pkts {
                 let had_no_output = c.no_output;
                 let before = c.state;
-                let step = c.on_packet(d, f(fl), true);
+                let step = c.on_packet(d, f(fl), true, false);
                 match step.counters {
                     CounterChange::BecameActive => active += 1,
                     CounterChange::BecameInactive => active -= 1,
