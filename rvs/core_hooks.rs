@@ -299,19 +299,8 @@ fn packet_in(
 fn leave(rcu: &ReadSide, st: &NetState, net: NetRef<'_>, mut skb: Skb, svc: &Service, p: &Pkt, pf: u8) -> c_uint {
     let bypass = st.sysctl.cache_bypass.load(Relaxed) != 0 && svc.key.fwmark != 0 && is_unicast(net, p);
     if bypass {
-        let mut f = cf::BYPASS | nfct::new_conn_flag(&st.sysctl);
-        if svc.flags.load(Relaxed) & svc_flags::ONEPACKET != 0 && p.ip.protocol == packet::IPPROTO_UDP {
-            f |= cf::ONE_PACKET;
-        }
-        let params = ConnParams {
-            af: p.af,
-            protocol: p.ip.protocol,
-            caddr: p.ip.saddr,
-            cport: p.sport,
-            vaddr: p.ip.daddr,
-            vport: p.dport,
-            fwmark: skb.mark(),
-        };
+        let f = cf::BYPASS | nfct::new_conn_flag(&st.sysctl) | one_packet(svc, p);
+        let params = conn_params(p, skb.mark());
         let target = Target::Unbound { af: p.af, addr: [0; 16] };
         let timeout = INITIAL_CONN_TIMEOUT_SECS;
         let Some(c) = st.conns.insert_to(rcu, &params, target, 0, f, timeout, None) else {
@@ -459,6 +448,28 @@ fn masked(af: u16, addr: &[u8; 16], netmask: u32) -> [u8; 16] {
     a
 }
 
+/// What identifies the connection a new flow gets.
+fn conn_params(p: &Pkt, fwmark: u32) -> ConnParams {
+    ConnParams {
+        af: p.af,
+        protocol: p.ip.protocol,
+        caddr: p.ip.saddr,
+        cport: p.sport,
+        vaddr: p.ip.daddr,
+        vport: p.dport,
+        fwmark,
+    }
+}
+
+/// ONE_PACKET for a UDP flow to a one-packet (`-o`) service.
+fn one_packet(svc: &Service, p: &Pkt) -> u32 {
+    if svc.flags.load(Relaxed) & svc_flags::ONEPACKET != 0 && p.ip.protocol == packet::IPPROTO_UDP {
+        cf::ONE_PACKET
+    } else {
+        0
+    }
+}
+
 /// Why a new flow got no connection.
 enum Unscheduled {
     /// The service has no server to take it (`leave`).
@@ -481,15 +492,7 @@ fn schedule<'r>(
     let now = conn::jiffies();
     let sflags = svc.flags.load(Relaxed);
     let fwmark = svc.key.fwmark;
-    let params = ConnParams {
-        af: p.af,
-        protocol: p.ip.protocol,
-        caddr: p.ip.saddr,
-        cport: p.sport,
-        vaddr: p.ip.daddr,
-        vport: p.dport,
-        fwmark: if fwmark != 0 { mark } else { 0 },
-    };
+    let params = conn_params(p, if fwmark != 0 { mark } else { 0 });
     let mut control = None;
     let dest = if sflags & svc_flags::PERSISTENT != 0 {
         let tp = ConnParams {
@@ -534,10 +537,7 @@ fn schedule<'r>(
     } else {
         pick(st, svc, p, now).ok_or(NoServer)?
     };
-    let mut f = dest_conn_flags(&dest) | nfct::new_conn_flag(&st.sysctl);
-    if sflags & svc_flags::ONEPACKET != 0 && p.ip.protocol == packet::IPPROTO_UDP {
-        f |= cf::ONE_PACKET;
-    }
+    let f = dest_conn_flags(&dest) | nfct::new_conn_flag(&st.sysctl) | one_packet(svc, p);
     let c = st
         .conns
         .insert(rcu, &params, &dest, f, INITIAL_CONN_TIMEOUT_SECS, control)

@@ -23,13 +23,6 @@ sync_load_both
 NVIP=192.168.10.100
 SIZE=30000
 
-net_down() {
-	local ns i
-	for ns in $(ip netns list | awk '{print $1}'); do
-		for i in $(ip netns pids $ns); do kill "$i" 2>/dev/null || true; done
-	done
-	for ns in $(ip netns list | awk '{print $1}'); do ip netns del $ns; done
-}
 
 # sctp_server NS NAME ADDR PORT...: the association server, started and
 # listening.

@@ -20,20 +20,7 @@ OUT=/tmp/nfct
 rm -rf $OUT; mkdir -p $OUT
 NVIP=192.168.10.100
 
-net_down() {
-	local ns i
-	for ns in $(ip netns list | awk '{print $1}'); do
-		for i in $(ip netns pids $ns); do kill "$i" 2>/dev/null || true; done
-	done
-	for ns in $(ip netns list | awk '{print $1}'); do ip netns del $ns; done
-}
 
-knob() {
-	case ${SYNC_IMPL[director]} in
-	rvs) in_ns director sysctl -qw net.rvs.conntrack=$1 ;;
-	ipvs) in_ns director sysctl -qw net.ipv4.vs.conntrack=$1 ;;
-	esac
-}
 # entries PROTO PORT: the director's conntrack entries of PROTO whose
 # original destination port is PORT, without timers and client ports.
 entries() {
@@ -82,7 +69,7 @@ run() {
 	body=$(in_ns client curl -s --max-time 3 http://$NVIP/ || true)
 	expect_eq "$impl, conntrack=0, no route back: no answer" "" "$body"
 
-	knob 1
+	director_knob conntrack 1
 	for i in 1 2 3 4; do cget http://$NVIP/; done >$OUT/$impl.on
 	expect_eq "$impl, conntrack=1: rr through MASQUERADE" "rs1 rs1 rs2 rs2" "$(sort $OUT/$impl.on | xargs)"
 	cget -o $OUT/$impl.blob http://$NVIP/blob

@@ -22,19 +22,6 @@ OUT=/tmp/noserver
 rm -rf $OUT; mkdir -p $OUT
 NVIP=192.168.10.100
 
-net_down() {
-	local ns i
-	for ns in $(ip netns list | awk '{print $1}'); do
-		for i in $(ip netns pids $ns); do kill "$i" 2>/dev/null || true; done
-	done
-	for ns in $(ip netns list | awk '{print $1}'); do ip netns del $ns; done
-}
-knob() {
-	case ${SYNC_IMPL[director]} in
-	rvs) in_ns director sysctl -qw net.rvs.$1=$2 ;;
-	ipvs) in_ns director sysctl -qw net.ipv4.vs.$1=$2 ;;
-	esac
-}
 # refused URL: curl's verdict on one request ("refused" for ICMP port
 # unreachable, within 5 s).
 fetch() {
@@ -71,7 +58,7 @@ run_nat() {
 	adm director -a -f 1 -r 10.0.0.17 -m -w 0
 	fetch http://10.0.0.7/ >$OUT/$impl.bypass0
 	expect_eq "$impl, cache_bypass=0: the cache is down, refused" refused "$(cat $OUT/$impl.bypass0)"
-	knob cache_bypass 1
+	director_knob cache_bypass 1
 	fetch http://10.0.0.7/ >$OUT/$impl.bypass1
 	expect_eq "$impl, cache_bypass=1: the origin answers" rs1 "$(cat $OUT/$impl.bypass1)"
 	lnc | awk '$4 == "10.0.0.7:80" {print $1, $4, $5}' | sort -u >$OUT/$impl.bypass.lnc
@@ -118,7 +105,7 @@ run_lan() {
 	sleep 1
 	expect_eq "$impl, schedule_icmp=0: no entry for the error" "" "$(lnc)"
 	expect_eq "$impl, schedule_icmp=0: no real server got it" "$before" "$(icmp_in_rs)"
-	knob schedule_icmp 1
+	director_knob schedule_icmp 1
 	frag_needed
 	wait_for 5 "$impl, schedule_icmp=1: a real server got the error" bash -c "[ \$(( \$(icmp_in rs1) + \$(icmp_in rs2) )) -gt $before ]"
 	lnc | awk '{print $1, $2, $3, $4}' >$OUT/$impl.icmp.lnc

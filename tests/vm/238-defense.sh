@@ -19,21 +19,6 @@ OUT=/tmp/defense
 rm -rf $OUT; mkdir -p $OUT
 NVIP=192.168.10.100
 
-net_down() {
-	local ns i
-	for ns in $(ip netns list | awk '{print $1}'); do
-		for i in $(ip netns pids $ns); do kill "$i" 2>/dev/null || true; done
-	done
-	for ns in $(ip netns list | awk '{print $1}'); do ip netns del $ns; done
-}
-knob_path() {
-	case ${SYNC_IMPL[director]} in
-	rvs) echo /proc/sys/net/rvs/$1 ;;
-	ipvs) echo /proc/sys/net/ipv4/vs/$1 ;;
-	esac
-}
-knob() { in_ns director sh -c "echo $2 >$(knob_path $1)"; }
-knob_is() { [ "$(in_ns director cat $(knob_path $1))" = "$2" ]; }
 # flows N: N new UDP flows to the VIP, one after another; the answers.
 flows() {
 	in_ns client python3 -S -c '
@@ -90,39 +75,39 @@ run() {
 	adm director -a -t $NVIP:80 -r 10.0.0.7 -m
 
 	# drop_packet=3: one new flow in am_droprate is refused.
-	knob am_droprate 3
-	knob drop_packet 3
+	director_knob am_droprate 3
+	director_knob drop_packet 3
 	flows 9 >$OUT/$impl.droprate
 	expect_eq "$impl, drop_packet=3, am_droprate=3: 6 of 9 flows answered" 6 "$(cat $OUT/$impl.droprate)"
-	knob drop_packet 0
+	director_knob drop_packet 0
 	expect_eq "$impl, drop_packet=0: all answered" 3 "$(flows 3)"
 
 	# drop_packet=1: on while memory is short.
-	knob amemthresh 2147483647
-	knob drop_packet 1
-	wait_for 10 "$impl: drop_packet turned to 2 (memory short)" knob_is drop_packet 2
+	director_knob amemthresh 2147483647
+	director_knob drop_packet 1
+	wait_for 10 "$impl: drop_packet turned to 2 (memory short)" director_knob_is drop_packet 2
 	expect_eq "$impl, drop_packet=2: every new flow refused" 0 "$(flows 3)"
-	knob amemthresh 1024
-	wait_for 10 "$impl: drop_packet back to 1" knob_is drop_packet 1
+	director_knob amemthresh 1024
+	wait_for 10 "$impl: drop_packet back to 1" director_knob_is drop_packet 1
 	expect_eq "$impl, drop_packet=1, memory fine: answered" 3 "$(flows 3)"
-	knob drop_packet 0
+	director_knob drop_packet 0
 
 	# secure_tcp: the server has not spoken yet.
 	for mode in 0 3; do
-		knob secure_tcp $mode
+		director_knob secure_tcp $mode
 		hold
 		poll_for 10 held_settled || true
 		st=$(state_of_held)
 		echo "secure_tcp=$mode: $st" >>$OUT/$impl.secure
 		kill $HOLDER 2>/dev/null || true; wait $HOLDER 2>/dev/null || true
 	done
-	knob secure_tcp 0
+	director_knob secure_tcp 0
 	cat $OUT/$impl.secure
 	expect_eq "$impl: secure_tcp keeps an unanswered handshake SYNACK" \
 		"secure_tcp=0: ESTABLISHED secure_tcp=3: SYNACK" "$(xargs <$OUT/$impl.secure)"
 
 	# drop_entry: spoofed SYNs' half-open entries.
-	knob drop_entry 0
+	director_knob drop_entry 0
 	in_ns client rvsfuzz synflood --dst $NVIP --port 80 --count 600 --secs 10 --seed 7 >/dev/null
 	sleep 1
 	c0=$(half_open)
@@ -130,10 +115,10 @@ run() {
 	c1=$(half_open)
 	echo "drop_entry=0: $c0 then $c1 half-open entries 4 s later"
 	check "$impl, drop_entry=0: the half-open entries stay ($c0, $c1)" test "$c0" -ge 300 -a "$c1" -ge $((c0 - 5))
-	knob drop_entry 3
+	director_knob drop_entry 3
 	wait_for 20 "$impl, drop_entry=3: the pass drops half-open entries" at_most_half_open $((c1 - 40))
 	figure "drop_entry_$impl" "$c1 half-open entries, $(half_open) after $POLL_TOOK with drop_entry=3"
-	knob drop_entry 0
+	director_knob drop_entry 0
 	net_down
 }
 

@@ -338,6 +338,29 @@ adm() {
 	*) fail "adm: no implementation for $ns (director_impl $ns rvs|ipvs)" ;;
 	esac
 }
+# net_down: every namespace gone, with the processes in it.
+net_down() {
+	local ns i
+	for ns in $(ip netns list | awk '{print $1}'); do
+		for i in $(ip netns pids $ns); do kill "$i" 2>/dev/null || true; done
+	done
+	for ns in $(ip netns list | awk '{print $1}'); do ip netns del $ns; done
+}
+# director_knob NAME VALUE: the director's knob, net.rvs or net.ipv4.vs as
+# its implementation (director_impl) has it.
+director_knob() {
+	case ${SYNC_IMPL[director]:-} in
+	rvs) in_ns director sh -c "echo '$2' >/proc/sys/net/rvs/$1" ;;
+	ipvs) in_ns director sh -c "echo '$2' >/proc/sys/net/ipv4/vs/$1" ;;
+	*) fail "director_knob: no implementation for the director" ;;
+	esac
+}
+# director_knob_is NAME VALUE: it reads VALUE.
+director_knob_is() {
+	local d=/proc/sys/net/rvs
+	[ "${SYNC_IMPL[director]:-}" = ipvs ] && d=/proc/sys/net/ipv4/vs
+	[ "$(in_ns director cat $d/$1)" = "$2" ]
+}
 # sync_load_both: rvs (its own family, no IPVS ABI) and ip_vs side by side.
 sync_load_both() {
 	lsmod | grep -q '^rvs ' || load_rvs
