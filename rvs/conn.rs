@@ -188,14 +188,14 @@ impl Conn {
         now.wrapping_sub(last)
     }
 
-    /// What a new connection may replace in a full table (`drop_entry`
-    /// not 0): a connection (not a template) stuck half-open, in SYN_RECV
-    /// (SCTP: INIT1 or INIT) with no packet for a second. A real client's
+    /// What a new connection may replace in a full table: a connection
+    /// (not a template) stuck half-open, in SYN_RECV or (`secure_tcp`)
+    /// SYNACK (SCTP: INIT1 or INIT) with no packet for a second. A real client's
     /// handshake completes well within that; spoofed SYNs and INITs never
     /// do.
     fn droppable(&self, now: u64) -> bool {
         let half_open = match self.protocol {
-            IPPROTO_TCP => self.tcp_state() == TcpState::SynRecv,
+            IPPROTO_TCP => matches!(self.tcp_state(), TcpState::SynRecv | TcpState::SynAck),
             IPPROTO_SCTP => matches!(self.sctp_state(), SctpState::Init1 | SctpState::Init),
             _ => false,
         };
@@ -275,9 +275,6 @@ pub(crate) struct ConnTable {
     pressure: AtomicBool,
     /// The "table full" warning was printed.
     warned_full: AtomicBool,
-    /// A new connection may replace a stale half-open entry in a full
-    /// table (`drop_entry` not 0; set by the periodic work).
-    replace_stale: AtomicBool,
     /// `drop_entry`'s counters (IPVS's `dropentry_counters`); only the
     /// sweep uses them.
     drop_counters: [AtomicI32; 8],
@@ -334,7 +331,6 @@ impl ConnTable {
             sweep_from: AtomicUsize::new(0),
             pressure: AtomicBool::new(false),
             warned_full: AtomicBool::new(false),
-            replace_stale: AtomicBool::new(crate::drop_entry_param() != 0),
             drop_counters: Default::default(),
             net,
         })
@@ -446,22 +442,22 @@ impl ConnTable {
         if self.count.load(Relaxed) < max {
             return true;
         }
-        if self.replace_stale.load(Relaxed) {
-            let Some(head) = self.heads().get(b) else {
-                return false;
-            };
-            let leftover = {
-                let _g = self.lock_of(b).lock();
-                // SAFETY: We hold the bucket's lock.
-                let stale = unsafe { head.iter_locked() }.find(|c| c.droppable(now));
-                stale.map(|c| self.unlink_locked(b, c))
-            };
-            if let Some(l) = leftover {
-                if let Some(l) = l {
-                    l.drop_in(self.net.get());
-                }
-                return true;
+        // rvs caps its table (IPVS does not): a stale half-open entry in
+        // the bucket gives way to the new connection.
+        let Some(head) = self.heads().get(b) else {
+            return false;
+        };
+        let leftover = {
+            let _g = self.lock_of(b).lock();
+            // SAFETY: We hold the bucket's lock.
+            let stale = unsafe { head.iter_locked() }.find(|c| c.droppable(now));
+            stale.map(|c| self.unlink_locked(b, c))
+        };
+        if let Some(l) = leftover {
+            if let Some(l) = l {
+                l.drop_in(self.net.get());
             }
+            return true;
         }
         if !self.warned_full.swap(true, Relaxed) {
             pr_warn!("connection table full ({} entries): dropping new connections\n", max);
@@ -677,16 +673,13 @@ impl ConnTable {
     /// `defense`: `drop_entry` is in force (memory short, or the table
     /// nearly full): in a 32nd of the table, from a random bucket, what
     /// IPVS's `ip_vs_random_dropentry` drops goes too
-    /// (`rvs_core::defense::entry_fate`). `replace_stale`: whether a new
-    /// connection may take a stale half-open entry's place in a full
-    /// table (`drop_entry` not 0).
+    /// (`rvs_core::defense::entry_fate`).
     ///
     /// An empty table costs nothing. A table of more than
     /// [`SWEEP_MAX_BUCKETS`] buckets is swept a slice per call, so one
     /// pass takes `buckets / SWEEP_MAX_BUCKETS` calls (seconds): reading a
     /// million bucket heads every second cost more than the traffic.
-    pub(crate) fn sweep(&self, now: u64, nodest: bool, defense: bool, replace_stale: bool) {
-        self.replace_stale.store(replace_stale, Relaxed);
+    pub(crate) fn sweep(&self, now: u64, nodest: bool, defense: bool) {
         if defense != self.pressure.swap(defense, Relaxed) {
             if defense {
                 pr_info!("drop_entry in force ({} entries): dropping half-open and stale connections\n", self.count.load(Relaxed));
@@ -728,13 +721,16 @@ impl ConnTable {
                 continue;
             }
             let drops = window != 0 && in_window(b);
-            // Conntrack entries are dropped between passes, unlocked.
+            // Conntrack entries are dropped between passes, unlocked; a
+            // pass resumes after the entries the ones before it kept (new
+            // entries go in at the head, and need no look).
+            let mut kept = 0;
             loop {
                 let mut leftovers = Leftovers::new();
                 {
                     let _g = self.lock_of(b).lock();
                     // SAFETY: We hold the bucket's lock.
-                    for c in unsafe { head.iter_locked() } {
+                    for c in unsafe { head.iter_locked() }.skip(kept) {
                         if leftovers.is_full() {
                             break;
                         }
@@ -746,11 +742,15 @@ impl ConnTable {
                         if expired || (drops && c.defense_drops(now, hz, &mut counters)) {
                             if !c.is_template() {
                                 leftovers.push(self.unlink_locked(b, c));
-                            } else if !self.try_unlink_template(b, c) && !c.invalid.load(Relaxed) && !gone {
+                                continue;
+                            } else if self.try_unlink_template(b, c) {
+                                continue;
+                            } else if !c.invalid.load(Relaxed) && !gone {
                                 // Still controls connections: another period.
                                 c.touch(now);
                             }
                         }
+                        kept += 1;
                     }
                 }
                 leftovers.drop_in(self.net.get());

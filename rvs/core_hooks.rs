@@ -138,21 +138,22 @@ fn icmp_error(
         dport: ports.src,
     };
     let from = if inbound { Side::Client } else { Side::RealServer };
-    let c = match st.conns.get(rcu, from, &quoted) {
-        Some(c) => c,
+    let (c, created) = match st.conns.get(rcu, from, &quoted) {
+        Some(c) => (c, false),
         None if inbound && st.sysctl.schedule_icmp.load(Relaxed) != 0 => {
             match schedule_for_error(rcu, st, &skb, &inner, ports.src, ports.dst) {
-                Ok(c) => c,
+                Ok(c) => (c, true),
                 Err(verdict) => return Some(verdict),
             }
         }
         None => return None,
     };
-    if c.fwd() != fwd::MASQ {
+    let verdict = if c.fwd() != fwd::MASQ {
         if !inbound {
             return None;
         }
-        // DR and TUN: the error goes to the real server as it is.
+        // DR, TUN and the rest: the error goes to the real server (or the
+        // bypassed destination) as it is.
         let p = Pkt {
             ip: outer,
             af,
@@ -160,13 +161,27 @@ fn icmp_error(
             dport: 0,
             l4: L4::IcmpError,
         };
-        return Some(match c.fwd() {
-            fwd::DROUTE => xmit::dr(rcu, net, skb, c, &p, pf),
-            fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p, st.sysctl.pmtu_disc.load(Relaxed) != 0),
-            _ => NF_ACCEPT,
-        });
+        forward(rcu, st, net, skb, c, &p, pf)
+    } else {
+        xmit::icmp_nat(rcu, net, skb, c, &outer, &inner, inbound, pf)?
+    };
+    // A one-packet entry made for this error has served it.
+    if created && c.flags.load(Relaxed) & cf::ONE_PACKET != 0 {
+        st.conns.expire_now(c);
     }
-    xmit::icmp_nat(rcu, net, skb, c, &outer, &inner, inbound, pf)
+    Some(verdict)
+}
+
+/// Sends the packet on by the connection's forwarding method (the
+/// `packet_xmit` IPVS binds to a connection).
+fn forward(rcu: &ReadSide, st: &NetState, net: NetRef<'_>, skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
+    match c.fwd() {
+        fwd::MASQ => xmit::nat_in(rcu, net, skb, c, p, pf),
+        fwd::DROUTE => xmit::dr(rcu, net, skb, c, p, pf),
+        fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, p, st.sysctl.pmtu_disc.load(Relaxed) != 0),
+        fwd::BYPASS => xmit::bypass(rcu, net, skb, c, p, pf),
+        _ => xmit::local(skb, c),
+    }
 }
 
 /// `schedule_icmp`: an ICMP error from the client's side about a packet of
@@ -276,13 +291,7 @@ fn packet_in(
     if st.sync.master_on() {
         crate::sync::conn_packet(rcu, st, c, pkts);
     }
-    let verdict = match c.fwd() {
-        fwd::MASQ => xmit::nat_in(rcu, net, skb, c, &p, pf),
-        fwd::DROUTE => xmit::dr(rcu, net, skb, c, &p, pf),
-        fwd::TUNNEL => xmit::tunnel(rcu, net, skb, c, &p, st.sysctl.pmtu_disc.load(Relaxed) != 0),
-        fwd::BYPASS => xmit::bypass(rcu, net, skb, c, &p, pf),
-        _ => NF_ACCEPT,
-    };
+    let verdict = forward(rcu, st, net, skb, c, &p, pf);
     if c.flags.load(Relaxed) & cf::ONE_PACKET != 0 {
         st.conns.expire_now(c);
     }
@@ -306,6 +315,7 @@ fn leave(rcu: &ReadSide, st: &NetState, net: NetRef<'_>, mut skb: Skb, svc: &Ser
         let Some(c) = st.conns.insert_to(rcu, &params, target, 0, f, timeout, None) else {
             return NF_DROP;
         };
+        c.in_pkts.fetch_add(1, Relaxed);
         p.l4.step(&st.timeouts, st.defense.secure_tcp(&st.sysctl), c, Direction::Input);
         let verdict = xmit::bypass(rcu, net, skb, c, p, pf);
         if f & cf::ONE_PACKET != 0 {
@@ -329,21 +339,22 @@ fn is_unicast(net: NetRef<'_>, p: &Pkt) -> bool {
     }
 }
 
-/// `ignore_tunneled`: the packet is of a protocol rvs neither balances nor
-/// reads errors of (IPIP, GRE, ESP, ...), as IPVS's missing protocol
-/// handler.
+/// `ignore_tunneled`: the packet is of a protocol rvs does not balance
+/// (IPIP, GRE, ESP, ...), or ICMP that is no error (echo), as IPVS's
+/// missing protocol handler (its build without AH/ESP balancing).
 fn not_balanced(skb: &Skb, family: Family) -> bool {
-    let ip = pkt::with_head(skb, |head| packet::parse_embedded(head, 0, family).ok());
-    ip.is_some_and(|ip| {
-        !matches!(
-            ip.protocol,
-            packet::IPPROTO_TCP
-                | packet::IPPROTO_UDP
-                | packet::IPPROTO_SCTP
-                | packet::IPPROTO_ICMP
-                | packet::IPPROTO_ICMPV6
-        )
-    })
+    let seen = pkt::with_head(skb, |head| {
+        let ip = packet::parse_embedded(head, 0, family).ok()?;
+        Some((ip.protocol, head.get(ip.l4_offset).copied()))
+    });
+    match seen {
+        Some((packet::IPPROTO_TCP | packet::IPPROTO_UDP | packet::IPPROTO_SCTP, _)) => false,
+        Some((packet::IPPROTO_ICMP, Some(t))) => !packet::icmp_type_is_error(t, Family::Inet),
+        Some((packet::IPPROTO_ICMPV6, Some(t))) => !packet::icmp_type_is_error(t, Family::Inet6),
+        Some((packet::IPPROTO_ICMP | packet::IPPROTO_ICMPV6, None)) => false,
+        Some(_) => true,
+        None => false,
+    }
 }
 
 /// Real server to client (NAT): at FORWARD when the director routes the

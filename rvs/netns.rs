@@ -181,7 +181,6 @@ unsafe extern "C" fn net_tick(work: *mut bindings::work_struct) {
         now,
         st.sysctl.expire_nodest_conn.load(Relaxed) != 0,
         st.defense.drop_entry(&st.sysctl),
-        st.sysctl.drop_entry.load(Relaxed) != 0,
     );
     let ticks = entry.ticks.fetch_add(1, Relaxed).wrapping_add(1);
     let per_est = (est::TICK_SECS * 1000 / SWEEP_INTERVAL_MS).max(1);

@@ -55,12 +55,12 @@ module! {
             description: "Most connection entries per namespace; new connections beyond it are dropped (0: no limit)",
         },
         drop_entry: u32 {
-            default: 1,
-            description: "Each namespace's first drop_entry (net.rvs.drop_entry, IPVS's modes 0-3): 1 drops half-open and stale entries while memory is short or the table nearly full, and lets a new connection replace a stale half-open one in a full table",
+            default: 0,
+            description: "Each namespace's first drop_entry (net.rvs.drop_entry, IPVS's modes 0-3; 1: drop half-open and stale entries while memory is short or the table nearly full)",
         },
         amemthresh: u32 {
-            default: 16384,
-            description: "Each namespace's first amemthresh (net.rvs.amemthresh): free pages below which memory counts as short for the defence (default 16384)",
+            default: 1024,
+            description: "Each namespace's first amemthresh (net.rvs.amemthresh): free pages below which memory counts as short for the defence (default 1024)",
         },
     },
 }

@@ -223,6 +223,13 @@ pub(crate) fn dr(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pk
     NF_STOLEN
 }
 
+/// A connection to this host (LOCALNODE): the packet is delivered here, as
+/// IPVS's `ip_vs_null_xmit`.
+pub(crate) fn local(mut skb: Skb, c: &Conn) -> c_uint {
+    nfct::direct(&mut skb, c);
+    NF_ACCEPT
+}
+
 /// Cache bypass: the packet goes on, unchanged, to its own destination
 /// (not this host), as IPVS's `ip_vs_bypass_xmit`.
 pub(crate) fn bypass(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {

@@ -113,6 +113,18 @@ pub const ICMPV6_PARAMPROB: u8 = 4;
 /// ICMPv6 types with this bit set are informational, not errors.
 pub const ICMPV6_INFOMSG_MASK: u8 = 0x80;
 
+/// Whether an ICMP (`Inet`) or ICMPv6 message of type `ty` is what IPVS
+/// treats as an error about a connection ([`IcmpHeader::is_error`]).
+pub const fn icmp_type_is_error(ty: u8, family: Family) -> bool {
+    match family {
+        Family::Inet => matches!(
+            ty,
+            ICMP_DEST_UNREACH | ICMP_SOURCE_QUENCH | ICMP_TIME_EXCEEDED
+        ),
+        Family::Inet6 => ty & ICMPV6_INFOMSG_MASK == 0,
+    }
+}
+
 /// Address family of a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {
@@ -610,13 +622,7 @@ impl IcmpHeader {
     /// time exceeded (not parameter problem); for ICMPv6 every error type
     /// (types below 128).
     pub const fn is_error(&self, family: Family) -> bool {
-        match family {
-            Family::Inet => matches!(
-                self.ty,
-                ICMP_DEST_UNREACH | ICMP_SOURCE_QUENCH | ICMP_TIME_EXCEEDED
-            ),
-            Family::Inet6 => self.ty & ICMPV6_INFOMSG_MASK == 0,
-        }
+        icmp_type_is_error(self.ty, family)
     }
 
     /// The echo identifier (meaningful for echo messages).
