@@ -96,7 +96,8 @@ run() {
 	for mode in 0 3; do
 		director_knob secure_tcp $mode
 		hold
-		poll_for 10 held_settled || true
+		poll_for 30 test -s $OUT/held || true
+		poll_for 20 held_settled || true
 		st=$(state_of_held)
 		echo "secure_tcp=$mode: $st" >>$OUT/$impl.secure
 		kill $HOLDER 2>/dev/null || true; wait $HOLDER 2>/dev/null || true
