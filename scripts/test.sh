@@ -19,6 +19,7 @@
 # rvsadm entry tests, save/restore, privileges with an unprivileged fuzz,
 # the seed commands, JSON, NAT, DR and IPIP forwarding, every tunnel
 # encapsulation (225, its rvs half), SCTP (235, its rvs half through NAT),
+# conntrack, no-server and cache_bypass, the defence (236-238, rvs halves),
 # timeouts, deleting real servers that connections still use, IPv6
 # (local and DR), ICMP errors for
 # connections, fragments, the netlink fuzz of both families, unload under
