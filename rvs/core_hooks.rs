@@ -285,7 +285,7 @@ fn packet_in(
     };
     let len = skb.len() as u64;
     account(st, c, true, len);
-    p.l4.step(&st.timeouts, st.defense.secure_tcp(&st.sysctl), c, Direction::Input);
+    p.l4.step(&st.timeouts, || st.defense.secure_tcp(&st.sysctl), c, Direction::Input);
     // The client's packets, for sync's threshold and drop_entry's choice.
     let pkts = c.in_pkts.fetch_add(1, Relaxed).wrapping_add(1);
     if st.sync.master_on() {
@@ -316,7 +316,7 @@ fn leave(rcu: &ReadSide, st: &NetState, net: NetRef<'_>, mut skb: Skb, svc: &Ser
             return NF_DROP;
         };
         c.in_pkts.fetch_add(1, Relaxed);
-        p.l4.step(&st.timeouts, st.defense.secure_tcp(&st.sysctl), c, Direction::Input);
+        p.l4.step(&st.timeouts, || st.defense.secure_tcp(&st.sysctl), c, Direction::Input);
         let verdict = xmit::bypass(rcu, net, skb, c, p, pf);
         if f & cf::ONE_PACKET != 0 {
             st.conns.expire_now(c);
@@ -381,7 +381,7 @@ fn packet_out(
     }
     let len = skb.len() as u64;
     account(st, c, false, len);
-    p.l4.step(&st.timeouts, st.defense.secure_tcp(&st.sysctl), c, Direction::Output);
+    p.l4.step(&st.timeouts, || st.defense.secure_tcp(&st.sysctl), c, Direction::Output);
     let verdict = xmit::nat_out(&mut skb, c, &p);
     // The reply now comes from the VIP: with snat_reroute, route it by
     // that source (policy routing), as IPVS does for replies it forwards.

@@ -84,10 +84,11 @@ impl L4 {
     }
 
     /// Moves `c`'s state with this packet, going `dir`, and restarts its
-    /// idle timer. `secure_tcp`: the defence's TCP table is in force.
-    pub(crate) fn step(self, timeouts: &Timeouts, secure_tcp: bool, c: &Conn, dir: Direction) {
+    /// idle timer. `secure_tcp`: whether the defence's TCP table is in
+    /// force (asked for TCP only).
+    pub(crate) fn step(self, timeouts: &Timeouts, secure_tcp: impl FnOnce() -> bool, c: &Conn, dir: Direction) {
         match self {
-            L4::Tcp(flags) => tcp::step(flags, timeouts, secure_tcp, c, dir),
+            L4::Tcp(flags) => tcp::step(flags, timeouts, secure_tcp(), c, dir),
             L4::Sctp(chunks) => sctp::step(chunks, timeouts, c, dir),
             L4::Udp | L4::IcmpError => udp::step(timeouts, c, dir),
         }
