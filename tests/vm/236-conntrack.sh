@@ -14,6 +14,11 @@
 # connection's conntrack entry goes with the connection when it expires
 # (6 s, where conntrack alone keeps it 30 s). ip_vs shows the same
 # entries.
+# DR and TUN, with conntrack active on the director (an nftables rule that
+# reads connection states): conntrack=0 leaves no entry of the client's
+# flows (a tunnel's outer packets are tracked on their own, as IPVS's);
+# conntrack=1 keeps the DR flow's entry and confirms the TUN flow's before
+# it goes into the tunnel. The same entries as ip_vs's.
 . "$RVS_TOP/tests/vm/lib.sh"
 sync_load_both
 OUT=/tmp/nfct
@@ -91,12 +96,59 @@ run() {
 	net_down
 }
 
+# lan_entries: the director's conntrack entries of the LAN's traffic, as
+# protocol, addresses, the services' ports and flags.
+lan_entries() {
+	in_ns director conntrack -L 2>/dev/null | awk '{
+		out = $1
+		for (i = 2; i <= NF; i++)
+			if ($i ~ /^(src|dst)=/ || $i ~ /^(sport|dport)=(80|8080)$/ || $i ~ /^\[/) out = out " " $i
+		print out }' | grep -E '192\.168\.20\.' | sort | uniq -c
+}
+# run_lan IMPL: DR to rs1 (VIP:80) and TUN to rs2 (VIP:8080).
+run_lan() {
+	local impl=$1 mode
+	topo_lan 2
+	rs_dr 1; rs_tun 2
+	http_server rs1 rs1 80; http_server rs2 rs2 8080
+	director_impl director $impl
+	in_ns director nft -f - <<-'NFT'
+	table ip watch {
+		chain out {
+			type filter hook output priority 0;
+			ct state invalid counter
+		}
+	}
+	NFT
+	adm director -A -t $VIP:80 -s rr
+	adm director -a -t $VIP:80 -r ${LAN_RS[0]} -g
+	adm director -A -t $VIP:8080 -s rr
+	adm director -a -t $VIP:8080 -r ${LAN_RS[1]} -i
+	for mode in 0 1; do
+		director_knob conntrack $mode
+		expect_eq "$impl, DR, conntrack=$mode: answered" rs1 "$(in_ns client curl -s --max-time 20 http://$VIP/)"
+		expect_eq "$impl, TUN, conntrack=$mode: answered" rs2 "$(in_ns client curl -s --max-time 20 http://$VIP:8080/)"
+		lan_entries >$OUT/$impl.lan$mode
+		echo "conntrack=$mode:"; cat $OUT/$impl.lan$mode
+		in_ns director conntrack -F >/dev/null 2>&1 || true
+	done
+	check "$impl, DR and TUN, conntrack=0: no entry of the client's flows" \
+		bash -c "! grep -q 'dst=$VIP' $OUT/$impl.lan0"
+	check "$impl, conntrack=1: the DR flow's entry" grep -q "tcp src=192.168.20.2 dst=$VIP dport=80 " $OUT/$impl.lan1
+	check "$impl, conntrack=1: the TUN flow's entry" grep -q "tcp src=192.168.20.2 dst=$VIP dport=8080 " $OUT/$impl.lan1
+	net_down
+}
+
 export -f in_ns
 run rvs
+run_lan rvs
 if [ "${RVS_KERNEL:-base}" != debug ]; then
 	run ipvs
+	run_lan ipvs
 	expect_eq "the TCP entries are IPVS's" "$(cat $OUT/ipvs.tcp)" "$(cat $OUT/rvs.tcp)"
 	expect_eq "the UDP entries are IPVS's" "$(cat $OUT/ipvs.udp)" "$(cat $OUT/rvs.udp)"
+	expect_eq "DR and TUN, conntrack=0: the entries are IPVS's" "$(cat $OUT/ipvs.lan0)" "$(cat $OUT/rvs.lan0)"
+	expect_eq "DR and TUN, conntrack=1: the entries are IPVS's" "$(cat $OUT/ipvs.lan1)" "$(cat $OUT/rvs.lan1)"
 fi
 dmesg | grep -iE 'rvs|ip_vs' | tail -5
 echo "conntrack: ok"
