@@ -7,6 +7,8 @@
 # - drop_packet=1 follows memory: with amemthresh above the free memory
 #   the knob turns to 2 within seconds and every new flow is refused; with
 #   amemthresh back down it turns to 1 and flows are answered again;
+# - backup_only=1: with a backup sync daemon running, the director
+#   forwards nothing; 0: it does;
 # - secure_tcp=3: a connection whose client completed the handshake but
 #   whose server has not spoken yet stays SYNACK (IPVS's cautious table)
 #   where it is ESTABLISHED with secure_tcp=0;
@@ -91,6 +93,16 @@ run() {
 	wait_for 10 "$impl: drop_packet back to 1" director_knob_is drop_packet 1
 	expect_eq "$impl, drop_packet=1, memory fine: answered" 3 "$(flows 3)"
 	director_knob drop_packet 0
+
+	# backup_only: a director whose backup sync daemon runs forwards
+	# nothing (the datagrams reach the director itself, where nothing
+	# listens).
+	adm director --start-daemon backup --mcast-interface d0 --syncid 9
+	director_knob backup_only 1
+	expect_eq "$impl, backup_only=1, backup daemon running: nothing forwarded" 0 "$(flows 3)"
+	director_knob backup_only 0
+	expect_eq "$impl, backup_only=0: forwarded" 3 "$(flows 3)"
+	adm director --stop-daemon backup
 
 	# secure_tcp: the server has not spoken yet.
 	for mode in 0 3; do
