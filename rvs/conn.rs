@@ -692,26 +692,32 @@ impl ConnTable {
             return;
         }
         let heads = self.heads();
-        let n = heads.len();
-        if n == 0 {
+        // A non-zero divisor: no division can panic.
+        let Some(nz) = core::num::NonZeroUsize::new(heads.len()) else {
             return;
-        }
+        };
+        let n = nz.get();
         let slice = n.min(SWEEP_MAX_BUCKETS);
-        let start = self.sweep_from.load(Relaxed) % n;
-        self.sweep_from.store((start + slice) % n, Relaxed);
+        let start = self.sweep_from.load(Relaxed) % nz;
+        self.sweep_from.store(start.wrapping_add(slice) % nz, Relaxed);
         // drop_entry's window: a 32nd of the table, from a random bucket.
         let window = if defense { (n / DROP_ENTRY_SHARE).max(1) } else { 0 };
         // SAFETY: Reads the kernel's random pool; any context.
-        let window_from = if defense { (unsafe { bindings::get_random_u32() }) as usize % n } else { 0 };
+        let window_from = if defense { (unsafe { bindings::get_random_u32() }) as usize % nz } else { 0 };
         let mut counters = DropEntryCounters(core::array::from_fn(|i| {
             self.drop_counters.get(i).map_or(0, |c| c.load(Relaxed))
         }));
         let hz = u64::from(HZ);
-        let in_window = |b: usize| (b + n - window_from) % n < window;
-        let buckets = Iterator::chain((0..slice).map(|i| (start + i) % n), (0..window).map(|i| (window_from + i) % n));
+        // How far bucket `b` lies after bucket `from`, going round.
+        let after = |b: usize, from: usize| b.wrapping_add(n).wrapping_sub(from) % nz;
+        let in_window = |b: usize| after(b, window_from) < window;
+        let buckets = Iterator::chain(
+            (0..slice).map(|i| start.wrapping_add(i) % nz),
+            (0..window).map(|i| window_from.wrapping_add(i) % nz),
+        );
         for (k, b) in buckets.enumerate() {
             // The window's buckets: only those the regular slice missed.
-            if k >= slice && (b + n - start) % n < slice {
+            if k >= slice && after(b, start) < slice {
                 continue;
             }
             let Some(head) = heads.get(b) else {
