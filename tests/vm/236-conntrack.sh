@@ -77,8 +77,12 @@ run() {
 	director_knob conntrack 1
 	for i in 1 2 3 4; do cget http://$NVIP/; done >$OUT/$impl.on
 	expect_eq "$impl, conntrack=1: rr through MASQUERADE" "rs1 rs1 rs2 rs2" "$(sort $OUT/$impl.on | xargs)"
-	in_ns client curl -s --max-time 60 -o $OUT/$impl.blob http://$NVIP/blob
-	check "$impl, conntrack=1: a 1 MB download is byte-identical" cmp -s $OUT/$impl.blob /tmp/blob.src
+	# (Base only: on debug the rest covers the same code in a tenth of
+	# the time.)
+	if [ "${RVS_KERNEL:-base}" != debug ]; then
+		in_ns client curl -s --max-time 60 -o $OUT/$impl.blob http://$NVIP/blob
+		check "$impl, conntrack=1: a 1 MB download is byte-identical" cmp -s $OUT/$impl.blob /tmp/blob.src
+	fi
 	entries tcp 80 >$OUT/$impl.tcp
 	cat $OUT/$impl.tcp
 	check "$impl: the entries' replies come from the real servers to the director" \
