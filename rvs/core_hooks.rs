@@ -232,15 +232,10 @@ fn packet_in(
     let proto = p.ip.protocol;
     let mut c = st.conns.get(rcu, Side::Client, &p.tuple());
     let nodest = st.sysctl.expire_nodest_conn.load(Relaxed) != 0;
-    // A new packet that replaces an old connection waits while conntrack
-    // still holds the old one's entry: dropped, it comes again once the
-    // entry went with the connection.
     if let Some(old) = c {
         let reuse = st.sysctl.conn_reuse_mode.load(Relaxed) as u32;
         if p.l4.replaces(old, reuse, nodest) {
-            let wait = nfct::old_entry_in_the_way(&skb, old);
-            st.conns.expire_now(old);
-            if wait {
+            if retire(st, &skb, old) {
                 return NF_DROP;
             }
             c = None;
@@ -251,12 +246,7 @@ fn packet_in(
     // are dropped until the server comes back or the entry times out.
     if let Some(old) = c {
         if old.dest.as_ref().is_some_and(|d| !d.available.load(Relaxed)) {
-            if !nodest {
-                return NF_DROP;
-            }
-            let wait = nfct::old_entry_in_the_way(&skb, old);
-            st.conns.expire_now(old);
-            if wait {
+            if !nodest || retire(st, &skb, old) {
                 return NF_DROP;
             }
             c = None;
@@ -276,10 +266,13 @@ fn packet_in(
             if st.defense.refuse_new(&st.sysctl) {
                 return NF_DROP;
             }
-            match schedule(rcu, st, svc, &p, skb.mark()) {
+            let scheduled = match schedule(rcu, st, svc, &p, skb.mark()) {
+                Err(Unscheduled::NoServer) => leave(rcu, st, net, &mut skb, svc, &p, pf),
+                other => other.map_err(|_| NF_DROP),
+            };
+            match scheduled {
                 Ok(c) => c,
-                Err(Unscheduled::NoServer) => return leave(rcu, st, net, skb, svc, &p, pf),
-                Err(Unscheduled::Failed) => return NF_DROP,
+                Err(verdict) => return verdict,
             }
         }
     };
@@ -298,33 +291,41 @@ fn packet_in(
     verdict
 }
 
+/// Expires `old`, which a new packet replaces; `true` when the packet
+/// must wait (be dropped): conntrack still held the old connection's
+/// entry, and the client's next try finds it gone with the connection.
+fn retire(st: &NetState, skb: &Skb, old: &Conn) -> bool {
+    let wait = nfct::old_entry_in_the_way(skb, old);
+    st.conns.expire_now(old);
+    wait
+}
+
 /// A new flow to a service with no server to take it, as IPVS's
 /// `ip_vs_leave`. With `cache_bypass`, a firewall-mark service's packet to
-/// an address that is not the director's goes on to that address, and
-/// the flow's later packets follow it (a transparent cache cluster whose
-/// caches are all down). Otherwise the client is told at once (ICMP port
-/// unreachable, for TCP too: no socket exists to send a reset) and the
-/// packet is dropped.
-fn leave(rcu: &ReadSide, st: &NetState, net: NetRef<'_>, mut skb: Skb, svc: &Service, p: &Pkt, pf: u8) -> c_uint {
-    let bypass = st.sysctl.cache_bypass.load(Relaxed) != 0 && svc.key.fwmark != 0 && is_unicast(net, p);
-    if bypass {
+/// an address that is not the director's gets a bypass connection, which
+/// the caller forwards like any other: the flow goes on to its own
+/// destination (a transparent cache cluster whose caches are all down).
+/// Otherwise the client is told at once (ICMP port unreachable, for TCP
+/// too: no socket exists to send a reset) and the packet is dropped.
+fn leave<'r>(
+    rcu: &'r ReadSide,
+    st: &'r NetState,
+    net: NetRef<'_>,
+    skb: &mut Skb,
+    svc: &Service,
+    p: &Pkt,
+    pf: u8,
+) -> Result<&'r Conn, c_uint> {
+    if st.sysctl.cache_bypass.load(Relaxed) != 0 && svc.key.fwmark != 0 && is_unicast(net, p) {
         let f = cf::BYPASS | nfct::new_conn_flag(&st.sysctl) | one_packet(svc, p);
-        let params = conn_params(p, skb.mark());
         let target = Target::Unbound { af: p.af, addr: [0; 16] };
-        let timeout = INITIAL_CONN_TIMEOUT_SECS;
-        let Some(c) = st.conns.insert_to(rcu, &params, target, 0, f, timeout, None) else {
-            return NF_DROP;
-        };
-        c.in_pkts.fetch_add(1, Relaxed);
-        p.l4.step(&st.timeouts, || st.defense.secure_tcp(&st.sysctl), c, Direction::Input);
-        let verdict = xmit::bypass(rcu, net, skb, c, p, pf);
-        if f & cf::ONE_PACKET != 0 {
-            st.conns.expire_now(c);
-        }
-        return verdict;
+        return st
+            .conns
+            .insert_to(rcu, &conn_params(p, skb.mark()), target, 0, f, INITIAL_CONN_TIMEOUT_SECS, None)
+            .ok_or(NF_DROP);
     }
     skb.icmp_port_unreach(net, pf);
-    NF_DROP
+    Err(NF_DROP)
 }
 
 /// The packet's destination is a unicast address (IPv4: by the
