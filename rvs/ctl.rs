@@ -16,7 +16,7 @@ use crate::genl::{
 use crate::netns::{self, AddrType, NetRef};
 use crate::rvs_core::abi::{self, cmd, cmd_attr, dest_attr, info_attr, stats_attr, svc_attr};
 use crate::rvs_core::ctl::{
-    self as core_ctl, errno, CtlError, DestSpec, TimeoutsUpdate, AF_INET, AF_INET6,
+    self as core_ctl, errno, CtlError, DestSpec, ServiceSpec, TimeoutsUpdate, AF_INET, AF_INET6,
 };
 use crate::rvs_core::nla;
 use core::sync::atomic::Ordering::Relaxed;
@@ -253,20 +253,36 @@ fn set_cmd(
     let full_svc = cmd == cmd::NEW_SERVICE || cmd == cmd::SET_SERVICE;
     let spec = core_ctl::parse_service(svc_attr, full_svc)?;
     let svc_af = spec.key.af;
+    apply(cmd, net, st, t, spec, || match cmd {
+        cmd::NEW_DEST | cmd::SET_DEST | cmd::DEL_DEST => Ok(Some(core_ctl::parse_dest(
+            req.attr(cmd_attr::DEST),
+            svc_af,
+            cmd != cmd::DEL_DEST,
+        )?)),
+        _ => Ok(None),
+    })
+}
+
+/// Applies service or real-server command `cmd` (a netlink command
+/// number; the socket options map theirs to these) to `spec`'s service,
+/// in IPVS's order: the service must exist unless it is being added, and
+/// only then is the real server (`dest`) looked at.
+pub(crate) fn apply(
+    cmd: u8,
+    net: NetRef<'_>,
+    st: &NetState,
+    t: &mut Tables,
+    spec: ServiceSpec,
+    dest: impl FnOnce() -> Result<Option<DestSpec>, CtlError>,
+) -> Result<(), CtlError> {
+    let svc_af = spec.key.af;
     if cmd != cmd::NEW_SERVICE && t.services.get(&spec.key).is_none() {
         return Err(CtlError {
             errno: errno::ESRCH,
             msg: "no such service\0",
         });
     }
-    let dest = match cmd {
-        cmd::NEW_DEST | cmd::SET_DEST | cmd::DEL_DEST => Some(core_ctl::parse_dest(
-            req.attr(cmd_attr::DEST),
-            svc_af,
-            cmd != cmd::DEL_DEST,
-        )?),
-        _ => None,
-    };
+    let dest = dest()?;
     let adds_v6 = match (cmd, &dest) {
         (cmd::NEW_SERVICE, _) => svc_af == AF_INET6,
         (cmd::NEW_DEST, Some(d)) => d.key.af == AF_INET6,

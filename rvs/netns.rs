@@ -41,6 +41,14 @@ impl NetRef<'_> {
         }
     }
 
+    /// Whether the caller administers this namespace: `CAP_NET_ADMIN` in
+    /// the user namespace that owns it (what IPVS asks of socket options).
+    pub(crate) fn ns_capable_net_admin(&self) -> bool {
+        // SAFETY: The namespace is live for `'_`, and the user namespace
+        // that owns it with it.
+        unsafe { bindings::ns_capable((*self.as_ptr()).user_ns, bindings::CAP_NET_ADMIN as c_int) }
+    }
+
     /// The raw pointer, for the per-namespace state lookup.
     pub(crate) fn as_ptr(&self) -> *mut bindings::net {
         self.net.as_ptr()

@@ -186,6 +186,48 @@ void rvs_hooks_unregister(struct net *net)
 	nf_unregister_net_hooks(net, rvs_hook_ops, ARRAY_SIZE(rvs_hook_ops));
 }
 
+/* ---- IPVS's socket options (ipvs_abi=1): the table is IPVS's, the logic
+ * is Rust's (sockopt.rs), as for the hooks; the command ranges come from
+ * Rust, where the ABI's numbers are defined ---- */
+
+static int rvs_sockopt_set_stub(struct sock *sk, int cmd, sockptr_t arg,
+				unsigned int len)
+{
+	return rvs_sockopt_set(sock_net(sk), cmd, &arg, len);
+}
+
+static int rvs_sockopt_get_stub(struct sock *sk, int cmd, void __user *user,
+				int *len)
+{
+	return rvs_sockopt_get(sock_net(sk), cmd, user, len);
+}
+
+static struct nf_sockopt_ops rvs_sockopts = {
+	.pf = PF_INET,
+	.set = rvs_sockopt_set_stub,
+	.get = rvs_sockopt_get_stub,
+	.owner = THIS_MODULE,
+};
+
+int rvs_sockopt_register(int set_min, int set_end, int get_min, int get_end)
+{
+	rvs_sockopts.set_optmin = set_min;
+	rvs_sockopts.set_optmax = set_end;
+	rvs_sockopts.get_optmin = get_min;
+	rvs_sockopts.get_optmax = get_end;
+	return nf_register_sockopt(&rvs_sockopts);
+}
+
+void rvs_sockopt_unregister(void)
+{
+	nf_unregister_sockopt(&rvs_sockopts);
+}
+
+int rvs_copy_from_sockptr(void *dst, const sockptr_t *src, size_t len)
+{
+	return copy_from_sockptr(dst, *src, len) ? -EFAULT : 0;
+}
+
 /* ---- sk_buff ---- */
 
 int rvs_skb_may_pull(struct sk_buff *skb, unsigned int len)

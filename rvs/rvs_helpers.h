@@ -16,6 +16,12 @@ unsigned int rvs_hook_out(struct sk_buff *skb, struct net *net, u8 pf,
 			  u8 hooknum);
 unsigned int rvs_hook_forward_icmp(struct sk_buff *skb, struct net *net,
 				   u8 pf, u8 hooknum);
+int rvs_sockopt_set(struct net *net, int cmd, const sockptr_t *arg,
+		    unsigned int len);
+int rvs_sockopt_get(struct net *net, int cmd, void __user *user, int *len);
+int rvs_sockopt_register(int set_min, int set_end, int get_min, int get_end);
+void rvs_sockopt_unregister(void);
+int rvs_copy_from_sockptr(void *dst, const sockptr_t *src, size_t len);
 int rvs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
 struct net *rvs_genl_info_net(const struct genl_info *info);
 struct net *rvs_sock_net_of_skb(const struct sk_buff *skb);

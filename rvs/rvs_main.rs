@@ -29,6 +29,7 @@ mod rvs_core;
 mod sched;
 mod service;
 mod skb;
+mod sockopt;
 mod stats;
 mod sync;
 mod sync_io;
@@ -100,6 +101,7 @@ pub(crate) fn conn_tab_bits() -> u32 {
 struct RvsModule {
     // Fields drop in order: the families and files go first, so nothing
     // reaches the per-namespace state while it is torn down.
+    ipvs_sockopt: Option<sockopt::Registration>,
     ipvs_files: Option<netns::AbiRegistration>,
     ipvs_genl: Option<genl::Registration>,
     genl: genl::Registration,
@@ -132,6 +134,7 @@ impl kernel::InPlaceModule for RvsModule {
             genl: ctl::FAMILY.register()?,
             ipvs_genl: if abi_on { Some(register_ipvs_family()?) } else { None },
             ipvs_files: if abi_on { Some(netns::AbiRegistration::register()?) } else { None },
+            ipvs_sockopt: if abi_on { Some(sockopt::Registration::register()?) } else { None },
         })
         .pin_chain(move |_| {
             pr_info!(

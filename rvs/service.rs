@@ -88,6 +88,11 @@ impl Service {
         Ok(v)
     }
 
+    /// How many real servers the service has (either family).
+    pub(crate) fn num_dests(&self) -> usize {
+        self.pool.lock().dests.len()
+    }
+
     pub(crate) fn sched_kind(&self) -> SchedKind {
         self.pool.lock().sched.kind
     }

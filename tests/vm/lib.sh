@@ -119,6 +119,19 @@ topo_nat() {
 	for i in $(seq 1 "$n"); do in_ns director ping -c1 -W2 ${RS_IPS[$((i - 1))]} >/dev/null; done
 }
 
+# ns_lines NS PREFIX COMMAND...: for each line of stdin, COMMAND with the
+# line's words added, in NS (one shell there for all the lines); line i's
+# output and "exit RC" go to file PREFIXi.
+ns_lines() {
+	local ns=$1 prefix=$2; shift 2
+	in_ns "$ns" bash -c 'p=$1; shift; i=0
+		while IFS= read -r line; do
+			i=$((i + 1)); rc=0
+			"$@" $line >"$p$i" 2>&1 || rc=$?
+			echo "exit $rc" >>"$p$i"
+		done' ns_lines "$prefix" "$@"
+}
+
 # get URL from the client namespace; prints the body.
 cget() { in_ns client curl -s --max-time 5 "$@"; }
 # rvsadm in the director namespace.

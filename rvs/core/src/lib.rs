@@ -23,5 +23,6 @@ pub mod packet;
 pub mod proto;
 pub mod sched;
 pub mod sctp;
+pub mod sockopt;
 pub mod sync;
 pub mod tunnel;
