@@ -37,8 +37,7 @@ use crate::service::NetState;
 use crate::sync_io::{self, should_stop, sleep_ms, Group, Socket, Thread, Worker};
 
 /// Daemon states, as IPVS's `IP_VS_STATE_*`.
-pub(crate) const STATE_MASTER: u32 = 1;
-pub(crate) const STATE_BACKUP: u32 = 2;
+pub(crate) use crate::rvs_core::abi::daemon_state::{BACKUP as STATE_BACKUP, MASTER as STATE_MASTER};
 
 /// Most sync threads (ports) per daemon, as IPVS.
 const MAX_PORTS: usize = 64;

@@ -62,8 +62,8 @@ pub const IP_VS_TUNNEL_ENCAP_FLAG_CSUM: u16 = rvs_core::abi::tun_flags::CSUM;
 pub const IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM: u16 = rvs_core::abi::tun_flags::REMCSUM;
 
 /// Sync daemon states.
-pub const IP_VS_STATE_MASTER: u32 = 1;
-pub const IP_VS_STATE_BACKUP: u32 = 2;
+pub const IP_VS_STATE_MASTER: u32 = rvs_core::abi::daemon_state::MASTER;
+pub const IP_VS_STATE_BACKUP: u32 = rvs_core::abi::daemon_state::BACKUP;
 
 /// Name length limits (the C buffers include the terminating NUL).
 pub const IP_VS_SCHEDNAME_MAXLEN: usize = rvs_core::abi::SCHED_NAME_MAXLEN;

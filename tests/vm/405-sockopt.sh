@@ -16,61 +16,8 @@ IPVSADM=/usr/sbin/ipvsadm
 out=/tmp/sockopt; rm -rf $out; mkdir -p $out
 gcc -shared -fPIC -o $out/nogenl.so "$RVS_TOP/tests/vm/nogenl.c" || fail "building the netlink shim"
 
-script='-A -t 192.168.10.100:80 -s rr
--a -t 192.168.10.100:80 -r 10.0.0.7 -m
--a -t 192.168.10.100:80 -r 10.0.0.17:8080 -m -w 3
--A -t 10.0.0.10:80 -s wrr -p 20
--a -t 10.0.0.10:80 -r 10.0.0.21 -g -w 1
--a -t 10.0.0.10:80 -r 10.0.0.22 -g -w 2 -x 100 -y 10
--A -t 10.0.0.11:443 -s lc -p 300 -M 255.255.255.0
--a -t 10.0.0.11:443 -r 10.0.1.1 -i -w 0
--A -u 10.0.0.12:53 -s sh -b sh-fallback,sh-port -o
--a -u 10.0.0.12:53 -r 10.0.0.31:53 -g
--A -f 1 -s mh -b mh-fallback,mh-port
--a -f 1 -r 10.0.0.41 -g -w 2
--A --sctp-service 10.0.0.14:9 -s nq
--A -t [2001:db8::1]:443 -s sed
--E -t 10.0.0.10:80 -s wlc -p 40
--e -t 10.0.0.10:80 -r 10.0.0.22 -g -w 5
--d -t 10.0.0.10:80 -r 10.0.0.21
--A -t 10.0.0.15:80 -s fo
--D -t 10.0.0.15:80
--A -t 192.168.10.100:80 -s rr
--a -t 192.168.10.100:80 -r 10.0.0.7 -m
--D -t 10.9.9.9:80
--d -t 192.168.10.100:80 -r 10.9.9.9
--e -t 192.168.10.100:80 -r 10.9.9.9 -m
--a -t 10.9.9.9:80 -r 10.0.0.1
--A -t 10.0.0.30:80 -s nosuch
--E -t 10.9.9.9:80 -s rr
--a -t 192.168.10.100:80 -r 224.0.0.1 -m
---set 900 120 300
---set 100 30 60
--Z
--Z -t 192.168.10.100:80
--Z -t 10.9.9.9:80
---start-daemon master --mcast-interface d0 --syncid 7
---start-daemon master --mcast-interface d0
---start-daemon backup --mcast-interface nosuch
---start-daemon backup --mcast-interface d0 --syncid 9
--L -n
--L -n --stats
--L -n --rate
--L -n --thresholds
--L -n --persistent-conn
--L -n --timeout
--L -n --daemon
--S -n
--L -n -t 192.168.10.100:80
--L -n -f 1
--L -n -t 10.9.9.9:80
---stop-daemon master
--L -n --daemon
---stop-daemon master
---stop-daemon backup
---stop-daemon backup
--C
--L -n'
+. "$RVS_TOP/tests/vm/ipvsadm-lines.bash"
+lines=$script$'\n'$views$'\n'$stops
 
 # run IMPL: both drivers in a namespace of their own, one output each.
 run() {
@@ -84,7 +31,7 @@ run() {
 		python3 "$RVS_TOP/tests/vm/sockopt.py" --unprivileged >$out/$1.unprivileged 2>&1 ||
 		fail "$1: sockopt.py --unprivileged failed: $(tail -3 $out/$1.unprivileged)"
 	[ $debug = 0 ] || { ip netns del sodir; return 0; }
-	LD_PRELOAD=$out/nogenl.so ns_lines sodir $out/$1.adm $IPVSADM <<<"$script"
+	LD_PRELOAD=$out/nogenl.so ns_lines sodir $out/$1.adm $IPVSADM <<<"$lines"
 	sed -i 's/(size=[0-9]*)/(size=N)/' $out/$1.adm*
 	ip netns del sodir
 }
@@ -107,11 +54,11 @@ if [ $debug = 1 ]; then
 fi
 grep -q 'Protocol not available\|Operation not permitted' $out/rvs.adm1 && fail "ipvsadm found no socket options: $(cat $out/rvs.adm1)"
 expect_eq "ipvsadm went over the socket options" 1 \
-	"$(grep -c '^TCP  192.168.10.100:80 rr' $out/rvs.adm$(grep -n '^-L -n$' <<<"$script" | head -1 | cut -d: -f1))"
+	"$(grep -c '^TCP  192.168.10.100:80 rr' $out/rvs.adm$(grep -n '^-L -n$' <<<"$lines" | head -1 | cut -d: -f1))"
 
 # --- the reference: ip_vs ---
 modprobe ip_vs
-for s in rr wrr lc wlc sh sed nq mh fo; do modprobe ip_vs_$s; done
+for s in rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf twos; do modprobe ip_vs_$s; done
 run ipvs
 unload_ip_vs
 
@@ -123,7 +70,7 @@ expect_eq "the unprivileged calls as ip_vs answers them" "$(cat $out/ipvs.unpriv
 n=0
 for f in $(cd $out && ls ipvs.adm*); do
 	n=$((n + 1))
-	expect_eq "ipvsadm over socket options, as with ip_vs: ${f#ipvs.} ($(sed -n "${f#ipvs.adm}p" <<<"$script"))" \
+	expect_eq "ipvsadm over socket options, as with ip_vs: ${f#ipvs.} ($(sed -n "${f#ipvs.adm}p" <<<"$lines"))" \
 		"$(cat $out/$f)" "$(cat $out/rvs.${f#ipvs.})"
 done
 echo "$n ipvsadm outputs compared"

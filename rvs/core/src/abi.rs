@@ -231,6 +231,13 @@ pub mod stats_attr {
     pub const MAX: u16 = PAD;
 }
 
+/// Sync daemon states (`IP_VS_STATE_*`): DAEMON_ATTR_STATE's values, and
+/// the socket options'.
+pub mod daemon_state {
+    pub const MASTER: u32 = 1;
+    pub const BACKUP: u32 = 2;
+}
+
 /// Attributes of GET_INFO replies.
 pub mod info_attr {
     pub const UNSPEC: u16 = 0;

@@ -47,9 +47,7 @@ pub const GET_DESTS_LEN: usize = 24;
 pub const VERSION_LEN: usize = 64;
 /// Interface names, with their NUL (`IP_VS_IFNAME_MAXLEN`).
 pub const IFNAME_MAXLEN: usize = 16;
-/// Sync daemon states (`IP_VS_STATE_*`).
-pub const STATE_MASTER: u32 = 1;
-pub const STATE_BACKUP: u32 = 2;
+pub use super::abi::daemon_state::{BACKUP as STATE_BACKUP, MASTER as STATE_MASTER};
 
 /// The changing commands (`IP_VS_SO_SET_*`), numbered from [`BASE_CTL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
