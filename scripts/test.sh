@@ -25,7 +25,8 @@
 # connections, fragments, the netlink fuzz of both families, unload under
 # NAT and DR traffic, the SYN flood, configuration churn under traffic,
 # namespace deletion under traffic, the one-flow race, IPVS's socket
-# options (405, its rvs half), the IPVS ABI's edges (its /proc files and
+# options and the monitoring agents that read them and /proc (405, 406,
+# their rvs halves), the IPVS ABI's edges (its /proc files and
 # knobs), sync failover (rvs-rvs) and between
 # rvs and ip_vs, failback to an emptied director with a full resync and
 # the refresh walk (480, its rvs halves), and the sync datagram fuzz with
@@ -37,7 +38,7 @@ set -uo pipefail
 cd "$RVS_TOP"
 
 debug_pass=${RVS_DEBUG_PASS:-1}
-debug_only=${RVS_DEBUG_ONLY-^(010|020|030|040|050|120|140|160|170|200|210|220|225|230|235|236|237|238|240|260|270|280|290|300|310|320|330|340|350|405|430|440|450|470|480)-}
+debug_only=${RVS_DEBUG_ONLY-^(010|020|030|040|050|120|140|160|170|200|210|220|225|230|235|236|237|238|240|260|270|280|290|300|310|320|330|340|350|405|406|430|440|450|470|480)-}
 "$RVS_TOP/scripts/setup.sh" || die "set-up failed"
 if [ "$debug_pass" = 1 ] && [ ! -f "$(kernel_build_dir debug)/.rvs-built" ]; then
 	"$RVS_TOP/scripts/build-kernel.sh" debug || die "building the debug kernel failed"
