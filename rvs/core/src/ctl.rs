@@ -303,27 +303,10 @@ pub fn parse_dest(buf: Option<&[u8]>, svc_af: u16, full: bool) -> Result<DestSpe
         ));
     };
     let fwd_m = nla::get_u32(fwd_m).ok_or(err!(EINVAL, "bad forwarding method"))? & fwd::MASK;
-    if !matches!(
-        fwd_m,
-        fwd::MASQ | fwd::LOCALNODE | fwd::TUNNEL | fwd::DROUTE
-    ) {
-        return Err(err!(EINVAL, "unknown forwarding method"));
-    }
     let weight = nla::get_u32(weight).ok_or(err!(EINVAL, "bad weight"))? as i32;
     let u_threshold = nla::get_u32(u).ok_or(err!(EINVAL, "bad upper threshold"))?;
     let l_threshold = nla::get_u32(l).ok_or(err!(EINVAL, "bad lower threshold"))?;
-    if !(0..=MAX_WEIGHT).contains(&weight) {
-        return Err(err!(ERANGE, "weight must not be negative"));
-    }
-    if l_threshold > u_threshold {
-        return Err(err!(
-            ERANGE,
-            "lower threshold is higher than upper threshold"
-        ));
-    }
-    if u_threshold > i32::MAX as u32 {
-        return Err(err!(EINVAL, "upper threshold too large"));
-    }
+    check_dest_conf(fwd_m, weight, u_threshold, l_threshold)?;
     let tunnel = parse_tunnel(&t)?;
     if af != svc_af && fwd_m != fwd::TUNNEL {
         return Err(err!(
@@ -341,6 +324,35 @@ pub fn parse_dest(buf: Option<&[u8]>, svc_af: u16, full: bool) -> Result<DestSpe
             tunnel,
         }),
     })
+}
+
+/// A real server's method, weight and thresholds, with IPVS's checks
+/// (and rvs's: a method it knows, an upper threshold that fits an int).
+pub fn check_dest_conf(
+    fwd_m: u32,
+    weight: i32,
+    u_threshold: u32,
+    l_threshold: u32,
+) -> Result<(), CtlError> {
+    if !matches!(
+        fwd_m,
+        fwd::MASQ | fwd::LOCALNODE | fwd::TUNNEL | fwd::DROUTE
+    ) {
+        return Err(err!(EINVAL, "unknown forwarding method"));
+    }
+    if !(0..=MAX_WEIGHT).contains(&weight) {
+        return Err(err!(ERANGE, "weight must not be negative"));
+    }
+    if l_threshold > u_threshold {
+        return Err(err!(
+            ERANGE,
+            "lower threshold is higher than upper threshold"
+        ));
+    }
+    if u_threshold > i32::MAX as u32 {
+        return Err(err!(EINVAL, "upper threshold too large"));
+    }
+    Ok(())
 }
 
 /// The tunnel attributes of a DEST set, absent ones as IPVS's defaults.

@@ -11,9 +11,9 @@ use core::fmt::Write;
 
 use super::abi::{cmd, fwd, svc_flags, IPVS_VERSION_CODE, SCHED_NAME_MAXLEN};
 use super::ctl::{
-    errno, is_contiguous_netmask, CtlError, DestConf, DestKey, DestSpec, ServiceConf, ServiceKey,
-    ServiceSpec, TimeoutsUpdate, AF_INET, FWMARK_PROTOCOL, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
-    MAX_TIMEOUT_SECS, MAX_WEIGHT,
+    check_dest_conf, errno, is_contiguous_netmask, CtlError, DestConf, DestKey, DestSpec,
+    ServiceConf, ServiceKey, ServiceSpec, TimeoutsUpdate, AF_INET, FWMARK_PROTOCOL, IPPROTO_SCTP,
+    IPPROTO_TCP, IPPROTO_UDP, MAX_TIMEOUT_SECS,
 };
 use super::est::{Counters, Rates};
 use super::sched::SchedKind;
@@ -398,26 +398,9 @@ fn parse_dest_user(d: &[u8], full: bool) -> Result<DestSpec, CtlError> {
         ));
     }
     let fwd_m = conn_flags & fwd::MASK;
-    if !matches!(
-        fwd_m,
-        fwd::MASQ | fwd::LOCALNODE | fwd::TUNNEL | fwd::DROUTE
-    ) {
-        return Err(err!(EINVAL, "unknown forwarding method"));
-    }
     let weight = u32_at(d, 12) as i32;
     let (u_threshold, l_threshold) = (u32_at(d, 16), u32_at(d, 20));
-    if !(0..=MAX_WEIGHT).contains(&weight) {
-        return Err(err!(ERANGE, "weight must not be negative"));
-    }
-    if l_threshold > u_threshold {
-        return Err(err!(
-            ERANGE,
-            "lower threshold is higher than upper threshold"
-        ));
-    }
-    if u_threshold > i32::MAX as u32 {
-        return Err(err!(EINVAL, "upper threshold too large"));
-    }
+    check_dest_conf(fwd_m, weight, u_threshold, l_threshold)?;
     Ok(DestSpec {
         key,
         conf: Some(DestConf {
