@@ -40,7 +40,7 @@ write_conf() { # KIND CHECK EXTRA
 
 # Weight of real server $1 as listed, or "absent".
 rs_weight() {
-	ip netns exec director $IPVSADM -L -n -t $VIP:80 | awk -v rs="$1:80" '$2 == rs {print $4; f=1} END {if (!f) print "absent"}'
+	in_ns director $IPVSADM -L -n -t $VIP:80 | awk -v rs="$1:80" '$2 == rs {print $4; f=1} END {if (!f) print "absent"}'
 }
 all_up() { for rs in "${RS_LIST[@]}"; do [ "$(rs_weight $rs)" = 1 ] || return 1; done; }
 is_down() { # RS GONE_STATE (absent or 0)
@@ -49,7 +49,7 @@ is_down() { # RS GONE_STATE (absent or 0)
 client_loop() { # N: N requests, each a new connection; prints failures
 	local fails=0 i
 	for i in $(seq 1 "$1"); do
-		ip netns exec client curl -s --max-time 3 -o /dev/null http://$VIP/ || fails=$((fails + 1))
+		in_ns client curl -s --max-time 3 -o /dev/null http://$VIP/ || fails=$((fails + 1))
 	done
 	echo $fails
 }
@@ -66,7 +66,7 @@ scenario() {
 	wait_for 15 "$name: rs2 taken out ($down)" is_down $victim $down
 	fails=$(client_loop 12)
 	expect_eq "$name: no failed request after rs2 is out" 0 "$fails"
-	ip netns exec rs2 busybox httpd -p 80 -h /tmp/www-rs2-80
+	in_ns rs2 busybox httpd -p 80 -h /tmp/www-rs2-80
 	wait_for 15 "$name: rs2 back" all_up
 	# Without persistence (which pins this one client), rr reaches all.
 	if [[ $extra != *persistence* ]]; then
@@ -74,7 +74,7 @@ scenario() {
 		expect_eq "$name: every server answers again" "$(for i in $(seq 1 ${#RS_LIST[@]}); do echo rs$i; done | tr '\n' ' ')" "$got"
 	fi
 	keepalived_stop $name
-	ip netns exec director $IPVSADM -C
+	in_ns director $IPVSADM -C
 }
 
 run_all() { # BACKEND
@@ -88,7 +88,7 @@ run_all() { # BACKEND
 	# The same with inhibit_on_failure: weight 0 instead of removal. As
 	# keepalived's documentation advises, persistence templates of a
 	# quiescent server expire, or the client would stick to it.
-	ip netns exec director sysctl -qw net.ipv4.vs.expire_quiescent_template=1
+	in_ns director sysctl -qw net.ipv4.vs.expire_quiescent_template=1
 	scenario $b-dr-inhibit DR HTTP_GET "persistence_timeout 2
     inhibit_on_failure" 0
 	for ns in client director rs1 rs2 lan; do ip netns del $ns; done

@@ -26,13 +26,13 @@ echo "ok: ipvs_abi=2 refused"
 
 load_rvs ipvs_abi=1
 topo_nat 2
-vs() { ip netns exec director sysctl -n net.ipv4.vs.$1; }
+vs() { in_ns director sysctl -n net.ipv4.vs.$1; }
 expect_eq "IPVS's defaults" "0 0 1 0 1 0" \
 	"$(vs expire_nodest_conn) $(vs sloppy_tcp) $(vs conn_reuse_mode) $(vs nat_icmp_send) $(vs snat_reroute) $(vs expire_quiescent_template)"
-expect_eq "one knob, two names" "$(ip netns exec director sysctl -n net.rvs.conn_reuse_mode)" "$(vs conn_reuse_mode)"
-ip netns exec director sysctl -qw net.ipv4.vs.conn_reuse_mode=2
-expect_eq "written through net.ipv4.vs" 2 "$(ip netns exec director sysctl -n net.rvs.conn_reuse_mode)"
-if ip netns exec director sysctl -qw net.ipv4.vs.sloppy_tcp=2 2>/dev/null; then fail "sloppy_tcp=2 accepted"; fi
+expect_eq "one knob, two names" "$(in_ns director sysctl -n net.rvs.conn_reuse_mode)" "$(vs conn_reuse_mode)"
+in_ns director sysctl -qw net.ipv4.vs.conn_reuse_mode=2
+expect_eq "written through net.ipv4.vs" 2 "$(in_ns director sysctl -n net.rvs.conn_reuse_mode)"
+if in_ns director sysctl -qw net.ipv4.vs.sloppy_tcp=2 2>/dev/null; then fail "sloppy_tcp=2 accepted"; fi
 dadm -A -t 192.168.10.100:80 -s rr
 dadm -a -t 192.168.10.100:80 -r 10.0.0.7 -m
 
@@ -40,7 +40,7 @@ dadm -a -t 192.168.10.100:80 -r 10.0.0.7 -m
 conns() { dadm -L -n -c | grep -c "192.168.10.6:4444" || true; }
 ip netns exec client hping3 -q -A -s 4444 -k -p 80 -c 1 192.168.10.100 >/dev/null 2>&1 || true
 expect_eq "sloppy_tcp=0: a lone ACK makes no connection" 0 "$(conns)"
-ip netns exec director sysctl -qw net.ipv4.vs.sloppy_tcp=1
+in_ns director sysctl -qw net.ipv4.vs.sloppy_tcp=1
 ip netns exec client hping3 -q -A -s 4444 -k -p 80 -c 1 192.168.10.100 >/dev/null 2>&1 || true
 expect_eq "sloppy_tcp=1: a lone ACK makes a connection" 1 "$(conns)"
 
@@ -52,15 +52,15 @@ stray() {
 	ip netns exec rs1 tcpdump -l -n -i eth0 -c 1 "icmp[icmptype] = icmp-unreach" >/tmp/unreach.txt 2>/dev/null &
 	local dump=$!
 	sleep 1
-	ip netns exec client sh -c 'nstat -n; true'
+	in_ns client sh -c 'nstat -n; true'
 	ip netns exec rs1 hping3 -q -2 -s 80 -k -p 5555 -c 2 192.168.10.6 >/dev/null 2>&1 || true
 	sleep 1
 	kill $dump 2>/dev/null || true; wait $dump 2>/dev/null || true
-	ip netns exec client nstat 2>/dev/null | awk '/^UdpNoPorts|^IcmpOutDestUnreachs/ {print $1, $2}' | sort
+	in_ns client nstat 2>/dev/null | awk '/^UdpNoPorts|^IcmpOutDestUnreachs/ {print $1, $2}' | sort
 }
 out=$(stray)
 expect_contains "nat_icmp_send=0: the stray datagram is forwarded" "UdpNoPorts 2" "$out"
-ip netns exec director sysctl -qw net.ipv4.vs.nat_icmp_send=1
+in_ns director sysctl -qw net.ipv4.vs.nat_icmp_send=1
 out=$(stray)
 case $out in *"UdpNoPorts 2"*) fail "nat_icmp_send=1: the stray datagram still reached the client" ;; esac
 grep -q "unreachable" /tmp/unreach.txt || fail "nat_icmp_send=1: rs1 got no port unreachable"
@@ -68,6 +68,6 @@ echo "ok: nat_icmp_send=1: dropped, and rs1 told: $(head -1 /tmp/unreach.txt)"
 
 # --- snat_reroute: NAT replies work with it on (default) and off ---
 for v in 1 0; do
-	ip netns exec director sysctl -qw net.ipv4.vs.snat_reroute=$v
+	in_ns director sysctl -qw net.ipv4.vs.snat_reroute=$v
 	expect_eq "snat_reroute=$v: NAT answers" rs1 "$(cget http://192.168.10.100/)"
 done

@@ -214,7 +214,7 @@ listening() {
 # (head, not bash's read: read takes a byte at a time, and on a datagram
 # socket the first byte takes the whole datagram.)
 uget() {
-	ip netns exec client bash -c 'exec 3<>"/dev/udp/$0/$1" && echo q >&3 &&
+	in_ns client bash -c 'exec 3<>"/dev/udp/$0/$1" && echo q >&3 &&
 		timeout 5 head -n 1 <&3' "$1" "$2" 2>/dev/null || true
 }
 
