@@ -49,6 +49,12 @@ pub const VERSION_LEN: usize = 64;
 pub const IFNAME_MAXLEN: usize = 16;
 pub use super::abi::daemon_state::{BACKUP as STATE_BACKUP, MASTER as STATE_MASTER};
 
+/// The command numbered `cmd` of a range that starts at [`BASE_CTL`].
+fn numbered<T: Copy>(all: &[T], cmd: i32) -> Option<T> {
+    all.get(usize::try_from(cmd.checked_sub(BASE_CTL)?).ok()?)
+        .copied()
+}
+
 /// The changing commands (`IP_VS_SO_SET_*`), numbered from [`BASE_CTL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetCmd {
@@ -93,8 +99,7 @@ impl SetCmd {
     pub const END: i32 = BASE_CTL + Self::ALL.len() as i32;
 
     pub fn from_raw(cmd: i32) -> Option<Self> {
-        let i = usize::try_from(cmd.checked_sub(BASE_CTL)?).ok()?;
-        Self::ALL.get(i).copied()
+        numbered(&Self::ALL, cmd)
     }
 
     /// The netlink command that does the same to a service or real server.
@@ -155,8 +160,7 @@ impl GetCmd {
     pub const END: i32 = BASE_CTL + Self::ALL.len() as i32;
 
     pub fn from_raw(cmd: i32) -> Option<Self> {
-        let i = usize::try_from(cmd.checked_sub(BASE_CTL)?).ok()?;
-        Self::ALL.get(i).copied()
+        numbered(&Self::ALL, cmd)
     }
 
     /// The least length of the caller's buffer, which is also what is
