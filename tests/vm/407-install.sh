@@ -47,6 +47,11 @@ for f in $mods/extra/rvs.ko /etc/modprobe.d/rvs.conf $ADM $SERVICE /usr/local/sh
 	[ -e "$f" ] || fail "make install did not put $f: $(cat /tmp/inst.log)"
 done
 expect_eq "depmod found the installed module" "$mods/extra/rvs.ko" "$(modinfo -n rvs)"
+MANWIDTH=80 man --warnings -l /usr/local/share/man/man8/rvsadm.8 >/tmp/man.txt 2>/tmp/man.err || fail "man -l rvsadm.8: $(cat /tmp/man.err)"
+[ ! -s /tmp/man.err ] || fail "man -l rvsadm.8 warned: $(cat /tmp/man.err)"
+expect_contains "the installed man page renders" "DIFFERENCES FROM IPVSADM" "$(cat /tmp/man.txt)"
+installed=$(awk '{print $2}' /usr/local/share/rvs/installed-files)
+echo "ok: make install put $(wc -l <<<"$installed") files (its manifest)"
 
 # --- modprobe rvs, with the installed rvs.conf's options ---
 echo "options rvs conn_tab_bits=13" >>/etc/modprobe.d/rvs.conf
@@ -134,7 +139,7 @@ rmmod rvs
 
 # --- make uninstall ---
 make -s -C "$RVS_TOP" uninstall >/tmp/uninst.log 2>&1 || fail "make uninstall: $(cat /tmp/uninst.log)"
-for f in $mods/extra/rvs.ko $ADM $SERVICE /usr/local/share/rvs/rvs-ipvs.conf; do
+for f in $installed /usr/local/share/rvs/installed-files; do
 	[ ! -e "$f" ] || fail "make uninstall left $f"
 done
 modinfo -n rvs >/dev/null 2>&1 && fail "modprobe still finds rvs after make uninstall"
