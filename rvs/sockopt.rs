@@ -41,8 +41,9 @@ pub(crate) struct Registration(());
 impl Registration {
     /// Registers IPVS's ranges (taken while `ip_vs` is loaded).
     pub(crate) fn register() -> Result<Self> {
-        // SAFETY: The C table is registered once: the module holds at most
-        // one `Registration`, made at load.
+        // SAFETY: The C table is static; registering it while it is
+        // registered fails (`EBUSY`: netfilter refuses overlapping ranges)
+        // before anything is linked.
         let r = unsafe { rvs_sockopt_register(so::BASE_CTL, SetCmd::END, so::BASE_CTL, GetCmd::END) };
         to_result(r).inspect_err(|e| {
             if *e == EBUSY {
@@ -55,8 +56,10 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        // SAFETY: Registered (type invariants); netfilter waits for calls
-        // in progress, each of which holds a reference to the module.
+        // SAFETY: Registered (type invariants). A call in progress holds a
+        // reference to the module (netfilter's `try_module_get` of the
+        // table's owner), so the module, its tables and the namespaces'
+        // state outlive it; this field drops first at unload.
         unsafe { rvs_sockopt_unregister() };
     }
 }
@@ -214,16 +217,29 @@ fn get(net: NetRef<'_>, cmd: c_int, user: UserPtr, len: &mut c_int) -> Result {
             if so::list_len(so::GET_SERVICES_LEN, so::SERVICE_ENTRY_LEN, n) != Some(have) {
                 return Err(EINVAL);
             }
+            // Entries are made under the tables' lock and copied out after
+            // it, so a faulting user page stalls no other command.
+            let entries = {
+                let t = st.tables.lock();
+                let mut v = KVec::with_capacity(t.services.values().count().min(n as usize), GFP_KERNEL)?;
+                for svc in t.services.values().filter(|s| s.key.af == AF_INET).take(n as usize) {
+                    v.push(service_entry([0; so::SERVICE_ENTRY_LEN], svc), GFP_KERNEL)?;
+                }
+                v
+            };
             let mut out = UserSlice::new(user.wrapping_byte_add(so::GET_SERVICES_LEN), have - so::GET_SERVICES_LEN).writer();
-            let t = st.tables.lock();
-            for svc in t.services.values().filter(|s| s.key.af == AF_INET).take(n as usize) {
-                out.write_slice(&service_entry(svc))?;
+            for e in entries.iter() {
+                out.write_slice(e)?;
             }
         }
         GetCmd::Service => {
-            let t = st.tables.lock();
-            let svc = so::parse_query(&arg).key.and_then(|k| t.services.get(&k)).ok_or(ESRCH)?;
-            out.write_slice(&service_entry(svc))?;
+            let entry = {
+                let t = st.tables.lock();
+                let svc = so::parse_query(&arg).key.and_then(|k| t.services.get(&k)).ok_or(ESRCH)?;
+                // Written over the question, as IPVS fills in the caller's.
+                service_entry(arg, svc)
+            };
+            out.write_slice(&entry)?;
         }
         GetCmd::Dests => {
             let q = so::parse_query(&arg);
@@ -268,9 +284,9 @@ fn daemon((ifname, syncid): &([u8; 16], u32)) -> so::Daemon<'_> {
     }
 }
 
-fn service_entry(svc: &Service) -> [u8; so::SERVICE_ENTRY_LEN] {
+fn service_entry(base: [u8; so::SERVICE_ENTRY_LEN], svc: &Service) -> [u8; so::SERVICE_ENTRY_LEN] {
     let kind = svc.sched_kind();
-    so::service_entry(&so::ServiceEntry {
+    so::service_entry(base, &so::ServiceEntry {
         key: &svc.key,
         sched: kind.name(),
         flags: svc.flags.load(Relaxed),

@@ -306,20 +306,19 @@ pub fn parse_set(cmd: i32, arg: &[u8]) -> Result<SetRequest, CtlError> {
         });
     }
     let key = if fwmark != 0 {
-        if addr != [0; 4] || port != 0 {
+        // IPVS finds a firewall-mark service by its mark, then wants the
+        // protocol it was added with: rvs keeps every mark service TCP,
+        // without address or port, as IPVS's netlink interface makes it.
+        // So an ADD with another protocol, an address or a port, which
+        // IPVS would keep and list, is refused.
+        if cmd == SetCmd::Add && (protocol != FWMARK_PROTOCOL || addr != [0; 4] || port != 0) {
             return Err(err!(
                 EINVAL,
-                "a firewall-mark service has no address or port"
+                "a firewall-mark service is TCP, without address or port"
             ));
         }
-        // rvs keeps a firewall-mark service as TCP, as IPVS's netlink
-        // interface makes it; IPVS finds no service of another protocol.
         if protocol != FWMARK_PROTOCOL {
-            return Err(if cmd == SetCmd::Add {
-                err!(EINVAL, "a firewall-mark service is TCP")
-            } else {
-                err!(ESRCH, "no such service")
-            });
+            return Err(err!(ESRCH, "no such service"));
         }
         ServiceKey {
             af: AF_INET,
@@ -561,15 +560,23 @@ pub struct ServiceEntry<'a> {
     pub stats: (Counters, Rates),
 }
 
-pub fn service_entry(e: &ServiceEntry<'_>) -> [u8; SERVICE_ENTRY_LEN] {
-    let mut b = [0u8; SERVICE_ENTRY_LEN];
+/// The entry written over `base`: IPVS's GET_SERVICE fills in the
+/// caller's own question, so its padding and the bytes after the
+/// scheduler name's NUL are the caller's (GET_SERVICES starts from zeros).
+pub fn service_entry(
+    base: [u8; SERVICE_ENTRY_LEN],
+    e: &ServiceEntry<'_>,
+) -> [u8; SERVICE_ENTRY_LEN] {
+    let mut b = base;
     let k = e.key;
     put(&mut b, 0, &k.protocol.to_ne_bytes());
     put(&mut b, 4, &k.addr[..4]);
     put(&mut b, 8, &k.port.to_be_bytes());
     put(&mut b, 12, &k.fwmark.to_ne_bytes());
     let name = e.sched.as_bytes();
-    put(&mut b, 16, &name[..name.len().min(SCHED_NAME_MAXLEN - 1)]);
+    let n = name.len().min(SCHED_NAME_MAXLEN - 1);
+    put(&mut b, 16, &name[..n]);
+    put(&mut b, 16 + n, &[0]);
     // IPVS marks every listed service hashed.
     put(&mut b, 32, &(e.flags | svc_flags::HASHED).to_ne_bytes());
     put(&mut b, 36, &e.timeout.to_ne_bytes());
@@ -986,15 +993,18 @@ mod tests {
                 outbps: 5,
             },
         );
-        let e = service_entry(&ServiceEntry {
-            key: &key,
-            sched: "rr",
-            flags: svc_flags::PERSISTENT,
-            timeout: 300,
-            netmask: 0xffff_ffff,
-            num_dests: 2,
-            stats,
-        });
+        let e = service_entry(
+            [0; SERVICE_ENTRY_LEN],
+            &ServiceEntry {
+                key: &key,
+                sched: "rr",
+                flags: svc_flags::PERSISTENT,
+                timeout: 300,
+                netmask: 0xffff_ffff,
+                num_dests: 2,
+                stats,
+            },
+        );
         assert_eq!(u16_at(&e, 0), IPPROTO_UDP);
         assert_eq!(&e[4..10], &[10, 0, 0, 1, 0, 53]);
         assert_eq!(&e[16..19], b"rr\0");
@@ -1003,6 +1013,22 @@ mod tests {
         assert_eq!(u32_at(&e, 48), 5, "conns truncated to 32 bits");
         assert_eq!(&e[64..72], &(1u64 << 40).to_ne_bytes());
         assert_eq!((u32_at(&e, 80), u32_at(&e, 96)), (1, 5));
+        // Over the caller's question: its padding and name tail stay.
+        let q = service_entry(
+            [0xaa; SERVICE_ENTRY_LEN],
+            &ServiceEntry {
+                key: &key,
+                sched: "rr",
+                flags: 0,
+                timeout: 0,
+                netmask: 0,
+                num_dests: 0,
+                stats,
+            },
+        );
+        assert_eq!(&q[2..4], &[0xaa, 0xaa]);
+        assert_eq!(&q[16..20], b"rr\0\xaa");
+        assert_eq!(u16_at(&q, 0), IPPROTO_UDP);
         let d = dest_entry(&DestEntry {
             addr: [192, 168, 1, 2],
             port: 8080,
