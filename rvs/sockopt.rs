@@ -122,40 +122,30 @@ fn state<'a>(net: NetRef<'a>) -> Result<&'a NetState, CtlError> {
 fn set(net: NetRef<'_>, cmd: c_int, arg: &[u8]) -> Result<(), CtlError> {
     let req = so::parse_set(cmd, arg)?;
     let st = state(net)?;
+    // The daemons have a lock of their own; the rest change the tables.
     match req {
         SetRequest::StartDaemon { state, ifname, syncid } => {
-            return st.sync.start(net, st, DaemonConfig::new(&ifname, syncid), state);
+            st.sync.start(net, st, DaemonConfig::new(&ifname, syncid), state)
         }
-        SetRequest::StopDaemon { state } => return st.sync.stop(state),
-        _ => {}
-    }
-    let mut t = st.tables.lock();
-    match req {
+        SetRequest::StopDaemon { state } => st.sync.stop(state),
         SetRequest::Flush => {
-            st.flush(&mut t);
+            st.flush(&mut st.tables.lock());
             Ok(())
         }
         SetRequest::Timeouts(u) => {
+            let _t = st.tables.lock();
             st.timeouts.set(&u);
             Ok(())
         }
-        SetRequest::ZeroAll => st.zero(&mut t, None),
+        SetRequest::ZeroAll => st.zero(&mut st.tables.lock(), None),
         SetRequest::Service { cmd, spec } => {
-            ctl::apply(netlink(cmd)?, net, st, &mut t, spec, || Ok(None))
+            ctl::apply(cmd, net, st, &mut st.tables.lock(), spec, || Ok(None))
         }
         SetRequest::Dest { cmd, svc, dest } => {
             let spec = ServiceSpec { key: svc, conf: None };
-            ctl::apply(netlink(cmd)?, net, st, &mut t, spec, || dest.map(Some))
+            ctl::apply(cmd, net, st, &mut st.tables.lock(), spec, || dest.map(Some))
         }
-        SetRequest::StartDaemon { .. } | SetRequest::StopDaemon { .. } => Ok(()),
     }
-}
-
-fn netlink(cmd: SetCmd) -> Result<u8, CtlError> {
-    cmd.netlink_cmd().ok_or(CtlError {
-        errno: errno::EINVAL,
-        msg: "command without an argument\0",
-    })
 }
 
 /// `getsockopt` of a command in IPVS's range: `*len` is the caller's

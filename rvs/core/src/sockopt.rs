@@ -103,7 +103,7 @@ impl SetCmd {
     }
 
     /// The netlink command that does the same to a service or real server.
-    pub fn netlink_cmd(self) -> Option<u8> {
+    fn netlink_cmd(self) -> Option<u8> {
         Some(match self {
             SetCmd::Add => cmd::NEW_SERVICE,
             SetCmd::Edit => cmd::SET_SERVICE,
@@ -230,15 +230,17 @@ pub enum SetRequest {
     },
     /// ZERO without a service: every counter.
     ZeroAll,
-    /// ADD, EDIT, DEL and ZERO of one service (`conf` for ADD and EDIT).
+    /// ADD, EDIT, DEL and ZERO of one service (`conf` for ADD and EDIT),
+    /// as the netlink command `cmd` that does the same.
     Service {
-        cmd: SetCmd,
+        cmd: u8,
         spec: ServiceSpec,
     },
     /// ADDDEST, EDITDEST and DELDEST (`conf` for the first two). A bad
     /// real server is refused only once the service is found, as IPVS.
+    /// `cmd` as Service's.
     Dest {
-        cmd: SetCmd,
+        cmd: u8,
         svc: ServiceKey,
         dest: Result<DestSpec, CtlError>,
     },
@@ -273,15 +275,11 @@ pub fn parse_set(cmd: i32, arg: &[u8]) -> Result<SetRequest, CtlError> {
         }
         SetCmd::Flush => return Ok(SetRequest::Flush),
         SetCmd::Timeout => return parse_timeouts(arg).map(SetRequest::Timeouts),
-        SetCmd::Add
-        | SetCmd::Edit
-        | SetCmd::Del
-        | SetCmd::Zero
-        | SetCmd::AddDest
-        | SetCmd::DelDest
-        | SetCmd::EditDest => {}
-        _ => return Err(err!(EINVAL, "command without an argument")),
+        _ => {}
     }
+    let netlink_cmd = cmd
+        .netlink_cmd()
+        .ok_or(err!(EINVAL, "command without an argument"))?;
     let svc: &[u8; SERVICE_USER_LEN] = arg
         .get(..SERVICE_USER_LEN)
         .and_then(|s| s.try_into().ok())
@@ -345,14 +343,14 @@ pub fn parse_set(cmd: i32, arg: &[u8]) -> Result<SetRequest, CtlError> {
     if let Some(d) = arg.get(SERVICE_USER_LEN..) {
         if !d.is_empty() {
             return Ok(SetRequest::Dest {
-                cmd,
+                cmd: netlink_cmd,
                 svc: key,
                 dest: parse_dest_user(d, cmd != SetCmd::DelDest),
             });
         }
     }
     Ok(SetRequest::Service {
-        cmd,
+        cmd: netlink_cmd,
         spec: ServiceSpec { key, conf },
     })
 }
@@ -764,7 +762,7 @@ mod tests {
         let SetRequest::Service { cmd, spec } = r else {
             panic!("{r:?}")
         };
-        assert_eq!(cmd, SetCmd::Add);
+        assert_eq!(cmd, cmd::NEW_SERVICE);
         assert_eq!(spec.key.port, 80);
         assert_eq!(&spec.key.addr[..4], &[10, 0, 0, 1]);
         let conf = spec.conf.unwrap();
@@ -867,7 +865,7 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(cmd, SetCmd::AddDest);
+        assert_eq!(cmd, cmd::NEW_DEST);
         assert_eq!(svc.port, 80);
         assert_eq!(dest.key.port, 8080);
         let conf = dest.conf.unwrap();
