@@ -14,7 +14,8 @@ debug=0; [ "${RVS_KERNEL:-base}" = debug ] && debug=1
 unload_ip_vs
 IPVSADM=/usr/sbin/ipvsadm
 out=/tmp/sockopt; rm -rf $out; mkdir -p $out
-gcc -shared -fPIC -o $out/nogenl.so "$RVS_TOP/tests/vm/nogenl.c" || fail "building the netlink shim"
+# clang-19: scripts/setup.sh installs it (for the kernel build).
+clang-19 -shared -fPIC -o $out/nogenl.so "$RVS_TOP/tests/vm/nogenl.c" || fail "building the netlink shim"
 
 . "$RVS_TOP/tests/vm/ipvsadm-lines.bash"
 lines=$script$'\n'$views$'\n'$stops
