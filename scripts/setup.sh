@@ -21,10 +21,10 @@ debs=(clang-19 lld-19 llvm-19 libclang-19-dev bison flex libelf-dev bc libssl-de
 	cpio kmod qemu-system-x86 iproute2 socat curl ipvsadm python3-venv
 	busybox-static procps iputils-ping ethtool tcpdump keepalived hping3 bc strace linux-perf
 	man-db groff-base nftables conntrack)
-# The monitoring agents test 406 runs, and dkms (tests/host/install.sh),
-# without what they recommend (the agents' textfile collectors, rrdtool,
-# kernel headers).
-bare_debs=(collectd-core prometheus-node-exporter dkms)
+# The monitoring agents test 406 runs, dkms (tests/host/install.sh) and
+# BIRD (490's routing daemon), without what they recommend (the agents'
+# textfile collectors, rrdtool, kernel headers).
+bare_debs=(collectd-core prometheus-node-exporter dkms bird2)
 missing=() missing_bare=()
 for p in "${debs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -472,14 +472,16 @@ sync_topo() {
 			fail "the echo server on rs$i$SX did not start: $(cat /tmp/sync$SX-rs$i.out)"
 	done
 }
-# sync_topo_del: this variant's namespaces and the processes in them.
+# sync_topo_del: this variant's namespaces (every one whose name ends in
+# $SX) and the processes in them.
 sync_topo_del() {
-	local ns p
-	for ns in dir1$SX dir2$SX client$SX $(seq -f "rs%g$SX" 1 $SYNC_NRS) lan$SX; do
+	local ns p list
+	[ -n "${SX:-}" ] || return 0
+	list=$(ip netns list | awk -v s="$SX" '{ if (substr($1, length($1) - length(s) + 1) == s) print $1 }')
+	for ns in $list; do
 		for p in $(ip netns pids $ns 2>/dev/null); do kill "$p" 2>/dev/null || true; done
 	done
-	for ns in dir1$SX dir2$SX client$SX $(seq -f "rs%g$SX" 1 $SYNC_NRS) lan$SX; do echo "netns del $ns"; done |
-		ip -force -batch - 2>/dev/null || true
+	for ns in $list; do echo "netns del $ns"; done | ip -force -batch - 2>/dev/null || true
 }
 
 # sync_services NS dr|nat: the same services on each director (one
@@ -678,7 +680,8 @@ sync_scenario() {
 	fi
 }
 
-# sync_variants "MODES" "VARIANTS": every variant in every mode (lists
+# sync_variants "MODES" "VARIANTS" [SCENARIO]: SCENARIO (default
+# sync_scenario) of every variant in every mode (lists
 # separated by spaces or commas), SYNC_JOBS (default 4; 2 on the debug
 # kernel) at a time, each on
 # its own network and in its own subshell, so that one failing does not
@@ -699,7 +702,7 @@ sync_variants() {
 				SX=_$k
 				trap 'kill "${SYNC_PIDS[@]}" 2>/dev/null || true; sync_topo_del' EXIT
 				set -e
-				sync_scenario $mode $v
+				${3:-sync_scenario} $mode $v
 			) >/tmp/sync_$k.log 2>&1 &
 			name[$!]="$mode $v" start[$!]=$EPOCHSECONDS log[$!]=/tmp/sync_$k.log
 			SYNC_JOB_PIDS+=($!)

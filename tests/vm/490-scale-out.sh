@@ -1,0 +1,225 @@
+# timeout: 300
+# Scale-out on BGP and ECMP (Documentation/scale-out.md): three active
+# directors announce the VIP with BIRD to a router that runs BIRD too and
+# spreads flows over them by ECMP with an L4 hash. Every director has the
+# same mh services (DR on 7000, TUN with mh-port on 7001) to four real
+# servers; the configurations are Documentation/examples/scale-out/'s,
+# used verbatim.
+#
+# Per variant, on a network of its own:
+# - spread: the client's long-lived TCP sessions (300; 90 on the debug
+#   kernel) are spread over all three directors, each at least 20%;
+# - director loss: dir2's link goes down, BFD and BGP withdraw its route,
+#   and its flows move to dir1 and dir3; then it comes back, takes its
+#   share of a new batch of sessions, and flows move back to it;
+# - rvs: sloppy_tcp=1 on every director (rvs): every session survives on
+#   its real server (no reset, no move);
+# - mixed: the same with dir1 running the kernel's ip_vs (ipvsadm, the
+#   same rules file): every session survives;
+# - control: sloppy_tcp=0: a director that gets a flow in the middle
+#   resets it, so sessions break.
+#
+# SO_VARIANTS selects variants (default "rvs mixed control").
+. "$RVS_TOP/tests/vm/lib.sh"
+EXAMPLES=$RVS_TOP/Documentation/examples/scale-out
+SO_VIP=192.0.2.10
+# Long-lived sessions per service (7000 DR, 7001 TUN), and the batch
+# opened after the director comes back.
+SO_DR=$(long_or 200 200 60)
+SO_TUN=$(long_or 100 100 30)
+SO_NEW=$(long_or 150 150 60)
+SO_SLOW=1; [ "${RVS_KERNEL:-base}" != debug ] || SO_SLOW=4
+SO_AFTER=${SO_AFTER:-5} # seconds of traffic after each change
+
+# so_topo: the router (eth0 10.30.0.1/16 to the client, eth1 10.20.0.1 on
+# the LAN), the client (10.30.0.2, batch addresses 10.30.1.1-20 and
+# 10.30.2.1-20), dir1-3 (10.20.0.11-13, the VIP on dummy "vip", default
+# route via the router, as a director's own traffic needs) and real
+# servers rs1-4 (10.20.0.21-24: the VIP on lo for DR, tunl0 up for TUN,
+# default route via the router, tagecho.py on 7000 and 7001), all on
+# bridge br0 in lan$SX.
+so_topo() {
+	local i d ns
+	{
+		for ns in lan router client dir1 dir2 dir3 rs1 rs2 rs3 rs4; do echo "netns add $ns$SX"; done
+		echo "link add p-router netns lan$SX type veth peer name eth1 netns router$SX"
+		echo "link add eth0 netns router$SX type veth peer name eth0 netns client$SX"
+		for ns in dir1 dir2 dir3 rs1 rs2 rs3 rs4; do
+			echo "link add p-$ns netns lan$SX type veth peer name eth0 netns $ns$SX"
+		done
+	} | ip -batch -
+	{
+		echo "link set lo up"; echo "link add br0 type bridge"; echo "link set br0 up"
+		for ns in router dir1 dir2 dir3 rs1 rs2 rs3 rs4; do echo "link set p-$ns master br0 up"; done
+	} | ip -n lan$SX -batch -
+	ip -n router$SX -batch - <<-EOF
+		link set lo up
+		link set eth0 up
+		link set eth1 up
+		addr add 10.30.0.1/16 dev eth0
+		addr add 10.20.0.1/24 dev eth1
+	EOF
+	in_ns router$SX sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1
+	{
+		echo "link set lo up"; echo "link set eth0 up"
+		echo "addr add 10.30.0.2/16 dev eth0"
+		for i in $(seq 1 20); do echo "addr add 10.30.1.$i/16 dev eth0"; echo "addr add 10.30.2.$i/16 dev eth0"; done
+		echo "route add default via 10.30.0.1"
+	} | ip -n client$SX -batch -
+	for d in 1 2 3; do
+		ip -n dir$d$SX -batch - <<-EOF
+			link set lo up
+			link set eth0 up
+			addr add 10.20.0.1$d/24 dev eth0
+			link add vip type dummy
+			link set vip up
+			addr add $SO_VIP/32 dev vip
+			route add default via 10.20.0.1
+		EOF
+	done
+	for i in 1 2 3 4; do
+		ns=rs$i$SX
+		ip -n $ns -batch - <<-EOF
+			link set lo up
+			link set eth0 up
+			link set tunl0 up
+			addr add 10.20.0.2$i/24 dev eth0
+			addr add $SO_VIP/32 dev lo
+			route add default via 10.20.0.1
+		EOF
+		in_ns $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+			net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 \
+			net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
+		nsenter --net=/run/netns/$ns -- python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i 7000 7001 >/tmp/so$SX-rs$i.out 2>&1 &
+	done
+	for i in 1 2 3 4; do
+		poll_for $((60 * SO_SLOW)) sync_first_line /tmp/so$SX-rs$i.out 'tagecho: * listening *' ||
+			fail "the echo server on rs$i$SX did not start: $(cat /tmp/so$SX-rs$i.out)"
+	done
+}
+
+# so_bird NS CONF: BIRD in NS with CONF, its control socket
+# /tmp/so$SX-NS.ctl, what it says in /tmp/so$SX-NS.log.
+so_bird() {
+	nsenter --net=/run/netns/$1$SX -- bird -c "$2" -s /tmp/so$SX-$1.ctl -P /tmp/so$SX-$1.pid >>/tmp/so$SX-$1.log 2>&1 ||
+		fail "bird did not start in $1$SX"
+}
+# so_nexthops: how many directors the router's route to the VIP goes to.
+so_nexthops() {
+	local r
+	r=$(ip -n router$SX route show $SO_VIP/32)
+	if [ -z "$r" ]; then echo 0
+	elif [[ $r == *nexthop* ]]; then grep -c nexthop <<<"$r"
+	else echo 1; fi
+}
+so_nexthops_are() { [ "$(so_nexthops)" = "$1" ]; }
+# so_bgp_state: the router's view of its three BGP sessions, for a failure.
+so_bgp_state() {
+	in_ns router$SX birdc -s /tmp/so$SX-router.ctl show protocols | awk 'NR > 2' | tr -s ' ' || true
+	ip -n router$SX route show $SO_VIP/32
+}
+# so_share D PREFIX PORT: dir D's connection entries for VIP:PORT from
+# client addresses starting with PREFIX.
+so_share() {
+	adm dir$1$SX -L -n -c |
+		awk -v p="$2" -v v="$SO_VIP:$3" 'index($4, p) == 1 && $5 == v { n++ } END { print n + 0 }'
+}
+# so_sessions NAME SRC_PREFIX PORT N: N tagged sessions from the client's
+# addresses PREFIX1-20 to VIP:PORT, a line a second, until
+# /tmp/so$SX-stop; waits until they are open.
+SO_PIDS=()
+so_sessions() {
+	local srcs
+	srcs=$(seq -s, -f "$2%g" 1 20)
+	nsenter --net=/run/netns/client$SX -- python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
+		--timeout $((10 * SO_SLOW)) --stop-file /tmp/so$SX-stop $SO_VIP $3 $4 600 1 >/tmp/so$SX-$1.out 2>&1 &
+	SO_PIDS+=($!)
+	poll_for $((60 * SO_SLOW)) sync_first_line /tmp/so$SX-$1.out 'sessions: * open' ||
+		fail "the $1 sessions did not open: $(cat /tmp/so$SX-$1.out)"
+}
+# so_failures NAME: the failures the sessions reported at their end.
+so_failures() {
+	local l n=
+	while read -r l; do
+		[[ $l =~ ^sessions:\ .*,\ ([0-9]+)\ failures$ ]] && n=${BASH_REMATCH[1]}
+	done </tmp/so$SX-$1.out
+	[ -n "$n" ] || fail "the $1 sessions did not finish: $(tail -5 /tmp/so$SX-$1.out)"
+	echo "$n"
+}
+
+# so_scenario MODE VARIANT (MODE is unused: one topology).
+so_scenario() {
+	local v=$2 d impl sloppy=1 n1 n2 n3 total took_down took_up share f fails=0 spread="" err=
+	SYNC_T0=${EPOCHREALTIME/[.,]/}
+	[ "$v" != control ] || sloppy=0
+	so_topo
+	for d in 1 2 3; do
+		impl=rvs; [ "$v" != mixed ] || [ $d != 1 ] || impl=ipvs
+		director_impl dir$d$SX $impl
+		adm dir$d$SX -R <"$EXAMPLES/director.rules" || fail "dir$d ($impl): the rules file was refused"
+		if [ $impl = rvs ]; then
+			in_ns dir$d$SX sysctl -q -p "$EXAMPLES/director-sysctl.conf" >/dev/null
+			in_ns dir$d$SX sysctl -qw net.rvs.sloppy_tcp=$sloppy
+		else
+			in_ns dir$d$SX sysctl -qw net.ipv4.vs.sloppy_tcp=$sloppy net.ipv4.vs.sloppy_sctp=$sloppy
+		fi
+		so_bird dir$d "$EXAMPLES/director-bird.conf"
+	done
+	so_bird router "$EXAMPLES/router-bird.conf"
+	poll_for $((30 * SO_SLOW)) so_nexthops_are 3 ||
+		fail "the router has no route to the VIP over the three directors: $(so_bgp_state)"
+	sync_say "ok: the router's route to the VIP goes to all three directors after $POLL_TOOK"
+	rm -f /tmp/so$SX-stop
+	so_sessions dr 10.30.1. 7000 $SO_DR
+	so_sessions tun 10.30.1. 7001 $SO_TUN
+	total=$((SO_DR + SO_TUN))
+	for d in 1 2 3; do
+		n1=$(($(so_share $d 10.30.1. 7000) + $(so_share $d 10.30.1. 7001)))
+		spread+=" dir$d $n1"
+		[ $((n1 * 100)) -ge $((total * 20)) ] || err="${err:+$err; }dir$d has $n1 of $total flows (under 20%)"
+	done
+	sync_say "spread of $total sessions:$spread"
+	[ -z "$err" ] || fail "$v: $err"
+	[ $(($(echo $spread | awk '{print $2 + $4 + $6}'))) = $total ] ||
+		fail "$v: the directors list$spread entries for $total sessions"
+	nap $SO_AFTER
+	sync_say "dir2 dies: its link goes down"
+	ip -n dir2$SX link set eth0 down
+	poll_for $((20 * SO_SLOW)) so_nexthops_are 2 || fail "the router still routes to dir2: $(so_bgp_state)"
+	took_down=$POLL_TOOK
+	sync_say "ok: the router withdrew dir2's route after $took_down"
+	nap $SO_AFTER
+	sync_say "dir2 comes back"
+	ip -n dir2$SX link set eth0 up
+	poll_for $((40 * SO_SLOW)) so_nexthops_are 3 || fail "the router did not take dir2 back: $(so_bgp_state)"
+	took_up=$POLL_TOOK
+	sync_say "ok: the router routes to dir2 again after $took_up"
+	so_sessions new 10.30.2. 7000 $SO_NEW
+	share=$(so_share 2 10.30.2. 7000)
+	sync_say "dir2 took $share of $SO_NEW new sessions"
+	[ $((share * 100)) -ge $((SO_NEW * 15)) ] || fail "$v: dir2, back, took $share of $SO_NEW new sessions (under 15%)"
+	nap $SO_AFTER
+	touch /tmp/so$SX-stop
+	for f in "${SO_PIDS[@]}"; do wait $f 2>/dev/null || true; done
+	for f in dr tun new; do
+		n1=$(so_failures $f)
+		echo "--- $f sessions: $(grep -E '^(sessions|servers):' /tmp/so$SX-$f.out | tr '\n' ' ')"
+		grep -m5 'failed at' /tmp/so$SX-$f.out || true
+		fails=$((fails + n1))
+	done
+	for d in 1 2 3; do sync_say "dir$d ($(adm dir$d$SX -L -n -c | grep -c "$SO_VIP") entries)"; done
+	total=$((total + SO_NEW))
+	figure "scale-out-$v" "$((total - fails))/$total sessions survived (sloppy_tcp=$sloppy; spread$spread;" \
+		"route withdrawn $took_down after the link went down, back $took_up after it came up; dir2 back took $share/$SO_NEW new)"
+	if [ $sloppy = 1 ]; then
+		[ $fails = 0 ] || fail "$v: $fails of $total sessions broke or moved"
+		echo "ok: $v: every session survived on its real server"
+	else
+		[ $fails -gt 0 ] || fail "$v: with sloppy_tcp=0 no session broke (the control controls nothing)"
+		echo "ok: $v: with sloppy_tcp=0 $fails of $total sessions broke"
+	fi
+}
+
+sync_load_both
+modprobe ip_vs_mh
+sync_variants one "${SO_VARIANTS:-rvs mixed control}" so_scenario

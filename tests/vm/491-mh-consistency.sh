@@ -1,0 +1,157 @@
+# timeout: 300
+# The scale-out cross-checks (Documentation/scale-out.md): directors that
+# share flows through ECMP must each send a flow to the same real server.
+# Four directors with the same services to ten real servers (DR, UDP):
+# dir1 the kernel's ip_vs and dir2 rvs with the servers added in one
+# order (A), dir3 ip_vs and dir4 rvs with them added in another (B). A
+# client on the LAN sends the same flows (fixed source addresses and
+# ports) through each director in turn and records which server answers.
+#
+# - mh, mh with mh-port, mh with mh-fallback (one server overloaded by its
+#   connection threshold, so flows fall back) and sh: rvs sends every flow
+#   where ip_vs does, in both orders (a fleet may mix them);
+# - the orders: the share of flows that another order sends elsewhere is
+#   a figure (IPVS's mh and sh fill their tables in the servers' list
+#   order, so directors must add servers in one order);
+# - a real-server change: one of the ten removed on every director moves
+#   that server's flows and few others with mh, the same flows for rvs and
+#   ip_vs; sh's share is the figure to compare.
+. "$RVS_TOP/tests/vm/lib.sh"
+VIPC=192.0.2.10
+NFLOWS=$(long_or 150 150 60)
+ORDER_A=(1 2 3 4 5 6 7 8 9 10)
+ORDER_B=(10 3 7 1 5 9 2 8 4 6)
+# service PORT: its scheduler and flags (one per UDP port).
+declare -A SCHED=([7000]="-s mh" [7001]="-s mh -b mh-port" [7002]="-s mh -b mh-fallback" [7003]="-s sh")
+OVERLOADED=3 # the server with an upper connection threshold of 1 on 7002
+
+topo() {
+	local i d ns
+	{
+		for ns in lan cli dir1 dir2 dir3 dir4 $(seq -f 'rs%g' 1 10); do echo "netns add $ns"; done
+		for ns in cli dir1 dir2 dir3 dir4 $(seq -f 'rs%g' 1 10); do
+			echo "link add p-$ns netns lan type veth peer name eth0 netns $ns"
+		done
+	} | ip -batch -
+	{
+		echo "link set lo up"; echo "link add br0 type bridge"; echo "link set br0 up"
+		for ns in cli dir1 dir2 dir3 dir4 $(seq -f 'rs%g' 1 10); do echo "link set p-$ns master br0 up"; done
+	} | ip -n lan -batch -
+	{
+		echo "link set lo up"; echo "link set eth0 up"; echo "addr add 10.20.0.2/16 dev eth0"
+		for i in $(seq 1 "$NFLOWS"); do echo "addr add 10.20.$((1 + (i - 1) / 250)).$(((i - 1) % 250 + 1))/16 dev eth0"; done
+	} | ip -n cli -batch -
+	for d in 1 2 3 4; do
+		ip -n dir$d -batch - <<-EOF
+			link set lo up
+			link set eth0 up
+			addr add 10.20.0.1$d/16 dev eth0
+			link add vip type dummy
+			link set vip up
+			addr add $VIPC/32 dev vip
+		EOF
+	done
+	for i in $(seq 1 10); do
+		ns=rs$i
+		ip -n $ns -batch - <<-EOF
+			link set lo up
+			link set eth0 up
+			addr add 10.20.0.$((20 + i))/16 dev eth0
+			addr add $VIPC/32 dev lo
+		EOF
+		in_ns $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+			net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+		nsenter --net=/run/netns/$ns -- python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i --udp-bind $VIPC 7000 7001 7002 7003 \
+			>/tmp/mh-rs$i.out 2>&1 &
+	done
+	for i in $(seq 1 10); do
+		poll_for 120 sync_first_line /tmp/mh-rs$i.out 'tagecho: * listening *' ||
+			fail "the echo server on rs$i did not start: $(cat /tmp/mh-rs$i.out)"
+	done
+}
+
+# rules ORDER...: the four services, servers added in the order given;
+# server $OVERLOADED on 7002 takes one connection at most.
+rules() {
+	local port i x
+	for port in 7000 7001 7002 7003; do
+		echo "-A -u $VIPC:$port ${SCHED[$port]}"
+		for i in "$@"; do
+			x=; [ $port != 7002 ] || [ $i != $OVERLOADED ] || x=" -x 1"
+			echo "-a -u $VIPC:$port -r 10.20.0.$((20 + i)) -g -w 1$x"
+		done
+	done
+}
+
+# probe D PORT PORT_BASE [--serial]: the flows through dir D, to file
+# /tmp/mh-D-PORT-PORT_BASE.
+probe() {
+	local d=$1 port=$2 base=$3; shift 3
+	ip -n cli route replace $VIPC/32 via 10.20.0.1$d
+	in_ns cli python3 "$RVS_TOP/tests/vm/mhprobe.py" "$@" --timeout 3 10.20.1. "$NFLOWS" "$base" $VIPC "$port" \
+		>/tmp/mh-$d-$port-$base
+	! grep -q ' -$' /tmp/mh-$d-$port-$base || fail "dir$d, port $port: flows without an answer: $(grep -c ' -$' /tmp/mh-$d-$port-$base)"
+}
+# differ FILE FILE: how many flows the two files send to different servers.
+differ() { paste -d' ' "$1" "$2" | awk '$2 != $4 { n++ } END { print n + 0 }'; }
+# servers FILE: how the flows spread, "rs1=N rs2=N ...".
+servers() { awk '{ print $2 }' "$1" | sort -V | uniq -c | awk '{ printf "%s=%s ", $2, $1 }'; }
+# pct N: N as a percentage of the flows.
+pct() { echo "$(($1 * 1000 / NFLOWS / 10)).$(($1 * 1000 / NFLOWS % 10))%"; }
+
+sync_load_both
+modprobe ip_vs_mh; modprobe ip_vs_sh
+topo
+director_impl dir1 ipvs; director_impl dir2 rvs; director_impl dir3 ipvs; director_impl dir4 rvs
+rules "${ORDER_A[@]}" | adm dir1 -R
+rules "${ORDER_A[@]}" | adm dir2 -R
+rules "${ORDER_B[@]}" | adm dir3 -R
+rules "${ORDER_B[@]}" | adm dir4 -R
+expect_eq "rvs lists order A's services as ip_vs does" "$(sync_services_list dir1)" "$(sync_services_list dir2)"
+expect_eq "rvs lists order B's services as ip_vs does" "$(sync_services_list dir3)" "$(sync_services_list dir4)"
+
+for port in 7000 7001 7002 7003; do
+	serial=; [ $port != 7002 ] || serial=--serial
+	for d in 1 2 3 4; do probe $d $port 40000 $serial; done
+	name="${SCHED[$port]#-s }"
+	expect_eq "$name, order A: rvs sends every flow where ip_vs does" "$(cat /tmp/mh-1-$port-40000)" "$(cat /tmp/mh-2-$port-40000)"
+	expect_eq "$name, order B: rvs sends every flow where ip_vs does" "$(cat /tmp/mh-3-$port-40000)" "$(cat /tmp/mh-4-$port-40000)"
+	n=$(differ /tmp/mh-1-$port-40000 /tmp/mh-3-$port-40000)
+	figure "order-$port" "$name: servers added in another order send $n of $NFLOWS flows ($(pct $n)) elsewhere," \
+		"rvs and ip_vs alike (order A: $(servers /tmp/mh-2-$port-40000))"
+done
+# With the threshold reached, rs3 kept its one flow and the flows the
+# table gives it fell back to other servers (every flow was answered).
+# Which flows those were: the same table without the threshold, on rvs,
+# with new flows from the same addresses.
+over=$(awk -v s=rs$OVERLOADED '$2 == s { n++ } END { print n + 0 }' /tmp/mh-2-7002-40000)
+[ "$over" = 1 ] || fail "mh-fallback: rs$OVERLOADED, with an upper threshold of 1, took $over flows"
+adm dir2 -e -u $VIPC:7002 -r 10.20.0.$((20 + OVERLOADED)) -g -w 1 -x 0
+probe 2 7002 42000
+n=$(awk -v s=rs$OVERLOADED '$2 == s { n++ } END { print n + 0 }' /tmp/mh-2-7002-42000)
+figure mh-fallback "rs$OVERLOADED, its threshold reached, kept 1 flow; $((n - 1)) more that the table gives it fell back to other servers"
+[ "$n" -ge 2 ] || fail "mh-fallback: the table gives rs$OVERLOADED $n flows, so none fell back"
+
+# A real server leaves every director; new flows from the same addresses
+# (new source ports: the old flows keep their entries) to mh and sh.
+for port in 7000 7003; do
+	for d in 1 2 3 4; do adm dir$d -d -u $VIPC:$port -r 10.20.0.30; done
+	for d in 1 2 3 4; do probe $d $port 41000; done
+	name="${SCHED[$port]#-s }"
+	expect_eq "$name, order A, rs10 gone: rvs sends every flow where ip_vs does" \
+		"$(awk '{print $2}' /tmp/mh-1-$port-41000)" "$(awk '{print $2}' /tmp/mh-2-$port-41000)"
+	expect_eq "$name, order B, rs10 gone: rvs sends every flow where ip_vs does" \
+		"$(awk '{print $2}' /tmp/mh-3-$port-41000)" "$(awk '{print $2}' /tmp/mh-4-$port-41000)"
+	for d in 2 4; do
+		had=$(awk '$2 == "rs10" { n++ } END { print n + 0 }' /tmp/mh-$d-$port-40000)
+		moved=$(differ /tmp/mh-$d-$port-40000 /tmp/mh-$d-$port-41000)
+		order=A; [ $d = 2 ] || order=B
+		figure "remove-$port-$order" "$name, order $order: rs10 gone, $moved of $NFLOWS flows ($(pct $moved)) moved;" \
+			"rs10 had $had ($(pct $had))"
+		if [ $port = 7000 ]; then
+			[ $((moved - had)) -le $((NFLOWS / 20)) ] ||
+				fail "mh, order $order: removing rs10 moved $((moved - had)) flows that were not on it"
+		fi
+	done
+done
+net_down
