@@ -90,12 +90,8 @@ so_topo() {
 		in_ns $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
 			net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 \
 			net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
-		nsenter --net=/run/netns/$ns -- python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i 7000 7001 >/tmp/so$SX-rs$i.out 2>&1 &
 	done
-	for i in 1 2 3 4; do
-		poll_for $((60 * SO_SLOW)) sync_first_line /tmp/so$SX-rs$i.out 'tagecho: * listening *' ||
-			fail "the echo server on rs$i$SX did not start: $(cat /tmp/so$SX-rs$i.out)"
-	done
+	SYNC_SLOW=$SO_SLOW tagecho_start /tmp/so$SX-rs.out "$SX" 4 7000 7001
 }
 
 # so_bird NS CONF: BIRD in NS with CONF, its control socket
@@ -209,7 +205,11 @@ so_scenario() {
 	done
 	for d in 1 2 3; do sync_say "dir$d ($(adm dir$d$SX -L -n -c | grep -c "$SO_VIP") entries)"; done
 	total=$((total + SO_NEW))
-	figure "scale-out-$v" "$((total - fails))/$total sessions survived (sloppy_tcp=$sloppy; spread$spread;" \
+	# How the broken ones broke: "N reset", "N no echo", "N moved".
+	local how
+	how=$(cat /tmp/so$SX-{dr,tun,new}.out | sed -n 's/.* failed at line .* s in: //p' |
+		sed 's/.*reset.*/reset/; s/^no echo.*/no echo/; s/^moved.*/moved/' | sort | uniq -c | xargs)
+	figure "scale-out-$v" "$((total - fails))/$total sessions survived${how:+ ($how)} (sloppy_tcp=$sloppy; spread$spread;" \
 		"route withdrawn $took_down after the link went down, back $took_up after it came up; dir2 back took $share/$SO_NEW new)"
 	if [ $sloppy = 1 ]; then
 		[ $fails = 0 ] || fail "$v: $fails of $total sessions broke or moved"
@@ -222,4 +222,6 @@ so_scenario() {
 
 sync_load_both
 modprobe ip_vs_mh
-sync_variants one "${SO_VARIANTS:-rvs mixed control}" so_scenario
+# On the debug kernel the rvs variant alone (the others drive the same
+# rvs code; the control and ip_vs add nothing to check there).
+sync_variants one "${SO_VARIANTS:-$(long_or "rvs mixed control" "rvs mixed control" rvs)}" so_scenario

@@ -61,13 +61,8 @@ topo() {
 		EOF
 		in_ns $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
 			net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
-		nsenter --net=/run/netns/$ns -- python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i --udp-bind $VIPC 7000 7001 7002 7003 \
-			>/tmp/mh-rs$i.out 2>&1 &
 	done
-	for i in $(seq 1 10); do
-		poll_for 120 sync_first_line /tmp/mh-rs$i.out 'tagecho: * listening *' ||
-			fail "the echo server on rs$i did not start: $(cat /tmp/mh-rs$i.out)"
-	done
+	SYNC_SLOW=2 tagecho_start /tmp/mh-rs.out "" 10 --udp-bind $VIPC 7000 7001 7002 7003
 }
 
 # rules ORDER...: the four services, servers added in the order given;
@@ -83,14 +78,16 @@ rules() {
 	done
 }
 
-# probe D PORT PORT_BASE [--serial]: the flows through dir D, to file
-# /tmp/mh-D-PORT-PORT_BASE.
+# probe JOB...: each JOB (D:PORT:PORT_BASE[:serial]) the flows through dir
+# D to PORT from ports PORT_BASE+i, to file /tmp/mh-D-PORT-PORT_BASE; every
+# flow must be answered.
 probe() {
-	local d=$1 port=$2 base=$3; shift 3
-	ip -n cli route replace $VIPC/32 via 10.20.0.1$d
-	in_ns cli python3 "$RVS_TOP/tests/vm/mhprobe.py" "$@" --timeout 3 10.20.1. "$NFLOWS" "$base" $VIPC "$port" \
-		>/tmp/mh-$d-$port-$base
-	! grep -q ' -$' /tmp/mh-$d-$port-$base || fail "dir$d, port $port: flows without an answer: $(grep -c ' -$' /tmp/mh-$d-$port-$base)"
+	local j f
+	in_ns cli python3 "$RVS_TOP/tests/vm/mhprobe.py" --timeout 3 10.20.1. "$NFLOWS" $VIPC 10.20.0.1 /tmp/mh "$@"
+	for j in "$@"; do
+		f=/tmp/mh-$(cut -d: -f1-3 <<<"$j" | tr : -)
+		! grep -q ' -$' "$f" || fail "$j: flows without an answer: $(grep -c ' -$' "$f")"
+	done
 }
 # differ FILE FILE: how many flows the two files send to different servers.
 differ() { paste -d' ' "$1" "$2" | awk '$2 != $4 { n++ } END { print n + 0 }'; }
@@ -110,9 +107,8 @@ rules "${ORDER_B[@]}" | adm dir4 -R
 expect_eq "rvs lists order A's services as ip_vs does" "$(sync_services_list dir1)" "$(sync_services_list dir2)"
 expect_eq "rvs lists order B's services as ip_vs does" "$(sync_services_list dir3)" "$(sync_services_list dir4)"
 
+probe {1,2,3,4}:{7000,7001}:40000 {1,2,3,4}:7002:40000:serial {1,2,3,4}:7003:40000
 for port in 7000 7001 7002 7003; do
-	serial=; [ $port != 7002 ] || serial=--serial
-	for d in 1 2 3 4; do probe $d $port 40000 $serial; done
 	name="${SCHED[$port]#-s }"
 	expect_eq "$name, order A: rvs sends every flow where ip_vs does" "$(cat /tmp/mh-1-$port-40000)" "$(cat /tmp/mh-2-$port-40000)"
 	expect_eq "$name, order B: rvs sends every flow where ip_vs does" "$(cat /tmp/mh-3-$port-40000)" "$(cat /tmp/mh-4-$port-40000)"
@@ -127,16 +123,16 @@ done
 over=$(awk -v s=rs$OVERLOADED '$2 == s { n++ } END { print n + 0 }' /tmp/mh-2-7002-40000)
 [ "$over" = 1 ] || fail "mh-fallback: rs$OVERLOADED, with an upper threshold of 1, took $over flows"
 adm dir2 -e -u $VIPC:7002 -r 10.20.0.$((20 + OVERLOADED)) -g -w 1 -x 0
-probe 2 7002 42000
+probe 2:7002:42000
 n=$(awk -v s=rs$OVERLOADED '$2 == s { n++ } END { print n + 0 }' /tmp/mh-2-7002-42000)
 figure mh-fallback "rs$OVERLOADED, its threshold reached, kept 1 flow; $((n - 1)) more that the table gives it fell back to other servers"
 [ "$n" -ge 2 ] || fail "mh-fallback: the table gives rs$OVERLOADED $n flows, so none fell back"
 
 # A real server leaves every director; new flows from the same addresses
 # (new source ports: the old flows keep their entries) to mh and sh.
+for d in 1 2 3 4; do printf -- '-d -u %s -r 10.20.0.30\n' $VIPC:7000 $VIPC:7003 | adm dir$d -R; done
+probe {1,2,3,4}:{7000,7003}:41000
 for port in 7000 7003; do
-	for d in 1 2 3 4; do adm dir$d -d -u $VIPC:$port -r 10.20.0.30; done
-	for d in 1 2 3 4; do probe $d $port 41000; done
 	name="${SCHED[$port]#-s }"
 	expect_eq "$name, order A, rs10 gone: rvs sends every flow where ip_vs does" \
 		"$(awk '{print $2}' /tmp/mh-1-$port-41000)" "$(awk '{print $2}' /tmp/mh-2-$port-41000)"

@@ -461,16 +461,21 @@ sync_topo() {
 		if [ "$mode" = dr ]; then
 			in_ns $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
 				net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
-			nsenter --net=/run/netns/$ns -- python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i --udp-bind $VIP 7000 7001 \
-				>/tmp/sync$SX-rs$i.out 2>&1 &
-		else
-			nsenter --net=/run/netns/$ns -- python3 "$RVS_TOP/tests/vm/tagecho.py" rs$i 7000 7001 >/tmp/sync$SX-rs$i.out 2>&1 &
 		fi
 	done
-	for i in $(seq 1 $SYNC_NRS); do
-		poll_for $((60 * SYNC_SLOW)) sync_first_line /tmp/sync$SX-rs$i.out 'tagecho: * listening *' ||
-			fail "the echo server on rs$i$SX did not start: $(cat /tmp/sync$SX-rs$i.out)"
-	done
+	local bind=()
+	[ "$mode" != dr ] || bind=(--udp-bind $VIP)
+	tagecho_start /tmp/sync$SX-rs.out "$SX" $SYNC_NRS "${bind[@]}" 7000 7001
+}
+# tagecho_start OUT SUFFIX N [--udp-bind ADDR] PORT...: one tagecho.py
+# serving as rs1..rsN in namespaces rs1SUFFIX..rsNSUFFIX, its output to
+# OUT; waits until it listens.
+tagecho_start() {
+	local out=$1 sx=$2 n=$3 i ns=(); shift 3
+	for i in $(seq 1 "$n"); do ns+=(--ns "rs$i$sx=rs$i"); done
+	nsenter --net=/run/netns/rs1$sx -- python3 "$RVS_TOP/tests/vm/tagecho.py" "${ns[@]}" "$@" >"$out" 2>&1 &
+	poll_for $((60 * ${SYNC_SLOW:-1})) sync_first_line "$out" 'tagecho: * listening *' ||
+		fail "the real servers' echo service did not start: $(cat "$out")"
 }
 # sync_topo_del: this variant's namespaces (every one whose name ends in
 # $SX) and the processes in them.

@@ -27,8 +27,8 @@ sl_topo() {
 		for v in "${SL_VIPS[@]}"; do ip -n srs$i addr add $v/32 dev lo; done
 		in_ns srs$i sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 		in_ns srs$i sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
-		nsenter --net=/run/netns/srs$i -- python3 "$RVS_TOP/tests/vm/tagecho.py" srs$i 7000 7001 &
 	done
+	nsenter --net=/run/netns/srs1 -- python3 "$RVS_TOP/tests/vm/tagecho.py" --ns srs1=srs1 --ns srs2=srs2 7000 7001 &
 	for i in 1 2; do listening srs$i t 7001; done
 }
 sl_dir() { # N: director sdirN, fresh

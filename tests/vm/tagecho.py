@@ -2,44 +2,80 @@
 """A line echo service that says who answers, for sessions.py --tagged:
 every line (TCP) or datagram (UDP) comes back as "NAME line".
 
-  tagecho.py NAME [--udp-bind ADDR] PORT...
+  tagecho.py [--udp-bind ADDR] NAME PORT...
+  tagecho.py [--udp-bind ADDR] --ns NS=NAME [--ns NS=NAME...] PORT...
 
 Serves TCP on every PORT (all addresses) and UDP on every PORT bound to
 ADDR (default all addresses; a DR real server binds the VIP, so that its
-answers come from the VIP). One process, no fork per connection. Prints
-"tagecho: NAME listening on PORT..." once its sockets are bound.
+answers come from the VIP). One process, no fork per connection. With
+--ns it serves in each network namespace NS (/run/netns/NS) as NAME, one
+process for several real servers (under emulation a process start costs
+more than all its serving). Prints "tagecho: NAME... listening on PORT..."
+once its sockets are bound.
 """
 import argparse
+import ctypes
+import os
 import selectors
 import socket
 
 ap = argparse.ArgumentParser()
-ap.add_argument("name")
 ap.add_argument("--udp-bind", default="0.0.0.0")
-ap.add_argument("ports", type=int, nargs="+")
-a = ap.parse_args()
-tag = a.name.encode() + b" "
+ap.add_argument("--ns", action="append", default=[], metavar="NS=NAME")
+ap.add_argument("words", nargs="+", metavar="NAME PORT...")
+a = ap.parse_intermixed_args()
+if a.ns:
+    servers = [tuple(x.split("=", 1)) for x in a.ns]
+    ports = [int(w) for w in a.words]
+else:
+    servers = [(None, a.words[0])]
+    ports = [int(w) for w in a.words[1:]]
+CLONE_NEWNET = 0x40000000
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def enter(ns):
+    """Makes NS this process's network namespace: the sockets made next
+    live there (and stay there)."""
+    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + ns)
+    finally:
+        os.close(fd)
+
+
 sel = selectors.DefaultSelector()
-for port in a.ports:
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    t.bind(("0.0.0.0", port))
-    t.listen(512)
-    sel.register(t, selectors.EVENT_READ, "listen")
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    u.bind((a.udp_bind, port))
-    sel.register(u, selectors.EVENT_READ, "udp")
-print("tagecho: %s listening on %s" % (a.name, " ".join(map(str, a.ports))), flush=True)
+for ns, name in servers:
+    if ns is not None:
+        enter(ns)
+    tag = name.encode() + b" "
+    for port in ports:
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        t.bind(("0.0.0.0", port))
+        t.listen(512)
+        sel.register(t, selectors.EVENT_READ, ("listen", tag))
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        u.bind((a.udp_bind, port))
+        sel.register(u, selectors.EVENT_READ, ("udp", tag))
+# Back in the first namespace, so that `ip netns pids` of the first
+# server finds (and its clean-up kills) this process.
+if servers[0][0] is not None:
+    enter(servers[0][0])
+print("tagecho: %s listening on %s"
+      % (" ".join(n for _, n in servers), " ".join(map(str, ports))), flush=True)
 bufs = {}
 while True:
     for key, _ in sel.select():
         s = key.fileobj
-        if key.data == "listen":
+        kind, tag = key.data
+        if kind == "listen":
             c, _ = s.accept()
             bufs[c] = b""
-            sel.register(c, selectors.EVENT_READ, "tcp")
-        elif key.data == "udp":
+            sel.register(c, selectors.EVENT_READ, ("tcp", tag))
+        elif kind == "udp":
             data, peer = s.recvfrom(65536)
             s.sendto(tag + data, peer)
         else:
