@@ -150,5 +150,5 @@ expect_eq "restore applies the good lines" "2" "$(rvsadm -S -n | grep -c '^-A -t
 rvsadm -D -t 10.77.0.1:80
 rvsadm -D -t 10.77.0.3:80
 
-python3 "$RVS_TOP/tests/vm/rawgenl.py" bad-inputs
+python3 -S "$RVS_TOP/tests/vm/rawgenl.py" bad-inputs
 [ "$failed" = 0 ]

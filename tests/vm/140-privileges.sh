@@ -50,8 +50,8 @@ expect_eq "userns root starts a sync daemon in its own netns" \
 expect_eq "no daemon in the initial netns" "" "$(rvsadm -L --daemon)"
 # Every command of the family, sent raw (request and dump): EPERM for an
 # unprivileged user and for root of a user namespace not owning the netns.
-nobody /usr/bin/python3 "$RVS_TOP/tests/vm/rawgenl.py" eperm-all
-unshare -U -r /usr/bin/python3 "$RVS_TOP/tests/vm/rawgenl.py" eperm-all
+nobody /usr/bin/python3 -S "$RVS_TOP/tests/vm/rawgenl.py" eperm-all
+unshare -U -r /usr/bin/python3 -S "$RVS_TOP/tests/vm/rawgenl.py" eperm-all
 # The fuzzer as an unprivileged user: nothing it sends changes anything.
 nobody "$RVS_TOP/target/release/rvsfuzz" fuzz --count 5000 --seed 7
 expect_eq "tables unchanged by unprivileged fuzzing" "$before" "$(rvsadm -S -n)"

@@ -9,7 +9,7 @@ rvsadm -A -f 5 -6 -s mh -b mh-port
 rvsadm --set 30 6 60
 check_json() { # check_json WHAT PYTHON-ASSERTIONS ARGS...
 	local what=$1 asserts=$2; shift 2
-	rvsadm "$@" | python3 -c "import json,sys; d=json.load(sys.stdin); $asserts" ||
+	rvsadm "$@" | python3 -S -c "import json,sys; d=json.load(sys.stdin); $asserts" ||
 		fail "$what: $(rvsadm "$@")"
 	echo "ok: $what"
 }

@@ -51,7 +51,7 @@ kill "$ECHO_PID" 2>/dev/null || true; wait "$ECHO_PID" 2>/dev/null || true
 wait_opts=(-T1); [ "${RVS_KERNEL:-base}" != debug ] || wait_opts=(-t5 -T5)
 echo hi | in_ns client socat "${wait_opts[@]}" - TCP:192.168.10.100:7777 >/dev/null
 expect_contains "orderly close reaches TIME_WAIT" "TIME_WAIT" "$(conns)"
-in_ns client python3 - <<'PY'
+in_ns client python3 -S - <<'PY'
 import socket, struct
 s = socket.create_connection(("192.168.10.100", 7777), timeout=3)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

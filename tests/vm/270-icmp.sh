@@ -7,7 +7,7 @@ load_rvs
 topo_nat 1
 dadm -A -u 192.168.10.100:6000 -s rr
 dadm -a -u 192.168.10.100:6000 -r 10.0.0.7 -m
-out=$(in_ns client python3 - <<'PY'
+out=$(in_ns client python3 -S - <<'PY'
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(3)

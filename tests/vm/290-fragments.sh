@@ -4,7 +4,7 @@
 # servers reach the director at FORWARD) and DR. Fragments must be
 # gathered before the connection lookup, as only the first has ports.
 . "$RVS_TOP/tests/vm/lib.sh"
-ECHO="python3 $RVS_TOP/tests/vm/udpecho.py"
+ECHO="python3 -S $RVS_TOP/tests/vm/udpecho.py"
 load_rvs
 topo_nat 2
 for ns in client director rs1 rs2; do in_ns $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0; done

@@ -17,7 +17,7 @@ dadm -A -t 192.168.10.100:7777 -s rr
 dadm -a -t 192.168.10.100:7777 -r 10.0.0.7 -m
 # Long-lived sessions, all to rs1 (the only server of the echo service
 # when they open), one line each per second throughout.
-nsenter --net=/run/netns/client -- python3 "$RVS_TOP/tests/vm/sessions.py" 192.168.10.100 7777 4 $((secs + 20)) 1 \
+nsenter --net=/run/netns/client -- python3 -S "$RVS_TOP/tests/vm/sessions.py" 192.168.10.100 7777 4 $((secs + 20)) 1 \
 	>/tmp/sessions.out 2>&1 &
 sess=$!
 for i in $(seq 1 120); do grep -q 'open' /tmp/sessions.out 2>/dev/null && break; sleep 0.5; done

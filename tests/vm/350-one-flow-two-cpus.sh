@@ -21,7 +21,7 @@ dadm -a -u 192.168.10.100:9 -r 10.0.0.17 -m
 noports() { in_ns "$1" awk '/^Udp:/ {n++} n == 2 && /^Udp:/ {print $3; exit}' /proc/net/snmp; }
 n1=$(noports rs1) n2=$(noports rs2)
 # One socket, one source port; after fork, a sender on each vCPU.
-in_ns client python3 -c '
+in_ns client python3 -S -c '
 import os, socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("192.168.10.6", 40009))

@@ -26,10 +26,10 @@ run() {
 	ip -n sodir link add d0 type dummy
 	ip -n sodir link set d0 multicast on up
 	ip -n sodir addr add 10.9.0.1/24 dev d0
-	in_ns sodir python3 "$RVS_TOP/tests/vm/sockopt.py" >$out/$1.table 2>&1 ||
+	in_ns sodir python3 -S "$RVS_TOP/tests/vm/sockopt.py" >$out/$1.table 2>&1 ||
 		fail "$1: sockopt.py failed: $(tail -3 $out/$1.table)"
 	in_ns sodir setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		python3 "$RVS_TOP/tests/vm/sockopt.py" --unprivileged >$out/$1.unprivileged 2>&1 ||
+		python3 -S "$RVS_TOP/tests/vm/sockopt.py" --unprivileged >$out/$1.unprivileged 2>&1 ||
 		fail "$1: sockopt.py --unprivileged failed: $(tail -3 $out/$1.unprivileged)"
 	[ $debug = 0 ] || { ip netns del sodir; return 0; }
 	LD_PRELOAD=$out/nogenl.so ns_lines sodir $out/$1.adm $IPVSADM <<<"$lines"

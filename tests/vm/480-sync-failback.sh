@@ -75,7 +75,7 @@ idle() {
 	sl_takeover sdir1
 	rm -f /tmp/sl-stop
 	sl_sessions $VIP 7000 $n 4 /tmp/idle-talk.out
-	in_ns sclient python3 -c '
+	in_ns sclient python3 -S -c '
 import os, socket, sys, time
 s = [socket.create_connection((sys.argv[1], 7001), timeout=10) for _ in range(int(sys.argv[2]))]
 print("open", flush=True)

@@ -127,7 +127,7 @@ SO_PIDS=()
 so_sessions() {
 	local srcs
 	srcs=$(seq -s, -f "$2%g" 1 20)
-	nsenter --net=/run/netns/client$SX -- python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
+	nsenter --net=/run/netns/client$SX -- python3 -S "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
 		--timeout $((10 * SO_SLOW)) --stop-file /tmp/so$SX-stop $SO_VIP $3 $4 600 1 >/tmp/so$SX-$1.out 2>&1 &
 	SO_PIDS+=($!)
 	poll_for $((60 * SO_SLOW)) sync_first_line /tmp/so$SX-$1.out 'sessions: * open' ||

@@ -83,7 +83,7 @@ rules() {
 # flow must be answered.
 probe() {
 	local j f
-	in_ns cli python3 "$RVS_TOP/tests/vm/mhprobe.py" --timeout 3 10.20.1. "$NFLOWS" $VIPC 10.20.0.1 /tmp/mh "$@"
+	in_ns cli python3 -S "$RVS_TOP/tests/vm/mhprobe.py" --timeout 3 10.20.1. "$NFLOWS" $VIPC 10.20.0.1 /tmp/mh "$@"
 	for j in "$@"; do
 		f=/tmp/mh-$(cut -d: -f1-3 <<<"$j" | tr : -)
 		! grep -q ' -$' "$f" || fail "$j: flows without an answer: $(grep -c ' -$' "$f")"

@@ -57,7 +57,7 @@ abi_run() {
 unload_rvs() { rmmod rvs; }
 # genl_family_registered NAME: is a generic netlink family of that name known?
 genl_family_registered() {
-	python3 "$RVS_TOP/tests/vm/genl_families.py" | grep -qx "$1"
+	python3 -S "$RVS_TOP/tests/vm/genl_families.py" | grep -qx "$1"
 }
 # expect_contains WHAT NEEDLE HAYSTACK
 expect_contains() {
@@ -473,7 +473,7 @@ sync_topo() {
 tagecho_start() {
 	local out=$1 sx=$2 n=$3 i ns=(); shift 3
 	for i in $(seq 1 "$n"); do ns+=(--ns "rs$i$sx=rs$i"); done
-	nsenter --net=/run/netns/rs1$sx -- python3 "$RVS_TOP/tests/vm/tagecho.py" "${ns[@]}" "$@" >"$out" 2>&1 &
+	nsenter --net=/run/netns/rs1$sx -- python3 -S "$RVS_TOP/tests/vm/tagecho.py" "${ns[@]}" "$@" >"$out" 2>&1 &
 	poll_for $((60 * ${SYNC_SLOW:-1})) sync_first_line "$out" 'tagecho: * listening *' ||
 		fail "the real servers' echo service did not start: $(cat "$out")"
 }
@@ -557,12 +557,12 @@ sync_sessions_start() {
 	srcs=$(IFS=,; echo "${SYNC_CLIENTS[*]}")
 	rm -f /tmp/sync$SX-stop
 	for port in 7000 7001; do
-		nsenter --net=/run/netns/client$SX -- python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
+		nsenter --net=/run/netns/client$SX -- python3 -S "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
 			--timeout $((10 * SYNC_SLOW)) --stop-file /tmp/sync$SX-stop $VIP $port $SYNC_SESSIONS 300 $SYNC_INTERVAL \
 			>/tmp/sync$SX-tcp$port.out 2>&1 &
 		SYNC_PIDS+=($!)
 	done
-	nsenter --net=/run/netns/client$SX -- python3 "$RVS_TOP/tests/vm/sessions.py" --tagged --udp --src "$srcs" \
+	nsenter --net=/run/netns/client$SX -- python3 -S "$RVS_TOP/tests/vm/sessions.py" --tagged --udp --src "$srcs" \
 		--max-gap $((8 * SYNC_SLOW)) --stop-file /tmp/sync$SX-stop $VIP 7000 $SYNC_UDP 300 $SYNC_INTERVAL >/tmp/sync$SX-udp.out 2>&1 &
 	SYNC_PIDS+=($!)
 	local f
