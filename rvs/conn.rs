@@ -23,8 +23,8 @@ use crate::rvs_core::packet::{IPPROTO_SCTP, IPPROTO_TCP};
 use crate::rvs_core::proto::{conn_state_name, TcpState, TEMPLATE_ASSURED};
 use crate::rvs_core::sctp::SctpState;
 use crate::dest::Dest;
-use crate::netns::{NetRef, OwnNet};
-use crate::nfct::Leftover;
+use crate::net::{NetRef, OwnNet};
+use crate::conntrack::Leftover;
 
 /// Connection flags, as IPVS's `IP_VS_CONN_F_*` where they overlap.
 ///
@@ -140,6 +140,16 @@ impl Conn {
     }
     pub(crate) fn is_template(&self) -> bool {
         self.flags.load(Relaxed) & flags::TEMPLATE != 0
+    }
+    /// The conntrack entry this connection leaves to drop when it goes:
+    /// only a tracked connection that expected replies, and whose client
+    /// port is known.
+    fn leftover(&self) -> Option<Leftover> {
+        let f = self.flags.load(Relaxed);
+        if f & flags::NFCT == 0 || f & (flags::ONE_PACKET | flags::TEMPLATE) != 0 || self.cport == 0 {
+            return None;
+        }
+        Some(Leftover::new(self.af, self.protocol, self.caddr, self.cport, self.vaddr, self.vport))
     }
     pub(crate) fn tcp_state(&self) -> TcpState {
         TcpState::from_u8(self.state.load(Relaxed)).unwrap_or(TcpState::None)
@@ -596,7 +606,7 @@ impl ConnTable {
             return None;
         }
         c.dead.store(true, Relaxed);
-        let leftover = Leftover::of(c);
+        let leftover = c.leftover();
         self.release(c);
         // SAFETY: `c` is unlinked: no new reader can find it, and
         // `free_conn` reclaims the box after current readers.

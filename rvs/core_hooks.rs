@@ -15,7 +15,7 @@ use core::sync::atomic::Ordering::Relaxed;
 use kernel::{bindings, sync::Arc};
 
 use crate::conn::{self, flags as cf, Conn, ConnParams, Side, Target, Tuple};
-use crate::netns::NetRef;
+use crate::net::NetRef;
 use crate::netns;
 use crate::nfct;
 use crate::rcu::ReadSide;
@@ -336,7 +336,7 @@ fn is_unicast(net: NetRef<'_>, p: &Pkt) -> bool {
         packet::ipv6_is_unicast(&p.ip.daddr)
     } else {
         let d = [p.ip.daddr[0], p.ip.daddr[1], p.ip.daddr[2], p.ip.daddr[3]];
-        net.ipv4_addr_type(d) == netns::AddrType::Unicast
+        net.ipv4_addr_type(d) == crate::net::AddrType::Unicast
     }
 }
 

@@ -13,7 +13,8 @@ use crate::genl::{
     DoIt, Dump, DumpIt, Family, Msg, Op, Permission as Perm, Policy, PolicyEntry as P,
     Request,
 };
-use crate::netns::{self, AddrType, NetRef};
+use crate::net::{AddrType, NetRef};
+use crate::netns;
 use crate::rvs_core::abi::{self, cmd, cmd_attr, dest_attr, info_attr, stats_attr, svc_attr};
 use crate::rvs_core::ctl::{
     self as core_ctl, errno, CtlError, DestSpec, ServiceSpec, TimeoutsUpdate, AF_INET, AF_INET6,

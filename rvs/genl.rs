@@ -15,7 +15,7 @@ use core::ptr::NonNull;
 
 use kernel::{bindings, error::to_result, prelude::*, types::Opaque, ThisModule};
 
-use crate::netns::NetRef;
+use crate::net::NetRef;
 use crate::rvs_core::nla;
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;

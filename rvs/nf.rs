@@ -12,7 +12,7 @@ use core::ptr::NonNull;
 use kernel::bindings;
 
 use crate::core_hooks::{self, Hook};
-use crate::netns::NetRef;
+use crate::net::NetRef;
 use crate::rcu::ReadSide;
 use crate::skb::Skb;
 

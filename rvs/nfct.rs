@@ -10,39 +10,17 @@
 //! Each forwarding method settles a packet's entry just before it sends
 //! the packet on (or lets it continue).
 
-use core::ffi::{c_int, c_uint};
+use core::ffi::c_uint;
 use core::sync::atomic::Ordering::Relaxed;
 
 use kernel::bindings;
 
 use crate::conn::{flags as cf, Conn};
-use crate::netns::NetRef;
 use crate::rvs_core::abi::fwd;
 use crate::skb::Skb;
 use crate::sysctl::Sysctls;
 
-// `struct net` is opaque to Rust; only pointers to it cross.
-#[allow(improper_ctypes)]
-extern "C" {
-    fn rvs_ct_available() -> c_int;
-    fn rvs_ct_kill(
-        net: *mut bindings::net,
-        af: u16,
-        protocol: u8,
-        caddr: *const u8,
-        cport: u16,
-        vaddr: *const u8,
-        vport: u16,
-    );
-}
-
 const NF_ACCEPT: c_uint = bindings::NF_ACCEPT;
-
-/// The kernel has conntrack: the knob exists.
-pub(crate) fn available() -> bool {
-    // SAFETY: Reads a build-time constant.
-    unsafe { rvs_ct_available() != 0 }
-}
 
 /// NFCT for a new entry (scheduled, or from a sync message) while the
 /// namespace's `conntrack` knob is set.
@@ -112,47 +90,4 @@ pub(crate) fn old_entry_in_the_way(skb: &Skb, c: &Conn) -> bool {
     }
     c.flags.fetch_and(!cf::NFCT, Relaxed);
     false
-}
-
-/// The conntrack entry a removed connection leaves behind, as IPVS's
-/// `ip_vs_conn_drop_conntrack` finds it: client to virtual service.
-#[derive(Clone, Copy)]
-pub(crate) struct Leftover {
-    af: u16,
-    protocol: u8,
-    caddr: [u8; 16],
-    cport: u16,
-    vaddr: [u8; 16],
-    vport: u16,
-}
-
-impl Leftover {
-    pub(crate) const NONE: Self = Self { af: 0, protocol: 0, caddr: [0; 16], cport: 0, vaddr: [0; 16], vport: 0 };
-
-    /// What `c` leaves to drop when it goes: only a tracked connection
-    /// that expected replies, and whose client port is known.
-    pub(crate) fn of(c: &Conn) -> Option<Self> {
-        let f = c.flags.load(Relaxed);
-        if f & cf::NFCT == 0 || f & (cf::ONE_PACKET | cf::TEMPLATE) != 0 || c.cport == 0 {
-            return None;
-        }
-        Some(Self { af: c.af, protocol: c.protocol, caddr: c.caddr, cport: c.cport, vaddr: c.vaddr, vport: c.vport })
-    }
-
-    /// Drops the entry, if conntrack still has it. Takes conntrack's
-    /// locks: never under one of rvs's spinlocks.
-    pub(crate) fn drop_in(&self, net: NetRef<'_>) {
-        // SAFETY: `net` is live (`NetRef`); the addresses are 16 bytes.
-        unsafe {
-            rvs_ct_kill(
-                net.as_ptr(),
-                self.af,
-                self.protocol,
-                self.caddr.as_ptr(),
-                self.cport,
-                self.vaddr.as_ptr(),
-                self.vport,
-            )
-        }
-    }
 }

@@ -9,11 +9,13 @@
 use kernel::prelude::*;
 
 mod conn;
+mod conntrack;
 mod core_hooks;
 mod ctl;
 mod defense;
 mod dest;
 mod genl;
+mod net;
 mod netns;
 mod nf;
 mod nfct;

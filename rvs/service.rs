@@ -261,7 +261,7 @@ pub(crate) struct NetState {
 }
 
 impl NetState {
-    pub(crate) fn new(seed: u64, conn_bits: u32, net: crate::netns::OwnNet) -> impl PinInit<Self, Error> {
+    pub(crate) fn new(seed: u64, conn_bits: u32, net: crate::net::OwnNet) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             tables <- new_mutex!(Tables {
                 services: RBTree::new(),

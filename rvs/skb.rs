@@ -13,7 +13,7 @@ use core::ptr::NonNull;
 
 use kernel::bindings;
 
-use crate::netns::NetRef;
+use crate::net::NetRef;
 use crate::rcu::ReadSide;
 use crate::rvs_core::packet;
 use crate::rvs_core::sctp;

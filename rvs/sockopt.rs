@@ -19,7 +19,8 @@ use kernel::uaccess::{UserPtr, UserSlice};
 
 use crate::ctl;
 use crate::dest::Dest;
-use crate::netns::{self, NetRef};
+use crate::net::NetRef;
+use crate::netns;
 use crate::rvs_core::ctl::{errno, CtlError, ServiceSpec, AF_INET};
 use crate::rvs_core::sockopt::{self as so, GetCmd, SetCmd, SetRequest};
 use crate::service::{NetState, Service};

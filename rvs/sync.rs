@@ -26,7 +26,7 @@ use kernel::{
 };
 
 use crate::conn::{self, flags as cf, Conn, ConnParams, Side, Target, Tuple};
-use crate::netns::NetRef;
+use crate::net::NetRef;
 use crate::rcu::ReadSide;
 use crate::rvs_core::ctl::{errno, CtlError, AF_INET, AF_INET6};
 use crate::rvs_core::packet::{IPPROTO_SCTP, IPPROTO_TCP};

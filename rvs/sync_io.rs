@@ -10,7 +10,7 @@ use core::ptr::NonNull;
 
 use kernel::{bindings, prelude::*};
 
-use crate::netns::NetRef;
+use crate::net::NetRef;
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
 // only pointers to it cross the boundary.

@@ -278,7 +278,7 @@ impl Table {
                 }
                 Check::SyncPorts => e.proc_handler = Some(checked_ints::<1, SyncPorts>),
                 Check::DefenseMode => e.proc_handler = Some(checked_ints::<1, DefenseMode>),
-                Check::Conntrack if !crate::nfct::available() => continue,
+                Check::Conntrack if !crate::conntrack::available() => continue,
                 Check::Any | Check::Conntrack => e.proc_handler = Some(bindings::proc_dointvec),
             }
             entries.push(e, GFP_KERNEL)?;

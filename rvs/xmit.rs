@@ -15,7 +15,7 @@ use kernel::bindings;
 use core::sync::atomic::Ordering::Relaxed;
 
 use crate::conn::{flags as cf, Conn};
-use crate::netns::NetRef;
+use crate::net::NetRef;
 use crate::nfct;
 use crate::pkt::Pkt;
 use crate::proto::Csum;
