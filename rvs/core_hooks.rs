@@ -29,6 +29,7 @@ use crate::dest::{to_sched_addr, Dest};
 use crate::service::{NetState, Service};
 use crate::skb::Skb;
 use crate::stats::{Event, Stats};
+use crate::sync::SyncState;
 use crate::xmit;
 
 const NF_DROP: c_uint = bindings::NF_DROP;
@@ -66,14 +67,15 @@ pub(crate) fn hook(net: NetRef<'_>, rcu: &ReadSide, mut skb: Skb, pf: u8, hooknu
     if kind == Hook::ForwardIcmp && family == Family::Inet && skb.ipv4_protocol() != Some(packet::IPPROTO_ICMP) {
         return NF_ACCEPT;
     }
-    let Some(st) = netns::state(net) else {
+    let Some(ns) = netns::entry(net) else {
         return NF_ACCEPT;
     };
+    let st = &ns.state;
     if st.nr_services.load(Relaxed) == 0 && st.conns.len() == 0 {
         return NF_ACCEPT;
     }
     // backup_only: a backup that only syncs forwards nothing.
-    if st.sync.backup_on() && st.sysctl.backup_only.load(Relaxed) != 0 {
+    if ns.sync.backup_on() && st.sysctl.backup_only.load(Relaxed) != 0 {
         return NF_ACCEPT;
     }
     // Only a whole packet has ports to look up. IPv4 reaches LOCAL_IN
@@ -86,7 +88,7 @@ pub(crate) fn hook(net: NetRef<'_>, rcu: &ReadSide, mut skb: Skb, pf: u8, hooknu
         }
     }
     match kind {
-        Hook::In => packet_in(rcu, st, net, skb, family, pf),
+        Hook::In => packet_in(rcu, st, &ns.sync, net, skb, family, pf),
         Hook::Out => packet_out(rcu, st, net, skb, family, pf, hooknum),
         Hook::ForwardIcmp => icmp_error(rcu, st, net, skb, family, pf, true).unwrap_or(NF_ACCEPT),
     }
@@ -217,6 +219,7 @@ fn schedule_for_error<'r>(
 fn packet_in(
     rcu: &ReadSide,
     st: &NetState,
+    sync: &SyncState,
     net: NetRef<'_>,
     mut skb: Skb,
     family: Family,
@@ -281,8 +284,8 @@ fn packet_in(
     p.l4.step(&st.timeouts, || st.defense.secure_tcp(&st.sysctl), c, Direction::Input);
     // The client's packets, for sync's threshold and drop_entry's choice.
     let pkts = c.in_pkts.fetch_add(1, Relaxed).wrapping_add(1);
-    if st.sync.master_on() {
-        crate::sync::conn_packet(rcu, st, c, pkts);
+    if sync.master_on() {
+        crate::sync::conn_packet(rcu, sync, st, c, pkts);
     }
     let verdict = forward(rcu, st, net, skb, c, &p, pf);
     if c.flags.load(Relaxed) & cf::ONE_PACKET != 0 {

@@ -25,6 +25,7 @@ use core::sync::atomic::Ordering::Relaxed;
 use crate::dest::Dest;
 use crate::service::{NetState, Service, Tables};
 use crate::stats::Stats;
+use crate::sync::SyncState;
 
 static SVC_POLICY: Policy<{ svc_attr::MAX as usize + 1 }> = Policy([
     P::unspec(),
@@ -478,15 +479,15 @@ struct Daemon;
 impl DoIt for Daemon {
     fn doit(req: &mut Request<'_>) -> Result {
         let net = req.net();
-        let st = state(net)?;
-        match daemon_cmd(req, net, st) {
+        let ns = netns::entry(net).ok_or(ENODEV)?;
+        match daemon_cmd(req, net, &ns.state, &ns.sync) {
             Ok(()) => Ok(()),
             Err(e) => Err(refuse(req, e)),
         }
     }
 }
 
-fn daemon_cmd(req: &Request<'_>, net: NetRef<'_>, st: &NetState) -> Result<(), CtlError> {
+fn daemon_cmd(req: &Request<'_>, net: NetRef<'_>, st: &NetState, sync: &SyncState) -> Result<(), CtlError> {
     use crate::rvs_core::abi::daemon_attr as da;
     let Some(nest) = req.attr(cmd_attr::DAEMON) else {
         return Err(CtlError { errno: errno::EINVAL, msg: "missing daemon attributes\0" });
@@ -528,10 +529,10 @@ fn daemon_cmd(req: &Request<'_>, net: NetRef<'_>, st: &NetState) -> Result<(), C
             if let Some(v) = get(da::MCAST_TTL).and_then(|a| a.first().copied()) {
                 cfg.ttl = v;
             }
-            st.sync.start(net, st, cfg, state)
+            sync.start(net, st, cfg, state)
         }
-        cmd::DEL_DAEMON => st.sync.stop(state.ok_or(EINVAL_SPEC)?),
-        _ => st.sync.resync(state.ok_or(EINVAL_SPEC)?),
+        cmd::DEL_DAEMON => sync.stop(state.ok_or(EINVAL_SPEC)?),
+        _ => sync.resync(state.ok_or(EINVAL_SPEC)?),
     }
 }
 
@@ -542,11 +543,11 @@ struct DumpDaemons;
 impl DumpIt for DumpDaemons {
     fn dumpit(dump: &mut Dump<'_>, cursor: &mut [i64; 4]) -> Result<bool> {
         use crate::rvs_core::abi::daemon_attr as da;
-        let st = state(dump.net())?;
+        let sync = &netns::entry(dump.net()).ok_or(ENODEV)?.sync;
         let with_counters = !dump.family().is(&IPVS_FAMILY);
         let mut n = 0i64;
         let mut done = true;
-        st.sync.list(|kind, cfg, c| {
+        sync.list(|kind, cfg, c| {
             n += 1;
             if n <= cursor[0] || !done {
                 return Ok(());

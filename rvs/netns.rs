@@ -19,6 +19,7 @@ use crate::sysctl::{self, Tree};
 use crate::rvs_core::est;
 use crate::rvs_core::ctl::{errno, CtlError};
 use crate::service::NetState;
+use crate::sync::SyncState;
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
 // only pointers to it cross the boundary.
@@ -35,10 +36,14 @@ extern "C" {
     fn rvs_defrag6_disable(net: *mut bindings::net);
 }
 
-/// A namespace's state and its periodic work: connection expiry, the rate
-/// estimator, lblc/lblcr cache expiry.
+/// A namespace's state, its connection sync and its periodic work:
+/// connection expiry, the rate estimator, lblc/lblcr cache expiry.
 #[pin_data]
 pub(crate) struct NetEntry {
+    /// Connection sync daemons, which work on `state` from their threads:
+    /// declared first, so that they go first.
+    #[pin]
+    pub(crate) sync: SyncState,
     #[pin]
     pub(crate) state: NetState,
     /// Ticks of the periodic work, for what runs every few ticks.
@@ -151,6 +156,7 @@ fn init(net: *mut bindings::net) -> Result {
     let init = try_pin_init!(NetEntry {
         // SAFETY: The state is part of the namespace's entry, which
         // `net_exit` frees before the namespace goes.
+        sync <- SyncState::new(),
         state <- NetState::new(u64::from_ne_bytes(seed), crate::conn_tab_bits(), unsafe { OwnNet::new(net) }),
         ticks: AtomicU32::new(0),
         work: Opaque::zeroed(),
@@ -206,9 +212,9 @@ unsafe fn slot(net: *mut bindings::net) -> *mut Slot {
 /// threads (which hold references to the devices) are released first, as
 /// IPVS stops its daemons in its per-device exit.
 unsafe extern "C" fn net_pre_exit(net: *mut bindings::net) {
-    if let Some(e) = entry(net) {
+    if let Some(e) = entry_ptr(net) {
         // SAFETY: The entry is live until `net_exit`, which runs after this.
-        unsafe { e.as_ref() }.state.sync.stop_all();
+        unsafe { e.as_ref() }.sync.stop_all();
     }
 }
 
@@ -228,7 +234,7 @@ unsafe extern "C" fn net_exit(net: *mut bindings::net) {
         (*entry).sysctls = None;
         // The sync daemons use the state (and the namespace's sockets)
         // from their threads: they go first.
-        (*entry).state.sync.stop_all();
+        (*entry).sync.stop_all();
         // No packet reaches rvs after this (it waits for running hooks),
         // and no tick runs after the cancel.
         rvs_hooks_unregister(net);
@@ -289,7 +295,7 @@ pub(crate) fn enable_defrag6(net: NetRef<'_>, st: &NetState) -> Result<(), CtlEr
     Ok(())
 }
 
-fn entry(net: *mut bindings::net) -> Option<NonNull<NetEntry>> {
+fn entry_ptr(net: *mut bindings::net) -> Option<NonNull<NetEntry>> {
     // Called for a live namespace after rvs's `net_init` ran in it (the
     // ABI's operations are registered after rvs's own).
     // SAFETY: The slot of a live namespace holds null or the entry.
@@ -298,7 +304,7 @@ fn entry(net: *mut bindings::net) -> Option<NonNull<NetEntry>> {
 
 /// The IPVS ABI's /proc files and `net.ipv4.vs` knobs of a namespace.
 unsafe extern "C" fn abi_init(net: *mut bindings::net) -> c_int {
-    let (Some(n), Some(e)) = (NonNull::new(net), entry(net)) else {
+    let (Some(n), Some(e)) = (NonNull::new(net), entry_ptr(net)) else {
         return ENODEV.to_errno();
     };
     // SAFETY: rvs's own `net_exit` runs after this namespace's `abi_exit`
@@ -322,7 +328,7 @@ unsafe extern "C" fn abi_init(net: *mut bindings::net) -> c_int {
 }
 
 unsafe extern "C" fn abi_exit(net: *mut bindings::net) {
-    if let Some(e) = entry(net) {
+    if let Some(e) = entry_ptr(net) {
         // SAFETY: The entry is live until rvs's own `net_exit`, which runs
         // after this. Dropping waits for the files' and knobs' readers.
         let made = unsafe { e.as_ref() }.ipvs.lock().take();
@@ -361,11 +367,16 @@ impl Drop for AbiRegistration {
     }
 }
 
-/// The rvs state of namespace `net`.
-pub(crate) fn state(net: NetRef<'_>) -> Option<&NetState> {
+/// The rvs state of namespace `net`, and its connection sync.
+pub(crate) fn entry(net: NetRef<'_>) -> Option<&NetEntry> {
     // The slot was filled by `net_init` (registration precedes the genl
     // family) and is freed only by `net_exit`, once the namespace serves
-    // no request: the reference cannot outlive the state.
+    // no request: the reference cannot outlive the entry.
     // SAFETY: `net` is a live namespace for the borrow's lifetime.
-    unsafe { NonNull::new(*slot(net.as_ptr())).map(|p| &(*p.as_ptr()).state) }
+    unsafe { NonNull::new(*slot(net.as_ptr())).map(|p| &*p.as_ptr()) }
+}
+
+/// The rvs state of namespace `net`.
+pub(crate) fn state(net: NetRef<'_>) -> Option<&NetState> {
+    entry(net).map(|e| &e.state)
 }

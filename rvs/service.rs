@@ -255,9 +255,6 @@ pub(crate) struct NetState {
     pub(crate) defense: crate::defense::Defense,
     /// nf_defrag_ipv6 was enabled for this namespace's IPv6 services.
     pub(crate) defrag6: AtomicBool,
-    /// Connection sync daemons.
-    #[pin]
-    pub(crate) sync: crate::sync::SyncState,
 }
 
 impl NetState {
@@ -275,7 +272,6 @@ impl NetState {
             sysctl: Sysctls::new(),
             defense: crate::defense::Defense::new(),
             defrag6: AtomicBool::new(false),
-            sync <- crate::sync::SyncState::new(),
         })
     }
 

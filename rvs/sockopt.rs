@@ -20,10 +20,10 @@ use kernel::uaccess::{UserPtr, UserSlice};
 use crate::ctl;
 use crate::dest::Dest;
 use crate::net::NetRef;
-use crate::netns;
+use crate::netns::{self, NetEntry};
 use crate::rvs_core::ctl::{errno, CtlError, ServiceSpec, AF_INET};
 use crate::rvs_core::sockopt::{self as so, GetCmd, SetCmd, SetRequest};
-use crate::service::{NetState, Service};
+use crate::service::Service;
 use crate::sync::DaemonConfig;
 
 extern "C" {
@@ -113,8 +113,8 @@ pub(crate) unsafe extern "C" fn rvs_sockopt_set(
     }
 }
 
-fn state<'a>(net: NetRef<'a>) -> Result<&'a NetState, CtlError> {
-    netns::state(net).ok_or(CtlError {
+fn entry<'a>(net: NetRef<'a>) -> Result<&'a NetEntry, CtlError> {
+    netns::entry(net).ok_or(CtlError {
         errno: errno::ENODEV,
         msg: "rvs has no state in this namespace\0",
     })
@@ -122,13 +122,14 @@ fn state<'a>(net: NetRef<'a>) -> Result<&'a NetState, CtlError> {
 
 fn set(net: NetRef<'_>, cmd: c_int, arg: &[u8]) -> Result<(), CtlError> {
     let req = so::parse_set(cmd, arg)?;
-    let st = state(net)?;
+    let ns = entry(net)?;
+    let st = &ns.state;
     // The daemons have a lock of their own; the rest change the tables.
     match req {
         SetRequest::StartDaemon { state, ifname, syncid } => {
-            st.sync.start(net, st, DaemonConfig::new(&ifname, syncid), state)
+            ns.sync.start(net, st, DaemonConfig::new(&ifname, syncid), state)
         }
-        SetRequest::StopDaemon { state } => st.sync.stop(state),
+        SetRequest::StopDaemon { state } => ns.sync.stop(state),
         SetRequest::Flush => {
             st.flush(&mut st.tables.lock());
             Ok(())
@@ -190,7 +191,8 @@ fn get(net: NetRef<'_>, cmd: c_int, user: UserPtr, len: &mut c_int) -> Result {
     let mut arg = [0u8; so::SERVICE_ENTRY_LEN];
     let q = arg.get_mut(..want).ok_or(EINVAL)?;
     UserSlice::new(user, want).reader().read_slice(q)?;
-    let st = netns::state(net).ok_or(ENODEV)?;
+    let ns = netns::entry(net).ok_or(ENODEV)?;
+    let st = &ns.state;
     let mut out = UserSlice::new(user, have).writer();
     match cmd {
         GetCmd::Version => {
@@ -253,7 +255,7 @@ fn get(net: NetRef<'_>, cmd: c_int, user: UserPtr, len: &mut c_int) -> Result {
         }
         GetCmd::Daemon => {
             let mut found: [Option<([u8; 16], u32)>; 2] = [None, None];
-            st.sync.list(|state, cfg, _| {
+            ns.sync.list(|state, cfg, _| {
                 let i = usize::from(state != so::STATE_MASTER);
                 if let Some(slot) = found.get_mut(i) {
                     *slot = Some((cfg.ifname, cfg.syncid));

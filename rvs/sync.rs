@@ -193,8 +193,10 @@ type SpinLockIrqPeers = Pin<KBox<SpinLockIrq<[(u32, u32); MAX_PEERS]>>>;
 ///
 /// # Invariants
 ///
-/// Points to the `NetState` that owns the daemon; `SyncState::stop_all`
-/// stops every thread before that state is dropped.
+/// Points to the `NetState` beside the `SyncState` that runs the daemon
+/// (both in the namespace's `NetEntry`); `SyncState::stop_all` stops
+/// every thread before that state is dropped (`net_exit` calls it, and
+/// the entry drops its `SyncState` first).
 #[derive(Clone, Copy)]
 struct StateRef(*const NetState);
 
@@ -519,8 +521,8 @@ fn snapshot(c: &Conn) -> Option<SyncConn<'static>> {
 /// The packet path, after a client's packet was accounted to `c`: IPVS's
 /// `ip_vs_sync_conn` (with its controlling template after it).
 /// `in_pkts`: the client's packets on `c` so far, this one included.
-pub(crate) fn conn_packet(rcu: &ReadSide, st: &NetState, c: &Conn, in_pkts: u32) {
-    let Some(m) = st.sync.master(rcu) else { return };
+pub(crate) fn conn_packet(rcu: &ReadSide, sync: &SyncState, st: &NetState, c: &Conn, in_pkts: u32) {
+    let Some(m) = sync.master(rcu) else { return };
     let s = &st.sysctl;
     let threshold = s.sync_threshold[0].load(Relaxed).max(0) as u32;
     let f = c.flags.load(Relaxed);
