@@ -66,17 +66,7 @@ so_topo() {
 		for i in $(seq 1 20); do echo "addr add 10.30.1.$i/16 dev eth0"; echo "addr add 10.30.2.$i/16 dev eth0"; done
 		echo "route add default via 10.30.0.1"
 	} | ip -n client$SX -batch -
-	for d in 1 2 3; do
-		ip -n dir$d$SX -batch - <<-EOF
-			link set lo up
-			link set eth0 up
-			addr add 10.20.0.1$d/24 dev eth0
-			link add vip type dummy
-			link set vip up
-			addr add $SO_VIP/32 dev vip
-			route add default via 10.20.0.1
-		EOF
-	done
+	for d in 1 2 3; do director_vip dir$d$SX 10.20.0.1$d/24 $SO_VIP 10.20.0.1; done
 	for i in 1 2 3 4; do
 		ns=rs$i$SX
 		ip -n $ns -batch - <<-EOF
@@ -113,6 +103,16 @@ so_nexthops_are() { [ "$(so_nexthops)" = "$1" ]; }
 so_bgp_state() {
 	in_ns router$SX birdc -s /tmp/so$SX-router.ctl show protocols | awk 'NR > 2' | tr -s ' ' || true
 	ip -n router$SX route show $SO_VIP/32
+}
+# so_dir2 down|up N LIMIT: dir2's link goes down (it dies) or up (it comes
+# back); waits up to LIMIT s (times 4 on debug) until the router's route
+# to the VIP goes to N directors (POLL_TOOK: how long that took).
+so_dir2() {
+	sync_say "dir2's link goes $1"
+	ip -n dir2$SX link set eth0 $1
+	poll_for $(($3 * SO_SLOW)) so_nexthops_are $2 ||
+		fail "dir2's link $1, the router's route does not go to $2 directors: $(so_bgp_state)"
+	sync_say "ok: the router's route goes to $2 directors $POLL_TOOK after dir2's link went $1"
 }
 # so_share D PREFIX PORT: dir D's connection entries for VIP:PORT from
 # client addresses starting with PREFIX.
@@ -179,17 +179,9 @@ so_scenario() {
 	[ $(($(echo $spread | awk '{print $2 + $4 + $6}'))) = $total ] ||
 		fail "$v: the directors list$spread entries for $total sessions"
 	nap $SO_AFTER
-	sync_say "dir2 dies: its link goes down"
-	ip -n dir2$SX link set eth0 down
-	poll_for $((20 * SO_SLOW)) so_nexthops_are 2 || fail "the router still routes to dir2: $(so_bgp_state)"
-	took_down=$POLL_TOOK
-	sync_say "ok: the router withdrew dir2's route after $took_down"
+	so_dir2 down 2 20; took_down=$POLL_TOOK
 	nap $SO_AFTER
-	sync_say "dir2 comes back"
-	ip -n dir2$SX link set eth0 up
-	poll_for $((40 * SO_SLOW)) so_nexthops_are 3 || fail "the router did not take dir2 back: $(so_bgp_state)"
-	took_up=$POLL_TOOK
-	sync_say "ok: the router routes to dir2 again after $took_up"
+	so_dir2 up 3 40; took_up=$POLL_TOOK
 	so_sessions new 10.30.2. 7000 $SO_NEW
 	share=$(so_share 2 10.30.2. 7000)
 	sync_say "dir2 took $share of $SO_NEW new sessions"

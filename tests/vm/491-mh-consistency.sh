@@ -41,16 +41,7 @@ topo() {
 		echo "link set lo up"; echo "link set eth0 up"; echo "addr add 10.20.0.2/16 dev eth0"
 		for i in $(seq 1 "$NFLOWS"); do echo "addr add 10.20.$((1 + (i - 1) / 250)).$(((i - 1) % 250 + 1))/16 dev eth0"; done
 	} | ip -n cli -batch -
-	for d in 1 2 3 4; do
-		ip -n dir$d -batch - <<-EOF
-			link set lo up
-			link set eth0 up
-			addr add 10.20.0.1$d/16 dev eth0
-			link add vip type dummy
-			link set vip up
-			addr add $VIPC/32 dev vip
-		EOF
-	done
+	for d in 1 2 3 4; do director_vip dir$d 10.20.0.1$d/16 $VIPC; done
 	for i in $(seq 1 10); do
 		ns=rs$i
 		ip -n $ns -batch - <<-EOF

@@ -477,6 +477,17 @@ tagecho_start() {
 	poll_for $((60 * ${SYNC_SLOW:-1})) sync_first_line "$out" 'tagecho: * listening *' ||
 		fail "the real servers' echo service did not start: $(cat "$out")"
 }
+# director_vip NS ADDR/PREFIX VIP [GATEWAY]: director NS with eth0 at
+# ADDR and the VIP on the dummy interface "vip" (so a routing daemon can
+# announce it, Documentation/examples/scale-out/), its default route via
+# GATEWAY if given.
+director_vip() {
+	{
+		echo "link set lo up"; echo "link set eth0 up"; echo "addr add $2 dev eth0"
+		echo "link add vip type dummy"; echo "link set vip up"; echo "addr add $3/32 dev vip"
+		[ -z "${4:-}" ] || echo "route add default via $4"
+	} | ip -n "$1" -batch -
+}
 # sync_topo_del: this variant's namespaces (every one whose name ends in
 # $SX) and the processes in them.
 sync_topo_del() {
