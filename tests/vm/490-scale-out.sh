@@ -19,7 +19,8 @@
 # - control: sloppy_tcp=0: a director that gets a flow in the middle
 #   resets it, so sessions break.
 #
-# SO_VARIANTS selects variants (default "rvs mixed control").
+# SO_VARIANTS selects variants (default "rvs mixed control"; on the debug
+# kernel "rvs", with 150 sessions instead of 450).
 . "$RVS_TOP/tests/vm/lib.sh"
 EXAMPLES=$RVS_TOP/Documentation/examples/scale-out
 SO_VIP=192.0.2.10
