@@ -38,7 +38,7 @@ set -uo pipefail
 cd "$RVS_TOP"
 
 debug_pass=${RVS_DEBUG_PASS:-1}
-debug_only=${RVS_DEBUG_ONLY-^(010|020|030|040|050|120|140|160|170|200|210|220|225|230|235|236|237|238|240|260|270|280|290|300|310|320|330|340|350|405|406|430|440|450|470|480|490|491)-}
+debug_only=${RVS_DEBUG_ONLY-^(010|020|030|040|050|120|140|160|170|200|210|220|225|230|235|236|237|238|240|260|270|280|290|300|310|320|330|340|350|405|406|430|440|450|470|480|490)-}
 "$RVS_TOP/scripts/setup.sh" || die "set-up failed"
 if [ "$debug_pass" = 1 ] && [ ! -f "$(kernel_build_dir debug)/.rvs-built" ]; then
 	"$RVS_TOP/scripts/build-kernel.sh" debug || die "building the debug kernel failed"
