@@ -77,41 +77,60 @@ lanes=${RVS_VM_LANES:-$((ncpu + 1))}
 [[ $lanes =~ ^[1-9][0-9]*$ ]] || { echo "RVS_VM_LANES='$lanes' is not a positive number"; exit 2; }
 
 # A job is a test file, or FILE@rvs / FILE@ipvs for one half of an
-# IPVS-ABI test. job_file JOB, job_name JOB.
-job_file() { echo "${1%@*}"; }
-job_name() {
-	local n
-	n=$(basename "${1%@*}" .sh)
-	case $1 in *@*) n=$n-${1##*@} ;; esac
-	echo "$n"
+# IPVS-ABI test. The runner's own work per job starts no process it can do
+# without (bash builtins, not basename, sed, date or awk): under emulation
+# every exec costs, a quarter of a second of CPU on the debug kernel.
+# job_vars JOB: sets J_FILE and J_NAME.
+job_vars() {
+	J_FILE=${1%@*}
+	J_NAME=${J_FILE##*/}; J_NAME=${J_NAME%.sh}
+	case $1 in *@*) J_NAME=$J_NAME-${1##*@} ;; esac
 }
-lane_of() { sed -n 's/^# lane: *\([a-z-]*\).*/\1/p' "$1" | head -1; }
+# The header lines a test declares, the first of each kind in its file:
+# `# timeout: SECONDS`, `# timeout-long: SECONDS`, `# lane: KIND`.
+# read_headers FILE...: reads them into hdr_timeout, hdr_long, hdr_lane.
+declare -A hdr_timeout=() hdr_long=() hdr_lane=()
+read_headers() {
+	local f l t lg ln
+	for f in "$@"; do
+		f=${f%@*}
+		[ -z "${hdr_timeout[$f]+set}" ] || continue
+		t= lg= ln=
+		while IFS= read -r l; do
+			if [ -z "$t" ] && [[ $l =~ ^#\ timeout:\ *([0-9]*) ]]; then t=${BASH_REMATCH[1]}:
+			elif [ -z "$lg" ] && [[ $l =~ ^#\ timeout-long:\ *([0-9]*) ]]; then lg=${BASH_REMATCH[1]}:
+			elif [ -z "$ln" ] && [[ $l =~ ^#\ lane:\ *([a-z-]*) ]]; then ln=${BASH_REMATCH[1]}:
+			fi
+		done <"$f"
+		hdr_timeout[$f]=${t%:} hdr_long[$f]=${lg%:} hdr_lane[$f]=${ln%:}
+	done
+}
 
-# test_limit JOB ISOLATED: its time bound in seconds.
+# test_limit JOB ISOLATED: sets J_LIMIT, its time bound in seconds.
 test_limit() {
-	local f limit long
-	f=$(job_file "$1")
-	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$f" | head -1)
-	limit=${limit:-120}
+	local f=${1%@*}
+	J_LIMIT=${hdr_timeout[$f]:-120}
 	# The long versions (RVS_LONG=1) may say how long they need.
-	if [ "$RVS_LONG" = 1 ]; then
-		long=$(sed -n 's/^# timeout-long: *\([0-9]*\).*/\1/p' "$f" | head -1)
-		limit=${long:-$limit}
-	fi
+	if [ "$RVS_LONG" = 1 ]; then J_LIMIT=${hdr_long[$f]:-$J_LIMIT}; fi
 	# The debug kernel (KASAN, lockdep) runs several times slower, and a
 	# test sharing the VM with others in parallel lanes is slower too.
-	[ "$RVS_KERNEL" = debug ] && limit=$((limit * 4))
-	[ "$2" = 1 ] && limit=$((limit * 2))
-	echo "$limit"
+	[ "$RVS_KERNEL" != debug ] || J_LIMIT=$((J_LIMIT * 4))
+	[ "$2" != 1 ] || J_LIMIT=$((J_LIMIT * 2))
 }
 
-# cpu_seconds FILE: user + system time of this shell's reaped children, from
-# `times` (a builtin: called here, not in a subshell, whose own children
-# would be none) written to FILE.
-cpu_seconds() {
-	awk 'END { s = 0
-		for (i = 1; i <= NF; i++) { split($i, ms, /[ms]/); s += ms[1] * 60 + ms[2] }
-		printf "%.1f", s }' "$1"
+# children_cpu: sets J_CPU to the user + system seconds of this shell's
+# reaped children (the second line of the builtin `times`, called here,
+# not in a subshell, whose own children would be none), e.g. "12.3".
+children_cpu() {
+	local u s ms=0 x
+	times >/tmp/rvs-run/times.$BASHPID
+	{ read -r _; read -r u s; } </tmp/rvs-run/times.$BASHPID
+	rm -f /tmp/rvs-run/times.$BASHPID
+	for x in "$u" "$s"; do
+		[[ $x =~ ^([0-9]+)m([0-9]+)[.,]([0-9]{3}) ]] || continue
+		ms=$((ms + 10#${BASH_REMATCH[1]} * 60000 + 10#${BASH_REMATCH[2]} * 1000 + 10#${BASH_REMATCH[3]}))
+	done
+	J_CPU=$((ms / 1000)).$((ms % 1000 / 100))
 }
 
 # What a parallel test's namespaces get before it starts: its own
@@ -129,13 +148,14 @@ isolate='mount -t tmpfs rvs-netns /run/netns &&
 # ISOLATED is 1) with its time bound; writes its exit code, time, limit,
 # CPU and lane to /tmp/rvs-run/NAME.done.
 run_test() {
-	local job=$1 isolated=$2 t name limit start rc backend=
-	t=$(job_file "$job"); name=$(job_name "$job")
+	local job=$1 isolated=$2 t name limit start rc backend= lane=alone
+	job_vars "$job"; t=$J_FILE name=$J_NAME
 	case $job in *@*) backend=${job##*@} ;; esac
-	limit=$(test_limit "$job" "$isolated")
+	test_limit "$job" "$isolated"; limit=$J_LIMIT
+	[ "$isolated" != 1 ] || lane=parallel
 	# A line of its own, closed by ` @@`, however the console interleaves.
 	printf '\n@@rvs start %s @@\n' "$name"
-	start=$(date +%s)
+	start=$EPOCHSECONDS
 	# bash -e: a test whose first line (sourcing lib.sh, which sets -e)
 	# fails stops there, instead of running on without its helpers.
 	if [ "$isolated" = 1 ]; then
@@ -147,27 +167,30 @@ run_test() {
 	fi
 	rc=$?
 	printf '\n@@rvs end %s @@\n' "$name"
-	times >/tmp/rvs-run/$name.times
-	echo "$rc $(( $(date +%s) - start )) $limit $(cpu_seconds /tmp/rvs-run/$name.times) $([ "$isolated" = 1 ] && echo parallel || echo alone)" \
-		>/tmp/rvs-run/$name.done
+	children_cpu
+	echo "$rc $((EPOCHSECONDS - start)) $limit $J_CPU $lane" >/tmp/rvs-run/$name.done
 }
 
 passed=0 failed=0
-dmesg_seen=$(dmesg | wc -l)
 # check_kernel_log: sets `report` to the kernel log since the last call if
 # it holds a report, else to nothing.
+dmesg_seen=0
 check_kernel_log() {
+	local -a lines
 	local new
-	new=$(dmesg | tail -n +$((dmesg_seen + 1)))
-	[ -z "$new" ] || dmesg_seen=$((dmesg_seen + $(printf '%s\n' "$new" | wc -l)))
+	mapfile -t lines < <(dmesg)
 	report=
-	if echo "$new" | grep -Eq "$report_re"; then report=$new; fi
+	[ ${#lines[@]} -gt "$dmesg_seen" ] || return 0
+	printf -v new '%s\n' "${lines[@]:dmesg_seen}"
+	dmesg_seen=${#lines[@]}
+	if [[ $new =~ $report_re ]]; then report=${new%$'\n'}; fi
 }
+check_kernel_log; report=
 
 # verdict JOB [KERNEL_REPORT]: counts and prints one finished job.
 verdict() {
-	local report=${2:-} name rc took limit cpu lane verdict=pass why=
-	name=$(job_name "$1")
+	local report=${2:-} name rc took limit cpu lane verdict=pass why= l
+	job_vars "$1"; name=$J_NAME
 	read -r rc took limit cpu lane </tmp/rvs-run/$name.done
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then verdict=fail why="timed out after ${limit}s"
 	elif [ "$rc" != 0 ]; then verdict=fail why="exit $rc"
@@ -178,7 +201,7 @@ verdict() {
 		passed=$((passed + 1))
 		echo "ok   $name (${took}s)"
 		# Measured figures (tests/vm/lib.sh `figure`) show either way.
-		grep '^FIGURE ' /tmp/test-$name.log | sed 's/^/    /'
+		while IFS= read -r l; do [[ $l != 'FIGURE '* ]] || echo "    $l"; done </tmp/test-$name.log
 		[ "${RVS_VM_SHOW_LOGS:-0}" = 0 ] || sed 's/^/    | /' /tmp/test-$name.log
 	else
 		failed=$((failed + 1))
@@ -198,9 +221,9 @@ verdict() {
 
 # Leave no module or namespace behind for the next test.
 clean_up() {
-	local ns
-	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip netns del "$ns" 2>/dev/null; done
-	lsmod 2>/dev/null | grep -q '^rvs ' && rmmod rvs 2>/dev/null
+	local ns m
+	for ns in /run/netns/*; do [ ! -e "$ns" ] || ip netns del "${ns##*/}" 2>/dev/null; done
+	while read -r m _; do [ "$m" != rvs ] || rmmod rvs 2>/dev/null; done </proc/modules
 	return 0
 }
 
@@ -213,7 +236,8 @@ parallel_phase() {
 	while [ $next -lt ${#jobs[@]} ] || [ ${#running[@]} -gt 0 ]; do
 		while [ $next -lt ${#jobs[@]} ] && [ ${#running[@]} -lt "$lanes" ]; do
 			job=${jobs[$next]}; next=$((next + 1))
-			echo "=== $(job_name "$job") (limit $(test_limit "$job" 1)s, in a parallel lane)"
+			job_vars "$job"; test_limit "$job" 1
+			echo "=== $J_NAME (limit ${J_LIMIT}s, in a parallel lane)"
 			run_test "$job" 1 &
 			running[$!]=$job
 		done
@@ -250,10 +274,11 @@ if [ "${RVS_VM_PROFILE:-0}" = 1 ]; then
 	perf record -q -a -e cpu-clock -F 49 -o /tmp/rvs-run/suite.perf >/tmp/rvs-run/perf.log 2>&1 &
 	profiler=$!
 fi
+read_headers "$@"
 serial=() parallel=() abi=()
 for t in "$@"; do
 	if [ "$lanes" = 1 ]; then serial+=("$t"); continue; fi
-	case $(lane_of "$t") in
+	case ${hdr_lane[${t%@*}]} in
 	serial) serial+=("$t") ;;
 	ipvs-abi)
 		# The ip_vs half checks the kernel's own IPVS, which the base
@@ -267,14 +292,15 @@ done
 # and runs on alone.
 by_limit() {
 	local j
-	for j in "$@"; do echo "$(test_limit "$j" 1) $j"; done | sort -s -k1,1nr | cut -d' ' -f2-
+	for j in "$@"; do test_limit "$j" 1; echo "$J_LIMIT $j"; done | sort -s -k1,1nr | cut -d' ' -f2-
 }
 if [ ${#parallel[@]} -gt 0 ]; then mapfile -t parallel < <(by_limit "${parallel[@]}"); fi
 if [ ${#abi[@]} -gt 0 ]; then mapfile -t abi < <(by_limit "${abi[@]}"); fi
 echo "runner: ${#serial[@]} tests alone, then ${#parallel[@]} and ${#abi[@]} (rvs with ipvs_abi=1) in $lanes parallel lanes ($ncpu vCPUs)"
 
 for t in "${serial[@]}"; do
-	echo "=== $(job_name "$t") (limit $(test_limit "$t" 0)s)"
+	job_vars "$t"; test_limit "$t" 0
+	echo "=== $J_NAME (limit ${J_LIMIT}s)"
 	(run_test "$t" 0)
 	clean_up
 	check_kernel_log
