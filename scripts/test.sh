@@ -32,8 +32,9 @@
 # the refresh walk (480, its rvs halves), and the sync datagram fuzz with
 # unload under sync traffic (470). Not 490 (scale-out behind BGP and BFD):
 # on the debug kernel under full load BFD's 1-second detection of the
-# example configuration flaps, and the flows it moves fail the spread check. The reliability and sync tests run
-# lighter there (tests/vm/lib.sh long_or).
+# example configuration flaps, and the flows it moves fail the spread
+# check. The reliability and sync tests run lighter there (tests/vm/lib.sh
+# long_or).
 # Documentation/reliability.md has the measured times.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"

@@ -19,17 +19,17 @@ emit() {
 }
 
 # cps TARGETS [ARGS...]: one JSON line from the load generator
-cps() { nsenter --net=/run/netns/client -- $PIN rvsbench cps "$1" --secs "$secs" --conc "$conc" "${@:2}"; }
+cps() { in_ns client $PIN rvsbench cps "$1" --secs "$secs" --conc "$conc" "${@:2}"; }
 
 # udp TARGETS: datagrams/s received by the real servers, over the sender's time
 udp() {
 	local i pids=() got=0 j
 	for i in $(seq 1 "$NRS"); do
-		nsenter --net=/run/netns/rs$i -- $PIN rvsbench udpsink 5000 --secs $((secs + 20)) --idle 500 >/tmp/sink$i &
+		in_ns rs$i $PIN rvsbench udpsink 5000 --secs $((secs + 20)) --idle 500 >/tmp/sink$i &
 		pids+=($!)
 	done
 	sleep 0.3
-	j=$(nsenter --net=/run/netns/client -- $PIN rvsbench udpflood "$1" --secs "$secs" --flows 64)
+	j=$(in_ns client $PIN rvsbench udpflood "$1" --secs "$secs" --flows 64)
 	wait "${pids[@]}"
 	for i in $(seq 1 "$NRS"); do got=$((got + $(jget received </tmp/sink$i))); done
 	echo "{\"received\":$got,\"sent\":$(jget sent <<<"$j"),\"pps\":$(echo "scale=1; $got / $(jget secs <<<"$j")" | bc)}"
@@ -49,7 +49,7 @@ dp() { # IMPL RUN
 		j=$(udp "$(targets "$impl" $VIP_DR 5000)")
 		emit udp_dr "$impl" "$r" "$(jget pps <<<"$j")" pkt/s "\"sent\":$(jget sent <<<"$j")"
 	fi
-	j=$(nsenter --net=/run/netns/client -- $PIN rvsbench bulk "$(targets "$impl" $VIP_NAT 80)" --secs "$secs" --conc 2)
+	j=$(in_ns client $PIN rvsbench bulk "$(targets "$impl" $VIP_NAT 80)" --secs "$secs" --conc 2)
 	emit bulk_nat "$impl" "$r" "$(jget mbit_s <<<"$j")" Mbit/s "\"errors\":$(jget errors <<<"$j")"
 	j=$(cps "$(targets "$impl" $VIP_NAT 80)" --rate "$rate" --conc 16)
 	emit lat_p50 "$impl" "$r" "$(jget p50_us <<<"$j")" us "\"rate\":$rate,\"errors\":$(jget errors <<<"$j")"
@@ -70,9 +70,9 @@ scale() { # IMPL RUN
 	slab0=$(meminfo Slab) sun0=$(meminfo SUnreclaim) vm0=$(meminfo VmallocUsed)
 	# Two senders, one per vCPU, each half of the address/port pairs.
 	t0=$(date +%s.%N)
-	nsenter --net=/run/netns/client -- rvsbench spray $VIP_NAT:6000 --count $((fill / 2)) --ports 16 >/dev/null &
+	in_ns client rvsbench spray $VIP_NAT:6000 --count $((fill / 2)) --ports 16 >/dev/null &
 	pids+=($!)
-	nsenter --net=/run/netns/client -- rvsbench spray $VIP_NAT:6000 --count $((fill - fill / 2)) --start $((fill / 2)) --ports 16 >/dev/null
+	in_ns client rvsbench spray $VIP_NAT:6000 --count $((fill - fill / 2)) --start $((fill / 2)) --ports 16 >/dev/null
 	wait "${pids[@]}"
 	took=$(calc "$(date +%s.%N) - $t0" 2)
 	sleep 1

@@ -58,9 +58,9 @@ topo_exact() {
 		ip netns exec $ns sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
 		ip -n $ns link set ip6tnl0 up
 		ip -n $ns addr add $VIP6_TUN/128 dev ip6tnl0 nodad
-		nsenter --net=/run/netns/director -- ping -6 -c1 -W2 ${BRS6[$((i - 1))]} >/dev/null
+		in_ns director ping -6 -c1 -W2 ${BRS6[$((i - 1))]} >/dev/null
 	done
-	nsenter --net=/run/netns/client -- ping -6 -c1 -W2 $VIP6_NAT >/dev/null
+	in_ns client ping -6 -c1 -W2 $VIP6_NAT >/dev/null
 }
 
 services_exact() {

@@ -53,13 +53,13 @@ bench_topo() {
 		ip -n $ns addr add $VIP_DR/32 dev lo
 		ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
 			net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
-		nsenter --net=/run/netns/$ns -- $PIN rvsbench serve 80 --threads 4 &
+		in_ns $ns $PIN rvsbench serve 80 --threads 4 &
 	done
 	sleep 0.5
-	nsenter --net=/run/netns/client -- ping -c1 -W2 $VIP_NAT >/dev/null
+	in_ns client ping -c1 -W2 $VIP_NAT >/dev/null
 	for i in $(seq 1 "$NRS"); do
-		nsenter --net=/run/netns/director -- ping -c1 -W2 ${BRS[$((i - 1))]} >/dev/null
-		nsenter --net=/run/netns/client -- ping -c1 -W2 ${BRS[$((i - 1))]} >/dev/null
+		in_ns director ping -c1 -W2 ${BRS[$((i - 1))]} >/dev/null
+		in_ns client ping -c1 -W2 ${BRS[$((i - 1))]} >/dev/null
 	done
 }
 
@@ -74,11 +74,11 @@ impl_load() {
 }
 impl_unload() {
 	case $1 in
-	rvs) nsenter --net=/run/netns/director -- rvsadm -C; rmmod rvs ;;
-	ipvs) nsenter --net=/run/netns/director -- ipvsadm -C; rmmod ip_vs_rr ip_vs ;;
+	rvs) in_ns director rvsadm -C; rmmod rvs ;;
+	ipvs) in_ns director ipvsadm -C; rmmod ip_vs_rr ip_vs ;;
 	esac
 }
-adm() { nsenter --net=/run/netns/director -- "$ADM" "$@"; }
+adm() { in_ns director "$ADM" "$@"; }
 
 # services: the NAT and DR VIPs, TCP 80 and UDP 5000, rr over every real
 # server; and UDP 6000 (NAT to 10.0.1.x on fill0) for filling the table.

@@ -91,18 +91,17 @@ job_vars() {
 # read_headers FILE...: reads them into hdr_timeout, hdr_long, hdr_lane.
 declare -A hdr_timeout=() hdr_long=() hdr_lane=()
 read_headers() {
-	local f l t lg ln
+	local f l
 	for f in "$@"; do
-		f=${f%@*}
-		[ -z "${hdr_timeout[$f]+set}" ] || continue
-		t= lg= ln=
 		while IFS= read -r l; do
-			if [ -z "$t" ] && [[ $l =~ ^#\ timeout:\ *([0-9]*) ]]; then t=${BASH_REMATCH[1]}:
-			elif [ -z "$lg" ] && [[ $l =~ ^#\ timeout-long:\ *([0-9]*) ]]; then lg=${BASH_REMATCH[1]}:
-			elif [ -z "$ln" ] && [[ $l =~ ^#\ lane:\ *([a-z-]*) ]]; then ln=${BASH_REMATCH[1]}:
+			if [ -z "${hdr_timeout[$f]+set}" ] && [[ $l =~ ^#\ timeout:\ *([0-9]*) ]]; then
+				hdr_timeout[$f]=${BASH_REMATCH[1]}
+			elif [ -z "${hdr_long[$f]+set}" ] && [[ $l =~ ^#\ timeout-long:\ *([0-9]*) ]]; then
+				hdr_long[$f]=${BASH_REMATCH[1]}
+			elif [ -z "${hdr_lane[$f]+set}" ] && [[ $l =~ ^#\ lane:\ *([a-z-]*) ]]; then
+				hdr_lane[$f]=${BASH_REMATCH[1]}
 			fi
 		done <"$f"
-		hdr_timeout[$f]=${t%:} hdr_long[$f]=${lg%:} hdr_lane[$f]=${ln%:}
 	done
 }
 
@@ -278,7 +277,7 @@ read_headers "$@"
 serial=() parallel=() abi=()
 for t in "$@"; do
 	if [ "$lanes" = 1 ]; then serial+=("$t"); continue; fi
-	case ${hdr_lane[${t%@*}]} in
+	case ${hdr_lane[$t]:-} in
 	serial) serial+=("$t") ;;
 	ipvs-abi)
 		# The ip_vs half checks the kernel's own IPVS, which the base
