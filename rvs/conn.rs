@@ -17,7 +17,7 @@ use kernel::{bindings, new_spinlock_irq, prelude::*, sync::{Arc, SpinLockIrq}, t
 
 use crate::rcu::ReadSide;
 use crate::rcu_chain::{Chain, Linked};
-use crate::rvs_core::connhash;
+use crate::rvs_core::connhash::Hash;
 use crate::rvs_core::defense::{entry_fate, DropEntryCounters, Entry, EntryFate, DROP_ENTRY_SHARE};
 use crate::rvs_core::packet::{IPPROTO_SCTP, IPPROTO_TCP};
 use crate::rvs_core::proto::{conn_state_name, TcpState, TEMPLATE_ASSURED};
@@ -73,8 +73,14 @@ pub(crate) struct Conn {
     /// For freeing after a grace period; first, see `free_conn`.
     rcu: Opaque<bindings::callback_head>,
     next: AtomicPtr<Conn>,
+    /// The low bits of the entry's hash ([`Hash::tag`]), beside
+    /// the link: a chain walk reads these two words of each entry it passes.
+    tag: u32,
     pub(crate) af: u16,
     pub(crate) protocol: u8,
+    /// The protocol's state (`TcpState`, `SctpState`) as u8; UDP stays
+    /// 0 and shows as "UDP".
+    pub(crate) state: AtomicU8,
     pub(crate) flags: AtomicU32,
     /// Client, virtual and real-server addresses; IPv4 in the first four
     /// bytes. Ports in host order.
@@ -88,9 +94,6 @@ pub(crate) struct Conn {
     /// are tunnelled).
     pub(crate) daf: u16,
     pub(crate) fwmark: u32,
-    /// The protocol's state (`TcpState`, `SctpState`) as u8; UDP stays
-    /// 0 and shows as "UDP".
-    pub(crate) state: AtomicU8,
     /// Idle timeout of the current state, jiffies.
     pub(crate) timeout: AtomicU64,
     /// When the entry expires, jiffies.
@@ -385,25 +388,30 @@ impl ConnTable {
         self.count.load(Relaxed)
     }
 
+    fn hash(&self, protocol: u8, caddr: &[u8; 16], cport: u16) -> Hash {
+        Hash::of(self.seed, protocol, caddr, cport)
+    }
+
     fn bucket(&self, protocol: u8, caddr: &[u8; 16], cport: u16) -> usize {
-        connhash::bucket(self.seed, protocol, caddr, cport, self.bits)
+        self.hash(protocol, caddr, cport).bucket(self.bits)
     }
 
     fn lock_of(&self, b: usize) -> &SpinLockIrq<()> {
         &self.locks[b % NR_LOCKS]
     }
 
-    /// The first live entry of bucket `b` that `pred` accepts.
+    /// The first live entry of hash `h` that `pred` accepts.
     fn find<'r>(
         &'r self,
         rcu: &'r ReadSide,
-        b: usize,
+        h: Hash,
         mut pred: impl FnMut(&Conn) -> bool,
     ) -> Option<&'r Conn> {
+        let tag = h.tag();
         self.heads()
-            .get(b)?
+            .get(h.bucket(self.bits))?
             .iter(rcu)
-            .find(|c| !c.dead.load(Relaxed) && pred(c))
+            .find(|c| c.tag == tag && !c.dead.load(Relaxed) && pred(c))
     }
 
     /// The connection a packet belongs to, found by its addresses and
@@ -414,8 +422,8 @@ impl ConnTable {
             Side::Client => (t.saddr, t.sport),
             Side::RealServer => (t.daddr, t.dport),
         };
-        let b = self.bucket(t.protocol, caddr, cport);
-        self.find(rcu, b, |c| {
+        let h = self.hash(t.protocol, caddr, cport);
+        self.find(rcu, h, |c| {
             c.flags.load(Relaxed) & flags::TEMPLATE == 0
                 && c.protocol == t.protocol
                 && c.cport == cport
@@ -430,8 +438,8 @@ impl ConnTable {
     /// The persistence template of a client (address already masked) for
     /// a service (`vaddr`/`vport`, or the firewall mark).
     pub(crate) fn template_get<'r>(&'r self, rcu: &'r ReadSide, p: &ConnParams) -> Option<&'r Conn> {
-        let b = self.bucket(p.protocol, &p.caddr, 0);
-        self.find(rcu, b, |c| {
+        let h = self.hash(p.protocol, &p.caddr, 0);
+        self.find(rcu, h, |c| {
             c.flags.load(Relaxed) & flags::TEMPLATE != 0
                 && !c.invalid.load(Relaxed)
                 && c.af == p.af
@@ -510,7 +518,8 @@ impl ConnTable {
         };
         let now = jiffies();
         let is_template = fwd_flags & flags::TEMPLATE != 0;
-        let bucket = self.bucket(p.protocol, &p.caddr, if is_template { 0 } else { p.cport });
+        let hash = self.hash(p.protocol, &p.caddr, if is_template { 0 } else { p.cport });
+        let bucket = hash.bucket(self.bits);
         let head = self.heads().get(bucket)?;
         if !self.make_room(bucket, now) {
             return None;
@@ -519,8 +528,10 @@ impl ConnTable {
         let c = Conn {
             rcu: Opaque::zeroed(),
             next: AtomicPtr::new(core::ptr::null_mut()),
+            tag: hash.tag(),
             af: p.af,
             protocol: p.protocol,
+            state: AtomicU8::new(0),
             flags: AtomicU32::new(fwd_flags | flags::INACTIVE),
             caddr: p.caddr,
             vaddr: p.vaddr,
@@ -530,7 +541,6 @@ impl ConnTable {
             dport,
             daf,
             fwmark: p.fwmark,
-            state: AtomicU8::new(0),
             timeout: AtomicU64::new(timeout),
             expires: AtomicU64::new(now.wrapping_add(timeout)),
             dest: dest.cloned(),

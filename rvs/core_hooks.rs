@@ -10,7 +10,7 @@
 //! connection bucket's lock when creating an entry; nothing panics.
 
 use core::ffi::c_uint;
-use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use kernel::{bindings, sync::Arc};
 
@@ -37,6 +37,7 @@ const NF_ACCEPT: c_uint = bindings::NF_ACCEPT;
 const NF_STOLEN: c_uint = bindings::NF_STOLEN;
 const NFPROTO_IPV4: u8 = bindings::NFPROTO_IPV4 as u8;
 const NF_INET_LOCAL_IN: u8 = bindings::nf_inet_hooks_NF_INET_LOCAL_IN as u8;
+const NF_INET_LOCAL_OUT: u8 = bindings::nf_inet_hooks_NF_INET_LOCAL_OUT as u8;
 
 /// Which of rvs's hooks (the table in `rvs_helpers.c`) a packet came
 /// through.
@@ -74,6 +75,20 @@ pub(crate) fn hook(net: NetRef<'_>, rcu: &ReadSide, mut skb: Skb, pf: u8, hooknu
     if st.nr_services.load(Relaxed) == 0 && st.conns.len() == 0 {
         return NF_ACCEPT;
     }
+    // A packet reaches LOCAL_IN when it is for this host. A reply (or an
+    // ICMP error from a real server's side) is for a client's address, so
+    // it can only belong to a connection whose client is on this host,
+    // and those are scheduled at LOCAL_OUT. Until there is one, the reply
+    // hook there has nothing to find, and every client packet would be
+    // parsed and looked up twice (IPVS does so); with nat_icmp_send it
+    // still looks, to answer packets of unknown connections.
+    if kind == Hook::Out
+        && hooknum == NF_INET_LOCAL_IN
+        && !st.local_clients.load(Acquire)
+        && st.sysctl.nat_icmp_send.load(Relaxed) == 0
+    {
+        return NF_ACCEPT;
+    }
     // backup_only: a backup that only syncs forwards nothing.
     if ns.sync.backup_on() && st.sysctl.backup_only.load(Relaxed) != 0 {
         return NF_ACCEPT;
@@ -88,7 +103,7 @@ pub(crate) fn hook(net: NetRef<'_>, rcu: &ReadSide, mut skb: Skb, pf: u8, hooknu
         }
     }
     match kind {
-        Hook::In => packet_in(rcu, st, &ns.sync, net, skb, family, pf),
+        Hook::In => packet_in(rcu, st, &ns.sync, net, skb, family, pf, hooknum),
         Hook::Out => packet_out(rcu, st, net, skb, family, pf, hooknum),
         Hook::ForwardIcmp => icmp_error(rcu, st, net, skb, family, pf, true).unwrap_or(NF_ACCEPT),
     }
@@ -224,6 +239,7 @@ fn packet_in(
     mut skb: Skb,
     family: Family,
     pf: u8,
+    hooknum: u8,
 ) -> c_uint {
     let Some(p) = pkt::parse(&skb, family) else {
         if st.sysctl.ignore_tunneled.load(Relaxed) != 0 && not_balanced(&skb, family) {
@@ -279,6 +295,10 @@ fn packet_in(
             }
         }
     };
+    // A client on this host: its replies come to LOCAL_IN (see `hook`).
+    if hooknum == NF_INET_LOCAL_OUT && !st.local_clients.load(Relaxed) {
+        st.local_clients.store(true, Release);
+    }
     let len = skb.len() as u64;
     account(st, c, true, len);
     p.l4.step(&st.timeouts, || st.defense.secure_tcp(&st.sysctl), c, Direction::Input);

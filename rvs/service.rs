@@ -255,6 +255,10 @@ pub(crate) struct NetState {
     pub(crate) defense: crate::defense::Defense,
     /// nf_defrag_ipv6 was enabled for this namespace's IPv6 services.
     pub(crate) defrag6: AtomicBool,
+    /// A connection was scheduled for a client on this host (at
+    /// LOCAL_OUT): from then on, replies can come to LOCAL_IN. Never
+    /// cleared: clearing it safely would mean counting such entries.
+    pub(crate) local_clients: AtomicBool,
 }
 
 impl NetState {
@@ -272,6 +276,7 @@ impl NetState {
             sysctl: Sysctls::new(),
             defense: crate::defense::Defense::new(),
             defrag6: AtomicBool::new(false),
+            local_clients: AtomicBool::new(false),
         })
     }
 

@@ -190,7 +190,7 @@ full_figure() { # IMPL RUN
 profile() { # IMPL
 	local impl=$1 load data i mods sinks p
 	case $impl in rvs) mods='^\[rvs\]$' ;; *) mods='^\[ip_vs(_rr)?\]$' ;; esac
-	for load in udp4_nat tcp4_nat_conn; do
+	for load in udp4_nat udp4_nat_reply tcp4_nat_conn; do
 		[ -z "$only" ] || [[ $load =~ $only ]] || continue
 		echo "# $(cut -d' ' -f1 /proc/uptime) profile $load $impl" >&2
 		data=/tmp/perf-exact-$impl-$load.data sinks=()
@@ -214,6 +214,8 @@ profile() { # IMPL
 		read -r -t 120 -u 9 _ || { echo "# perf did not start" >&2; return 1; }
 		case $load in
 		udp4_nat) in_ns client rvsbench udpflood $VIP_NAT:5000 --secs "$secs" --flows 64 >/dev/null ;;
+		# The wait for its common start is idle, which is left out.
+		udp4_nat_reply) m_udp_reply $VIP_NAT:5000 >/dev/null ;;
 		tcp4_nat_conn) in_ns client rvsbench cps $VIP_NAT:80 --secs "$secs" --conc 8 >/dev/null ;;
 		esac
 		kill -INT $p

@@ -28,6 +28,7 @@ FIGURES = [
     ("tcp4_nat_conn_full", None, "TCP connection through NAT, table filled"),
 ]
 OWN = [("udp4_nat", "rvs's or IPVS's own code, per UDP NAT datagram"),
+       ("udp4_nat_reply", "rvs's or IPVS's own code, per UDP NAT reply datagram"),
        ("tcp4_nat_conn", "rvs's or IPVS's own code, per NAT connection")]
 
 

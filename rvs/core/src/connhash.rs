@@ -5,16 +5,38 @@
 //! as in IPVS. Keyed by a random seed chosen at load time so that clients
 //! cannot aim at one bucket.
 
+/// The hash of a connection's (protocol, client address, client port).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Hash(u64);
+
+impl Hash {
+    pub fn of(seed: u64, protocol: u8, addr: &[u8; 16], port: u16) -> Self {
+        let a = addr;
+        let lo = u64::from_ne_bytes([a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]]);
+        let hi = u64::from_ne_bytes([a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]]);
+        let mut h = seed ^ (u64::from(protocol) << 56) ^ u64::from(port);
+        h = mix(h ^ lo);
+        h = mix(h ^ hi);
+        Self(h)
+    }
+
+    /// The bucket index, for a table of `1 << bits` buckets: the top bits.
+    pub fn bucket(self, bits: u32) -> usize {
+        let bits = bits.clamp(1, 31);
+        (self.0 >> (64 - bits)) as usize
+    }
+
+    /// The low 32 bits, which no bucket index uses: kept in each entry, so
+    /// that a walk down a long chain compares one word per entry and reads
+    /// the rest of an entry only when this matches.
+    pub fn tag(self) -> u32 {
+        self.0 as u32
+    }
+}
+
 /// The bucket index of a connection, for a table of `1 << bits` buckets.
 pub fn bucket(seed: u64, protocol: u8, addr: &[u8; 16], port: u16, bits: u32) -> usize {
-    let a = addr;
-    let lo = u64::from_ne_bytes([a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]]);
-    let hi = u64::from_ne_bytes([a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]]);
-    let mut h = seed ^ (u64::from(protocol) << 56) ^ u64::from(port);
-    h = mix(h ^ lo);
-    h = mix(h ^ hi);
-    let bits = bits.clamp(1, 31);
-    (h >> (64 - bits)) as usize
+    Hash::of(seed, protocol, addr, port).bucket(bits)
 }
 
 /// A 64-bit finaliser (splitmix64): every input bit affects every output
@@ -44,6 +66,27 @@ mod tests {
         let max = *counts.iter().max().unwrap();
         // 100k keys over 4096 buckets: about 24 each; no bucket near 4x.
         assert!(max < 80, "max bucket {max}");
+    }
+
+    #[test]
+    fn tag_is_independent_of_the_bucket() {
+        // Keys of one bucket (top bits equal) still differ in their tags:
+        // the tag is what a chain walk compares first.
+        let mut tags = std::collections::BTreeSet::new();
+        let mut in_bucket = 0;
+        for i in 0..200_000u32 {
+            let mut a = [0u8; 16];
+            a[..4].copy_from_slice(&(0x0a00_0000 + i).to_be_bytes());
+            let h = Hash::of(7, 6, &a, 80);
+            if h.bucket(8) == 3 {
+                in_bucket += 1;
+                tags.insert(h.tag());
+            }
+        }
+        assert!(in_bucket > 500, "{in_bucket}");
+        assert_eq!(tags.len(), in_bucket);
+        assert_eq!(Hash::of(7, 6, &[1; 16], 80), Hash::of(7, 6, &[1; 16], 80));
+        assert_ne!(Hash::of(7, 6, &[1; 16], 80).tag(), Hash::of(7, 17, &[1; 16], 80).tag());
     }
 
     #[test]
