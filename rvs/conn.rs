@@ -113,6 +113,8 @@ pub(crate) struct Conn {
     /// (jiffies; 0: never).
     pub(crate) in_pkts: AtomicU32,
     pub(crate) old_state: AtomicU8,
+    /// Its bucket, whose expiry bound a shorter timer must lower.
+    bucket: u32,
     pub(crate) sync_endtime: AtomicU64,
     pub(crate) last_sync: AtomicU64,
     /// When the entry was created, jiffies.
@@ -166,10 +168,14 @@ impl Conn {
         conn_state_name(self.protocol, self.is_template(), self.state.load(Relaxed))
     }
 
-    /// Restarts the idle timer with the current state's timeout.
-    pub(crate) fn touch(&self, now: u64) {
-        self.expires
-            .store(now.wrapping_add(self.timeout.load(Relaxed)), Relaxed);
+    /// Restarts the idle timer with the current state's timeout; the new
+    /// expiry time if it is earlier than the one it replaces (a shorter
+    /// timeout), which the bucket's bound must then follow.
+    fn restart_timer(&self, now: u64) -> Option<u64> {
+        let new = now.wrapping_add(self.timeout.load(Relaxed));
+        let old = self.expires.load(Relaxed);
+        self.expires.store(new, Relaxed);
+        (new < old).then_some(new)
     }
 
     /// Seconds until the entry expires (0 if due).
@@ -270,19 +276,52 @@ pub(crate) struct Tuple<'a> {
     pub(crate) dport: u16,
 }
 
+/// A bucket of the connection table.
+struct Bucket {
+    chain: Chain<Conn>,
+    /// No later than the earliest expiry time (jiffies) of its entries,
+    /// so that the sweep passes over it until then: most buckets of a
+    /// large table hold only long-lived entries. An insert and a timer
+    /// restarted shorter lower it (`fetch_min`); only the sweep, under
+    /// the bucket's lock, raises it to what it found.
+    soonest: AtomicU64,
+}
+
+impl core::ops::Deref for Bucket {
+    type Target = Chain<Conn>;
+
+    fn deref(&self) -> &Chain<Conn> {
+        &self.chain
+    }
+}
+
+impl Bucket {
+    /// The bound is now no later than `t`. Release: a sweep that reads
+    /// the bound (Acquire) then sees the expiry time that lowered it.
+    fn lower(&self, t: u64) {
+        self.soonest.fetch_min(t, Release);
+    }
+}
+
 /// The connection table of one namespace.
 pub(crate) struct ConnTable {
-    /// The bucket heads (a leaked `KBox<KVVec<_>>`), allocated by
+    /// The buckets (a leaked `KBox<KVVec<_>>`), allocated by
     /// [`ConnTable::allocate`] when the namespace gets its first service:
-    /// most namespaces never do, and at `conn_tab_bits=20` the heads take
-    /// 8 MiB. Null until then; published once, freed by `Drop`.
-    buckets: AtomicPtr<KVVec<Chain<Conn>>>,
+    /// most namespaces never do, and at `conn_tab_bits=20` they take
+    /// 16 MiB. Null until then; published once, freed by `Drop`.
+    buckets: AtomicPtr<KVVec<Bucket>>,
     bits: u32,
     seed: u64,
     locks: Pin<KBox<[SpinLockIrq<()>; NR_LOCKS]>>,
     count: AtomicU32,
     /// Where the next sweep starts (large tables are swept in slices).
     sweep_from: AtomicUsize,
+    /// Sweeps left that visit every bucket of their slice, whatever its
+    /// bound says: after a real server went away, whose connections
+    /// `expire_nodest_conn` removes before their time.
+    visit_all: AtomicUsize,
+    /// `expire_nodest_conn` was on at the last sweep.
+    nodest_was: AtomicBool,
     /// `drop_entry` was in force at the last sweep (its changes are
     /// logged).
     pressure: AtomicBool,
@@ -342,6 +381,8 @@ impl ConnTable {
             locks,
             count: AtomicU32::new(0),
             sweep_from: AtomicUsize::new(0),
+            visit_all: AtomicUsize::new(0),
+            nodest_was: AtomicBool::new(false),
             pressure: AtomicBool::new(false),
             warned_full: AtomicBool::new(false),
             drop_counters: Default::default(),
@@ -359,7 +400,7 @@ impl ConnTable {
         let n = 1usize << self.bits;
         let mut heads = KVVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
-            heads.push(Chain::new(), GFP_KERNEL)?;
+            heads.push(Bucket { chain: Chain::new(), soonest: AtomicU64::new(0) }, GFP_KERNEL)?;
         }
         let raw = KBox::into_raw(KBox::new(heads, GFP_KERNEL)?);
         let published =
@@ -372,8 +413,8 @@ impl ConnTable {
         Ok(())
     }
 
-    /// The bucket heads; empty before [`ConnTable::allocate`].
-    fn heads(&self) -> &[Chain<Conn>] {
+    /// The buckets; empty before [`ConnTable::allocate`].
+    fn heads(&self) -> &[Bucket] {
         let p = self.buckets.load(Acquire);
         if p.is_null() {
             return &[];
@@ -550,6 +591,7 @@ impl ConnTable {
             invalid: AtomicBool::new(false),
             in_pkts: AtomicU32::new(0),
             old_state: AtomicU8::new(0),
+            bucket: bucket as u32,
             sync_endtime: AtomicU64::new(now),
             last_sync: AtomicU64::new(0),
             born: now,
@@ -582,11 +624,28 @@ impl ConnTable {
             // SAFETY: We hold the bucket's lock; `raw` is a fresh entry,
             // freed only by `free_conn` a grace period after its unlink.
             unsafe { head.push(raw) };
+            head.lower(now.wrapping_add(timeout));
         }
         self.count.fetch_add(1, Relaxed);
         // SAFETY: Entries are freed a grace period after they are
         // unlinked, and `_rcu` proves a read-side section lasting `'r`.
         Some(unsafe { &*raw })
+    }
+
+    /// Restarts `c`'s idle timer with its state's current timeout.
+    pub(crate) fn touch(&self, c: &Conn, now: u64) {
+        if let Some(t) = c.restart_timer(now) {
+            if let Some(b) = self.heads().get(c.bucket as usize) {
+                b.lower(t);
+            }
+        }
+    }
+
+    /// The sweeps to come visit every bucket once (a real server went
+    /// away: `expire_nodest_conn` removes its connections early).
+    pub(crate) fn revisit(&self) {
+        let n = self.heads().len();
+        self.visit_all.store(n.div_ceil(SWEEP_MAX_BUCKETS), Relaxed);
     }
 
     /// Moves the destination's counters when a connection turns active or
@@ -653,6 +712,9 @@ impl ConnTable {
         if c.is_template() {
             c.invalid.store(true, Relaxed);
             c.expires.store(0, Relaxed);
+            if let Some(b) = self.heads().get(c.bucket as usize) {
+                b.lower(0);
+            }
             return;
         }
         let b = self.bucket(c.protocol, &c.caddr, c.cport);
@@ -708,9 +770,17 @@ impl ConnTable {
                 self.warned_full.store(false, Relaxed);
             }
         }
+        if nodest && !self.nodest_was.load(Relaxed) {
+            self.revisit();
+        }
+        self.nodest_was.store(nodest, Relaxed);
         if self.count.load(Relaxed) == 0 {
             return;
         }
+        let visit_all = self
+            .visit_all
+            .fetch_update(Relaxed, Relaxed, |v| v.checked_sub(1))
+            .is_ok();
         let heads = self.heads();
         // A non-zero divisor: no division can panic.
         let Some(nz) = core::num::NonZeroUsize::new(heads.len()) else {
@@ -747,10 +817,16 @@ impl ConnTable {
                 continue;
             }
             let drops = window != 0 && in_window(b);
+            let bound = head.soonest.load(Acquire);
+            if now < bound && !drops && !visit_all {
+                continue;
+            }
             // Conntrack entries are dropped between passes, unlocked; a
             // pass resumes after the entries the ones before it kept (new
-            // entries go in at the head, and need no look).
+            // entries go in at the head, need no look, and lowered the
+            // bound themselves).
             let mut kept = 0;
+            let mut soonest = u64::MAX;
             loop {
                 let mut leftovers = Leftovers::new();
                 {
@@ -773,9 +849,10 @@ impl ConnTable {
                                 continue;
                             } else if !c.invalid.load(Relaxed) && !gone {
                                 // Still controls connections: another period.
-                                c.touch(now);
+                                let _ = c.restart_timer(now);
                             }
                         }
+                        soonest = soonest.min(c.expires.load(Relaxed));
                         kept += 1;
                     }
                 }
@@ -783,6 +860,12 @@ impl ConnTable {
                 if !leftovers.is_full() {
                     break;
                 }
+            }
+            // The bound becomes what the walk found, unless an insert or
+            // a shorter timer lowered it meanwhile: then it only comes
+            // down to that.
+            if head.soonest.compare_exchange(bound, soonest, Relaxed, Relaxed).is_err() {
+                head.lower(soonest);
             }
         }
         for (c, v) in self.drop_counters.iter().zip(counters.0) {

@@ -302,6 +302,7 @@ fn packet_in(
     let len = skb.len() as u64;
     account(st, c, true, len);
     p.l4.step(&st.timeouts, || st.defense.secure_tcp(&st.sysctl), c, Direction::Input);
+    st.conns.touch(c, conn::jiffies());
     // The client's packets, for sync's threshold and drop_entry's choice.
     let pkts = c.in_pkts.fetch_add(1, Relaxed).wrapping_add(1);
     if sync.master_on() {
@@ -406,6 +407,7 @@ fn packet_out(
     let len = skb.len() as u64;
     account(st, c, false, len);
     p.l4.step(&st.timeouts, || st.defense.secure_tcp(&st.sysctl), c, Direction::Output);
+    st.conns.touch(c, conn::jiffies());
     let verdict = xmit::nat_out(&mut skb, c, &p);
     // The reply now comes from the VIP: with snat_reroute, route it by
     // that source (policy routing), as IPVS does for replies it forwards.
@@ -566,7 +568,7 @@ fn schedule<'r>(
                 (t, d)
             }
         };
-        tmpl.touch(now);
+        st.conns.touch(tmpl, now);
         control = Some(tmpl);
         dest
     } else {

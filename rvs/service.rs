@@ -370,11 +370,14 @@ impl NetState {
 
     /// Takes servers out of service; those with connections go to the
     /// trash, where a later add of the same server finds them again.
-    fn retire_dests(t: &mut Tables, svc: &ServiceKey, dests: &[Arc<Dest>]) {
+    fn retire_dests(&self, t: &mut Tables, svc: &ServiceKey, dests: &[Arc<Dest>]) {
         for d in dests {
             d.available.store(false, Relaxed);
             let in_use = d.total_conns() != 0 || d.persist_conns.load(Relaxed) != 0;
             if in_use {
+                // Its connections may have to go early
+                // (expire_nodest_conn): the sweep looks at all of them.
+                self.conns.revisit();
                 // Without memory for the trash the server just is not
                 // found again; its connections still run out.
                 let _ = t.trash.push((*svc, d.clone()), GFP_KERNEL);
@@ -397,7 +400,7 @@ impl NetState {
         self.svc_hash.unlink(key);
         self.nr_services.fetch_sub(1, Relaxed);
         let dests = svc.dests().unwrap_or_default();
-        Self::retire_dests(t, key, &dests);
+        self.retire_dests(t, key, &dests);
         rcu::defer_drop(svc);
         Ok(())
     }
@@ -408,7 +411,7 @@ impl NetState {
         for (k, svc) in services.iter() {
             self.svc_hash.unlink(k);
             let dests = svc.dests().unwrap_or_default();
-            Self::retire_dests(t, k, &dests);
+            self.retire_dests(t, k, &dests);
         }
         self.nr_services.store(0, Relaxed);
         rcu::defer_drop(services);
@@ -499,7 +502,7 @@ impl NetState {
         let old = svc.publish(new, &mut setup, false, Some(i))?;
         if let Some(d) = old.get(i) {
             let d = [d.clone()];
-            Self::retire_dests(t, svc_key, &d);
+            self.retire_dests(t, svc_key, &d);
         }
         drop(old);
         Ok(())

@@ -746,14 +746,14 @@ fn apply(st: &NetState, e: &SyncConn<'_>) -> bool {
 }
 
 /// The state, timer and activity of an entry from its sync message.
-fn update(_st: &NetState, c: &Conn, e: &SyncConn<'_>, timeout: u32, now: u64) {
+fn update(st: &NetState, c: &Conn, e: &SyncConn<'_>, timeout: u32, now: u64) {
     c.state.store(e.state as u8, Relaxed);
     if c.flags.load(Relaxed) & cf::TEMPLATE == 0 {
         crate::conn::ConnTable::set_active(c, e.flags & cf::INACTIVE == 0);
     }
     c.flags.fetch_or(cf::SYNC, Relaxed);
     c.timeout.store(conn::secs_to_jiffies(timeout), Relaxed);
-    c.touch(now);
+    st.conns.touch(c, now);
 }
 
 /// The local real server a synced entry belongs to, if configured.

@@ -83,16 +83,15 @@ impl L4 {
         }
     }
 
-    /// Moves `c`'s state with this packet, going `dir`, and restarts its
-    /// idle timer. `secure_tcp`: whether the defence's TCP table is in
-    /// force (asked for TCP only).
+    /// Moves `c`'s state (and so its timeout) with this packet, going
+    /// `dir`; the caller then restarts its idle timer. `secure_tcp`:
+    /// whether the defence's TCP table is in force (asked for TCP only).
     pub(crate) fn step(self, timeouts: &Timeouts, secure_tcp: impl FnOnce() -> bool, c: &Conn, dir: Direction) {
         match self {
             L4::Tcp(flags) => tcp::step(flags, timeouts, secure_tcp(), c, dir),
             L4::Sctp(chunks) => sctp::step(chunks, timeouts, c, dir),
             L4::Udp | L4::IcmpError => udp::step(timeouts, c, dir),
         }
-        c.touch(crate::conn::jiffies());
     }
 
     /// The transport checksum, for rewriting ports; `None` for a packet
