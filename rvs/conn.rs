@@ -282,8 +282,10 @@ struct Bucket {
     /// No later than the earliest expiry time (jiffies) of its entries,
     /// so that the sweep passes over it until then: most buckets of a
     /// large table hold only long-lived entries. An insert and a timer
-    /// restarted shorter lower it (`fetch_min`); only the sweep, under
-    /// the bucket's lock, raises it to what it found.
+    /// restarted shorter lower it (`fetch_min`); only the sweep (one per
+    /// namespace) raises it: to "none" before it walks the bucket, then
+    /// down to what it found, so what changed during the walk has lowered
+    /// it after the reset.
     soonest: AtomicU64,
 }
 
@@ -422,6 +424,11 @@ impl ConnTable {
         // SAFETY: Published once by `allocate` and freed only by `Drop`,
         // which `&self` excludes.
         unsafe { &*p }
+    }
+
+    /// The namespace of the table.
+    pub(crate) fn net(&self) -> NetRef<'_> {
+        self.net.get()
     }
 
     /// Number of entries, templates included.
@@ -817,17 +824,21 @@ impl ConnTable {
                 continue;
             }
             let drops = window != 0 && in_window(b);
-            let bound = head.soonest.load(Acquire);
-            if now < bound && !drops && !visit_all {
+            if now < head.soonest.load(Acquire) && !drops && !visit_all {
                 continue;
             }
+            // Acquire: the walk sees the expiry times that lowered the
+            // bound before this; those that lower it after find it reset.
+            head.soonest.swap(u64::MAX, AcqRel);
             // Conntrack entries are dropped between passes, unlocked; a
             // pass resumes after the entries the ones before it kept (new
             // entries go in at the head, need no look, and lowered the
             // bound themselves).
             let mut kept = 0;
             let mut soonest = u64::MAX;
+            let mut passes = 0u32;
             loop {
+                passes = passes.saturating_add(1);
                 let mut leftovers = Leftovers::new();
                 {
                     let _g = self.lock_of(b).lock();
@@ -861,12 +872,12 @@ impl ConnTable {
                     break;
                 }
             }
-            // The bound becomes what the walk found, unless an insert or
-            // a shorter timer lowered it meanwhile: then it only comes
-            // down to that.
-            if head.soonest.compare_exchange(bound, soonest, Relaxed, Relaxed).is_err() {
-                head.lower(soonest);
+            // Entries unlinked by others between passes shift positions,
+            // so a later pass may have skipped some: look again next time.
+            if passes > 1 {
+                soonest = now;
             }
+            head.lower(soonest);
         }
         for (c, v) in self.drop_counters.iter().zip(counters.0) {
             c.store(v, Relaxed);

@@ -296,7 +296,9 @@ fn packet_in(
         }
     };
     // A client on this host: its replies come to LOCAL_IN (see `hook`).
-    if hooknum == NF_INET_LOCAL_OUT && !st.local_clients.load(Relaxed) {
+    // Most are scheduled at LOCAL_OUT; a packet that only gets its
+    // firewall mark at PREROUTING goes round through the loopback first.
+    if !st.local_clients.load(Relaxed) && (hooknum == NF_INET_LOCAL_OUT || skb.from_loopback()) {
         st.local_clients.store(true, Release);
     }
     let len = skb.len() as u64;

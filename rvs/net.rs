@@ -13,6 +13,8 @@ use core::ptr::NonNull;
 
 use kernel::bindings;
 
+use crate::rvs_core::ctl::AF_INET6;
+
 /// A network namespace, borrowed for as long as a request or a hook call
 /// runs in it.
 #[derive(Clone, Copy)]
@@ -95,6 +97,15 @@ impl NetRef<'_> {
             RTN_UNICAST => AddrType::Unicast,
             RTN_LOCAL => AddrType::Local,
             _ => AddrType::Other,
+        }
+    }
+
+    /// Whether `addr` (of family `af`) is one of this host's addresses.
+    pub(crate) fn is_local(&self, af: u16, addr: &[u8; 16]) -> bool {
+        if af == AF_INET6 {
+            self.ipv6_addr_is_local(addr)
+        } else {
+            self.ipv4_addr_type([addr[0], addr[1], addr[2], addr[3]]) == AddrType::Local
         }
     }
 

@@ -26,8 +26,6 @@ use crate::sync::SyncState;
 #[allow(improper_ctypes)]
 extern "C" {
     fn rvs_net_generic(net: *const bindings::net, id: c_uint) -> *mut c_void;
-    fn rvs_hooks_register(net: *mut bindings::net) -> c_int;
-    fn rvs_hooks_unregister(net: *mut bindings::net);
     fn rvs_dwork_init(
         dw: *mut bindings::delayed_work,
         f: unsafe extern "C" fn(*mut bindings::work_struct),
@@ -182,17 +180,8 @@ fn init(net: *mut bindings::net) -> Result {
         *slot(net.as_ptr()) = raw;
         raw
     };
-    // SAFETY: `net` is valid; the hooks find the state through the slot
-    // just filled.
-    let err = unsafe { rvs_hooks_register(net.as_ptr()) };
-    if err != 0 {
-        // SAFETY: Undo the slot; nothing else saw the entry.
-        unsafe {
-            *slot(net.as_ptr()) = core::ptr::null_mut();
-            drop(Pin::new_unchecked(KBox::from_raw(raw)));
-        }
-        return to_result(err);
-    }
+    // The hooks are registered with the first service
+    // (`nf::NetHooks::ensure`), and find the state through the slot.
     // SAFETY: `raw` is live until `net_exit`, which cancels the work.
     unsafe { schedule(&(*raw).work) };
     Ok(())
@@ -237,7 +226,7 @@ unsafe extern "C" fn net_exit(net: *mut bindings::net) {
         (*entry).sync.stop_all();
         // No packet reaches rvs after this (it waits for running hooks),
         // and no tick runs after the cancel.
-        rvs_hooks_unregister(net);
+        (*entry).state.hooks.unregister((*entry).state.conns.net());
         bindings::cancel_delayed_work_sync((*entry).work.get());
         if (*entry).state.defrag6.load(Relaxed) {
             rvs_defrag6_disable(net);

@@ -255,6 +255,11 @@ u32 rvs_skb_mark(const struct sk_buff *skb)
 	return skb->mark;
 }
 
+int rvs_skb_iif(const struct sk_buff *skb)
+{
+	return skb->skb_iif;
+}
+
 /* ---- routing and output ---- */
 
 /* A real server's route (IPVS's dest_dst): one route shared by every CPU,

@@ -41,6 +41,7 @@ u8 rvs_skb_ip_summed(const struct sk_buff *skb);
 void rvs_skb_set_ip_summed(struct sk_buff *skb, u8 ip_summed);
 int rvs_skb_is_gso(const struct sk_buff *skb);
 u32 rvs_skb_mark(const struct sk_buff *skb);
+int rvs_skb_iif(const struct sk_buff *skb);
 struct dst_cache;
 struct rvs_route_cache;
 struct rvs_route_cache *rvs_route_cache_new(void);

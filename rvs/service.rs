@@ -35,6 +35,7 @@ use crate::sysctl::Sysctls;
 use crate::proto::Timeouts;
 use crate::stats::Stats;
 use crate::dest::{family_of, Dest};
+use crate::nf::NetHooks;
 
 macro_rules! ctl_err {
     ($e:ident, $m:literal) => {
@@ -255,6 +256,9 @@ pub(crate) struct NetState {
     pub(crate) defense: crate::defense::Defense,
     /// nf_defrag_ipv6 was enabled for this namespace's IPv6 services.
     pub(crate) defrag6: AtomicBool,
+    /// The namespace's netfilter hooks, registered with its first service.
+    #[pin]
+    pub(crate) hooks: NetHooks,
     /// A connection was scheduled for a client on this host (at
     /// LOCAL_OUT): from then on, replies can come to LOCAL_IN. Never
     /// cleared: clearing it safely would mean counting such entries.
@@ -276,6 +280,7 @@ impl NetState {
             sysctl: Sysctls::new(),
             defense: crate::defense::Defense::new(),
             defrag6: AtomicBool::new(false),
+            hooks <- NetHooks::new(),
             local_clients: AtomicBool::new(false),
         })
     }
@@ -316,8 +321,10 @@ impl NetState {
         if t.services.get(&key).is_some() {
             return Err(ctl_err!(EEXIST, "service already exists"));
         }
-        // The connection table is allocated with the first service.
+        // The connection table is allocated, and the hooks registered,
+        // with the first service.
         self.conns.allocate().map_err(enomem)?;
+        self.hooks.ensure(self.conns.net()).map_err(|_| ctl_err!(ENOMEM, "cannot register the netfilter hooks"))?;
         let sched = Sched::new::<Arc<Dest>>(conf.sched, &[], family_of(key.af)).map_err(enomem)?;
         let stats = Arc::pin_init(Stats::new(), GFP_KERNEL).map_err(enomem)?;
         let svc = Arc::pin_init(

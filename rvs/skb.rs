@@ -27,6 +27,7 @@ extern "C" {
     fn rvs_skb_set_ip_summed(skb: *mut bindings::sk_buff, ip_summed: u8);
     fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> c_int;
     fn rvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
+    fn rvs_skb_iif(skb: *const bindings::sk_buff) -> c_int;
     fn rvs_route4(
         net: *mut bindings::net,
         cache: *mut c_void,
@@ -300,6 +301,14 @@ impl Skb {
     pub(crate) fn mark(&self) -> u32 {
         // SAFETY: `ptr` is valid.
         unsafe { rvs_skb_mark(self.raw()) }
+    }
+
+    /// It came in through the loopback device: from this host. Every
+    /// namespace's loopback has `LOOPBACK_IFINDEX` (<net/flow.h>).
+    pub(crate) fn from_loopback(&self) -> bool {
+        const LOOPBACK_IFINDEX: c_int = 1;
+        // SAFETY: `ptr` is valid.
+        unsafe { rvs_skb_iif(self.raw()) == LOOPBACK_IFINDEX }
     }
 
     /// Routes the packet along `dst` (dropping its old route).

@@ -741,6 +741,11 @@ fn apply(st: &NetState, e: &SyncConn<'_>) -> bool {
     let Some(c) = st.conns.insert_to(&rcu, &p, target, e.dport, f, timeout, None) else {
         return false;
     };
+    // A client on this host used the master: once this director takes
+    // over, its replies come to LOCAL_IN here (see `core_hooks::hook`).
+    if !st.local_clients.load(Relaxed) && st.conns.net().is_local(af, &caddr) {
+        st.local_clients.store(true, Release);
+    }
     update(st, c, e, timeout, now);
     true
 }
@@ -895,6 +900,9 @@ impl SyncState {
             d.master = Some(Master { shared, _threads: threads });
         } else {
             st.conns.allocate().map_err(|_| OOM)?;
+            // Its entries' packets are forwarded once the director takes
+            // over, whether or not a service exists yet.
+            st.hooks.ensure(net).map_err(|_| OOM)?;
             let peers = KBox::pin_init(new_spinlock_irq!([(0u32, 0u32); MAX_PEERS]), GFP_KERNEL).map_err(|_| OOM)?;
             let shared = Arc::new(
                 BackupShared { cfg, counters: Counters::default(), peers, request: AtomicU32::new(1) },
