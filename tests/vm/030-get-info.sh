@@ -24,7 +24,7 @@ load_rvs conn_tab_bits=20
 base_kb=$(vmalloc_kb)
 for i in 1 2 3 4 5 6 7 8; do ip netns add lazy$i; done
 spare_kb=$(vmalloc_kb)
-# Eight tables of 2^20 buckets would be 64 MiB.
+# Eight tables of 2^20 buckets would be 128 MiB.
 check "8 namespaces without services hold no tables (vmalloc +$((spare_kb - base_kb)) kB)" \
 	test $((spare_kb - base_kb)) -lt 8192
 in_ns lazy1 rvsadm -A -t 10.9.9.9:80 -s rr
