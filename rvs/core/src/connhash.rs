@@ -6,18 +6,25 @@
 //! cannot aim at one bucket.
 
 /// The hash of a connection's (protocol, client address, client port).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub struct Hash(u64);
 
 impl Hash {
+    /// Each input bit reaches every output bit through the seeded
+    /// finaliser, and no two keys make the same word before it: were the
+    /// port folded onto address bits, pairs of spoofed sources with
+    /// matching ports would collide whatever the seed (a hash flood).
     pub fn of(seed: u64, protocol: u8, addr: &[u8; 16], port: u16) -> Self {
         let a = addr;
-        let lo = u64::from_ne_bytes([a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]]);
-        let hi = u64::from_ne_bytes([a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]]);
-        let mut h = seed ^ (u64::from(protocol) << 56) ^ u64::from(port);
-        h = mix(h ^ lo);
-        h = mix(h ^ hi);
-        Self(h)
+        let lo = u64::from_le_bytes([a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]]);
+        let hi = u64::from_le_bytes([a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]]);
+        let rest = u64::from(port) | (u64::from(protocol) << 16);
+        if hi == 0 && lo >> 32 == 0 {
+            // An IPv4 address (the first four bytes): address, port and
+            // protocol fit one word side by side.
+            return Self(mix(seed ^ lo ^ (rest << 32)));
+        }
+        Self(mix(mix(mix(seed ^ lo) ^ hi) ^ rest))
     }
 
     /// The bucket index, for a table of `1 << bits` buckets: the top bits.
@@ -87,6 +94,28 @@ mod tests {
         assert_eq!(tags.len(), in_bucket);
         assert_eq!(Hash::of(7, 6, &[1; 16], 80), Hash::of(7, 6, &[1; 16], 80));
         assert_ne!(Hash::of(7, 6, &[1; 16], 80).tag(), Hash::of(7, 17, &[1; 16], 80).tag());
+    }
+
+    #[test]
+    fn no_collisions_whatever_the_seed() {
+        // Sources whose address bytes and port differ so as to cancel out
+        // if they were folded onto each other: every key its own hash.
+        for seed in [0u64, 1, 0xdead_beef] {
+            let mut seen = std::collections::BTreeSet::new();
+            for x in 0..256u16 {
+                for (v6, hi) in [(false, 0u8), (true, 0x20)] {
+                    let mut a = [0u8; 16];
+                    a[0] = 10 ^ (x as u8);
+                    a[1] = (x >> 8) as u8;
+                    a[15] = if v6 { hi } else { 0 };
+                    let port = 1000 ^ x;
+                    assert!(seen.insert(Hash::of(seed, 6, &a, port)), "seed {seed} x {x} v6 {v6}");
+                }
+            }
+        }
+        // Protocol and port are not interchangeable either.
+        let a = [192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_ne!(Hash::of(3, 6, &a, 17), Hash::of(3, 17, &a, 6));
     }
 
     #[test]
