@@ -440,10 +440,6 @@ impl ConnTable {
         Hash::of(self.seed, protocol, caddr, cport)
     }
 
-    fn bucket(&self, protocol: u8, caddr: &[u8; 16], cport: u16) -> usize {
-        self.hash(protocol, caddr, cport).bucket(self.bits)
-    }
-
     fn lock_of(&self, b: usize) -> &SpinLockIrq<()> {
         &self.locks[b % NR_LOCKS]
     }
@@ -724,7 +720,7 @@ impl ConnTable {
             }
             return;
         }
-        let b = self.bucket(c.protocol, &c.caddr, c.cport);
+        let b = c.bucket as usize;
         let leftover = {
             let _g = self.lock_of(b).lock();
             if c.dead.load(Relaxed) { None } else { self.unlink_locked(b, c) }

@@ -10,7 +10,7 @@
 //! connection bucket's lock when creating an entry; nothing panics.
 
 use core::ffi::c_uint;
-use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use core::sync::atomic::Ordering::{Acquire, Relaxed};
 
 use kernel::{bindings, sync::Arc};
 
@@ -77,11 +77,11 @@ pub(crate) fn hook(net: NetRef<'_>, rcu: &ReadSide, mut skb: Skb, pf: u8, hooknu
     }
     // A packet reaches LOCAL_IN when it is for this host. A reply (or an
     // ICMP error from a real server's side) is for a client's address, so
-    // it can only belong to a connection whose client is on this host,
-    // and those are scheduled at LOCAL_OUT. Until there is one, the reply
-    // hook there has nothing to find, and every client packet would be
-    // parsed and looked up twice (IPVS does so); with nat_icmp_send it
-    // still looks, to answer packets of unknown connections.
+    // it can only belong to a connection whose client is on this host
+    // (`NetState::local_clients`). Until there is one, the reply hook
+    // there has nothing to find, and every client packet would be parsed
+    // and looked up twice (IPVS does so); with nat_icmp_send it still
+    // looks, to answer packets of unknown connections.
     if kind == Hook::Out
         && hooknum == NF_INET_LOCAL_IN
         && !st.local_clients.load(Acquire)
@@ -290,16 +290,20 @@ fn packet_in(
                 other => other.map_err(|_| NF_DROP),
             };
             match scheduled {
+                // A client on this host whose packet only got its
+                // firewall mark at PREROUTING went round through the
+                // loopback first: its replies come to LOCAL_IN too.
+                Ok(c) if hooknum == NF_INET_LOCAL_IN && skb.from_loopback() => {
+                    st.saw_local_client();
+                    c
+                }
                 Ok(c) => c,
                 Err(verdict) => return verdict,
             }
         }
     };
-    // A client on this host: its replies come to LOCAL_IN (see `hook`).
-    // Most are scheduled at LOCAL_OUT; a packet that only gets its
-    // firewall mark at PREROUTING goes round through the loopback first.
-    if !st.local_clients.load(Relaxed) && (hooknum == NF_INET_LOCAL_OUT || skb.from_loopback()) {
-        st.local_clients.store(true, Release);
+    if hooknum == NF_INET_LOCAL_OUT {
+        st.saw_local_client();
     }
     let len = skb.len() as u64;
     account(st, c, true, len);

@@ -259,8 +259,9 @@ pub(crate) struct NetState {
     /// The namespace's netfilter hooks, registered with its first service.
     #[pin]
     pub(crate) hooks: NetHooks,
-    /// A connection was scheduled for a client on this host (at
-    /// LOCAL_OUT): from then on, replies can come to LOCAL_IN. Never
+    /// A client on this host has had a connection (scheduled at
+    /// LOCAL_OUT, or at LOCAL_IN from the loopback, or synced from a
+    /// master): from then on, replies can come to LOCAL_IN. Never
     /// cleared: clearing it safely would mean counting such entries.
     pub(crate) local_clients: AtomicBool,
 }
@@ -314,6 +315,13 @@ impl NetState {
         self.svc_hash
             .find(rcu, &key(protocol, *vaddr, vport, 0))
             .or_else(|| self.svc_hash.find(rcu, &key(protocol, *vaddr, 0, 0)))
+    }
+
+    /// A connection's client is on this host (`local_clients`).
+    pub(crate) fn saw_local_client(&self) {
+        if !self.local_clients.load(Relaxed) {
+            self.local_clients.store(true, Release);
+        }
     }
 
     /// NEW_SERVICE.

@@ -744,7 +744,7 @@ fn apply(st: &NetState, e: &SyncConn<'_>) -> bool {
     // A client on this host used the master: once this director takes
     // over, its replies come to LOCAL_IN here (see `core_hooks::hook`).
     if !st.local_clients.load(Relaxed) && st.conns.net().is_local(af, &caddr) {
-        st.local_clients.store(true, Release);
+        st.saw_local_client();
     }
     update(st, c, e, timeout, now);
     true

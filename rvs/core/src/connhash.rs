@@ -93,7 +93,10 @@ mod tests {
         assert!(in_bucket > 500, "{in_bucket}");
         assert_eq!(tags.len(), in_bucket);
         assert_eq!(Hash::of(7, 6, &[1; 16], 80), Hash::of(7, 6, &[1; 16], 80));
-        assert_ne!(Hash::of(7, 6, &[1; 16], 80).tag(), Hash::of(7, 17, &[1; 16], 80).tag());
+        assert_ne!(
+            Hash::of(7, 6, &[1; 16], 80).tag(),
+            Hash::of(7, 17, &[1; 16], 80).tag()
+        );
     }
 
     #[test]
@@ -109,7 +112,10 @@ mod tests {
                     a[1] = (x >> 8) as u8;
                     a[15] = if v6 { hi } else { 0 };
                     let port = 1000 ^ x;
-                    assert!(seen.insert(Hash::of(seed, 6, &a, port)), "seed {seed} x {x} v6 {v6}");
+                    assert!(
+                        seen.insert(Hash::of(seed, 6, &a, port)),
+                        "seed {seed} x {x} v6 {v6}"
+                    );
                 }
             }
         }
