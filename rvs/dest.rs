@@ -11,7 +11,7 @@ use kernel::{prelude::*, sync::Arc};
 use crate::rvs_core::ctl::{DestConf, DestKey, AF_INET6};
 use crate::rvs_core::sched::{self, Addr, Family};
 use crate::rvs_core::tunnel::TunnelConf;
-use crate::skb::RouteCache;
+use crate::route::RouteCache;
 use crate::stats::Stats;
 
 /// A real server.

@@ -111,16 +111,28 @@ impl NetRef<'_> {
 
     /// Whether an IPv6 address is assigned to an interface here.
     pub(crate) fn ipv6_addr_is_local(&self, addr: &[u8; 16]) -> bool {
-        let mut in6 = bindings::in6_addr::default();
-        in6.in6_u.u6_addr8 = *addr;
-        // SAFETY: The namespace is live for the borrow; `in6` is an address.
-        unsafe { rvs_ipv6_addr_is_local(self.as_ptr(), &in6) != 0 }
+        // SAFETY: The namespace is live for the borrow; the address is a
+        // temporary that outlives the call.
+        unsafe { rvs_ipv6_addr_is_local(self.as_ptr(), &in6(addr)) != 0 }
     }
+}
+
+/// An IPv6 address as the kernel's type.
+pub(crate) fn in6(a: &[u8; 16]) -> bindings::in6_addr {
+    let mut v = bindings::in6_addr::default();
+    v.in6_u.u6_addr8 = *a;
+    v
+}
+
+/// The bytes of a kernel IPv6 address.
+pub(crate) fn in6_bytes(a: &bindings::in6_addr) -> [u8; 16] {
+    // SAFETY: Every view of the 16-byte union is plain bytes.
+    unsafe { a.in6_u.u6_addr8 }
 }
 
 /// `RTN_UNICAST` and `RTN_LOCAL` of <uapi/linux/rtnetlink.h>.
 const RTN_UNICAST: c_uint = 1;
-const RTN_LOCAL: c_uint = 2;
+pub(crate) const RTN_LOCAL: c_uint = 2;
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
 // only pointers to it cross the boundary.

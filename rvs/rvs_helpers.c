@@ -3,9 +3,9 @@
  * rvs: C glue for what Rust cannot call or name: kernel APIs that exist
  * only as static inline functions or macros, bitfields (ipvs_property),
  * and structures the kernel's Rust bindings leave out (nf_hook_ops, so
- * the hook table is here; its entries are Rust, in nf.rs). The route
- * cache, the send sequence and the sync daemons' socket set-up are also
- * here, because they are mostly such calls; every decision is Rust's.
+ * the hook table is here; its entries are Rust, in nf.rs). The send
+ * sequence and the sync daemons' socket set-up are also here, because
+ * they are mostly such calls; every decision is Rust's.
  */
 
 #include <linux/netfilter.h>
@@ -262,241 +262,54 @@ int rvs_skb_iif(const struct sk_buff *skb)
 
 /* ---- routing and output ---- */
 
-/* A real server's route (IPVS's dest_dst): one route shared by every CPU,
- * read under RCU and replaced whole, with the cookie that tells a routing
- * change and the source address the route picks. Packets take the cached
- * route without a reference (skb_dst_set_noref), as IPVS's do: the hook
- * runs under RCU, and the stack takes a reference if it keeps the packet
- * past it. A held IPv6 route can keep its device from unregistering, so
- * every cache is on one list, and a netdevice notifier drops the routes
- * through a device that goes down or away. */
-struct rvs_dst_cached {
-	struct dst_entry *dst;
-	u32 cookie;
-	struct in6_addr saddr;	/* IPv4: the first 4 bytes */
-	struct rcu_head rcu;
+/* What route.rs reads of kernel types the Rust bindings leave out: field
+ * offsets (offsetof) in a route's struct dst_entry, in the struct rtable
+ * of an IPv4 one and in struct net_device, and two values of enum
+ * netdev_cmd. Offsets rather than accessor calls keep a cached route's
+ * per-packet check free of calls into C. The asserts pin the types route.rs
+ * reads the fields as. */
+const struct rvs_route_consts rvs_route_consts = {
+	.dst_dev = offsetof(struct dst_entry, dev),
+	.dst_ops = offsetof(struct dst_entry, ops),
+	.dst_obsolete = offsetof(struct dst_entry, obsolete),
+	.dst_error = offsetof(struct dst_entry, error),
+	.rtable_dst = offsetof(struct rtable, dst),
+	.rt_type = offsetof(struct rtable, rt_type) - offsetof(struct rtable, dst),
+	.dev_flags = offsetof(struct net_device, flags),
+	.netdev_down = NETDEV_DOWN,
+	.netdev_unregister = NETDEV_UNREGISTER,
 };
+static_assert(sizeof_field(struct dst_entry, obsolete) == sizeof(s16));
+static_assert(sizeof_field(struct dst_entry, error) == sizeof(s16));
+static_assert(sizeof_field(struct rtable, rt_type) == sizeof(u16));
+static_assert(sizeof_field(struct net_device, flags) == sizeof(u32));
 
-struct rvs_route_cache {
-	struct rvs_dst_cached __rcu *cur;
-	struct list_head node;
-};
-
-static LIST_HEAD(rvs_route_caches);
-/* Guards the list and every cache's cur against concurrent writers. */
-static DEFINE_SPINLOCK(rvs_route_lock);
-
-static void rvs_dst_cached_free_rcu(struct rcu_head *head)
+/* dst_hold (static inline). */
+void rvs_dst_hold(struct dst_entry *dst)
 {
-	struct rvs_dst_cached *d = container_of(head, struct rvs_dst_cached, rcu);
-
-	dst_release(d->dst);
-	kfree(d);
-}
-
-/* Under rvs_route_lock: replaces the cached route, freeing the old one
- * after every reader is done with it. */
-static void rvs_route_swap(struct rvs_route_cache *c, struct rvs_dst_cached *d)
-{
-	struct rvs_dst_cached *old;
-
-	old = rcu_replace_pointer(c->cur, d, lockdep_is_held(&rvs_route_lock));
-	if (old)
-		call_rcu(&old->rcu, rvs_dst_cached_free_rcu);
-}
-
-struct rvs_route_cache *rvs_route_cache_new(void)
-{
-	struct rvs_route_cache *c = kzalloc(sizeof(*c), GFP_KERNEL);
-
-	if (!c)
-		return NULL;
-	spin_lock_bh(&rvs_route_lock);
-	list_add(&c->node, &rvs_route_caches);
-	spin_unlock_bh(&rvs_route_lock);
-	return c;
-}
-
-void rvs_route_cache_free(struct rvs_route_cache *c)
-{
-	spin_lock_bh(&rvs_route_lock);
-	list_del(&c->node);
-	rvs_route_swap(c, NULL);
-	spin_unlock_bh(&rvs_route_lock);
-	kfree(c);
-}
-
-/* The route in @c if it is still valid, with its source; no reference:
- * valid until the caller's RCU read-side section ends. */
-static struct dst_entry *rvs_cached_route(struct rvs_route_cache *c,
-					  struct in6_addr *saddr)
-{
-	struct rvs_dst_cached *d;
-
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "rvs: cached route outside RCU");
-	d = rcu_dereference(c->cur);
-	if (!d || (READ_ONCE(d->dst->obsolete) &&
-		   !d->dst->ops->check(d->dst, d->cookie)))
-		return NULL;
-	*saddr = d->saddr;
-	return d->dst;
-}
-
-/* Keeps @dst in @c with its own reference (on failure to allocate, the
- * next packet looks up). */
-static void rvs_cache_route(struct rvs_route_cache *c, struct dst_entry *dst,
-			    u32 cookie, const struct in6_addr *saddr)
-{
-	struct rvs_dst_cached *d = kmalloc(sizeof(*d), GFP_ATOMIC);
-
-	if (!d)
-		return;
 	dst_hold(dst);
-	d->dst = dst;
-	d->cookie = cookie;
-	d->saddr = *saddr;
-	spin_lock_bh(&rvs_route_lock);
-	rvs_route_swap(c, d);
-	spin_unlock_bh(&rvs_route_lock);
 }
 
-/* Whether @dst holds @dev: as its device, or (IPv6) through its inet6_dev,
- * kept when the kernel moves a dying device's routes to blackhole_netdev. */
-static bool rvs_dst_holds(struct dst_entry *dst, struct net_device *dev)
+/* rt6_get_cookie (static inline) of an IPv6 route. */
+u32 rvs_rt6_get_cookie(const struct dst_entry *dst)
 {
-	struct inet6_dev *idev;
-
-	if (dst_dev(dst) == dev)
-		return true;
-	if (dst->ops->family != AF_INET6)
-		return false;
-	idev = ip6_dst_idev(dst);
-	return idev && READ_ONCE(idev->dev) == dev;
+	return rt6_get_cookie(dst_rt6_info(dst));
 }
 
-/* A device going down drops the routes through it. One unregistering
- * drops every cached route: by then the kernel may have moved a route to
- * blackhole_netdev, and what it still holds of the device is not always
- * visible. NETDEV_UNREGISTER comes again every second while the device
- * is held, so a route cached just after the first event goes too. */
-static int rvs_route_dev_event(struct notifier_block *nb, unsigned long event,
-			       void *ptr)
+/* ip6_dst_idev (static inline) and the device of that inet6_dev, a
+ * structure the bindings leave out; NULL if the route has none. */
+struct net_device *rvs_ip6_dst_idev_dev(const struct dst_entry *dst)
 {
-	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
-	struct rvs_route_cache *c;
-	struct rvs_dst_cached *d;
+	struct inet6_dev *idev = ip6_dst_idev(dst);
 
-	if (event != NETDEV_DOWN && event != NETDEV_UNREGISTER)
-		return NOTIFY_DONE;
-	spin_lock_bh(&rvs_route_lock);
-	list_for_each_entry(c, &rvs_route_caches, node) {
-		d = rcu_dereference_protected(c->cur,
-					      lockdep_is_held(&rvs_route_lock));
-		if (d && (event == NETDEV_UNREGISTER ||
-			  rvs_dst_holds(d->dst, dev)))
-			rvs_route_swap(c, NULL);
-	}
-	spin_unlock_bh(&rvs_route_lock);
-	return NOTIFY_DONE;
+	return idev ? READ_ONCE(idev->dev) : NULL;
 }
 
-static struct notifier_block rvs_route_notifier = {
-	.notifier_call = rvs_route_dev_event,
-};
-
-int rvs_route_events_register(void)
+/* netdev_notifier_info_to_dev (static inline). */
+struct net_device *
+rvs_netdev_notifier_info_to_dev(const struct netdev_notifier_info *info)
 {
-	return register_netdevice_notifier(&rvs_route_notifier);
-}
-
-void rvs_route_events_unregister(void)
-{
-	unregister_netdevice_notifier(&rvs_route_notifier);
-}
-
-/* @known_nh: @daddr is the next hop even when the packet is addressed to
- * another host (direct routing keeps the virtual address). @cache, when
- * not NULL, holds this lookup's earlier result (callers pass it only for
- * lookups with no source address and no mark, which it stands for); a
- * route from it comes without a reference (*@noref set), valid in the
- * caller's RCU read-side section. */
-struct dst_entry *rvs_route4(struct net *net, struct rvs_route_cache *cache,
-			     __be32 daddr, __be32 *saddr, u32 mark,
-			     int known_nh, int *is_local, unsigned int *mtu,
-			     int *noref)
-{
-	struct flowi4 fl4;
-	struct in6_addr cached_saddr;
-	struct dst_entry *dst = cache ? rvs_cached_route(cache, &cached_saddr) : NULL;
-	struct rtable *rt;
-
-	*noref = !!dst;
-	if (dst) {
-		rt = dst_rtable(dst);
-		if (saddr)
-			*saddr = cached_saddr.s6_addr32[0];
-		goto found;
-	}
-	memset(&fl4, 0, sizeof(fl4));
-	fl4.daddr = daddr;
-	fl4.saddr = saddr ? *saddr : 0;
-	fl4.flowi4_mark = mark;
-	fl4.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0;
-	rt = ip_route_output_key(net, &fl4);
-	if (IS_ERR(rt))
-		return NULL;
-	if (saddr)
-		*saddr = fl4.saddr;
-	if (cache) {
-		memset(&cached_saddr, 0, sizeof(cached_saddr));
-		cached_saddr.s6_addr32[0] = fl4.saddr;
-		rvs_cache_route(cache, &rt->dst, 0, &cached_saddr);
-	}
-found:
-	*is_local = rt->rt_type == RTN_LOCAL;
-	*mtu = dst_mtu(&rt->dst);
-	return &rt->dst;
-}
-
-/* As rvs_route4. @saddr, when not NULL: the source, or any for the one
- * the route picks, returned. @cache stands for lookups with no mark and
- * with any source, which it returns. */
-struct dst_entry *rvs_route6(struct net *net, struct rvs_route_cache *cache,
-			     const struct in6_addr *daddr,
-			     struct in6_addr *saddr, u32 mark, int known_nh,
-			     int *is_local, unsigned int *mtu, int *noref)
-{
-	struct flowi6 fl6 = {
-		.daddr = *daddr,
-		.flowi6_mark = mark,
-		.flowi6_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
-	};
-	struct dst_entry *dst;
-
-	if (!saddr || !ipv6_addr_any(saddr))
-		cache = NULL;
-	dst = cache ? rvs_cached_route(cache, saddr) : NULL;
-	*noref = !!dst;
-	if (dst)
-		goto found;
-	if (saddr)
-		fl6.saddr = *saddr;
-	dst = ip6_route_output(net, NULL, &fl6);
-	if (dst->error) {
-		dst_release(dst);
-		return NULL;
-	}
-	if (saddr && ipv6_addr_any(saddr) &&
-	    ipv6_dev_get_saddr(net, ip6_dst_idev(dst)->dev, &fl6.daddr, 0,
-			       &fl6.saddr) == 0)
-		*saddr = fl6.saddr;
-	if (cache)
-		rvs_cache_route(cache, dst, rt6_get_cookie(dst_rt6_info(dst)),
-				saddr);
-found:
-	*is_local = !!(dst->dev->flags & IFF_LOOPBACK);
-	*mtu = dst_mtu(dst);
-	return dst;
+	return netdev_notifier_info_to_dev(info);
 }
 
 void rvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst)

@@ -42,14 +42,20 @@ void rvs_skb_set_ip_summed(struct sk_buff *skb, u8 ip_summed);
 int rvs_skb_is_gso(const struct sk_buff *skb);
 u32 rvs_skb_mark(const struct sk_buff *skb);
 int rvs_skb_iif(const struct sk_buff *skb);
-struct dst_cache;
-struct rvs_route_cache;
-struct rvs_route_cache *rvs_route_cache_new(void);
-void rvs_route_cache_free(struct rvs_route_cache *c);
-int rvs_route_events_register(void);
-void rvs_route_events_unregister(void);
-struct dst_entry *rvs_route4(struct net *net, struct rvs_route_cache *cache, __be32 daddr, __be32 *saddr, u32 mark, int known_nh, int *is_local, unsigned int *mtu, int *noref);
-struct dst_entry *rvs_route6(struct net *net, struct rvs_route_cache *cache, const struct in6_addr *daddr, struct in6_addr *saddr, u32 mark, int known_nh, int *is_local, unsigned int *mtu, int *noref);
+/* Field offsets and values for route.rs (its Consts, field for field):
+ * see rvs_helpers.c. */
+struct rvs_route_consts {
+	size_t dst_dev, dst_ops, dst_obsolete, dst_error;
+	size_t rtable_dst;	/* the dst_entry in its struct rtable */
+	size_t rt_type;		/* struct rtable's, from its dst_entry */
+	size_t dev_flags;	/* in struct net_device */
+	unsigned long netdev_down, netdev_unregister;
+};
+extern const struct rvs_route_consts rvs_route_consts;
+void rvs_dst_hold(struct dst_entry *dst);
+u32 rvs_rt6_get_cookie(const struct dst_entry *dst);
+struct net_device *rvs_ip6_dst_idev_dev(const struct dst_entry *dst);
+struct net_device *rvs_netdev_notifier_info_to_dev(const struct netdev_notifier_info *info);
 void rvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 void rvs_skb_set_dst_noref(struct sk_buff *skb, struct dst_entry *dst);
 void rvs_send(struct net *net, struct sk_buff *skb, u8 pf);

@@ -24,6 +24,7 @@ mod procfs;
 mod proto;
 mod rcu;
 mod rcu_chain;
+mod route;
 // Shared with rvsadm and the host tests: not every item is used here.
 #[allow(dead_code, unused_imports, unreachable_pub)]
 #[path = "core/src/lib.rs"]
@@ -108,7 +109,7 @@ struct RvsModule {
     ipvs_genl: Option<genl::Registration>,
     genl: genl::Registration,
     pernet: netns::Registration,
-    route_events: skb::RouteEvents,
+    route_events: route::RouteEvents,
     barrier: RvsUnloadBarrier,
 }
 
@@ -131,7 +132,9 @@ impl kernel::InPlaceModule for RvsModule {
         try_pin_init!(Self {
             // A bad parameter stops the load before anything is registered.
             barrier: abi.map(|_| RvsUnloadBarrier)?,
-            route_events: skb::RouteEvents::register()?,
+            // SAFETY: Module load, once; real servers come only with the
+            // families registered after it.
+            route_events: unsafe { route::RouteEvents::register()? },
             pernet: netns::Registration::register()?,
             genl: ctl::FAMILY.register()?,
             ipvs_genl: if abi_on { Some(register_ipvs_family()?) } else { None },

@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The packet-path view of `struct sk_buff`, routes (`struct dst_entry`)
-//! and the ways rvs sends a packet on. The `unsafe` of the data path lives
-//! here; the logic that uses it is in `core_hooks.rs` and `xmit.rs`.
+//! The packet-path view of `struct sk_buff` and the ways rvs sends a
+//! packet on (its route is `route.rs`'s). The `unsafe` of the data path
+//! lives here; the logic that uses it is in `core_hooks.rs` and `xmit.rs`.
 //!
-//! C headers: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h),
-//! [`include/net/route.h`](srctree/include/net/route.h)
+//! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
-use core::ffi::{c_int, c_uint, c_void};
-use core::marker::PhantomData;
+use core::ffi::{c_int, c_uint};
 use core::ptr::NonNull;
 
 use kernel::bindings;
 
-use crate::net::NetRef;
-use crate::rcu::ReadSide;
+use crate::net::{in6, NetRef};
+use crate::route::Dst;
 use crate::rvs_core::packet;
 use crate::rvs_core::sctp;
 
@@ -28,34 +26,6 @@ extern "C" {
     fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> c_int;
     fn rvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
     fn rvs_skb_iif(skb: *const bindings::sk_buff) -> c_int;
-    fn rvs_route4(
-        net: *mut bindings::net,
-        cache: *mut c_void,
-        daddr: u32,
-        saddr: *mut u32,
-        mark: u32,
-        known_nh: c_int,
-        is_local: *mut c_int,
-        mtu: *mut c_uint,
-        noref: *mut c_int,
-    ) -> *mut bindings::dst_entry;
-    fn rvs_route_cache_new() -> *mut c_void;
-    fn rvs_route_cache_free(cache: *mut c_void);
-    fn rvs_route_events_register() -> c_int;
-    fn rvs_route_events_unregister();
-    fn rvs_route6(
-        net: *mut bindings::net,
-        cache: *mut c_void,
-        daddr: *const bindings::in6_addr,
-        saddr: *mut bindings::in6_addr,
-        mark: u32,
-        known_nh: c_int,
-        is_local: *mut c_int,
-        mtu: *mut c_uint,
-        noref: *mut c_int,
-    ) -> *mut bindings::dst_entry;
-    // Exported, but outside the kernel's bindings (<net/dst.h>).
-    fn dst_release(dst: *mut bindings::dst_entry);
     fn rvs_skb_set_dst(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
     fn rvs_skb_set_dst_noref(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
     fn rvs_send(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8);
@@ -313,9 +283,8 @@ impl Skb {
 
     /// Routes the packet along `dst` (dropping its old route).
     pub(crate) fn set_dst(&mut self, dst: Dst<'_>) {
-        let d = dst.ptr.as_ptr();
-        let held = dst.held;
-        core::mem::forget(dst);
+        let (d, held) = dst.into_raw();
+        let d = d.as_ptr();
         // SAFETY: `ptr` is valid. A held route's reference passes to the
         // skb; one without is valid in the RCU read-side section `dst`
         // borrowed, inside which the packet is sent on (and the stack
@@ -522,193 +491,4 @@ impl Skb {
             }
         }
     }
-}
-
-/// A route, valid for the RCU read-side section `'r`: held (a reference
-/// of ours), or borrowed from a real server's cache for that section.
-///
-/// # Invariants
-///
-/// `ptr` is a `dst_entry` we hold a reference on if `held`; otherwise one
-/// that stays valid until the RCU read-side section `'r` ends.
-pub(crate) struct Dst<'r> {
-    ptr: NonNull<bindings::dst_entry>,
-    held: bool,
-    _rcu: PhantomData<&'r ReadSide>,
-    /// Path MTU of the route.
-    pub(crate) mtu: u32,
-    /// The destination is an address of this host.
-    pub(crate) local: bool,
-}
-
-impl Drop for Dst<'_> {
-    fn drop(&mut self) {
-        if self.held {
-            // SAFETY: We hold a reference (type invariants).
-            unsafe { dst_release(self.ptr.as_ptr()) };
-        }
-    }
-}
-
-/// One real server's route of one kind (plain, or with a known next hop),
-/// cached as IPVS keeps its `dest_dst`: one route for every CPU under RCU
-/// (`rvs_helpers.c`) that packets use without taking a reference. A routing
-/// change (the route's cookie) invalidates it, and a netdevice notifier
-/// ([`RouteEvents`]) drops it when its device goes down or away, as a held
-/// IPv6 route can keep its device from unregistering. It saves a route
-/// lookup per packet, and for direct routing, whose routes the kernel does
-/// not cache, the allocation and freeing of a route per packet.
-///
-/// # Invariants
-///
-/// `ptr` is a `struct rvs_route_cache` from `rvs_route_cache_new` (opaque
-/// here), owned by this value; it caches routes of the family `v6` says.
-pub(crate) struct RouteCache {
-    ptr: NonNull<c_void>,
-    v6: bool,
-}
-
-// SAFETY: The cache is made for concurrent use from any CPU: read under
-// RCU, written under a lock.
-unsafe impl Send for RouteCache {}
-// SAFETY: As above.
-unsafe impl Sync for RouteCache {}
-
-impl RouteCache {
-    pub(crate) fn new(v6: bool) -> Result<Self, kernel::error::Error> {
-        // SAFETY: A plain allocation; may sleep, as control-plane callers can.
-        let p = unsafe { rvs_route_cache_new() };
-        Ok(Self {
-            ptr: NonNull::new(p).ok_or(kernel::error::code::ENOMEM)?,
-            v6,
-        })
-    }
-}
-
-impl Drop for RouteCache {
-    fn drop(&mut self) {
-        // SAFETY: We own the cache (type invariants); its last user is
-        // gone, and its route is released after a grace period.
-        unsafe { rvs_route_cache_free(self.ptr.as_ptr()) }
-    }
-}
-
-/// The C pointer of `cache` if it is of family `v6`, else null (no cache).
-fn cache_ptr(cache: Option<&RouteCache>, v6: bool) -> *mut c_void {
-    cache
-        .filter(|c| c.v6 == v6)
-        .map_or(core::ptr::null_mut(), |c| c.ptr.as_ptr())
-}
-
-/// The netdevice notifier that drops cached routes through a device going
-/// down or away (registered while rvs is loaded).
-pub(crate) struct RouteEvents(());
-
-impl RouteEvents {
-    pub(crate) fn register() -> Result<Self, kernel::error::Error> {
-        // SAFETY: Registers a static notifier block; unregistered on drop.
-        kernel::error::to_result(unsafe { rvs_route_events_register() })?;
-        Ok(Self(()))
-    }
-}
-
-impl Drop for RouteEvents {
-    fn drop(&mut self) {
-        // SAFETY: Registered in `register`.
-        unsafe { rvs_route_events_unregister() };
-    }
-}
-
-/// Routes an IPv4 packet to `daddr`; also returns the source address the
-/// route would use. `known_nh`: `daddr` is the next hop even if the packet
-/// goes to another address (direct routing). `cache`: where this lookup's
-/// result (for this `daddr` and `known_nh`, with no mark) is kept.
-pub(crate) fn route4<'r>(
-    _rcu: &'r ReadSide,
-    net: NetRef<'_>,
-    cache: Option<&RouteCache>,
-    daddr: [u8; 4],
-    mark: u32,
-    known_nh: bool,
-) -> Option<(Dst<'r>, [u8; 4])> {
-    let cache = if mark == 0 { cache } else { None };
-    let mut saddr = 0u32;
-    let mut r = Found::default();
-    // SAFETY: `net` is live; the out-pointers are valid locals. A route
-    // from the cache comes without a reference, valid in the RCU read-side
-    // section `_rcu` proves, which `Dst<'r>` cannot outlive.
-    let d = unsafe {
-        rvs_route4(
-            net.as_ptr(),
-            cache_ptr(cache, false),
-            u32::from_ne_bytes(daddr),
-            &mut saddr,
-            mark,
-            c_int::from(known_nh),
-            &mut r.local,
-            &mut r.mtu,
-            &mut r.noref,
-        )
-    };
-    Some((r.dst(d)?, saddr.to_ne_bytes()))
-}
-
-/// What a route lookup said of the route it returned.
-#[derive(Default)]
-struct Found {
-    local: c_int,
-    mtu: c_uint,
-    noref: c_int,
-}
-
-impl Found {
-    fn dst<'r>(&self, d: *mut bindings::dst_entry) -> Option<Dst<'r>> {
-        Some(Dst {
-            ptr: NonNull::new(d)?,
-            held: self.noref == 0,
-            _rcu: PhantomData,
-            mtu: self.mtu,
-            local: self.local != 0,
-        })
-    }
-}
-
-/// An IPv6 address as the kernel's type.
-fn in6(a: &[u8; 16]) -> bindings::in6_addr {
-    let mut v = bindings::in6_addr::default();
-    v.in6_u.u6_addr8 = *a;
-    v
-}
-
-/// Routes an IPv6 packet to `daddr` (`known_nh`, `cache`: see [`route4`]).
-pub(crate) fn route6<'r>(
-    _rcu: &'r ReadSide,
-    net: NetRef<'_>,
-    cache: Option<&RouteCache>,
-    daddr: [u8; 16],
-    mark: u32,
-    known_nh: bool,
-) -> Option<(Dst<'r>, [u8; 16])> {
-    let d6 = in6(&daddr);
-    let mut s6 = bindings::in6_addr::default();
-    let mut r = Found::default();
-    // SAFETY: `net` is live; the pointers are valid locals. A cached route
-    // is valid in the RCU section, as in `route4`.
-    let d = unsafe {
-        rvs_route6(
-            net.as_ptr(),
-            cache_ptr(if mark == 0 { cache } else { None }, true),
-            &d6,
-            &mut s6,
-            mark,
-            c_int::from(known_nh),
-            &mut r.local,
-            &mut r.mtu,
-            &mut r.noref,
-        )
-    };
-    let dst = r.dst(d)?;
-    // SAFETY: Reading the byte view of a plain 16-byte union.
-    let saddr = unsafe { s6.in6_u.u6_addr8 };
-    Some((dst, saddr))
 }

@@ -20,10 +20,11 @@ use crate::nfct;
 use crate::pkt::Pkt;
 use crate::proto::Csum;
 use crate::rcu::ReadSide;
+use crate::route::{self, Dst};
 use crate::rvs_core::csum::{self, CsumMode};
 use crate::rvs_core::ctl::AF_INET6;
 use crate::rvs_core::packet::{self, Family, IpHeader};
-use crate::skb::{self, Dst, Skb, CHECKSUM_PARTIAL};
+use crate::skb::{Skb, CHECKSUM_PARTIAL};
 use crate::rvs_core::tunnel::{self, Encap, RemoteCsum, TunnelConf};
 
 const NF_DROP: c_uint = bindings::NF_DROP;
@@ -56,14 +57,7 @@ fn route_to<'r>(
 ) -> Option<(Dst<'r>, [u8; 16])> {
     // The connection's address is its real server's, so is its route.
     let cache = c.dest.as_ref().map(|d| &d.routes[usize::from(known_nh)]);
-    if c.daf == AF_INET6 {
-        skb::route6(rcu, net, cache, c.daddr, 0, known_nh)
-    } else {
-        let d = [c.daddr[0], c.daddr[1], c.daddr[2], c.daddr[3]];
-        skb::route4(rcu, net, cache, d, 0, known_nh).map(|(dst, [a, b, c, d])| {
-            (dst, [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
-        })
-    }
+    route::route(rcu, net, cache, c.daf == AF_INET6, &c.daddr, 0, known_nh)
 }
 
 /// Packets larger than the path MTU with DF set (always, for IPv6) get
@@ -233,13 +227,7 @@ pub(crate) fn local(mut skb: Skb, c: &Conn) -> c_uint {
 /// Cache bypass: the packet goes on, unchanged, to its own destination
 /// (not this host), as IPVS's `ip_vs_bypass_xmit`.
 pub(crate) fn bypass(rcu: &ReadSide, net: NetRef<'_>, mut skb: Skb, c: &Conn, p: &Pkt, pf: u8) -> c_uint {
-    let d = &p.ip.daddr;
-    let dst = if p.af == AF_INET6 {
-        skb::route6(rcu, net, None, *d, 0, false).map(|(dst, _)| dst)
-    } else {
-        skb::route4(rcu, net, None, [d[0], d[1], d[2], d[3]], 0, false).map(|(dst, _)| dst)
-    };
-    let Some(dst) = dst else {
+    let Some((dst, _)) = route::route(rcu, net, None, p.af == AF_INET6, &p.ip.daddr, 0, false) else {
         return NF_DROP;
     };
     if dst.local || !hop(net, &mut skb, p) || too_big(&mut skb, p, dst.mtu) {
