@@ -27,7 +27,7 @@ use crate::rvs_core::packet::{self, Family};
 use crate::rvs_core::proto::{Direction, INITIAL_CONN_TIMEOUT_SECS};
 use crate::dest::{to_sched_addr, Dest};
 use crate::service::{NetState, Service};
-use crate::skb::Skb;
+use crate::skb::{DefragUser, Skb};
 use crate::stats::{Event, Stats};
 use crate::sync::SyncState;
 use crate::xmit;
@@ -37,6 +37,7 @@ const NF_ACCEPT: c_uint = bindings::NF_ACCEPT;
 const NF_STOLEN: c_uint = bindings::NF_STOLEN;
 const NFPROTO_IPV4: u8 = bindings::NFPROTO_IPV4 as u8;
 const NF_INET_LOCAL_IN: u8 = bindings::nf_inet_hooks_NF_INET_LOCAL_IN as u8;
+const NF_INET_FORWARD: u8 = bindings::nf_inet_hooks_NF_INET_FORWARD as u8;
 const NF_INET_LOCAL_OUT: u8 = bindings::nf_inet_hooks_NF_INET_LOCAL_OUT as u8;
 
 /// Which of rvs's hooks (the table in `rvs_helpers.c`) a packet came
@@ -97,7 +98,7 @@ pub(crate) fn hook(net: NetRef<'_>, rcu: &ReadSide, mut skb: Skb, pf: u8, hooknu
     // reassembled; replies at FORWARD may not. IPv6 is reassembled by
     // nf_defrag_ipv6, which rvs enables with its first IPv6 service.
     if family == Family::Inet && skb.is_ipv4_fragment() {
-        match skb.defrag4(net, hooknum) {
+        match skb.defrag4(net, defrag_user(hooknum)) {
             Some(whole) => skb = whole,
             None => return NF_STOLEN,
         }
@@ -106,6 +107,15 @@ pub(crate) fn hook(net: NetRef<'_>, rcu: &ReadSide, mut skb: Skb, pf: u8, hooknu
         Hook::In => packet_in(rcu, st, &ns.sync, net, skb, family, pf, hooknum),
         Hook::Out => packet_out(rcu, st, net, skb, family, pf, hooknum),
         Hook::ForwardIcmp => icmp_error(rcu, st, net, skb, family, pf, true).unwrap_or(NF_ACCEPT),
+    }
+}
+
+/// Where a hook gathers IPv4 fragments, as IPVS's `ip_vs_defrag_user`.
+fn defrag_user(hooknum: u8) -> DefragUser {
+    match hooknum {
+        NF_INET_LOCAL_IN => DefragUser::In,
+        NF_INET_FORWARD => DefragUser::Fwd,
+        _ => DefragUser::Out,
     }
 }
 

@@ -3,9 +3,10 @@
  * rvs: C glue for what Rust cannot call or name: kernel APIs that exist
  * only as static inline functions or macros, bitfields (ipvs_property),
  * and structures the kernel's Rust bindings leave out (nf_hook_ops, so
- * the hook table is here; its entries are Rust, in nf.rs). The send
- * sequence and the sync daemons' socket set-up are also here, because
- * they are mostly such calls; every decision is Rust's.
+ * the hook table is here; its entries are Rust, in nf.rs), and the
+ * offsets of the route fields route.rs reads. The send sequence is here
+ * too: it is only a row of static inlines (skb_orphan, skb_forward_csum,
+ * NF_HOOK); every decision is Rust's.
  */
 
 #include <linux/netfilter.h>
@@ -31,13 +32,9 @@
 #include <net/netns/generic.h>
 #include <net/route.h>
 #include <linux/slab.h>
-#include <linux/kthread.h>
-#include <linux/igmp.h>
-#include <linux/inetdevice.h>
 #include <net/sock.h>
 #include <net/udp.h>
 #include <net/inet_sock.h>
-#include <linux/rtnetlink.h>
 
 #include "rvs_helpers.h"
 
@@ -549,20 +546,19 @@ void rvs_ipip_finish(struct net *net, struct sk_buff *skb)
 	ip_send_check(ip_hdr(skb));
 }
 
-/* IPv4 fragments seen at rvs's hooks (replies from real servers at
- * FORWARD) are gathered first, as IPVS does: only the first fragment has
- * ports. 0: `skb` is now whole; otherwise it was taken (queued or freed). */
-int rvs_ip_defrag(struct net *net, struct sk_buff *skb, u8 hooknum)
+/* enum ip_defrag_users is not in the bindings: the queues IPVS gathers
+ * fragments in, one per hook, for Rust's skb::DefragUser. */
+const u32 rvs_ip_defrag_vs_in = IP_DEFRAG_VS_IN;
+const u32 rvs_ip_defrag_vs_fwd = IP_DEFRAG_VS_FWD;
+const u32 rvs_ip_defrag_vs_out = IP_DEFRAG_VS_OUT;
+
+/* local_bh_disable() and ip_hdr() are static inlines: ip_defrag() runs with
+ * bottom halves off, as at IPVS's hooks, and a whole packet gets its header
+ * checksum again. 0: `skb` is now whole; otherwise it was taken. */
+int rvs_ip_defrag(struct net *net, struct sk_buff *skb, u32 user)
 {
-	enum ip_defrag_users user;
 	int err;
 
-	if (hooknum == NF_INET_LOCAL_IN)
-		user = IP_DEFRAG_VS_IN;
-	else if (hooknum == NF_INET_FORWARD)
-		user = IP_DEFRAG_VS_FWD;
-	else
-		user = IP_DEFRAG_VS_OUT;
 	local_bh_disable();
 	err = ip_defrag(net, skb, user);
 	local_bh_enable();
@@ -596,30 +592,32 @@ void rvs_defrag6_disable(struct net *net)
 #endif
 }
 
-/* A forwarded packet's TTL (hop limit) ran out here: the sender is told,
- * counted as the kernel's forwarding counts it. */
-void rvs_icmp_time_exceeded(struct net *net, struct sk_buff *skb, int v6)
+/* icmp_send() is a static inline (it passes IPCB(skb)'s IP options). */
+void rvs_icmp_send(struct sk_buff *skb, u8 type, u8 code, __be32 info)
 {
-	if (v6) {
-#if IS_ENABLED(CONFIG_IPV6)
-		IP6_INC_STATS(net, __in6_dev_get_safely(skb->dev), IPSTATS_MIB_INHDRERRORS);
-		icmpv6_send(skb, ICMPV6_TIME_EXCEED, ICMPV6_EXC_HOPLIMIT, 0);
-#endif
-	} else {
-		IP_INC_STATS(net, IPSTATS_MIB_INHDRERRORS);
-		icmp_send(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
-	}
+	icmp_send(skb, type, code, info);
 }
 
-void rvs_icmp_frag_needed(struct sk_buff *skb, unsigned int mtu)
+/* icmpv6_send() is a static inline (it passes IP6CB(skb)); a no-op without
+ * CONFIG_IPV6. */
+void rvs_icmpv6_send(struct sk_buff *skb, u8 type, u8 code, u32 info)
 {
-	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
+	icmpv6_send(skb, type, code, info);
 }
 
-void rvs_icmp6_too_big(struct sk_buff *skb, unsigned int mtu)
+/* IP_INC_STATS() is a macro. */
+void rvs_ip_inc_stats(struct net *net, int field)
+{
+	IP_INC_STATS(net, field);
+}
+
+/* IP6_INC_STATS() is a macro, and __in6_dev_get_safely() (the counters of
+ * the interface the packet is on) a static inline, both only with
+ * CONFIG_IPV6. */
+void rvs_ip6_inc_stats(struct net *net, struct sk_buff *skb, int field)
 {
 #if IS_ENABLED(CONFIG_IPV6)
-	icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
+	IP6_INC_STATS(net, __in6_dev_get_safely(skb->dev), field);
 #endif
 }
 
@@ -672,44 +670,58 @@ void rvs_dwork_init(struct delayed_work *dw, work_func_t fn)
 	INIT_DELAYED_WORK(dw, fn);
 }
 
-/* ---- replies after SNAT: IPVS's snat_reroute and nat_icmp_send ---- */
+/* ---- replies after SNAT: IPVS's snat_reroute ---- */
 
-/* Routes a rewritten reply again, by its new source (policy routing may
- * send the VIP's traffic elsewhere). 0 or a negative errno. */
-int rvs_route_me_harder(struct net *net, struct sk_buff *skb, u8 pf)
+/* skb_rtable() is a static inline and struct rtable is not in the bindings:
+ * routes the packet again by its new source, unless its route is to this
+ * host. 0 or a negative errno. */
+int rvs_ip_route_me_harder(struct net *net, struct sk_buff *skb)
 {
-	if (pf == NFPROTO_IPV6) {
-#if IS_ENABLED(CONFIG_IPV6)
-		struct dst_entry *dst = skb_dst(skb);
+	struct rtable *rt = skb_rtable(skb);
 
-		if (dst && dst->dev && !(dst->dev->flags & IFF_LOOPBACK))
-			return nf_ip6_route_me_harder(net, skb->sk, skb);
-#endif
-		return 0;
-	}
-	if (skb_rtable(skb) && !(skb_rtable(skb)->rt_flags & RTCF_LOCAL))
+	if (rt && !(rt->rt_flags & RTCF_LOCAL))
 		return ip_route_me_harder(net, skb->sk, skb, RTN_LOCAL);
 	return 0;
 }
 
-void rvs_icmp_port_unreach(struct net *net, struct sk_buff *skb, u8 pf)
+/* skb_dst() and nf_ip6_route_me_harder() are static inlines, struct
+ * dst_entry and struct net_device are not in the bindings: the same for
+ * IPv6, unless the route goes out through loopback. */
+int rvs_ip6_route_me_harder(struct net *net, struct sk_buff *skb)
 {
-	if (pf == NFPROTO_IPV6) {
-#if IS_ENABLED(CONFIG_IPV6)
-		if (!skb->dev)
-			skb->dev = net->loopback_dev;
-		icmpv6_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
-#endif
-		return;
-	}
-	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+	struct dst_entry *dst = skb_dst(skb);
+
+	if (dst && dst->dev && !(dst->dev->flags & IFF_LOOPBACK))
+		return nf_ip6_route_me_harder(net, skb->sk, skb);
+	return 0;
 }
 
-/* ---- connection sync: UDP multicast sockets and the daemon threads ----
- * The socket options IPVS's sync sets are bit fields and fields behind
- * lock_sock (a macro pair); the kthread start is a macro. */
+/* ---- connection sync: what its sockets need of opaque structures ----
+ * sync_io.rs creates, binds, connects and joins the sockets and runs the
+ * threads; these set what the bindings leave out. */
 
-static void rvs_sync_sock_size(struct sock *sk, int send, int val)
+/* struct net_device is not in the bindings. */
+int rvs_netdev_ifindex(const struct net_device *dev)
+{
+	return dev->ifindex;
+}
+
+/* As above; READ_ONCE() as the MTU may change at any time. */
+unsigned int rvs_netdev_mtu(const struct net_device *dev)
+{
+	return READ_ONCE(dev->mtu);
+}
+
+/* lock_sock() is a static inline; release_sock() is exported. */
+void rvs_lock_sock(struct sock *sk)
+{
+	lock_sock(sk);
+}
+
+/* struct sock is not in the bindings, SOCK_MIN_SNDBUF and SOCK_MIN_RCVBUF
+ * are macros: SO_SNDBUF (@send) or SO_RCVBUF as IPVS's set_sock_size()
+ * sets them, under lock_sock(). */
+void rvs_sock_set_size(struct sock *sk, int send, int val)
 {
 	lock_sock(sk);
 	if (send) {
@@ -726,199 +738,38 @@ static void rvs_sync_sock_size(struct sock *sk, int send, int val)
 	release_sock(sk);
 }
 
-static int rvs_sync_sockaddr(struct sockaddr_storage *sa, int v6,
-			     const u8 *group, u16 port)
+/* struct sock is not in the bindings: SO_RCVTIMEO, in jiffies. */
+void rvs_sock_set_rcvtimeo(struct sock *sk, long timeo)
 {
-	memset(sa, 0, sizeof(*sa));
-	if (v6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		memcpy(&s6->sin6_addr, group, 16);
-		return sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		memcpy(&s4->sin_addr, group, 4);
-		return sizeof(*s4);
-	}
+	sk->sk_rcvtimeo = timeo;
 }
 
-/* The interface a daemon runs on: its index and MTU. -ENODEV if none. */
-int rvs_sync_dev(struct net *net, const char *name, int *ifindex,
-		 unsigned int *mtu)
+/* inet_sk()'s struct inet_sock is not in the bindings and inet_assign_bit()
+ * is a macro: IP_MULTICAST_IF, IP_MULTICAST_TTL, IP_MTU_DISCOVER and
+ * IP_MULTICAST_LOOP. The caller holds the socket's lock. */
+void rvs_inet_sock_set_mcast(struct sock *sk, int ifindex, u8 ttl,
+			     u8 pmtudisc, bool loop)
 {
-	struct net_device *dev;
-	int rc = -ENODEV;
+	struct inet_sock *inet = inet_sk(sk);
 
-	rcu_read_lock();
-	dev = dev_get_by_name_rcu(net, name);
-	if (dev) {
-		*ifindex = dev->ifindex;
-		*mtu = READ_ONCE(dev->mtu);
-		rc = 0;
-	}
-	rcu_read_unlock();
-	return rc;
+	inet->mc_index = ifindex;
+	WRITE_ONCE(inet->mc_ttl, ttl);
+	WRITE_ONCE(inet->pmtudisc, pmtudisc);
+	inet_assign_bit(MC_LOOP, sk, loop);
 }
 
-/* A master's socket: from the interface's first address, connected to the
- * group, TTL @ttl, no multicast loop, fragmentation allowed. */
-struct socket *rvs_sync_sock_send(struct net *net, int ifindex, int v6,
-				  const u8 *group, u16 port, u8 ttl,
-				  int sock_size, int *err)
+/* inet6_sk()'s struct ipv6_pinfo is not in the bindings, exists only with
+ * CONFIG_IPV6, and inet6_assign_bit() is a macro: the IPV6_ counterparts
+ * of the above. The caller holds the socket's lock. */
+void rvs_inet6_sock_set_mcast(struct sock *sk, int ifindex, u8 hops,
+			      u8 pmtudisc, bool loop)
 {
-	struct sockaddr_storage sa;
-	struct socket *sock;
-	struct sock *sk;
-	int salen, rc;
-
-	rc = sock_create_kern(net, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM,
-			      IPPROTO_UDP, &sock);
-	if (rc < 0)
-		goto out;
-	sk = sock->sk;
-	lock_sock(sk);
-	inet_sk(sk)->mc_index = ifindex;
-	WRITE_ONCE(inet_sk(sk)->mc_ttl, ttl);
-	WRITE_ONCE(inet_sk(sk)->pmtudisc, IP_PMTUDISC_DONT);
-	inet_assign_bit(MC_LOOP, sk, 0);
 #if IS_ENABLED(CONFIG_IPV6)
-	if (v6) {
-		WRITE_ONCE(inet6_sk(sk)->mcast_oif, ifindex);
-		WRITE_ONCE(inet6_sk(sk)->mcast_hops, ttl);
-		WRITE_ONCE(inet6_sk(sk)->pmtudisc, IPV6_PMTUDISC_DONT);
-		inet6_assign_bit(MC6_LOOP, sk, 0);
-	}
+	struct ipv6_pinfo *np = inet6_sk(sk);
+
+	WRITE_ONCE(np->mcast_oif, ifindex);
+	WRITE_ONCE(np->mcast_hops, hops);
+	WRITE_ONCE(np->pmtudisc, pmtudisc);
+	inet6_assign_bit(MC6_LOOP, sk, loop);
 #endif
-	release_sock(sk);
-	if (sock_size > 0)
-		rvs_sync_sock_size(sk, 1, sock_size);
-	if (!v6) {
-		struct net_device *dev;
-		struct sockaddr_in sin = { .sin_family = AF_INET };
-
-		rcu_read_lock();
-		dev = dev_get_by_index_rcu(net, ifindex);
-		if (dev)
-			sin.sin_addr.s_addr = inet_select_addr(dev, 0, RT_SCOPE_UNIVERSE);
-		rcu_read_unlock();
-		rc = kernel_bind(sock, (struct sockaddr_unsized *)&sin, sizeof(sin));
-		if (rc < 0)
-			goto fail;
-	}
-	salen = rvs_sync_sockaddr(&sa, v6, group, port);
-	rc = kernel_connect(sock, (struct sockaddr_unsized *)&sa, salen, 0);
-	if (rc < 0)
-		goto fail;
-	return sock;
-fail:
-	sock_release(sock);
-out:
-	*err = rc;
-	return NULL;
-}
-
-/* A receiving socket: bound to group:port on the interface (shared with
- * other receivers, as SO_REUSEADDR), joined to the group there; receives
- * wait at most @timeout_ms so that the thread can notice it must stop. */
-struct socket *rvs_sync_sock_recv(struct net *net, int ifindex, int v6,
-				  const u8 *group, u16 port, int sock_size,
-				  unsigned int timeout_ms, int *err)
-{
-	struct sockaddr_storage sa;
-	struct socket *sock;
-	struct sock *sk;
-	int salen, rc;
-
-	rc = sock_create_kern(net, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM,
-			      IPPROTO_UDP, &sock);
-	if (rc < 0)
-		goto out;
-	sk = sock->sk;
-	sk->sk_reuse = SK_CAN_REUSE;
-	sk->sk_rcvtimeo = msecs_to_jiffies(timeout_ms);
-	if (sock_size > 0)
-		rvs_sync_sock_size(sk, 0, sock_size);
-	salen = rvs_sync_sockaddr(&sa, v6, group, port);
-	sk->sk_bound_dev_if = ifindex;
-	rc = kernel_bind(sock, (struct sockaddr_unsized *)&sa, salen);
-	if (rc < 0)
-		goto fail;
-	/* Joining takes RTNL, then the socket's lock (as IPVS, which holds
-	 * RTNL while it starts a daemon). */
-	rtnl_lock();
-	lock_sock(sk);
-	if (v6) {
-#if IS_ENABLED(CONFIG_IPV6)
-		rc = ipv6_sock_mc_join(sk, ifindex, (const struct in6_addr *)group);
-#else
-		rc = -EAFNOSUPPORT;
-#endif
-	} else {
-		struct ip_mreqn mreq = { .imr_ifindex = ifindex };
-
-		memcpy(&mreq.imr_multiaddr, group, 4);
-		rc = ip_mc_join_group(sk, &mreq);
-	}
-	release_sock(sk);
-	rtnl_unlock();
-	if (rc < 0)
-		goto fail;
-	return sock;
-fail:
-	sock_release(sock);
-out:
-	*err = rc;
-	return NULL;
-}
-
-/* Sends one datagram without waiting; the length sent or -errno. */
-int rvs_sync_send(struct socket *sock, const void *buf, size_t len)
-{
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
-	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
-
-	return kernel_sendmsg(sock, &msg, &iov, 1, len);
-}
-
-/* Receives one datagram, waiting up to the socket's timeout (@wait) or not
- * at all; its length, or -errno (-EAGAIN: nothing came). */
-int rvs_sync_recv(struct socket *sock, void *buf, size_t len, int wait)
-{
-	struct msghdr msg = { };
-	struct kvec iov = { .iov_base = buf, .iov_len = len };
-
-	return kernel_recvmsg(sock, &msg, &iov, 1, len,
-			      wait ? 0 : MSG_DONTWAIT);
-}
-
-void rvs_sync_sock_release(struct socket *sock)
-{
-	sock_release(sock);
-}
-
-struct task_struct *rvs_kthread_start(int (*fn)(void *), void *data,
-				      const char *kind, int id)
-{
-	return kthread_run(fn, data, "rvs-%s:%d", kind, id);
-}
-
-int rvs_kthread_should_stop(void)
-{
-	return kthread_should_stop();
-}
-
-void rvs_kthread_stop(struct task_struct *t)
-{
-	kthread_stop(t);
-}
-
-/* Sleeps up to @ms unless the thread is asked to stop. */
-void rvs_kthread_sleep_ms(unsigned int ms)
-{
-	schedule_timeout_interruptible(msecs_to_jiffies(ms));
 }

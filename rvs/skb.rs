@@ -57,20 +57,52 @@ extern "C" {
     // Exported, but outside the kernel's bindings (<net/ip_tunnels.h>).
     fn iptunnel_handle_offloads(skb: *mut bindings::sk_buff, gso_type_mask: c_int) -> c_int;
     fn rvs_ipip_finish(net: *mut bindings::net, skb: *mut bindings::sk_buff);
-    fn rvs_ip_defrag(net: *mut bindings::net, skb: *mut bindings::sk_buff, hooknum: u8) -> c_int;
+    // `enum ip_defrag_users` (<net/ip.h>), which the bindings leave out.
+    static rvs_ip_defrag_vs_in: u32;
+    static rvs_ip_defrag_vs_fwd: u32;
+    static rvs_ip_defrag_vs_out: u32;
+    fn rvs_ip_defrag(net: *mut bindings::net, skb: *mut bindings::sk_buff, user: u32) -> c_int;
     fn rvs_skb_frag_max_size(skb: *const bindings::sk_buff, v6: c_int) -> c_uint;
-    fn rvs_route_me_harder(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8) -> c_int;
-    fn rvs_icmp_port_unreach(net: *mut bindings::net, skb: *mut bindings::sk_buff, pf: u8);
-    fn rvs_icmp_time_exceeded(net: *mut bindings::net, skb: *mut bindings::sk_buff, v6: c_int);
-    fn rvs_icmp_frag_needed(skb: *mut bindings::sk_buff, mtu: c_uint);
+    fn rvs_ip_route_me_harder(net: *mut bindings::net, skb: *mut bindings::sk_buff) -> c_int;
+    fn rvs_ip6_route_me_harder(net: *mut bindings::net, skb: *mut bindings::sk_buff) -> c_int;
+    fn rvs_icmp_send(skb: *mut bindings::sk_buff, ty: u8, code: u8, info: u32);
+    fn rvs_icmpv6_send(skb: *mut bindings::sk_buff, ty: u8, code: u8, info: u32);
+    fn rvs_ip_inc_stats(net: *mut bindings::net, field: c_int);
+    fn rvs_ip6_inc_stats(net: *mut bindings::net, skb: *mut bindings::sk_buff, field: c_int);
     // Exported, but outside the kernel's bindings (<net/gso.h>).
     fn skb_gso_validate_network_len(skb: *const bindings::sk_buff, mtu: c_uint) -> bool;
-    fn rvs_icmp6_too_big(skb: *mut bindings::sk_buff, mtu: c_uint);
 }
+
+const NFPROTO_IPV6: u8 = bindings::NFPROTO_IPV6 as u8;
 
 /// `CHECKSUM_PARTIAL`: the L4 checksum field holds only the pseudo-header
 /// sum; the rest is computed on the way out.
 pub(crate) const CHECKSUM_PARTIAL: u8 = bindings::CHECKSUM_PARTIAL as u8;
+
+/// The queue `ip_defrag` gathers an IPv4 packet's fragments in: IPVS keeps
+/// one per hook, apart from conntrack's and every other user's.
+#[derive(Clone, Copy)]
+pub(crate) enum DefragUser {
+    /// `IP_DEFRAG_VS_IN`, at LOCAL_IN.
+    In,
+    /// `IP_DEFRAG_VS_FWD`, at FORWARD.
+    Fwd,
+    /// `IP_DEFRAG_VS_OUT`, at LOCAL_OUT.
+    Out,
+}
+
+impl DefragUser {
+    fn raw(self) -> u32 {
+        // SAFETY: Constants defined in `rvs_helpers.c`, never written.
+        unsafe {
+            match self {
+                Self::In => rvs_ip_defrag_vs_in,
+                Self::Fwd => rvs_ip_defrag_vs_fwd,
+                Self::Out => rvs_ip_defrag_vs_out,
+            }
+        }
+    }
+}
 
 /// A packet handed to a netfilter hook, whose network header starts at
 /// `skb->data`.
@@ -237,11 +269,11 @@ impl Skb {
 
     /// Gathers an IPv4 fragment with the rest of its packet. `None`: the
     /// kernel kept the fragment (to wait for the others) or freed it.
-    pub(crate) fn defrag4(self, net: NetRef<'_>, hooknum: u8) -> Option<Self> {
+    pub(crate) fn defrag4(self, net: NetRef<'_>, user: DefragUser) -> Option<Self> {
         // SAFETY: `ptr` is the hook's packet (type invariants) and `net` its
         // namespace. On a non-zero return `ip_defrag` has taken the skb, and
         // `self` is not used again.
-        let err = unsafe { rvs_ip_defrag(net.as_ptr(), self.raw(), hooknum) };
+        let err = unsafe { rvs_ip_defrag(net.as_ptr(), self.raw(), user.raw()) };
         (err == 0).then_some(self)
     }
 
@@ -257,14 +289,47 @@ impl Skb {
     /// `false`: no route; the caller drops it.
     pub(crate) fn route_me_harder(&mut self, net: NetRef<'_>, pf: u8) -> bool {
         // SAFETY: `ptr` is the hook's valid packet, `net` its namespace.
-        unsafe { rvs_route_me_harder(net.as_ptr(), self.raw(), pf) == 0 }
+        let err = unsafe {
+            if pf == NFPROTO_IPV6 {
+                rvs_ip6_route_me_harder(net.as_ptr(), self.raw())
+            } else {
+                rvs_ip_route_me_harder(net.as_ptr(), self.raw())
+            }
+        };
+        err == 0
     }
 
     /// Answers the packet's sender with ICMP port unreachable; the caller
     /// then drops the packet.
     pub(crate) fn icmp_port_unreach(&mut self, net: NetRef<'_>, pf: u8) {
-        // SAFETY: As above; the ICMP code only reads the packet.
-        unsafe { rvs_icmp_port_unreach(net.as_ptr(), self.raw(), pf) }
+        if pf == NFPROTO_IPV6 {
+            // ICMPv6 sends nothing about a packet without a device (one
+            // made here, at LOCAL_OUT): as IPVS, lend it loopback.
+            // SAFETY: `ptr` is valid; `dev` shares its union only with
+            // fields of packets on a queue, which a hook's packet is not.
+            // The loopback device lives as long as its namespace.
+            unsafe {
+                let dev = &mut (*self.raw()).__bindgen_anon_1.__bindgen_anon_1.__bindgen_anon_1.dev;
+                if dev.is_null() {
+                    *dev = (*net.as_ptr()).loopback_dev;
+                }
+            }
+            self.icmpv6_send(packet::ICMPV6_DEST_UNREACH, packet::ICMPV6_PORT_UNREACH, 0);
+        } else {
+            self.icmp_send(packet::ICMP_DEST_UNREACH, packet::ICMP_PORT_UNREACH, 0);
+        }
+    }
+
+    /// Sends an ICMP error about this IPv4 packet; `info` in host order.
+    fn icmp_send(&mut self, ty: u8, code: u8, info: u32) {
+        // SAFETY: `ptr` is valid; ICMP errors are sent from a copy.
+        unsafe { rvs_icmp_send(self.raw(), ty, code, info.to_be()) }
+    }
+
+    /// Sends an ICMPv6 error about this IPv6 packet.
+    fn icmpv6_send(&mut self, ty: u8, code: u8, info: u32) {
+        // SAFETY: As above.
+        unsafe { rvs_icmpv6_send(self.raw(), ty, code, info) }
     }
 
     /// The firewall mark.
@@ -474,21 +539,28 @@ impl Skb {
         unsafe { skb_gso_validate_network_len(self.raw(), mtu) }
     }
 
-    /// Tells the sender its packet's TTL (hop limit) ran out here.
+    /// Tells the sender its packet's TTL (hop limit) ran out here, counted
+    /// as the kernel's forwarding counts it.
     pub(crate) fn icmp_time_exceeded(&mut self, net: NetRef<'_>, v6: bool) {
-        // SAFETY: `ptr` and `net` are valid; ICMP errors are sent from a copy.
-        unsafe { rvs_icmp_time_exceeded(net.as_ptr(), self.raw(), c_int::from(v6)) }
+        let field = bindings::IPSTATS_MIB_INHDRERRORS as c_int;
+        if v6 {
+            // SAFETY: `ptr` and `net` are valid.
+            unsafe { rvs_ip6_inc_stats(net.as_ptr(), self.raw(), field) };
+            self.icmpv6_send(packet::ICMPV6_TIME_EXCEED, packet::ICMPV6_EXC_HOPLIMIT, 0);
+        } else {
+            // SAFETY: `net` is valid.
+            unsafe { rvs_ip_inc_stats(net.as_ptr(), field) };
+            self.icmp_send(packet::ICMP_TIME_EXCEEDED, packet::ICMP_EXC_TTL, 0);
+        }
     }
 
     /// Tells the sender the packet is too big for the path (DF set).
     pub(crate) fn icmp_too_big(&mut self, v6: bool, mtu: u32) {
-        // SAFETY: `ptr` is valid; ICMP errors are sent from a copy.
-        unsafe {
-            if v6 {
-                rvs_icmp6_too_big(self.raw(), mtu)
-            } else {
-                rvs_icmp_frag_needed(self.raw(), mtu)
-            }
+        if v6 {
+            // "Packet too big" has no code but 0.
+            self.icmpv6_send(packet::ICMPV6_PKT_TOOBIG, 0, mtu);
+        } else {
+            self.icmp_send(packet::ICMP_DEST_UNREACH, packet::ICMP_FRAG_NEEDED, mtu);
         }
     }
 }

@@ -100,8 +100,12 @@ pub const ICMP_SOURCE_QUENCH: u8 = 4;
 pub const ICMP_TIME_EXCEEDED: u8 = 11;
 /// ICMP parameter problem.
 pub const ICMP_PARAMETERPROB: u8 = 12;
+/// Code of "port unreachable" under [`ICMP_DEST_UNREACH`].
+pub const ICMP_PORT_UNREACH: u8 = 3;
 /// Code of "fragmentation needed" under [`ICMP_DEST_UNREACH`].
 pub const ICMP_FRAG_NEEDED: u8 = 4;
+/// Code of "TTL exceeded in transit" under [`ICMP_TIME_EXCEEDED`].
+pub const ICMP_EXC_TTL: u8 = 0;
 /// ICMPv6 destination unreachable.
 pub const ICMPV6_DEST_UNREACH: u8 = 1;
 /// ICMPv6 packet too big.
@@ -110,6 +114,10 @@ pub const ICMPV6_PKT_TOOBIG: u8 = 2;
 pub const ICMPV6_TIME_EXCEED: u8 = 3;
 /// ICMPv6 parameter problem.
 pub const ICMPV6_PARAMPROB: u8 = 4;
+/// Code of "port unreachable" under [`ICMPV6_DEST_UNREACH`].
+pub const ICMPV6_PORT_UNREACH: u8 = 4;
+/// Code of "hop limit exceeded in transit" under [`ICMPV6_TIME_EXCEED`].
+pub const ICMPV6_EXC_HOPLIMIT: u8 = 0;
 /// ICMPv6 types with this bit set are informational, not errors.
 pub const ICMPV6_INFOMSG_MASK: u8 = 0x80;
 
