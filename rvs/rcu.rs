@@ -79,7 +79,8 @@ pub(crate) fn defer_drop<T: Send + 'static>(value: T) {
 /// readers load it without locks or atomics beyond the load, and a value
 /// is dropped only a grace period after it was replaced, so what a reader
 /// found stays valid to the end of its read-side section, whatever
-/// becomes of the cell meanwhile.
+/// becomes of the cell meanwhile. `T` is dropped in an RCU callback
+/// (softirq): its `Drop` must not sleep.
 pub(crate) struct RcuCell<T: Send + Sync + 'static> {
     ptr: AtomicPtr<Deferred<T>>,
     _owns: PhantomData<T>,

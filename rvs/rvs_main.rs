@@ -172,7 +172,12 @@ impl PinnedDrop for RvsModule {
 impl Drop for RvsUnloadBarrier {
     fn drop(&mut self) {
         // RCU callbacks queued by rvs are rvs's code: let them all run
-        // before the module's text goes away.
+        // before the module's text goes away. A barrier does not wait for
+        // callbacks queued while it waits, and freeing a connection or a
+        // service can drop the last reference to a real server, whose
+        // route cache then queues its route's release: a second barrier
+        // waits for those.
+        rcu::barrier();
         rcu::barrier();
     }
 }
