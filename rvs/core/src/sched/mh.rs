@@ -207,14 +207,12 @@ impl<const N: usize> MhState<N> {
         }
     }
 
-    /// Schedules a connection from `addr` (the client: IPVS hashes the
-    /// packet's source, or its destination for an inverse lookup) and
-    /// `port` (its L4 source port in host order for TCP/UDP/SCTP, else 0;
-    /// only used with [`HashFlags::port`]).
+    /// Schedules a connection from `addr` and `port`, which are taken as
+    /// [`ShState::schedule`](super::sh::ShState::schedule) takes them.
     ///
-    /// Without [`HashFlags::fallback`] an unavailable server (weight <= 0
-    /// or overloaded) means no server; with it, the client is rehashed with
-    /// increasing offsets until an available server comes up.
+    /// Without [`HashFlags::fallback`] an unavailable server means no
+    /// server; with it, the client is rehashed with increasing offsets
+    /// until an available server comes up.
     pub fn schedule<D: Dest>(
         &self,
         dests: &[D],
