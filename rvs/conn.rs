@@ -15,6 +15,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64,
 
 use kernel::{bindings, new_spinlock_irq, prelude::*, sync::{Arc, SpinLockIrq}, types::Opaque};
 
+use crate::kernel_services::{jiffies, random_u32};
 use crate::rcu::ReadSide;
 use crate::rcu_chain::{Chain, Linked};
 use crate::rvs_core::connhash::Hash;
@@ -53,14 +54,6 @@ pub(crate) const SWEEP_MAX_BUCKETS: usize = 1 << 16;
 /// Jiffies per second: the kernel's `CONFIG_HZ` (`bindings::HZ` is the
 /// userspace clock tick, `USER_HZ`).
 pub(crate) const HZ: u32 = bindings::CONFIG_HZ;
-
-/// Now, in jiffies.
-pub(crate) fn jiffies() -> u64 {
-    // SAFETY: `jiffies` is a word-sized global the timer interrupt
-    // updates; a volatile read of it is what C's `READ_ONCE(jiffies)` is,
-    // without a call across the FFI boundary per packet.
-    unsafe { core::ptr::read_volatile(&raw const bindings::jiffies) as u64 }
-}
 
 /// Seconds to jiffies.
 pub(crate) fn secs_to_jiffies(s: u32) -> u64 {
@@ -795,8 +788,7 @@ impl ConnTable {
         self.sweep_from.store(start.wrapping_add(slice) % nz, Relaxed);
         // drop_entry's window: a 32nd of the table, from a random bucket.
         let window = if defense { (n / DROP_ENTRY_SHARE).max(1) } else { 0 };
-        // SAFETY: Reads the kernel's random pool; any context.
-        let window_from = if defense { (unsafe { bindings::get_random_u32() }) as usize % nz } else { 0 };
+        let window_from = if defense { random_u32() as usize % nz } else { 0 };
         let mut counters = DropEntryCounters(core::array::from_fn(|i| {
             self.drop_counters.get(i).map_or(0, |c| c.load(Relaxed))
         }));

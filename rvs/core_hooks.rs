@@ -14,7 +14,8 @@ use core::sync::atomic::Ordering::{Acquire, Relaxed};
 
 use kernel::{bindings, sync::Arc};
 
-use crate::conn::{self, flags as cf, Conn, ConnParams, Side, Target, Tuple};
+use crate::conn::{flags as cf, Conn, ConnParams, Side, Target, Tuple};
+use crate::kernel_services;
 use crate::net::NetRef;
 use crate::netns;
 use crate::nfct;
@@ -318,7 +319,7 @@ fn packet_in(
     let len = skb.len() as u64;
     account(st, c, true, len);
     p.l4.step(&st.timeouts, || st.defense.secure_tcp(&st.sysctl), c, Direction::Input);
-    st.conns.touch(c, conn::jiffies());
+    st.conns.touch(c, kernel_services::jiffies());
     // The client's packets, for sync's threshold and drop_entry's choice.
     let pkts = c.in_pkts.fetch_add(1, Relaxed).wrapping_add(1);
     if sync.master_on() {
@@ -423,7 +424,7 @@ fn packet_out(
     let len = skb.len() as u64;
     account(st, c, false, len);
     p.l4.step(&st.timeouts, || st.defense.secure_tcp(&st.sysctl), c, Direction::Output);
-    st.conns.touch(c, conn::jiffies());
+    st.conns.touch(c, kernel_services::jiffies());
     let verdict = xmit::nat_out(&mut skb, c, &p);
     // The reply now comes from the VIP: with snat_reroute, route it by
     // that source (policy routing), as IPVS does for replies it forwards.
@@ -542,7 +543,7 @@ fn schedule<'r>(
     mark: u32,
 ) -> Result<&'r Conn, Unscheduled> {
     use Unscheduled::{Failed, NoServer};
-    let now = conn::jiffies();
+    let now = kernel_services::jiffies();
     let sflags = svc.flags.load(Relaxed);
     let fwmark = svc.key.fwmark;
     let params = conn_params(p, if fwmark != 0 { mark } else { 0 });

@@ -607,7 +607,7 @@ struct DumpConns;
 
 impl DumpIt for DumpConns {
     fn dumpit(dump: &mut Dump<'_>, cursor: &mut [i64; 4]) -> Result<bool> {
-        use crate::conn::jiffies;
+        use crate::kernel_services::jiffies;
         use crate::rvs_core::abi::conn_attr as ca;
         let st = state(dump.net())?;
         let now = jiffies();

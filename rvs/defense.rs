@@ -13,9 +13,9 @@
 
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering::Relaxed};
 
-use kernel::bindings;
 
 use crate::rvs_core::defense::{self as rules, in_force, next_mode};
+use crate::kernel_services::meminfo;
 use crate::sysctl::Sysctls;
 
 /// What the periodic check found, for the packet path and the sweep.
@@ -86,9 +86,7 @@ impl Defense {
 
 /// Free and buffer pages, what IPVS compares with `amemthresh`.
 fn available_pages() -> i64 {
-    let mut i = bindings::sysinfo::default();
-    // SAFETY: Fills the local `i`; any context.
-    unsafe { bindings::si_meminfo(&mut i) };
+    let i = meminfo();
     let pages = (i.freeram as u64).saturating_add(i.bufferram as u64);
     i64::try_from(pages).unwrap_or(i64::MAX)
 }

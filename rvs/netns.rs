@@ -12,7 +12,8 @@ use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use kernel::{bindings, error::to_result, new_mutex, prelude::*, sync::Mutex, types::Opaque};
 
-use crate::conn::{self, SWEEP_INTERVAL_MS};
+use crate::conn::SWEEP_INTERVAL_MS;
+use crate::kernel_services;
 use crate::net::{NetRef, OwnNet};
 use crate::procfs;
 use crate::sysctl::{self, Tree};
@@ -84,7 +85,7 @@ unsafe extern "C" fn net_tick(work: *mut bindings::work_struct) {
         let dw = kernel::container_of!(work, bindings::delayed_work, work);
         &*kernel::container_of!(dw.cast::<Opaque<bindings::delayed_work>>(), NetEntry, work)
     };
-    let now = conn::jiffies();
+    let now = kernel_services::jiffies();
     let st = &entry.state;
     st.defense.update(&st.sysctl, st.conns.nearly_full());
     st.conns.sweep(
@@ -149,8 +150,7 @@ unsafe extern "C" fn net_init(net: *mut bindings::net) -> c_int {
 fn init(net: *mut bindings::net) -> Result {
     let net = NonNull::new(net).ok_or(EINVAL)?;
     let mut seed = [0u8; 8];
-    // SAFETY: Fills a local buffer.
-    unsafe { bindings::get_random_bytes(seed.as_mut_ptr().cast(), seed.len()) };
+    kernel_services::random_bytes(&mut seed);
     let init = try_pin_init!(NetEntry {
         // SAFETY: The state is part of the namespace's entry, which
         // `net_exit` frees before the namespace goes.

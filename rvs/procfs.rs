@@ -18,7 +18,8 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use kernel::{bindings, fmt, prelude::*, seq_file::SeqFile, seq_print};
 
-use crate::conn::{jiffies, Conn};
+use crate::conn::Conn;
+use crate::kernel_services::jiffies;
 use crate::rvs_core::abi::{self, fwd, svc_flags};
 use crate::rvs_core::ctl::AF_INET6;
 use crate::rvs_core::packet::{IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};

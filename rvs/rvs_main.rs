@@ -15,6 +15,7 @@ mod ctl;
 mod defense;
 mod dest;
 mod genl;
+mod kernel_services;
 mod net;
 mod netns;
 mod nf;

@@ -4,10 +4,9 @@
 //! in memory allocated here. The decision logic itself is in
 //! `rvs/core/src/sched/`.
 
-use core::mem::MaybeUninit;
-
 use kernel::prelude::*;
 
+use crate::kernel_services::random_u32_below;
 use crate::rvs_core::sched::{
     dh::DhState,
     fo,
@@ -47,18 +46,6 @@ pub(crate) struct Sched {
     pub(crate) state: SchedState,
 }
 
-/// Allocates a zero-filled `T`.
-///
-/// # Safety
-///
-/// All-zero bytes must be a valid `T`.
-unsafe fn zeroed_box<T>() -> Result<KBox<T>> {
-    let b: KBox<MaybeUninit<T>> = KBox::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
-    // SAFETY: The allocation is zero-filled (`__GFP_ZERO`) and the caller
-    // guarantees zeroes are a valid `T`.
-    Ok(unsafe { b.assume_init() })
-}
-
 impl Sched {
     /// A scheduler of `kind` for the servers `dests` of a service of
     /// family `family`. Allocates everything it needs, so that binding it
@@ -68,13 +55,10 @@ impl Sched {
         let state = match kind {
             SchedKind::Rr => SchedState::Rr(RrState::default()),
             SchedKind::Wrr => SchedState::Wrr(WrrState::new(dests)),
-            // SAFETY: the sh, dh and mh tables are arrays of integers,
-            // documented valid (empty) when zero.
-            SchedKind::Sh => SchedState::Sh(unsafe { zeroed_box::<ShState>()? }),
-            // SAFETY: as above.
-            SchedKind::Dh => SchedState::Dh(unsafe { zeroed_box::<DhState>()? }),
-            // SAFETY: as above.
-            SchedKind::Mh => SchedState::Mh(unsafe { zeroed_box::<MhState>()? }),
+            // Zero is an empty table (see `kernel_services`).
+            SchedKind::Sh => SchedState::Sh(KBox::zeroed(GFP_KERNEL)?),
+            SchedKind::Dh => SchedState::Dh(KBox::zeroed(GFP_KERNEL)?),
+            SchedKind::Mh => SchedState::Mh(KBox::zeroed(GFP_KERNEL)?),
             SchedKind::Lblc => {
                 let slots = KVec::from_elem(LblcSlot::default(), LBL_SLOTS, GFP_KERNEL)?;
                 SchedState::Lblc(LblcTable::new(slots, hz).map_err(|_| ENOMEM)?)
@@ -140,10 +124,7 @@ impl Sched {
                 SchedKind::Nq => nq::schedule(dests),
                 SchedKind::Fo => fo::schedule(dests),
                 SchedKind::Ovf => ovf::schedule(dests),
-                SchedKind::Twos => twos::schedule(dests, |ceil| {
-                    // SAFETY: `__get_random_u32_below` takes any non-zero bound.
-                    unsafe { kernel::bindings::__get_random_u32_below(ceil.max(1)) }
-                }),
+                SchedKind::Twos => twos::schedule(dests, random_u32_below),
                 _ => wlc::schedule(dests),
             },
         }

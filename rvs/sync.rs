@@ -20,12 +20,13 @@
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::*};
 
 use kernel::{
-    bindings, new_mutex, new_spinlock_irq,
+    new_mutex, new_spinlock_irq,
     prelude::*,
     sync::{Arc, Mutex, SpinLockIrq},
 };
 
 use crate::conn::{self, flags as cf, Conn, ConnParams, Side, Target, Tuple};
+use crate::kernel_services::{self, random_bytes};
 use crate::net::NetRef;
 use crate::rcu::ReadSide;
 use crate::rvs_core::ctl::{errno, CtlError, AF_INET, AF_INET6};
@@ -334,7 +335,7 @@ impl Worker for MasterWorker {
         let mut rbuf = [0u8; 64];
         let mut walk = Walk::Idle;
         let mut cursor = (0usize, 0u64);
-        let mut next_refresh = conn::jiffies();
+        let mut next_refresh = kernel_services::jiffies();
         while !should_stop() {
             // What the packet path queued.
             if let Some(q) = self.shared.queues.get(self.id) {
@@ -352,7 +353,7 @@ impl Worker for MasterWorker {
                 }
             }
             let st = self.st.get();
-            let now = conn::jiffies();
+            let now = kernel_services::jiffies();
             if self.shared.resync.get(self.id).is_some_and(|r| r.swap(false, Relaxed)) {
                 if walk != Walk::Full {
                     walk = Walk::Full;
@@ -535,7 +536,7 @@ pub(crate) fn conn_packet(rcu: &ReadSide, sync: &SyncState, st: &NetState, c: &C
         hz: u64::from(conn::HZ),
         persist_mode: s.sync_persist_mode.load(Relaxed) != 0,
     };
-    let now = conn::jiffies();
+    let now = kernel_services::jiffies();
     let sent = f & cf::ONE_PACKET == 0 && maybe_queue(m, &p, c, pkts, now);
     let version = s.sync_version.load(Relaxed) as u8;
     if let Some(t) = c.control().filter(|_| wire::syncs_control(version, sent)) {
@@ -588,7 +589,7 @@ impl Worker for BackupWorker {
             if let Some(ask) = &self.ask {
                 // At start (and once more 2 s later, in case the first
                 // was lost), and on request.
-                let now = conn::jiffies();
+                let now = kernel_services::jiffies();
                 if self.shared.request.swap(0, Relaxed) != 0 {
                     asks = 2;
                     asked_at = 0;
@@ -703,7 +704,7 @@ fn apply(st: &NetState, e: &SyncConn<'_>) -> bool {
         vport: e.vport,
         fwmark: e.fwmark,
     };
-    let now = conn::jiffies();
+    let now = kernel_services::jiffies();
     let timeout = match e.timeout {
         0 if tmpl => 180,
         0 => proto_timeout(st, e.protocol, e.state),
@@ -1014,8 +1015,7 @@ fn new_master(cfg: DaemonConfig, ports: usize, st: &NetState) -> Result<impl Pin
     let qlen = st.sysctl.sync_qlen_max.load(Relaxed).max(1) as usize;
     let cap = qlen.saturating_mul(per.max(1)).clamp(QUEUE_MIN, QUEUE_MAX);
     let mut id = [0u8; 4];
-    // SAFETY: Fills a local buffer.
-    unsafe { bindings::get_random_bytes(id.as_mut_ptr().cast(), id.len()) };
+    random_bytes(&mut id);
     let mut rings = KVec::with_capacity(ports, GFP_KERNEL)?;
     for _ in 0..ports {
         let mut slots = KVVec::new();
