@@ -17,7 +17,7 @@ use kernel::{bindings, new_spinlock_irq, prelude::*, sync::{Arc, SpinLockIrq}, t
 
 use crate::kernel_services::{jiffies, random_u32};
 use crate::rcu::ReadSide;
-use crate::rcu_chain::{Chain, Linked};
+use crate::rcu_chain::{Chain, Link};
 use crate::rvs_core::connhash::Hash;
 use crate::rvs_core::defense::{entry_fate, DropEntryCounters, Entry, EntryFate, DROP_ENTRY_SHARE};
 use crate::rvs_core::packet::{IPPROTO_SCTP, IPPROTO_TCP};
@@ -65,7 +65,7 @@ pub(crate) fn secs_to_jiffies(s: u32) -> u64 {
 pub(crate) struct Conn {
     /// For freeing after a grace period; first, see `free_conn`.
     rcu: Opaque<bindings::callback_head>,
-    next: AtomicPtr<Conn>,
+    next: Link<Conn>,
     /// The low bits of the entry's hash ([`Hash::tag`]), beside
     /// the link: a chain walk reads these two words of each entry it passes.
     tag: u32,
@@ -236,12 +236,7 @@ impl Conn {
     }
 }
 
-// SAFETY: `next` is the chain link, which only `Chain` writes.
-unsafe impl Linked for Conn {
-    fn link(&self) -> &AtomicPtr<Self> {
-        &self.next
-    }
-}
+crate::rcu_chain::linked!(Conn, next);
 
 unsafe extern "C" fn free_conn(head: *mut bindings::callback_head) {
     // SAFETY: `head` is the first field of a `#[repr(C)] Conn` leaked from
@@ -564,7 +559,7 @@ impl ConnTable {
         let timeout = secs_to_jiffies(timeout_secs);
         let c = Conn {
             rcu: Opaque::zeroed(),
-            next: AtomicPtr::new(core::ptr::null_mut()),
+            next: Link::new(),
             tag: hash.tag(),
             af: p.af,
             protocol: p.protocol,

@@ -155,7 +155,7 @@ fn init(net: *mut bindings::net) -> Result {
         // SAFETY: The state is part of the namespace's entry, which
         // `net_exit` frees before the namespace goes.
         sync <- SyncState::new(),
-        state <- NetState::new(u64::from_ne_bytes(seed), crate::conn_tab_bits(), unsafe { OwnNet::new(net) }),
+        state <- NetState::new(u64::from_ne_bytes(seed), crate::conn_tab_bits(), unsafe { OwnNet::new(net) })?,
         ticks: AtomicU32::new(0),
         work: Opaque::zeroed(),
         sysctls: None,

@@ -14,15 +14,45 @@ use core::sync::atomic::{AtomicPtr, Ordering::*};
 
 use crate::rcu::ReadSide;
 
+/// An entry's link to the next entry of its [`Chain`]. Only this file
+/// writes it.
+#[repr(transparent)]
+pub(crate) struct Link<T>(AtomicPtr<T>);
+
+impl<T> Link<T> {
+    pub(crate) const fn new() -> Self {
+        Self(AtomicPtr::new(core::ptr::null_mut()))
+    }
+
+    /// The next entry, for an owner that took the chain ([`Chain::take`]).
+    pub(crate) fn next(&self) -> *mut T {
+        self.0.load(Relaxed)
+    }
+}
+
 /// An entry of a [`Chain`]: it holds the link to the next entry.
+/// Implemented with [`linked!`].
 ///
 /// # Safety
 ///
-/// `link` always returns the same field of `self`, which nothing but
-/// [`Chain`] writes.
+/// `link` always returns the same field of `self`.
 pub(crate) unsafe trait Linked: Sized {
-    fn link(&self) -> &AtomicPtr<Self>;
+    fn link(&self) -> &Link<Self>;
 }
+
+/// Makes `$t` a [`Linked`] entry through its field `$field: Link<$t>`.
+macro_rules! linked {
+    ($t:ty, $field:ident) => {
+        // SAFETY: `link` always returns the same field, whose pointer only
+        // `rcu_chain` writes (`Link` keeps it private).
+        unsafe impl $crate::rcu_chain::Linked for $t {
+            fn link(&self) -> &$crate::rcu_chain::Link<Self> {
+                &self.$field
+            }
+        }
+    };
+}
+pub(crate) use linked;
 
 /// The head of a singly linked chain of `T`.
 #[repr(transparent)]
@@ -67,7 +97,7 @@ impl<T: Linked> Chain<T> {
     /// and stays allocated until a grace period after it is unlinked.
     pub(crate) unsafe fn push(&self, node: *mut T) {
         // SAFETY: `node` is valid and not yet visible to readers.
-        unsafe { (*node).link().store(self.0.load(Relaxed), Relaxed) };
+        unsafe { (*node).link().0.store(self.0.load(Relaxed), Relaxed) };
         self.0.store(node, Release);
     }
 
@@ -88,10 +118,10 @@ impl<T: Linked> Chain<T> {
             // keeps them linked while we look.
             let e = unsafe { &*p };
             if core::ptr::eq(p, node) {
-                link.store(e.link().load(Relaxed), Release);
+                link.store(e.link().0.load(Relaxed), Release);
                 return true;
             }
-            link = e.link();
+            link = &e.link().0;
         }
     }
 
@@ -119,7 +149,7 @@ impl<'a, T: Linked> Iterator for Iter<'a, T> {
         // the writers' lock that lasts `'a`; either keeps linked entries,
         // and entries unlinked meanwhile, allocated for that long.
         let e = unsafe { &*self.next };
-        self.next = e.link().load(Acquire);
+        self.next = e.link().0.load(Acquire);
         Some(e)
     }
 }

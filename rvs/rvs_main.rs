@@ -35,6 +35,7 @@ mod service;
 mod skb;
 mod sockopt;
 mod stats;
+mod svc_hash;
 mod sync;
 mod sync_io;
 mod sysctl;

@@ -13,7 +13,7 @@
 //! Connections hold `Arc<Dest>`, so a deleted real server lives on (out of
 //! every list) until its last connection expires, as in IPVS.
 
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering::*};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
 
 use kernel::{
     new_mutex, new_spinlock_irq,
@@ -25,7 +25,8 @@ use kernel::{
 use crate::conn::ConnTable;
 use crate::rvs_core::abi::fwd;
 use crate::rcu::{self, ReadSide};
-use crate::rcu_chain::{Chain, Linked};
+use crate::rcu_chain::Link;
+use crate::svc_hash::{self, Keyed, SvcHash, SvcWriter};
 use crate::rvs_core::ctl::{
     errno, CtlError, DestConf, DestKey, ServiceConf, ServiceKey, FWMARK_PROTOCOL,
 };
@@ -64,7 +65,7 @@ pub(crate) struct Pool {
 pub(crate) struct Service {
     pub(crate) key: ServiceKey,
     /// Next service in the same RCU hash bucket.
-    next: AtomicPtr<Service>,
+    next: Link<Service>,
     pub(crate) flags: AtomicU32,
     /// Persistence timeout, seconds.
     pub(crate) timeout: AtomicU32,
@@ -132,53 +133,20 @@ impl Service {
     }
 }
 
-/// Buckets of the service hash (IPVS: 256).
-const SVC_TAB_SIZE: usize = 256;
+crate::rcu_chain::linked!(Service, next);
 
-/// The packet path's index of services. Writers hold the table mutex.
-pub(crate) struct SvcHash {
-    buckets: [Chain<Service>; SVC_TAB_SIZE],
-    seed: u64,
-}
-
-// SAFETY: `next` is the chain link, which only `Chain` writes.
-unsafe impl Linked for Service {
-    fn link(&self) -> &AtomicPtr<Self> {
-        &self.next
+impl Keyed for Service {
+    fn key(&self) -> &ServiceKey {
+        &self.key
     }
 }
 
-fn svc_bucket(seed: u64, af: u16, protocol: u16, addr: &[u8; 16], port: u16, fwmark: u32) -> usize {
-    let mut a = *addr;
-    a[12] ^= (fwmark >> 24) as u8;
-    a[13] ^= (fwmark >> 16) as u8;
-    a[14] ^= (fwmark >> 8) as u8;
-    a[15] ^= fwmark as u8 ^ af as u8;
-    crate::rvs_core::connhash::bucket(seed, protocol as u8, &a, port, 8) % SVC_TAB_SIZE
-}
-
-impl SvcHash {
-    fn new(seed: u64) -> Self {
-        Self {
-            buckets: [const { Chain::new() }; SVC_TAB_SIZE],
-            seed,
-        }
-    }
-
-    fn bucket_of(&self, k: &ServiceKey) -> &Chain<Service> {
-        &self.buckets[svc_bucket(self.seed, k.af, k.protocol, &k.addr, k.port, k.fwmark)]
-    }
-
-    /// Finds a service.
-    pub(crate) fn find<'r>(&'r self, rcu: &'r ReadSide, k: &ServiceKey) -> Option<&'r Service> {
-        self.bucket_of(k).iter(rcu).find(|s| s.key == *k)
-    }
-
+impl SvcHash<Service> {
     /// Whether some service has a NAT real server at `addr`:`port` for
     /// `protocol` (IPVS's `ip_vs_has_real_service`, for `nat_icmp_send`).
     /// Walks every service: only used when that sysctl is on.
     pub(crate) fn has_masq_dest(&self, rcu: &ReadSide, af: u16, protocol: u16, addr: &[u8; 16], port: u16) -> bool {
-        self.buckets.iter().flat_map(|b| b.iter(rcu)).any(|s| {
+        self.iter(rcu).any(|s| {
             (s.key.protocol == protocol || s.key.fwmark != 0)
                 && s.pool.lock().dests.iter().any(|d| {
                     d.key.af == af
@@ -188,47 +156,6 @@ impl SvcHash {
                 })
         })
     }
-
-    /// Links `svc` (holding one reference for the hash). The caller holds
-    /// the table mutex.
-    fn link(&self, svc: Arc<Service>) {
-        let raw = Arc::into_raw(svc).cast_mut();
-        // SAFETY: Writers hold the table mutex; the hash's reference keeps
-        // `raw` allocated until `unlink` drops it after a grace period.
-        unsafe { self.bucket_of(&(*raw).key).push(raw) };
-    }
-
-    /// Unlinks the service with key `k`; its hash reference is dropped
-    /// after a grace period. The caller holds the table mutex.
-    fn unlink(&self, k: &ServiceKey) {
-        let chain = self.bucket_of(k);
-        // SAFETY: Writers hold the table mutex.
-        let found = unsafe { chain.iter_locked() }.find(|s| s.key == *k).map(core::ptr::from_ref);
-        let Some(p) = found else { return };
-        // SAFETY: As above.
-        if unsafe { chain.unlink(p) } {
-            // SAFETY: `p` came from `Arc::into_raw` in `link`; unlinked, the
-            // hash's reference is ours to drop, after current readers.
-            rcu::defer_drop(unsafe { Arc::from_raw(p) });
-        }
-    }
-}
-
-impl Drop for SvcHash {
-    fn drop(&mut self) {
-        // The namespace is going: its hooks are unregistered, so no reader
-        // is left; give back the hash's references.
-        for b in self.buckets.iter_mut() {
-            let mut p = b.take();
-            while !p.is_null() {
-                // SAFETY: `p` came from `Arc::into_raw` in `link` and is
-                // unlinked now; nothing else reaches it through the hash.
-                let svc = unsafe { Arc::from_raw(p) };
-                p = svc.next.load(Relaxed);
-                drop(svc);
-            }
-        }
-    }
 }
 
 /// The control plane's tables of one namespace.
@@ -237,6 +164,8 @@ pub(crate) struct Tables {
     /// Deleted real servers that connections still use (IPVS's trash):
     /// re-adding the same server to the same service brings them back.
     trash: KVec<(ServiceKey, Arc<Dest>)>,
+    /// Links and unlinks services in the packet path's hash.
+    svc_writer: SvcWriter<Service>,
 }
 
 /// rvs's state in one network namespace.
@@ -244,7 +173,7 @@ pub(crate) struct Tables {
 pub(crate) struct NetState {
     #[pin]
     pub(crate) tables: Mutex<Tables>,
-    pub(crate) svc_hash: SvcHash,
+    pub(crate) svc_hash: SvcHash<Service>,
     pub(crate) timeouts: Timeouts,
     pub(crate) conns: ConnTable,
     /// Counters of everything rvs forwards in this namespace.
@@ -267,13 +196,15 @@ pub(crate) struct NetState {
 }
 
 impl NetState {
-    pub(crate) fn new(seed: u64, conn_bits: u32, net: crate::net::OwnNet) -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
+    pub(crate) fn new(seed: u64, conn_bits: u32, net: crate::net::OwnNet) -> Result<impl PinInit<Self, Error>> {
+        let (svc_hash, svc_writer) = svc_hash::new(seed)?;
+        Ok(try_pin_init!(Self {
             tables <- new_mutex!(Tables {
                 services: RBTree::new(),
                 trash: KVec::new(),
+                svc_writer,
             }),
-            svc_hash: SvcHash::new(seed),
+            svc_hash,
             timeouts: Timeouts::new(),
             conns: ConnTable::new(conn_bits, seed.rotate_left(17), net)?,
             stats: Arc::pin_init(Stats::new(), GFP_KERNEL)?,
@@ -283,7 +214,7 @@ impl NetState {
             defrag6: AtomicBool::new(false),
             hooks <- NetHooks::new(),
             local_clients: AtomicBool::new(false),
-        })
+        }))
     }
 
     /// Finds the service a packet is for: by firewall mark first, then by
@@ -338,7 +269,7 @@ impl NetState {
         let svc = Arc::pin_init(
             try_pin_init!(Service {
                 key,
-                next: AtomicPtr::new(core::ptr::null_mut()),
+                next: Link::new(),
                 flags: AtomicU32::new(conf.apply_flags(0)),
                 timeout: AtomicU32::new(conf.timeout),
                 netmask: AtomicU32::new(conf.netmask),
@@ -352,7 +283,7 @@ impl NetState {
         )
         .map_err(enomem)?;
         let node = RBTreeNodeReservation::new(GFP_KERNEL).map_err(enomem)?;
-        self.svc_hash.link(svc.clone());
+        t.svc_writer.link(svc.clone());
         t.services.insert(node.into_node(key, svc));
         self.nr_services.fetch_add(1, Relaxed);
         Ok(())
@@ -412,7 +343,7 @@ impl NetState {
             .services
             .remove(key)
             .ok_or(ctl_err!(ESRCH, "no such service"))?;
-        self.svc_hash.unlink(key);
+        t.svc_writer.unlink(key);
         self.nr_services.fetch_sub(1, Relaxed);
         let dests = svc.dests().unwrap_or_default();
         self.retire_dests(t, key, &dests);
@@ -424,7 +355,7 @@ impl NetState {
     pub(crate) fn flush(&self, t: &mut Tables) {
         let services = core::mem::replace(&mut t.services, RBTree::new());
         for (k, svc) in services.iter() {
-            self.svc_hash.unlink(k);
+            t.svc_writer.unlink(k);
             let dests = svc.dests().unwrap_or_default();
             self.retire_dests(t, k, &dests);
         }
