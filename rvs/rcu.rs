@@ -3,14 +3,14 @@
 //! RCU for rvs's lock-free lookups: readers on the packet path run inside
 //! netfilter's RCU read-side section; writers publish with release stores
 //! and free what they unlinked only after a grace period ([`RcuBox`],
-//! [`RcuCell`], [`defer_drop`]).
+//! [`RcuCell`], [`RcuArc`], [`defer_drop`]).
 //!
 //! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
 
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicPtr, Ordering::*};
 
-use kernel::{alloc::Flags, bindings, prelude::*, types::Opaque};
+use kernel::{alloc::Flags, bindings, prelude::*, sync::Arc, types::Opaque};
 
 /// A value freed by an RCU callback, once no reader can still see it.
 #[repr(C)]
@@ -121,6 +121,67 @@ impl<T: Send + Sync + 'static> Drop for RcuCell<T> {
     fn drop(&mut self) {
         // Readers may still hold the value: it goes after them.
         self.replace(None);
+    }
+}
+
+/// An `Arc<T>` published to RCU readers (C's `__rcu` pointer to a
+/// refcounted object). Readers borrow it for their read-side section; a
+/// writer takes it back only after waiting for a grace period itself, so
+/// `T` is dropped in the writer's (process) context and its `Drop` may
+/// sleep. Replaced, taken and dropped in process context only.
+pub(crate) struct RcuArc<T: Send + Sync> {
+    _owns: PhantomData<Arc<T>>,
+    ptr: AtomicPtr<T>,
+}
+
+impl<T: Send + Sync> RcuArc<T> {
+    /// Nothing published.
+    pub(crate) const fn new() -> Self {
+        let ptr = AtomicPtr::new(core::ptr::null_mut());
+        Self { _owns: PhantomData, ptr }
+    }
+
+    /// Whether a value is published (a quick check, no ordering).
+    pub(crate) fn is_some(&self) -> bool {
+        !self.ptr.load(Relaxed).is_null()
+    }
+
+    /// The published value, valid for the read-side section `rcu` proves.
+    pub(crate) fn get<'r>(&self, _rcu: &'r ReadSide) -> Option<&'r T> {
+        // SAFETY: A non-null pointer came from `Arc::into_raw` in
+        // `publish`; its reference is dropped only a grace period after it
+        // is unpublished, and `'r` keeps that grace period from ending.
+        unsafe { self.ptr.load(Acquire).as_ref() }
+    }
+
+    /// Publishes `value`; a value it replaces is dropped after a grace
+    /// period, which this waits for.
+    pub(crate) fn publish(&self, value: Arc<T>) {
+        let old = self.ptr.swap(Arc::into_raw(value).cast_mut(), AcqRel);
+        Self::drop_unpublished(old);
+    }
+
+    /// Unpublishes the value, if any, and drops it after a grace period,
+    /// which this waits for.
+    pub(crate) fn take_and_drop(&self) {
+        let old = self.ptr.swap(core::ptr::null_mut(), AcqRel);
+        Self::drop_unpublished(old);
+    }
+
+    fn drop_unpublished(old: *mut T) {
+        if !old.is_null() {
+            synchronize();
+            // SAFETY: `old` came from `Arc::into_raw` in `publish` and was
+            // swapped out, so its reference is ours; after the grace
+            // period no reader holds a borrow of it.
+            drop(unsafe { Arc::from_raw(old) });
+        }
+    }
+}
+
+impl<T: Send + Sync> Drop for RcuArc<T> {
+    fn drop(&mut self) {
+        self.take_and_drop();
     }
 }
 

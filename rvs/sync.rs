@@ -17,7 +17,7 @@
 //! encodes and sends. The daemons are stopped before the namespace's state
 //! goes (`SyncState::stop_all` from `net_exit`).
 
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::*};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
 
 use kernel::{
     new_mutex, new_spinlock_irq,
@@ -28,7 +28,7 @@ use kernel::{
 use crate::conn::{self, flags as cf, Conn, ConnParams, Side, Target, Tuple};
 use crate::kernel_services::{self, random_bytes};
 use crate::net::NetRef;
-use crate::rcu::ReadSide;
+use crate::rcu::{RcuArc, ReadSide};
 use crate::rvs_core::ctl::{errno, CtlError, AF_INET, AF_INET6};
 use crate::rvs_core::packet::{IPPROTO_SCTP, IPPROTO_TCP};
 use crate::rvs_core::proto::TcpState;
@@ -805,9 +805,8 @@ struct Daemons {
 pub(crate) struct SyncState {
     #[pin]
     daemons: Mutex<Daemons>,
-    /// The running master's shared part (an `Arc` leaked while published),
-    /// for the packet path under RCU.
-    master: AtomicPtr<MasterShared>,
+    /// The running master's shared part, for the packet path under RCU.
+    master: RcuArc<MasterShared>,
     backup_on: AtomicBool,
 }
 
@@ -815,23 +814,19 @@ impl SyncState {
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             daemons <- new_mutex!(Daemons { master: None, backup: None, ports: 0 }),
-            master: AtomicPtr::new(core::ptr::null_mut()),
+            master: RcuArc::new(),
             backup_on: AtomicBool::new(false),
         }? Error)
     }
 
     /// The running master, for as long as the RCU read lock is held.
-    fn master<'a>(&'a self, _rcu: &'a ReadSide) -> Option<&'a MasterShared> {
-        let p = self.master.load(Acquire);
-        // SAFETY: Published by `start` from a live `Arc`; `stop` unpublishes
-        // it and waits for a grace period before dropping that reference,
-        // and `_rcu` keeps the grace period from ending meanwhile.
-        (!p.is_null()).then(|| unsafe { &*p })
+    fn master<'r>(&self, rcu: &'r ReadSide) -> Option<&'r MasterShared> {
+        self.master.get(rcu)
     }
 
     /// Whether a master daemon runs (the packet path's quick check).
     pub(crate) fn master_on(&self) -> bool {
-        !self.master.load(Relaxed).is_null()
+        self.master.is_some()
     }
 
     pub(crate) fn backup_on(&self) -> bool {
@@ -896,8 +891,7 @@ impl SyncState {
                     },
                 })
             })?;
-            let raw = Arc::into_raw(shared.clone()).cast_mut();
-            self.master.store(raw, Release);
+            self.master.publish(shared.clone());
             d.master = Some(Master { shared, _threads: threads });
         } else {
             st.conns.allocate().map_err(|_| OOM)?;
@@ -945,7 +939,7 @@ impl SyncState {
             STATE_MASTER => {
                 let m = d.master.take();
                 if m.is_some() {
-                    self.unpublish_master();
+                    self.master.take_and_drop();
                 }
                 m.is_some()
             }
@@ -987,21 +981,11 @@ impl SyncState {
         Ok(())
     }
 
-    fn unpublish_master(&self) {
-        let p = self.master.swap(core::ptr::null_mut(), AcqRel);
-        if !p.is_null() {
-            crate::rcu::synchronize();
-            // SAFETY: `p` came from `Arc::into_raw` in `start`; no reader
-            // can hold it after the grace period.
-            drop(unsafe { Arc::from_raw(p) });
-        }
-    }
-
     /// Stops both daemons (the namespace is going away).
     pub(crate) fn stop_all(&self) {
         let mut d = self.daemons.lock();
         if d.master.take().is_some() {
-            self.unpublish_master();
+            self.master.take_and_drop();
         }
         self.backup_on.store(false, Relaxed);
         d.backup = None;
