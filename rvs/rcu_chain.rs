@@ -47,7 +47,10 @@ macro_rules! linked {
         // `rcu_chain` writes (`Link` keeps it private).
         unsafe impl $crate::rcu_chain::Linked for $t {
             fn link(&self) -> &$crate::rcu_chain::Link<Self> {
-                &self.$field
+                // A pattern, not `self.$field`, so that the field is
+                // `$t`'s own and not one reached through `Deref`.
+                let Self { $field: link, .. } = self;
+                link
             }
         }
     };

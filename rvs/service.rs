@@ -19,7 +19,7 @@ use kernel::{
     new_mutex, new_spinlock_irq,
     prelude::*,
     rbtree::{RBTree, RBTreeNodeReservation},
-    sync::{Arc, Mutex, SpinLockIrq},
+    sync::{Arc, Mutex, SpinLockIrq, UniqueArc},
 };
 
 use crate::conn::ConnTable;
@@ -266,7 +266,7 @@ impl NetState {
         self.hooks.ensure(self.conns.net()).map_err(|_| ctl_err!(ENOMEM, "cannot register the netfilter hooks"))?;
         let sched = Sched::new::<Arc<Dest>>(conf.sched, &[], family_of(key.af)).map_err(enomem)?;
         let stats = Arc::pin_init(Stats::new(), GFP_KERNEL).map_err(enomem)?;
-        let svc = Arc::pin_init(
+        let svc = UniqueArc::pin_init(
             try_pin_init!(Service {
                 key,
                 next: Link::new(),
@@ -283,7 +283,7 @@ impl NetState {
         )
         .map_err(enomem)?;
         let node = RBTreeNodeReservation::new(GFP_KERNEL).map_err(enomem)?;
-        t.svc_writer.link(svc.clone());
+        let svc = t.svc_writer.link(svc);
         t.services.insert(node.into_node(key, svc));
         self.nr_services.fetch_add(1, Relaxed);
         Ok(())

@@ -8,7 +8,7 @@
 //! mutex: writers are serialised by `&mut` to it, so the chains' writer
 //! rules hold whatever lock provides that.
 
-use kernel::{prelude::*, sync::Arc};
+use kernel::{prelude::*, sync::{Arc, UniqueArc}};
 
 use crate::rcu::{self, ReadSide};
 use crate::rcu_chain::{Chain, Linked};
@@ -73,13 +73,18 @@ impl<T: Keyed> SvcHash<T> {
 }
 
 impl<T: Keyed> SvcWriter<T> {
-    /// Links `svc` (holding one reference for the hash).
-    pub(crate) fn link(&mut self, svc: Arc<T>) {
-        let raw = Arc::into_raw(svc).cast_mut();
+    /// Links `svc`, holding one reference for the hash, and returns
+    /// another. Taking it unique proves it is in no hash yet, which
+    /// pushing onto a chain requires.
+    pub(crate) fn link(&mut self, svc: Pin<UniqueArc<T>>) -> Arc<T> {
+        let svc = Arc::from(svc);
+        let raw = Arc::into_raw(svc.clone()).cast_mut();
         // SAFETY: `&mut self` to the hash's only writer serialises writers;
-        // the hash's reference keeps `raw` allocated until `unlink` drops
-        // it after a grace period.
+        // `svc` was unique, so it is in no chain; the hash's reference
+        // keeps `raw` allocated until `unlink` drops it after a grace
+        // period.
         unsafe { self.0.bucket_of((*raw).key()).push(raw) };
+        svc
     }
 
     /// Unlinks the service with key `k`; its hash reference is dropped
