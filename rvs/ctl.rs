@@ -14,7 +14,7 @@ use crate::genl::{
     Request,
 };
 use crate::net::{AddrType, NetRef};
-use crate::netns;
+use crate::netns::{self, NetEntry};
 use crate::rvs_core::abi::{self, cmd, cmd_attr, dest_attr, info_attr, stats_attr, svc_attr};
 use crate::rvs_core::ctl::{
     self as core_ctl, errno, CtlError, DestSpec, ServiceSpec, TimeoutsUpdate, AF_INET, AF_INET6,
@@ -25,7 +25,6 @@ use core::sync::atomic::Ordering::Relaxed;
 use crate::dest::Dest;
 use crate::service::{NetState, Service, Tables};
 use crate::stats::Stats;
-use crate::sync::SyncState;
 
 static SVC_POLICY: Policy<{ svc_attr::MAX as usize + 1 }> = Policy([
     P::unspec(),
@@ -480,14 +479,15 @@ impl DoIt for Daemon {
     fn doit(req: &mut Request<'_>) -> Result {
         let net = req.net();
         let ns = netns::entry(net).ok_or(ENODEV)?;
-        match daemon_cmd(req, net, &ns.state, &ns.sync) {
+        match daemon_cmd(req, net, ns) {
             Ok(()) => Ok(()),
             Err(e) => Err(refuse(req, e)),
         }
     }
 }
 
-fn daemon_cmd(req: &Request<'_>, net: NetRef<'_>, st: &NetState, sync: &SyncState) -> Result<(), CtlError> {
+fn daemon_cmd(req: &Request<'_>, net: NetRef<'_>, ns: &NetEntry) -> Result<(), CtlError> {
+    let sync = &ns.sync;
     use crate::rvs_core::abi::daemon_attr as da;
     let Some(nest) = req.attr(cmd_attr::DAEMON) else {
         return Err(CtlError { errno: errno::EINVAL, msg: "missing daemon attributes\0" });
@@ -529,7 +529,7 @@ fn daemon_cmd(req: &Request<'_>, net: NetRef<'_>, st: &NetState, sync: &SyncStat
             if let Some(v) = get(da::MCAST_TTL).and_then(|a| a.first().copied()) {
                 cfg.ttl = v;
             }
-            sync.start(net, st, cfg, state)
+            ns.start_daemon(net, cfg, state)
         }
         cmd::DEL_DAEMON => sync.stop(state.ok_or(EINVAL_SPEC)?),
         _ => sync.resync(state.ok_or(EINVAL_SPEC)?),

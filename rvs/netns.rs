@@ -20,7 +20,8 @@ use crate::sysctl::{self, Tree};
 use crate::rvs_core::est;
 use crate::rvs_core::ctl::{errno, CtlError};
 use crate::service::NetState;
-use crate::sync::SyncState;
+use crate::sync::{DaemonConfig, SyncState};
+use crate::sync_io::ThreadShared;
 
 // `struct net` holds a zero-sized array bindgen flags as not FFI-safe;
 // only pointers to it cross the boundary.
@@ -55,6 +56,17 @@ pub(crate) struct NetEntry {
     /// [`AbiRegistration`]'s operations.
     #[pin]
     ipvs: Mutex<Option<(sysctl::Table, procfs::Files)>>,
+}
+
+impl NetEntry {
+    /// NEW_DAEMON in this namespace: the daemon's threads work on `state`.
+    pub(crate) fn start_daemon(&self, net: NetRef<'_>, cfg: DaemonConfig, daemon: u32) -> Result<(), CtlError> {
+        // SAFETY: The entry is pinned in its slot until `net_exit`, which
+        // (as `net_pre_exit` before it) stops every daemon thread before
+        // `state` goes; `sync` is also dropped before `state`.
+        let shared = unsafe { ThreadShared::new(&self.state) };
+        self.sync.start(net, shared, cfg, daemon)
+    }
 }
 
 /// Puts the namespace's periodic work on the queue, `interval()` from now.

@@ -127,7 +127,7 @@ fn set(net: NetRef<'_>, cmd: c_int, arg: &[u8]) -> Result<(), CtlError> {
     // The daemons have a lock of their own; the rest change the tables.
     match req {
         SetRequest::StartDaemon { state, ifname, syncid } => {
-            ns.sync.start(net, st, DaemonConfig::new(&ifname, syncid), state)
+            ns.start_daemon(net, DaemonConfig::new(&ifname, syncid), state)
         }
         SetRequest::StopDaemon { state } => ns.sync.stop(state),
         SetRequest::Flush => {

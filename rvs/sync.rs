@@ -35,7 +35,7 @@ use crate::rvs_core::proto::TcpState;
 use crate::rvs_core::sctp::SctpState;
 use crate::rvs_core::sync::{self as wire, SyncConn};
 use crate::service::NetState;
-use crate::sync_io::{self, should_stop, sleep_ms, Group, Socket, Thread, Worker};
+use crate::sync_io::{self, should_stop, sleep_ms, Group, Socket, Thread, ThreadShared, Worker};
 
 /// Daemon states, as IPVS's `IP_VS_STATE_*`.
 pub(crate) use crate::rvs_core::abi::daemon_state::{BACKUP as STATE_BACKUP, MASTER as STATE_MASTER};
@@ -190,34 +190,10 @@ pub(crate) struct BackupShared {
 
 type SpinLockIrqPeers = Pin<KBox<SpinLockIrq<[(u32, u32); MAX_PEERS]>>>;
 
-/// The namespace's state, from a daemon thread.
-///
-/// # Invariants
-///
-/// Points to the `NetState` beside the `SyncState` that runs the daemon
-/// (both in the namespace's `NetEntry`); `SyncState::stop_all` stops
-/// every thread before that state is dropped (`net_exit` calls it, and
-/// the entry drops its `SyncState` first).
-#[derive(Clone, Copy)]
-struct StateRef(*const NetState);
-
-// SAFETY: `NetState` is shared between CPUs (it is `Sync`); see the type
-// invariants for its lifetime.
-unsafe impl Send for StateRef {}
-// SAFETY: As above.
-unsafe impl Sync for StateRef {}
-
-impl StateRef {
-    fn get(&self) -> &NetState {
-        // SAFETY: Type invariants: alive while any daemon thread runs.
-        unsafe { &*self.0 }
-    }
-}
-
 /// A master thread: sends its queue, walks the table for refreshes and
 /// full resyncs; thread 0 also listens for resync requests.
 struct MasterWorker {
-    st: StateRef,
+    st: ThreadShared<NetState>,
     shared: Arc<MasterShared>,
     id: usize,
     sock: Socket,
@@ -569,7 +545,7 @@ fn maybe_queue(m: &MasterShared, p: &wire::SyncParams, c: &Conn, pkts: u32, now:
 
 /// A backup thread: receives datagrams into the table.
 struct BackupWorker {
-    st: StateRef,
+    st: ThreadShared<NetState>,
     shared: Arc<BackupShared>,
     id: usize,
     sock: Socket,
@@ -834,7 +810,16 @@ impl SyncState {
     }
 
     /// NEW_DAEMON: starts a daemon, with IPVS's checks and defaults.
-    pub(crate) fn start(&self, net: NetRef<'_>, st: &NetState, mut cfg: DaemonConfig, state: u32) -> Result<(), CtlError> {
+    ///
+    /// `state_ref` is the namespace's state, for the daemon's threads.
+    pub(crate) fn start(
+        &self,
+        net: NetRef<'_>,
+        state_ref: ThreadShared<NetState>,
+        mut cfg: DaemonConfig,
+        state: u32,
+    ) -> Result<(), CtlError> {
+        let st = state_ref.get();
         let mut d = self.daemons.lock();
         let ports = if d.master.is_none() && d.backup.is_none() {
             let n = st.sysctl.sync_ports.load(Relaxed).clamp(1, MAX_PORTS as i32) as usize;
@@ -874,14 +859,13 @@ impl SyncState {
             return Err(cerr(errno::EINVAL, "sync ports past 65535\0"));
         }
         let sock_size = st.sysctl.sync_sock_size.load(Relaxed);
-        let sref = StateRef(core::ptr::from_ref(st));
         if state == STATE_MASTER {
             let init = new_master(cfg, ports, st).map_err(|_| OOM)?;
             let shared = Arc::pin_init(init, GFP_KERNEL).map_err(|_| OOM)?;
             let threads = spawn(ports, c"m", |id| {
                 let port = cfg.port + id as u16;
                 Ok(MasterWorker {
-                    st: sref,
+                    st: state_ref,
                     shared: shared.clone(),
                     id,
                     sock: Socket::sender(net, &group(port), cfg.ttl, sock_size).map_err(sock_err)?,
@@ -907,7 +891,7 @@ impl SyncState {
             let threads = spawn(ports, c"b", |id| {
                 let port = cfg.port + id as u16;
                 Ok(BackupWorker {
-                    st: sref,
+                    st: state_ref,
                     shared: shared.clone(),
                     id,
                     sock: Socket::receiver(net, &group(port), sock_size, RECV_WAIT_MS).map_err(sock_err)?,

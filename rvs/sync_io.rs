@@ -70,6 +70,41 @@ pub(crate) fn interface(net: NetRef<'_>, ifname: &[u8; 16]) -> Option<(i32, u32)
     Some(unsafe { (rvs_netdev_ifindex(dev), rvs_netdev_mtu(dev)) })
 }
 
+/// A shared reference handed to kernel threads, which no borrow can
+/// outlive: whoever makes one vouches that the value outlives every thread
+/// given it.
+pub(crate) struct ThreadShared<T: Sync>(NonNull<T>);
+
+impl<T: Sync> Clone for ThreadShared<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Sync> Copy for ThreadShared<T> {}
+
+// SAFETY: The value is `Sync`, so it may be used from any thread, and
+// `new`'s caller vouches for its lifetime.
+unsafe impl<T: Sync> Send for ThreadShared<T> {}
+// SAFETY: As above.
+unsafe impl<T: Sync> Sync for ThreadShared<T> {}
+
+impl<T: Sync> ThreadShared<T> {
+    /// # Safety
+    ///
+    /// `value` stays where it is, alive, until every thread given this
+    /// (or a copy) has been stopped.
+    pub(crate) unsafe fn new(value: &T) -> Self {
+        Self(NonNull::from(value))
+    }
+
+    pub(crate) fn get(&self) -> &T {
+        // SAFETY: `new`'s contract: the value outlives the threads that
+        // hold this, and so this.
+        unsafe { self.0.as_ref() }
+    }
+}
+
 /// A kernel thread running `W`'s loop; stopping it (drop) waits for it,
 /// then frees what it used.
 pub(crate) struct Thread<W> {
