@@ -14,7 +14,8 @@ use core::sync::atomic::Ordering::{Acquire, Relaxed};
 
 use kernel::{bindings, sync::Arc};
 
-use crate::conn::{flags as cf, Conn, ConnParams, Side, Target, Tuple};
+use crate::conn::{flags as cf, Conn, ConnParams, Target};
+use crate::conn_table::{Side, Tuple};
 use crate::kernel_services;
 use crate::net::NetRef;
 use crate::netns;

@@ -12,7 +12,7 @@ use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use kernel::{bindings, error::to_result, new_mutex, prelude::*, sync::Mutex, types::Opaque};
 
-use crate::conn::SWEEP_INTERVAL_MS;
+use crate::conn_table::SWEEP_INTERVAL_MS;
 use crate::kernel_services;
 use crate::net::{NetRef, OwnNet};
 use crate::procfs;

@@ -3,7 +3,7 @@
 //! A packet as the hooks parse it once (IPVS's `ip_vs_iphdr` and ports)
 //! and hand it on to scheduling and the forwarding methods.
 
-use crate::conn::Tuple;
+use crate::conn_table::Tuple;
 use crate::rvs_core::packet::{self, Family, IpHeader};
 use crate::rvs_core::sctp::{self, SctpChunks};
 use crate::proto::L4;

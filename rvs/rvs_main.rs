@@ -9,6 +9,7 @@
 use kernel::prelude::*;
 
 mod conn;
+mod conn_table;
 mod conntrack;
 mod core_hooks;
 mod ctl;

@@ -22,7 +22,7 @@ use kernel::{
     sync::{Arc, Mutex, SpinLockIrq, UniqueArc},
 };
 
-use crate::conn::ConnTable;
+use crate::conn_table::ConnTable;
 use crate::rvs_core::abi::fwd;
 use crate::rcu::{self, ReadSide};
 use crate::rcu_chain::Link;

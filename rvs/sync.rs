@@ -25,7 +25,8 @@ use kernel::{
     sync::{Arc, Mutex, SpinLockIrq},
 };
 
-use crate::conn::{self, flags as cf, Conn, ConnParams, Side, Target, Tuple};
+use crate::conn::{self, flags as cf, Conn, ConnParams, Target};
+use crate::conn_table::{ConnTable, Side, Tuple};
 use crate::kernel_services::{self, random_bytes};
 use crate::net::NetRef;
 use crate::rcu::{RcuArc, ReadSide};
@@ -427,7 +428,7 @@ fn needs_refresh(st: &NetState, c: &Conn, now: u64, walk_period: u64) -> bool {
         return false;
     }
     if f & cf::TEMPLATE == 0 {
-        if st.sysctl.sync_persist_mode.load(Relaxed) != 0 && c.control().is_some() {
+        if st.sysctl.sync_persist_mode.load(Relaxed) != 0 && ConnTable::control(c).is_some() {
             return false;
         }
         let worth = match c.protocol {
@@ -515,7 +516,7 @@ pub(crate) fn conn_packet(rcu: &ReadSide, sync: &SyncState, st: &NetState, c: &C
     let now = kernel_services::jiffies();
     let sent = f & cf::ONE_PACKET == 0 && maybe_queue(m, &p, c, pkts, now);
     let version = s.sync_version.load(Relaxed) as u8;
-    if let Some(t) = c.control().filter(|_| wire::syncs_control(version, sent)) {
+    if let Some(t) = ConnTable::control(c).filter(|_| wire::syncs_control(version, sent)) {
         let pkts = t.in_pkts.fetch_add(1, Relaxed).wrapping_add(1);
         maybe_queue(m, &p, t, pkts, now);
     }
@@ -531,7 +532,7 @@ fn maybe_queue(m: &MasterShared, p: &wire::SyncParams, c: &Conn, pkts: u32, now:
         timeout_jiffies: c.timeout.load(Relaxed),
         sync_endtime: c.sync_endtime.load(Relaxed),
         // rvs's controls are always templates.
-        under_template: c.control().is_some(),
+        under_template: ConnTable::control(c).is_some(),
     };
     let Some(end) = wire::sync_needed(p, &view, pkts, now) else {
         return false;
@@ -731,7 +732,7 @@ fn apply(st: &NetState, e: &SyncConn<'_>) -> bool {
 fn update(st: &NetState, c: &Conn, e: &SyncConn<'_>, timeout: u32, now: u64) {
     c.state.store(e.state as u8, Relaxed);
     if c.flags.load(Relaxed) & cf::TEMPLATE == 0 {
-        crate::conn::ConnTable::set_active(c, e.flags & cf::INACTIVE == 0);
+        ConnTable::set_active(c, e.flags & cf::INACTIVE == 0);
     }
     c.flags.fetch_or(cf::SYNC, Relaxed);
     c.timeout.store(conn::secs_to_jiffies(timeout), Relaxed);

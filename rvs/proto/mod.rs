@@ -13,7 +13,8 @@ mod udp;
 
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
-use crate::conn::{flags as cf, Conn, ConnTable};
+use crate::conn::{flags as cf, Conn};
+use crate::conn_table::ConnTable;
 use crate::rvs_core::ctl::{TimeoutTarget, TimeoutsUpdate};
 use crate::rvs_core::proto::{CounterChange, Direction, StateStep, TcpFlags, TcpState, TEMPLATE_ASSURED};
 use crate::rvs_core::sctp::{self as sctp_core, SctpChunks, SctpState};
@@ -130,7 +131,7 @@ fn apply(c: &Conn, step: StateStep, state: u8, no_output: bool) {
 /// assured, as IPVS's `ip_vs_control_assure_ct`; written once, not per
 /// reply.
 fn assure_template(c: &Conn) {
-    if let Some(t) = c.control() {
+    if let Some(t) = ConnTable::control(c) {
         if t.state.load(Relaxed) != TEMPLATE_ASSURED {
             t.state.store(TEMPLATE_ASSURED, Relaxed);
         }
