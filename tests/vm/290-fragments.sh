@@ -19,7 +19,7 @@ for i in 1 2; do
 	nsenter --net=/run/netns/rs$i -- $ECHO serve 0.0.0.0 7000 &
 	nsenter --net=/run/netns/rs$i -- $ECHO serve :: 7000 &
 done
-sleep 0.5
+for i in 1 2; do listening rs$i u 7000; done
 
 dadm -A -u 192.168.10.100:7000 -s rr
 dadm -a -u 192.168.10.100:7000 -r 10.0.0.7 -m
@@ -54,7 +54,7 @@ for i in 1 2; do
 	rs_dr $i
 	nsenter --net=/run/netns/rs$i -- $ECHO serve $VIP 7000 &
 done
-sleep 0.5
+for i in 1 2; do listening rs$i u 7000; done
 dadm -A -u $VIP:7000 -s rr
 for i in 1 2; do dadm -a -u $VIP:7000 -r ${LAN_RS[$((i - 1))]} -g; done
 got=$(in_ns client $ECHO send $VIP 7000 4000 10)
