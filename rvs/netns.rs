@@ -164,9 +164,9 @@ fn init(net: *mut bindings::net) -> Result {
     let mut seed = [0u8; 8];
     kernel_services::random_bytes(&mut seed);
     let init = try_pin_init!(NetEntry {
+        sync <- SyncState::new(),
         // SAFETY: The state is part of the namespace's entry, which
         // `net_exit` frees before the namespace goes.
-        sync <- SyncState::new(),
         state <- NetState::new(u64::from_ne_bytes(seed), crate::conn_tab_bits(), unsafe { OwnNet::new(net) })?,
         ticks: AtomicU32::new(0),
         work: Opaque::zeroed(),
