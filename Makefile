@@ -39,6 +39,7 @@ rvsadm:
 # Reliability tools for the VM tests (the netlink fuzzer and churner).
 tools:
 	cargo build --release -p rvsfuzz
+	clang-19 -O2 -Wall -static -o target/release/nsrun tests/vm/nsrun.c
 
 setup:
 	scripts/setup.sh

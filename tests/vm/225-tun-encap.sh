@@ -92,7 +92,7 @@ run() {
 	local impl=$1 c port sf ra opts svc rs t0=$SECONDS
 	net_up
 	director_impl director $impl
-	nsenter --net=/run/netns/rs1 -- $PY "$TUN" serve rs1 $PORTS4 $PORTS6 >$OUT/$impl.serve 2>&1 &
+	nsrun rs1 $PY "$TUN" serve rs1 $PORTS4 $PORTS6 >$OUT/$impl.serve 2>&1 &
 	ip netns exec rs1 tcpdump -i eth0 -Q in -n -U -s 0 -Z root -w $OUT/$impl.pcap ip or ip6 2>$OUT/$impl.tcpdump &
 	local dump=$!
 	poll_for 30 grep -q listening $OUT/$impl.serve || fail "$impl: the real server did not start: $(cat $OUT/$impl.serve)"

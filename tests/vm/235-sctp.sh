@@ -28,7 +28,7 @@ SIZE=30000
 # listening.
 sctp_server() {
 	local ns=$1; shift
-	nsenter --net=/run/netns/$ns -- $PY "$SC" serve "$@" >$OUT/serve.$ns 2>&1 &
+	nsrun $ns $PY "$SC" serve "$@" >$OUT/serve.$ns 2>&1 &
 	poll_for 30 grep -q listening $OUT/serve.$ns || fail "no SCTP server in $ns: $(cat $OUT/serve.$ns)"
 }
 

@@ -16,8 +16,8 @@ ip -n rs2 addr add 2001:db8::17/64 dev eth0 nodad
 for i in 1 2; do ip -n rs$i -6 route add default via 2001:db8::8; done
 in_ns director sysctl -qw net.ipv6.conf.all.forwarding=1
 for i in 1 2; do
-	nsenter --net=/run/netns/rs$i -- $ECHO serve 0.0.0.0 7000 &
-	nsenter --net=/run/netns/rs$i -- $ECHO serve :: 7000 &
+	nsrun rs$i $ECHO serve 0.0.0.0 7000 &
+	nsrun rs$i $ECHO serve :: 7000 &
 done
 for i in 1 2; do listening rs$i u 7000; done
 
@@ -52,7 +52,7 @@ for i in 1 2; do ip netns del rs$i; done
 topo_lan 2
 for i in 1 2; do
 	rs_dr $i
-	nsenter --net=/run/netns/rs$i -- $ECHO serve $VIP 7000 &
+	nsrun rs$i $ECHO serve $VIP 7000 &
 done
 for i in 1 2; do listening rs$i u 7000; done
 dadm -A -u $VIP:7000 -s rr

@@ -17,7 +17,7 @@ dadm -A -t 192.168.10.100:7777 -s rr
 dadm -a -t 192.168.10.100:7777 -r 10.0.0.7 -m
 # Long-lived sessions, all to rs1 (the only server of the echo service
 # when they open), one line each per second throughout.
-nsenter --net=/run/netns/client -- python3 -S "$RVS_TOP/tests/vm/sessions.py" 192.168.10.100 7777 4 $((secs + 20)) 1 \
+nsrun client python3 -S "$RVS_TOP/tests/vm/sessions.py" 192.168.10.100 7777 4 $((secs + 20)) 1 \
 	>/tmp/sessions.out 2>&1 &
 sess=$!
 for i in $(seq 1 120); do grep -q 'open' /tmp/sessions.out 2>/dev/null && break; sleep 0.5; done
@@ -33,10 +33,10 @@ expect_eq "all four sessions on rs1" 4 "$(dadm -L -n -c | grep -c '192.168.10.10
 load=$!
 trap 'kill $load 2>/dev/null || true' EXIT
 # Churn both services: rs1 is only re-weighted, rs2 and rs3 come and go.
-nsenter --net=/run/netns/director -- rvsfuzz churn --service tcp:192.168.10.100:80 --keep 10.0.0.7 \
+nsrun director rvsfuzz churn --service tcp:192.168.10.100:80 --keep 10.0.0.7 \
 	--churn 10.0.0.17 --churn 10.0.0.27 --rate 70 --secs "$secs" --seed 1 | tee /tmp/churn1.out &
 c1=$!
-nsenter --net=/run/netns/director -- rvsfuzz churn --service tcp:192.168.10.100:7777 --keep 10.0.0.7 \
+nsrun director rvsfuzz churn --service tcp:192.168.10.100:7777 --keep 10.0.0.7 \
 	--churn 10.0.0.17 --churn 10.0.0.27 --rate 30 --secs "$secs" --seed 2 | tee /tmp/churn2.out &
 c2=$!
 wait $c1 || fail "churn of the HTTP service failed"

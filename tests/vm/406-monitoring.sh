@@ -49,7 +49,7 @@ run() {
 	for i in 1 2 3 4 5 6; do expect_contains "$1: UDP query $i answered" rs "$(uget 192.168.10.100 53)"; done
 	wait_for 20 "$1 counts 6 connections" total_conns_are 6
 
-	nsenter --net=/run/netns/director -- $NODE_EXPORTER --collector.disable-defaults --collector.ipvs \
+	nsrun director $NODE_EXPORTER --collector.disable-defaults --collector.ipvs \
 		--web.listen-address=127.0.0.1:9100 >$out/$1.node_exporter.log 2>&1 &
 	local ne=$!
 	wait_for 60 "$1: node_exporter answers" in_ns director curl -sf -o $out/$1.metrics http://127.0.0.1:9100/metrics
@@ -69,7 +69,7 @@ run() {
 	  StoreRates false
 	</Plugin>
 	EOF
-	nsenter --net=/run/netns/director -- collectd -f -C $out/$1.collectd.conf >$out/$1.collectd.log 2>&1 &
+	nsrun director collectd -f -C $out/$1.collectd.conf >$out/$1.collectd.log 2>&1 &
 	local cd=$!
 	wait_for 60 "$1: collectd wrote two rounds" collectd_rounds $1 2
 	kill $cd; wait $cd 2>/dev/null || true

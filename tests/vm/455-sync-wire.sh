@@ -82,7 +82,7 @@ run() {
 	for i in 1 2 3; do rs_dr $i; done
 	echo_server rs1 7000
 	echo_server rs2 7001
-	nsenter --net=/run/netns/rs3 -- $PY "$RVS_TOP/tests/vm/udpecho.py" serve $VIP 7002 &
+	nsrun rs3 $PY "$RVS_TOP/tests/vm/udpecho.py" serve $VIP 7002 &
 	listening rs3 u 7002
 	"${ctl[@]}" -A -t $VIP:7000 -s rr
 	"${ctl[@]}" -a -t $VIP:7000 -r ${LAN_RS[0]}:7000 -g

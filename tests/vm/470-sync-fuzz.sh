@@ -206,7 +206,7 @@ badm -L -n -c >/dev/null || fail "-Lnc after the flush"
 badm --start-daemon backup --mcast-interface b0 --syncid 0
 badm --start-daemon master --mcast-interface b0 --syncid 0
 in_ns fuzzer rvsadm --start-daemon master --mcast-interface f0 --syncid 0
-nsenter --net=/run/netns/fuzzer -- rvsfuzz sync --dev f0 --group 224.0.0.81 --port 8848 --count 100000 --secs 60 \
+nsrun fuzzer rvsfuzz sync --dev f0 --group 224.0.0.81 --port 8848 --count 100000 --secs 60 \
 	--rate "$rate" --seed $((seed + 3)) --syncid 0 >/dev/null 2>&1 &
 bg=$!
 sleep 3

@@ -28,7 +28,7 @@ sl_topo() {
 		in_ns srs$i sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 		in_ns srs$i sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
 	done
-	nsenter --net=/run/netns/srs1 -- python3 -S "$RVS_TOP/tests/vm/tagecho.py" --ns srs1=srs1 --ns srs2=srs2 7000 7001 &
+	nsrun srs1 python3 -S "$RVS_TOP/tests/vm/tagecho.py" --ns srs1=srs1 --ns srs2=srs2 7000 7001 &
 	for i in 1 2; do listening srs$i t 7001; done
 }
 sl_dir() { # N: director sdirN, fresh
@@ -76,7 +76,7 @@ sl_entries() {
 sl_sessions() {
 	local srcs
 	srcs=$(IFS=,; echo "${SL_CLIENTS[*]}")
-	nsenter --net=/run/netns/sclient -- python3 -S "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
+	nsrun sclient python3 -S "$RVS_TOP/tests/vm/sessions.py" --tagged --src "$srcs" \
 		--stop-file /tmp/sl-stop "$1" "$2" "$3" 600 "$4" >"$5" 2>&1 &
 }
 # sl_stop OUT...: stops the sessions and waits for each OUT's report.
