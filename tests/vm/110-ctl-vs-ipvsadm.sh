@@ -3,28 +3,32 @@
 # namespace) and against rvs (rvsadm, in another) give byte-identical
 # listings, saves, timeouts and single-service listings.
 . "$RVS_TOP/tests/vm/lib.sh"
-modprobe ip_vs
-for s in rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf twos; do modprobe ip_vs_$s; done
+shopt -s extglob # (result and mask below)
+# The schedulers, with one modprobe.
+mods=(ip_vs)
+for s in rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf twos; do mods+=(ip_vs_$s); done
+modprobe -a "${mods[@]}"
 load_rvs
 new_netns c_ipvs
 new_netns rust_rvs
-c() { in_ns c_ipvs ipvsadm "$@"; }
-r() { in_ns rust_rvs rvsadm "$@"; }
-both() { c "$@"; r "$@"; }
-mask_size() { sed 's/(size=[0-9]*)/(size=N)/'; }
-compare() { # compare WHAT ARGS...
-	expect_eq "$1" "$(c "${@:2}" 2>&1 | mask_size)" "$(r "${@:2}" 2>&1 | mask_size)"
+# The steps below are only noted; then every command runs, in order, in
+# one shell per namespace (ns_lines, after the last step), and the outputs
+# are checked step by step: under emulation a process per command rather
+# than three (nsenter, the command, sed) is most of the test's time.
+kinds=() whats=() steps=()
+step() { # step KIND WHAT ARGS...: ARGS one line (no argument has a blank)
+	local a
+	for a in "${@:3}"; do [[ $a != *[[:space:]]* ]] || fail "step: blank in '$a'"; done
+	kinds+=("$1") whats+=("$2") steps+=("${*:3}")
 }
+# both ARGS...: the command succeeds in both.
+both() { step both "$*" "$@"; }
+# compare WHAT ARGS...: the same output (stdout and stderr, the table size
+# masked).
+compare() { step same "$@"; }
 # compare_err WHAT ARGS...: same exit code; rvsadm's message starts with
 # ipvsadm's (it may add the kernel's extack detail in parentheses).
-compare_err() {
-	local co ro cr rr
-	co=$(c "${@:2}" 2>&1) && cr=0 || cr=$?
-	ro=$(r "${@:2}" 2>&1) && rr=0 || rr=$?
-	expect_eq "$1: exit code" "$cr" "$rr"
-	[ -n "$co" ] || fail "$1: ipvsadm printed no error"
-	case $ro in "$co"*) echo "ok: $1: $ro" ;; *) expect_eq "$1: message" "$co" "$ro" ;; esac
-}
+compare_err() { step err "$@"; }
 
 # Seeds 000-004: NAT and DR farms, persistence, the scheduler list.
 both -A -t 192.168.10.100:80 -s wrr
@@ -45,8 +49,10 @@ both -a -t [2001:db8::1]:443 -r [2001:db8::10]:8443 -m -w 100 -x 100 -y 50
 both -A -t 192.168.10.100:8080 -s nq -p -M 255.255.255.0
 both -a -t 192.168.10.100:8080 -r 10.0.0.7:8080 -m -x 10 -y 5
 both -a -t 192.168.10.100:8080 -r 10.0.0.8:9090 -m -w 7
-for s in lblc lblcr dh fo ovf twos; do
-	n=$(( $(printf '%s' "$s" | cksum | cut -c1-3) % 200 + 20 ))
+# One address per scheduler (the first three digits of its name's cksum,
+# modulo 200, plus 20).
+for sn in lblc:168 lblcr:158 dh:166 fo:187 ovf:43 twos:195; do
+	s=${sn%:*} n=${sn#*:}
 	both -A -t 10.9.0.$n:80 -s $s
 	both -a -t 10.9.0.$n:80 -r 10.9.1.$n -g -w 2
 done
@@ -94,3 +100,45 @@ compare "listing after failures" -L -n
 
 both -C
 compare "empty after -C" -L -n
+
+# The steps' commands, then their checks.
+printf -v lines '%s\n' "${steps[@]}"
+ns_lines c_ipvs /tmp/ctl.c. ipvsadm <<<"${lines%$'\n'}"
+ns_lines rust_rvs /tmp/ctl.r. rvsadm <<<"${lines%$'\n'}"
+# result FILE: an ns_lines file's output in OUT (its trailing newlines
+# dropped, as $(...) drops them) and exit code in RC.
+result() {
+	local all=
+	IFS= read -r -d '' all <"$1" || :
+	[[ $all =~ ^(.*)exit\ ([0-9]+)$'\n'$ ]] || fail "$1: no exit code in: $all"
+	OUT=${BASH_REMATCH[1]} RC=${BASH_REMATCH[2]}
+	OUT=${OUT%%+($'\n')}
+}
+# mask TEXT: TEXT in MASKED, each line's first table size masked as
+# sed 's/(size=[0-9]*)/(size=N)/' does.
+mask() {
+	local l
+	MASKED=
+	while IFS= read -r l; do MASKED+=${l/"(size="*([0-9])")"/"(size=N)"}$'\n'; done <<<"$1"
+	MASKED=${MASKED%$'\n'}
+}
+for i in "${!steps[@]}"; do
+	what=${whats[i]}
+	result /tmp/ctl.c.$((i + 1)); co=$OUT cr=$RC
+	result /tmp/ctl.r.$((i + 1)); ro=$OUT rr=$RC
+	case ${kinds[i]} in
+	both)
+		[ -z "$co" ] || printf 'ipvsadm %s: %s\n' "$what" "$co"
+		[ -z "$ro" ] || printf 'rvsadm %s: %s\n' "$what" "$ro"
+		[ "$cr" = 0 ] || fail "ipvsadm $what: exit $cr"
+		[ "$rr" = 0 ] || fail "rvsadm $what: exit $rr" ;;
+	same)
+		mask "$co"; co=$MASKED
+		mask "$ro"
+		expect_eq "$what" "$co" "$MASKED" ;;
+	err)
+		expect_eq "$what: exit code" "$cr" "$rr"
+		[ -n "$co" ] || fail "$what: ipvsadm printed no error"
+		case $ro in "$co"*) echo "ok: $what: $ro" ;; *) expect_eq "$what: message" "$co" "$ro" ;; esac ;;
+	esac
+done
