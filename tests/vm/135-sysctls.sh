@@ -114,7 +114,7 @@ dadm -a -u 192.168.10.100:53 -r 10.0.0.7 -m
 # The real server answers every datagram from one process (socat's
 # udp_server forks a child and a shell per datagram: hundreds of process
 # starts per burst).
-nsenter --net=/run/netns/rs1 -- python3 -S "$RVS_TOP/tests/vm/udpecho.py" serve 0.0.0.0 53 &
+nsrun rs1 python3 -S "$RVS_TOP/tests/vm/udpecho.py" serve 0.0.0.0 53 &
 listening rs1 u 53
 # inpps: the service's InPPS (-L --rate's 4th field on its UDP line) in
 # PPS, one line per such line, as awk '$1 == "UDP" {print $4}' would.
