@@ -81,6 +81,50 @@ new_netns() { ip netns add "$1"; ip -n "$1" link set lo up; }
 command -v nsrun >/dev/null || fail "nsrun is not built: make tools"
 in_ns() { nsrun "$@"; }
 
+# --- without a process (each start costs a quarter of a second of CPU on
+# the debug kernel under emulation; these are bash alone) ---
+
+# module_loaded NAME: module NAME is loaded (/proc/modules, which lsmod
+# lists).
+module_loaded() {
+	local m r
+	while read -r m r; do [ "$m" != "$1" ] || return 0; done </proc/modules
+	return 1
+}
+# slurp VAR FILE: FILE's contents in VAR without its trailing newlines, as
+# "$(cat FILE)" has them.
+slurp() {
+	local -n slurp_into=$1
+	slurp_into=
+	IFS= read -rd '' slurp_into <"$2" || :
+	while [[ $slurp_into == *$'\n' ]]; do slurp_into=${slurp_into%$'\n'}; done
+}
+# line_in FILE GLOB: a line of FILE matches GLOB (a poll on a log).
+line_in() {
+	local l
+	[ -r "$1" ] || return 1
+	while IFS= read -r l || [ -n "$l" ]; do [[ $l == $2 ]] && return 0; done <"$1"
+	return 1
+}
+# ns_pids NS: the processes in namespace NS, as `ip netns pids NS` finds
+# them (their /proc/PID/ns/net is NS's), in array NS_PIDS.
+ns_pids() {
+	local p
+	NS_PIDS=()
+	for p in /proc/[0-9]*; do [[ $p/ns/net -ef /run/netns/$1 ]] && NS_PIDS+=("${p#/proc/}"); done
+	return 0
+}
+# ns_gone NS...: the processes in the namespaces killed, then the
+# namespaces deleted (one `ip` for all).
+ns_gone() {
+	local ns p
+	for ns; do
+		ns_pids "$ns"
+		for p in "${NS_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	done
+	for ns; do echo "netns del $ns"; done | ip -batch -
+}
+
 # --- topologies (all inside the VM, between namespaces made here) ---
 
 # http_server NS NAME PORT: busybox httpd in NS answering "NAME" on PORT.
