@@ -30,6 +30,13 @@ end, ...) are reported on `error` lines, never raised.
 (the fields named by --mask, default cport: client ports are the
 system's choice; a client port 0, a template's, is kept), sorted and de-duplicated, so that two captures of the
 same traffic compare with diff.
+
+  syncdecode.py [--port P] [--mask F,...] --write FILE.pcap...
+
+writes, for each capture FILE.pcap, FILE.full (the default output),
+FILE.sum (--summary's) and FILE.sum-ports (--summary --mask ''): one
+start for several captures and outputs (under emulation a Python start
+costs more than the decoding).
 """
 import argparse
 import ipaddress
@@ -336,39 +343,67 @@ def decode(buf):
     return head + tail_info(buf, end), entries, errors
 
 
+def full_lines(dgrams):
+    """The default output: each datagram's line, its errors, its entries."""
+    for n, (src, dst, payload) in enumerate(dgrams):
+        head, entries, errors = decode(payload)
+        yield "dgram %d %s>%s len=%d %s" % (n, src, dst, len(payload), head)
+        for err in errors:
+            yield "error: dgram %d: %s" % (n, err)
+        for e in entries:
+            yield fmt_entry(e)
+
+
+def summary(dgrams, mask, errors):
+    """--summary's lines; the decoding faults are added to ERRORS."""
+    lines = set()
+    for src, dst, payload in dgrams:
+        _head, entries, errs = decode(payload)
+        lines.update(fmt_entry(e, mask) for e in entries)
+        errors.extend(errs)
+    return sorted(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("pcap")
+    ap.add_argument("pcap", nargs="+")
     ap.add_argument("--port", type=int, default=8848)
     ap.add_argument("--summary", action="store_true",
                     help="sorted, de-duplicated entries without the masked fields")
     ap.add_argument("--mask", default="cport",
                     help="fields --summary leaves out (comma-separated; default cport)")
+    ap.add_argument("--write", action="store_true",
+                    help="for each FILE.pcap, FILE.full, FILE.sum and FILE.sum-ports")
     a = ap.parse_args()
     mask = set(filter(None, a.mask.split(",")))
     bad = mask - set(FIELDS)
     if bad:
         ap.error("unknown fields in --mask: %s" % ",".join(sorted(bad)))
-    try:
-        dgrams = list(udp_payloads(a.pcap, a.port))
-    except (OSError, ValueError) as e:
-        print("syncdecode: %s: %s" % (a.pcap, e), file=sys.stderr)
-        return 2
-    summary = set()
-    for n, (src, dst, payload) in enumerate(dgrams):
-        head, entries, errors = decode(payload)
-        if a.summary:
-            summary.update(fmt_entry(e, mask) for e in entries)
+    if a.write and a.summary:
+        ap.error("--write writes the summaries itself")
+    if not a.write and len(a.pcap) != 1:
+        ap.error("one capture, or --write")
+    for path in a.pcap:
+        try:
+            dgrams = list(udp_payloads(path, a.port))
+        except (OSError, ValueError) as e:
+            print("syncdecode: %s: %s" % (path, e), file=sys.stderr)
+            return 2
+        errors = []
+        if not a.write:
+            lines = summary(dgrams, mask, errors) if a.summary else full_lines(dgrams)
             for err in errors:
                 print("error: %s" % err, file=sys.stderr)
+            for line in lines:
+                print(line)
             continue
-        print("dgram %d %s>%s len=%d %s" % (n, src, dst, len(payload), head))
-        for err in errors:
-            print("error: dgram %d: %s" % (n, err))
-        for e in entries:
-            print(fmt_entry(e))
-    for line in sorted(summary):
-        print(line)
+        stem = path[:-len(".pcap")] if path.endswith(".pcap") else path
+        for suffix, lines in ((".full", full_lines(dgrams)),
+                              (".sum", summary(dgrams, mask, errors)),
+                              (".sum-ports", summary(dgrams, set(), []))):
+            with open(stem + suffix, "w") as out:
+                for line in lines:
+                    out.write(line + "\n")
     return 0
 
 

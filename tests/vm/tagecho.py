@@ -2,16 +2,18 @@
 """A line echo service that says who answers, for sessions.py --tagged:
 every line (TCP) or datagram (UDP) comes back as "NAME line".
 
-  tagecho.py [--udp-bind ADDR] NAME PORT...
-  tagecho.py [--udp-bind ADDR] --ns NS=NAME [--ns NS=NAME...] PORT...
+  tagecho.py [--udp-bind ADDR] [--sysctl KEY=VALUE...] NAME PORT...
+  tagecho.py [--udp-bind ADDR] [--sysctl KEY=VALUE...] --ns NS=NAME [--ns NS=NAME...] PORT...
 
 Serves TCP on every PORT (all addresses) and UDP on every PORT bound to
 ADDR (default all addresses; a DR real server binds the VIP, so that its
 answers come from the VIP). One process, no fork per connection. With
 --ns it serves in each network namespace NS (/run/netns/NS) as NAME, one
 process for several real servers (under emulation a process start costs
-more than all its serving). Prints "tagecho: NAME... listening on PORT..."
-once its sockets are bound.
+more than all its serving). Each --sysctl (as `sysctl -w KEY=VALUE`) is
+set in every namespace it serves before its sockets there are bound: a DR
+real server's ARP settings, without a sysctl process per namespace.
+Prints "tagecho: NAME... listening on PORT..." once its sockets are bound.
 """
 import argparse
 import ctypes
@@ -22,6 +24,7 @@ import socket
 ap = argparse.ArgumentParser()
 ap.add_argument("--udp-bind", default="0.0.0.0")
 ap.add_argument("--ns", action="append", default=[], metavar="NS=NAME")
+ap.add_argument("--sysctl", action="append", default=[], metavar="KEY=VALUE")
 ap.add_argument("words", nargs="+", metavar="NAME PORT...")
 a = ap.parse_intermixed_args()
 if a.ns:
@@ -49,6 +52,11 @@ sel = selectors.DefaultSelector()
 for ns, name in servers:
     if ns is not None:
         enter(ns)
+    # /proc/sys/net is the namespace of whoever opens it: this one now.
+    for kv in a.sysctl:
+        key, value = kv.split("=", 1)
+        with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+            f.write(value)
     tag = name.encode() + b" "
     for port in ports:
         t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
