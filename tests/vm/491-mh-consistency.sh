@@ -26,34 +26,35 @@ declare -A SCHED=([7000]="-s mh" [7001]="-s mh -b mh-port" [7002]="-s mh -b mh-f
 OVERLOADED=3 # the server with an upper connection threshold of 1 on 7002
 
 topo() {
-	local i d ns
+	local i ns all=(cli dir1 dir2 dir3 dir4 rs{1..10})
 	{
-		for ns in lan cli dir1 dir2 dir3 dir4 $(seq -f 'rs%g' 1 10); do echo "netns add $ns"; done
-		for ns in cli dir1 dir2 dir3 dir4 $(seq -f 'rs%g' 1 10); do
-			echo "link add p-$ns netns lan type veth peer name eth0 netns $ns"
-		done
+		echo "netns add lan"
+		for ns in "${all[@]}"; do echo "netns add $ns"; done
+		for ns in "${all[@]}"; do echo "link add p-$ns netns lan type veth peer name eth0 netns $ns"; done
 	} | ip -batch -
 	{
 		echo "link set lo up"; echo "link add br0 type bridge"; echo "link set br0 up"
-		for ns in cli dir1 dir2 dir3 dir4 $(seq -f 'rs%g' 1 10); do echo "link set p-$ns master br0 up"; done
+		for ns in "${all[@]}"; do echo "link set p-$ns master br0 up"; done
 	} | ip -n lan -batch -
 	{
 		echo "link set lo up"; echo "link set eth0 up"; echo "addr add 10.20.0.2/16 dev eth0"
-		for i in $(seq 1 "$NFLOWS"); do echo "addr add 10.20.$((1 + (i - 1) / 250)).$(((i - 1) % 250 + 1))/16 dev eth0"; done
+		for ((i = 1; i <= NFLOWS; i++)); do echo "addr add 10.20.$((1 + (i - 1) / 250)).$(((i - 1) % 250 + 1))/16 dev eth0"; done
 	} | ip -n cli -batch -
-	for d in 1 2 3 4; do director_vip dir$d 10.20.0.1$d/16 $VIPC; done
-	for i in $(seq 1 10); do
-		ns=rs$i
-		ip -n $ns -batch - <<-EOF
+	for i in 1 2 3 4; do director_vip dir$i 10.20.0.1$i/16 $VIPC; done
+	for i in {1..10}; do
+		ip -n rs$i -batch - <<-EOF
 			link set lo up
 			link set eth0 up
 			addr add 10.20.0.$((20 + i))/16 dev eth0
 			addr add $VIPC/32 dev lo
 		EOF
-		in_ns $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-			net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
 	done
-	SYNC_SLOW=2 tagecho_start /tmp/mh-rs.out "" 10 --udp-bind $VIPC 7000 7001 7002 7003
+	# The real servers' ARP settings (rs_dr's) by tagecho.py, in each
+	# namespace it serves: no sysctl process per real server.
+	SYNC_SLOW=2 tagecho_start /tmp/mh-rs.out "" 10 --udp-bind $VIPC \
+		--sysctl net.ipv4.conf.all.arp_ignore=1 --sysctl net.ipv4.conf.all.arp_announce=2 \
+		--sysctl net.ipv4.conf.eth0.arp_ignore=1 --sysctl net.ipv4.conf.eth0.arp_announce=2 \
+		7000 7001 7002 7003
 }
 
 # rules ORDER...: the four services, servers added in the order given;
@@ -69,53 +70,107 @@ rules() {
 	done
 }
 
+# (The files mhprobe.py writes are read in bash, once each: a process per
+# question would cost more than the probing.)
+# names FILE: the server of each flow in FILE (the second word of its
+# lines, "-" for none), in array NAMES.
+names() {
+	mapfile -t NAMES <"$1"
+	NAMES=("${NAMES[@]#* }")
+}
+# names_text FILE: those, one a line, in NAMES_TEXT (as awk '{print $2}').
+names_text() {
+	names "$1"
+	printf -v NAMES_TEXT '%s\n' "${NAMES[@]}"
+	NAMES_TEXT=${NAMES_TEXT%$'\n'}
+}
+# count_of FILE NAME: how many flows FILE sends to NAME, in COUNT.
+count_of() {
+	local n
+	names "$1"
+	COUNT=0
+	for n in "${NAMES[@]}"; do [ "$n" != "$2" ] || COUNT=$((COUNT + 1)); done
+}
 # probe JOB...: each JOB (D:PORT:PORT_BASE[:serial]) the flows through dir
 # D to PORT from ports PORT_BASE+i, to file /tmp/mh-D-PORT-PORT_BASE; every
 # flow must be answered.
 probe() {
-	local j f
+	local j d p b
 	in_ns cli python3 -S "$RVS_TOP/tests/vm/mhprobe.py" --timeout 3 10.20.1. "$NFLOWS" $VIPC 10.20.0.1 /tmp/mh "$@"
 	for j in "$@"; do
-		f=/tmp/mh-$(cut -d: -f1-3 <<<"$j" | tr : -)
-		! grep -q ' -$' "$f" || fail "$j: flows without an answer: $(grep -c ' -$' "$f")"
+		IFS=: read -r d p b _ <<<"$j"
+		count_of /tmp/mh-$d-$p-$b -
+		[ $COUNT = 0 ] || fail "$j: flows without an answer: $COUNT"
 	done
 }
-# differ FILE FILE: how many flows the two files send to different servers.
-differ() { paste -d' ' "$1" "$2" | awk '$2 != $4 { n++ } END { print n + 0 }'; }
-# servers FILE: how the flows spread, "rs1=N rs2=N ...".
-servers() { awk '{ print $2 }' "$1" | sort -V | uniq -c | awk '{ printf "%s=%s ", $2, $1 }'; }
-# pct N: N as a percentage of the flows.
-pct() { echo "$(($1 * 1000 / NFLOWS / 10)).$(($1 * 1000 / NFLOWS % 10))%"; }
+# differ FILE FILE: how many flows the two files send to different
+# servers, in DIFFER.
+differ() {
+	local a b i
+	names "$1"; a=("${NAMES[@]}")
+	names "$2"; b=("${NAMES[@]}")
+	DIFFER=0
+	for ((i = 0; i < (${#a[@]} > ${#b[@]} ? ${#a[@]} : ${#b[@]}); i++)); do
+		[ "${a[i]-}" = "${b[i]-}" ] || DIFFER=$((DIFFER + 1))
+	done
+}
+# servers FILE: how the flows spread, "rs1=N rs2=N ...", in SERVERS.
+servers() {
+	local n i
+	local -A c=()
+	names "$1"
+	for n in "${NAMES[@]}"; do c[$n]=$((${c[$n]-0} + 1)); done
+	SERVERS=
+	for i in {1..10}; do
+		[ -z "${c[rs$i]-}" ] || SERVERS+="rs$i=${c[rs$i]} "
+		unset "c[rs$i]"
+	done
+	for n in "${!c[@]}"; do SERVERS+="$n=${c[$n]} "; done
+}
+# pct N: N as a percentage of the flows, in PCT.
+pct() { PCT="$(($1 * 1000 / NFLOWS / 10)).$(($1 * 1000 / NFLOWS % 10))%"; }
 
-sync_load_both
-modprobe ip_vs_mh; modprobe ip_vs_sh
+module_loaded rvs || load_rvs
+modprobe -a ip_vs ip_vs_rr ip_vs_mh ip_vs_sh
 topo
 director_impl dir1 ipvs; director_impl dir2 rvs; director_impl dir3 ipvs; director_impl dir4 rvs
 rules "${ORDER_A[@]}" | adm dir1 -R
 rules "${ORDER_A[@]}" | adm dir2 -R
 rules "${ORDER_B[@]}" | adm dir3 -R
 rules "${ORDER_B[@]}" | adm dir4 -R
-expect_eq "rvs lists order A's services as ip_vs does" "$(sync_services_list dir1)" "$(sync_services_list dir2)"
-expect_eq "rvs lists order B's services as ip_vs does" "$(sync_services_list dir3)" "$(sync_services_list dir4)"
+# list D: dirD's services and real servers, -L -n without its first line
+# (sync_services_list, with one process less), in LIST[D].
+declare -A LIST=()
+list() {
+	local l
+	l=$(adm dir$1 -L -n)
+	if [[ $l == *$'\n'* ]]; then LIST[$1]=${l#*$'\n'}; else LIST[$1]=; fi
+}
+for d in 1 2 3 4; do list $d; done
+expect_eq "rvs lists order A's services as ip_vs does" "${LIST[1]}" "${LIST[2]}"
+expect_eq "rvs lists order B's services as ip_vs does" "${LIST[3]}" "${LIST[4]}"
 
 probe {1,2,3,4}:{7000,7001}:40000 {1,2,3,4}:7002:40000:serial {1,2,3,4}:7003:40000
 for port in 7000 7001 7002 7003; do
 	name="${SCHED[$port]#-s }"
-	expect_eq "$name, order A: rvs sends every flow where ip_vs does" "$(cat /tmp/mh-1-$port-40000)" "$(cat /tmp/mh-2-$port-40000)"
-	expect_eq "$name, order B: rvs sends every flow where ip_vs does" "$(cat /tmp/mh-3-$port-40000)" "$(cat /tmp/mh-4-$port-40000)"
-	n=$(differ /tmp/mh-1-$port-40000 /tmp/mh-3-$port-40000)
-	figure "order-$port" "$name: servers added in another order send $n of $NFLOWS flows ($(pct $n)) elsewhere," \
-		"rvs and ip_vs alike (order A: $(servers /tmp/mh-2-$port-40000))"
+	slurp f1 /tmp/mh-1-$port-40000; slurp f2 /tmp/mh-2-$port-40000
+	slurp f3 /tmp/mh-3-$port-40000; slurp f4 /tmp/mh-4-$port-40000
+	expect_eq "$name, order A: rvs sends every flow where ip_vs does" "$f1" "$f2"
+	expect_eq "$name, order B: rvs sends every flow where ip_vs does" "$f3" "$f4"
+	differ /tmp/mh-1-$port-40000 /tmp/mh-3-$port-40000; n=$DIFFER
+	pct $n; servers /tmp/mh-2-$port-40000
+	figure "order-$port" "$name: servers added in another order send $n of $NFLOWS flows ($PCT) elsewhere," \
+		"rvs and ip_vs alike (order A: $SERVERS)"
 done
 # With the threshold reached, rs3 kept its one flow and the flows the
 # table gives it fell back to other servers (every flow was answered).
 # Which flows those were: the same table without the threshold, on rvs,
 # with new flows from the same addresses.
-over=$(awk -v s=rs$OVERLOADED '$2 == s { n++ } END { print n + 0 }' /tmp/mh-2-7002-40000)
+count_of /tmp/mh-2-7002-40000 rs$OVERLOADED; over=$COUNT
 [ "$over" = 1 ] || fail "mh-fallback: rs$OVERLOADED, with an upper threshold of 1, took $over flows"
 adm dir2 -e -u $VIPC:7002 -r 10.20.0.$((20 + OVERLOADED)) -g -w 1 -x 0
 probe 2:7002:42000
-n=$(awk -v s=rs$OVERLOADED '$2 == s { n++ } END { print n + 0 }' /tmp/mh-2-7002-42000)
+count_of /tmp/mh-2-7002-42000 rs$OVERLOADED; n=$COUNT
 figure mh-fallback "rs$OVERLOADED, its threshold reached, kept 1 flow; $((n - 1)) more that the table gives it fell back to other servers"
 [ "$n" -ge 2 ] || fail "mh-fallback: the table gives rs$OVERLOADED $n flows, so none fell back"
 
@@ -125,20 +180,21 @@ for d in 1 2 3 4; do printf -- '-d -u %s -r 10.20.0.30\n' $VIPC:7000 $VIPC:7003 
 probe {1,2,3,4}:{7000,7003}:41000
 for port in 7000 7003; do
 	name="${SCHED[$port]#-s }"
-	expect_eq "$name, order A, rs10 gone: rvs sends every flow where ip_vs does" \
-		"$(awk '{print $2}' /tmp/mh-1-$port-41000)" "$(awk '{print $2}' /tmp/mh-2-$port-41000)"
-	expect_eq "$name, order B, rs10 gone: rvs sends every flow where ip_vs does" \
-		"$(awk '{print $2}' /tmp/mh-3-$port-41000)" "$(awk '{print $2}' /tmp/mh-4-$port-41000)"
+	names_text /tmp/mh-1-$port-41000; f1=$NAMES_TEXT; names_text /tmp/mh-2-$port-41000; f2=$NAMES_TEXT
+	names_text /tmp/mh-3-$port-41000; f3=$NAMES_TEXT; names_text /tmp/mh-4-$port-41000; f4=$NAMES_TEXT
+	expect_eq "$name, order A, rs10 gone: rvs sends every flow where ip_vs does" "$f1" "$f2"
+	expect_eq "$name, order B, rs10 gone: rvs sends every flow where ip_vs does" "$f3" "$f4"
 	for d in 2 4; do
-		had=$(awk '$2 == "rs10" { n++ } END { print n + 0 }' /tmp/mh-$d-$port-40000)
-		moved=$(differ /tmp/mh-$d-$port-40000 /tmp/mh-$d-$port-41000)
+		count_of /tmp/mh-$d-$port-40000 rs10; had=$COUNT
+		differ /tmp/mh-$d-$port-40000 /tmp/mh-$d-$port-41000; moved=$DIFFER
 		order=A; [ $d = 2 ] || order=B
-		figure "remove-$port-$order" "$name, order $order: rs10 gone, $moved of $NFLOWS flows ($(pct $moved)) moved;" \
-			"rs10 had $had ($(pct $had))"
+		pct $moved; m=$PCT; pct $had
+		figure "remove-$port-$order" "$name, order $order: rs10 gone, $moved of $NFLOWS flows ($m) moved;" \
+			"rs10 had $had ($PCT)"
 		if [ $port = 7000 ]; then
 			[ $((moved - had)) -le $((NFLOWS / 20)) ] ||
 				fail "mh, order $order: removing rs10 moved $((moved - had)) flows that were not on it"
 		fi
 	done
 done
-net_down
+ns_gone lan cli dir{1..4} rs{1..10}
