@@ -38,20 +38,47 @@ write_conf() { # KIND CHECK EXTRA
 	} >$conf
 }
 
-# Weight of real server $1 as listed, or "absent".
-rs_weight() {
-	in_ns director $IPVSADM -L -n -t $VIP:80 | awk -v rs="$1:80" '$2 == rs {print $4; f=1} END {if (!f) print "absent"}'
+# weights: every real server's weight on $VIP:80 as listed (one listing
+# for all of them), in W (address => weight); a server not listed is
+# "absent" (${W[$rs]-absent}).
+declare -A W=()
+weights() {
+	local l a b c d
+	W=()
+	l=$(in_ns director $IPVSADM -L -n -t $VIP:80) || l=
+	while read -r a b c d _; do [[ $b != *:80 ]] || W[${b%:80}]=$d; done <<<"$l"
 }
-all_up() { for rs in "${RS_LIST[@]}"; do [ "$(rs_weight $rs)" = 1 ] || return 1; done; }
+all_up() {
+	local rs
+	weights
+	for rs in "${RS_LIST[@]}"; do [ "${W[$rs]-absent}" = 1 ] || return 1; done
+}
 is_down() { # RS GONE_STATE (absent or 0)
-	[ "$(rs_weight $1)" = "$2" ]
+	weights
+	[ "${W[$1]-absent}" = "$2" ]
 }
-client_loop() { # N: N requests, each a new connection; prints failures
-	local fails=0 i
-	for i in $(seq 1 "$1"); do
-		in_ns client curl -s --max-time 3 -o /dev/null http://$VIP/ || fails=$((fails + 1))
+# client_loop N: N requests, each a new connection, from one curl (a
+# process start costs more than the requests); prints the failures (a
+# request that failed, or that did not connect anew).
+client_loop() {
+	local i out l ok=0 args=()
+	for ((i = 0; i < $1; i++)); do args+=(-o /dev/null http://$VIP/); done
+	out=$(in_ns client curl -s --max-time 3 -w '%{exitcode} %{num_connects}\n' "${args[@]}") || :
+	while read -r l; do [ "$l" != "0 1" ] || ok=$((ok + 1)); done <<<"$out"
+	echo $(($1 - ok))
+}
+# httpd_of NS: the busybox httpd serving in NS (httpd_pid's: the lowest
+# pid, its parent), in HTTPD; fails when there is none.
+httpd_of() {
+	local p args
+	HTTPD=
+	ns_pids "$1"
+	for p in "${NS_PIDS[@]}"; do
+		mapfile -d '' -t args 2>/dev/null <"/proc/$p/cmdline" || continue
+		[[ ${args[*]-} == *httpd* ]] || continue
+		[ -n "$HTTPD" ] && [ "$HTTPD" -lt "$p" ] || HTTPD=$p
 	done
-	echo $fails
+	[ -n "$HTTPD" ] || { echo "no httpd in $1" >&2; return 1; }
 }
 
 # scenario NAME KIND CHECK EXTRA DOWN_STATE: one run against the loaded backend.
@@ -61,7 +88,7 @@ scenario() {
 	keepalived_start $name $conf -C
 	wait_for 30 "$name: real servers up" all_up
 	victim=${RS_LIST[1]}
-	pid=$(httpd_pid rs2); kill "$pid"
+	httpd_of rs2; kill "$HTTPD"
 	# delay_loop 1 + connect_timeout 1 + one retry after 1 s: ~3-4 s.
 	wait_for 15 "$name: rs2 taken out ($down)" is_down $victim $down
 	fails=$(client_loop 12)
@@ -70,8 +97,19 @@ scenario() {
 	wait_for 15 "$name: rs2 back" all_up
 	# Without persistence (which pins this one client), rr reaches all.
 	if [[ $extra != *persistence* ]]; then
-		got=$(for i in $(seq 1 ${#RS_LIST[@]}); do cget http://$VIP/; done | sort | tr '\n' ' ')
-		expect_eq "$name: every server answers again" "$(for i in $(seq 1 ${#RS_LIST[@]}); do echo rs$i; done | tr '\n' ' ')" "$got"
+		# One curl for the requests; their answers sorted in bash.
+		local urls=() want= got= answers=() a i j
+		for ((i = 1; i <= ${#RS_LIST[@]}; i++)); do urls+=(http://$VIP/); want+="rs$i "; done
+		a=$(cget "${urls[@]}") || :
+		[ -z "$a" ] || mapfile -t answers <<<"$a"
+		for ((i = 1; i < ${#answers[@]}; i++)); do
+			for ((j = i; j > 0; j--)); do
+				[[ ${answers[j - 1]} > ${answers[j]} ]] || break
+				a=${answers[j]}; answers[j]=${answers[j - 1]}; answers[j - 1]=$a
+			done
+		done
+		for a in "${answers[@]}"; do got+="$a "; done
+		expect_eq "$name: every server answers again" "$want" "$got"
 	fi
 	keepalived_stop $name
 	in_ns director $IPVSADM -C
@@ -91,13 +129,13 @@ run_all() { # BACKEND
 	in_ns director sysctl -qw net.ipv4.vs.expire_quiescent_template=1
 	scenario $b-dr-inhibit DR HTTP_GET "persistence_timeout 2
     inhibit_on_failure" 0
-	for ns in client director rs1 rs2 lan; do ip netns del $ns; done
+	printf 'netns del %s\n' client director rs1 rs2 lan | ip -batch -
 	# Seed 004: TUN, three servers, TCP_CHECK, alpha.
 	topo_lan 3
 	for i in 1 2 3; do rs_tun $i; http_server rs$i rs$i 80; done
 	RS_LIST=(${LAN_RS[0]} ${LAN_RS[1]} ${LAN_RS[2]})
 	scenario $b-tun TUN TCP_CHECK "alpha" absent
-	for ns in client director rs1 rs2 rs3 lan; do ip netns del $ns; done
+	printf 'netns del %s\n' client director rs1 rs2 rs3 lan | ip -batch -
 }
 
 abi_run run_all
