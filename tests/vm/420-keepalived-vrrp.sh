@@ -42,14 +42,25 @@ virtual_server $VIP 80 {
 CONF
 }
 
-has_vip() { ip -n "$1" -4 addr show dev eth0 | grep -q " $VIP/"; }
-has_servers() { [ "$(ip netns exec "$1" $IPVSADM -L -n -t $VIP:80 | grep -c Route)" = 2 ]; }
-balanced() { # NS: its service counted at least 6 connections
-	[ "$(ip netns exec "$1" $IPVSADM -L -n --stats -t $VIP:80 | awk '/^TCP/ {print $3}')" -ge 6 ]
+# (Each check one process, its output matched in bash.)
+has_vip() { [[ $(ip -n "$1" -4 addr show dev eth0) == *" $VIP/"* ]]; }
+has_servers() { # NS: its service lists two real servers ("Route" lines)
+	local l n=0
+	while IFS= read -r l; do [[ $l != *Route* ]] || n=$((n + 1)); done <<<"$(in_ns "$1" $IPVSADM -L -n -t $VIP:80)"
+	[ $n = 2 ]
 }
-answers() { # N requests through the VIP; prints how many succeeded
-	local ok=0 i
-	for i in $(seq 1 "$1"); do cget http://$VIP/ >/dev/null && ok=$((ok + 1)); done
+balanced() { # NS: its service counted at least 6 connections
+	local l f=() n=
+	while IFS= read -r l; do
+		[[ $l == TCP* ]] && read -ra f <<<"$l" && n=${f[2]-}
+	done <<<"$(in_ns "$1" $IPVSADM -L -n --stats -t $VIP:80)"
+	[ "$n" -ge 6 ]
+}
+answers() { # N requests through the VIP, each a new connection, from one curl; prints how many succeeded
+	local i l ok=0 args=()
+	for ((i = 0; i < $1; i++)); do args+=(-o /dev/null http://$VIP/); done
+	while read -r l; do [ "$l" != "0 1" ] || ok=$((ok + 1)); done \
+		<<<"$(in_ns client curl -s --max-time 5 -w '%{exitcode} %{num_connects}\n' "${args[@]}")"
 	echo $ok
 }
 
@@ -57,15 +68,15 @@ run() { # BACKEND
 	local b=$1
 	topo_lan 2
 	# topo_lan gives the director the VIP; here keepalived owns it.
-	ip -n director addr del $VIP/24 dev eth0
-	ip netns exec director ip link set eth0 down
-	new_netns dir1; new_netns dir2
-	for d in dir1 dir2; do
-		veth_pair lan p-$d $d eth0
-		ip -n lan link set p-$d master br0
+	ip -n director -batch - <<<"addr del $VIP/24 dev eth0"$'\n'"link set eth0 down"
+	# dir1 and dir2 on the LAN, one ip batch per namespace.
+	printf '%s\n' "netns add dir1" "netns add dir2" \
+		"link add p-dir1 netns lan type veth peer name eth0 netns dir1" \
+		"link add p-dir2 netns lan type veth peer name eth0 netns dir2" | ip -batch -
+	printf '%s\n' "link set p-dir1 master br0 up" "link set p-dir2 master br0 up" | ip -n lan -batch -
+	for d in 1 2; do
+		printf '%s\n' "link set lo up" "link set eth0 up" "addr add 192.168.20.1$d/24 dev eth0" | ip -n dir$d -batch -
 	done
-	ip -n dir1 addr add 192.168.20.11/24 dev eth0
-	ip -n dir2 addr add 192.168.20.12/24 dev eth0
 	for i in 1 2; do rs_dr $i; http_server rs$i rs$i 80; done
 	write_conf $b-dir1 MASTER 100
 	write_conf $b-dir2 BACKUP 99
@@ -83,7 +94,7 @@ run() { # BACKEND
 	expect_eq "$b: new connections through the backup" 6 "$(answers 6)"
 	wait_for 10 "$b: the backup counted them" balanced dir2
 	keepalived_stop $b-dir2
-	for ns in client director dir1 dir2 rs1 rs2 lan; do ip netns del $ns; done
+	printf 'netns del %s\n' client director dir1 dir2 rs1 rs2 lan | ip -batch -
 }
 
 abi_run run
