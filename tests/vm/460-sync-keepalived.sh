@@ -71,14 +71,36 @@ CONF
 	} >/tmp/ka-$1.conf
 }
 
-poll_ok() { # SECONDS COMMAND...: true once COMMAND succeeds
-	local i
-	for i in $(seq 1 $(($1 * 5))); do "${@:2}" >/dev/null 2>&1 && return 0; sleep 0.2; done
-	return 1
+# (Each check one process through nsenter, its output matched in bash.)
+has_vip() { [[ $(ip -n "$1" -4 addr show dev eth0) == *" $2/"* ]]; }
+# servers_listed: each director lists two real servers ("Route" lines)
+# under each VIP's service (one -L -n listing per director).
+servers_listed() {
+	local d v l svc
+	local -A n=()
+	for d in 1 2; do
+		svc=
+		while IFS= read -r l; do
+			[[ $l == [A-Z]* ]] && { read -r _ svc _ <<<"$l"; continue; }
+			[[ $l != *Route* ]] || n[$svc]=$((${n[$svc]-0} + 1))
+		done <<<"$(in_ns sdir$d $IPVSADM -L -n)"
+		for v in $VIP $VIP2; do [ "${n[$v:7000]-0}" = 2 ] || return 1; done
+		n=()
+	done
 }
-has_vip() { ip -n "$1" -4 addr show dev eth0 | grep -q " $2/"; }
-has_servers() { [ "$(ip netns exec "$1" $IPVSADM -L -n -t "$2":7000 | grep -c Route)" = 2 ]; }
-daemons() { ip netns exec "$1" $IPVSADM -L --daemon; }
+# daemons: both directors list sync daemons (-L --daemon), in DAEMONS[N].
+declare -A DAEMONS=()
+daemons() {
+	local d
+	for d in 1 2; do DAEMONS[$d]=$(in_ns sdir$d $IPVSADM -L --daemon) || DAEMONS[$d]=; done
+	[ -n "${DAEMONS[1]}" ] && [ -n "${DAEMONS[2]}" ]
+}
+# established NS: how many ESTABLISHED lines NS lists (-L -n -c).
+established() {
+	local l n=0
+	while IFS= read -r l; do [[ $l != *ESTABLISHED* ]] || n=$((n + 1)); done <<<"$(in_ns "$1" $IPVSADM -L -n -c)"
+	echo $n
+}
 
 run() { # BACKEND
 	local b=$1 f1 f2
@@ -90,30 +112,33 @@ run() { # BACKEND
 	KA_NS=sdir2 keepalived_start $b-sdir2 /tmp/ka-$b-sdir2.conf
 	wait_for 30 "$b: sdir1 holds $VIP" has_vip sdir1 $VIP
 	wait_for 30 "$b: sdir2 holds $VIP2" has_vip sdir2 $VIP2
-	if ! poll_ok 40 eval "has_servers sdir1 $VIP && has_servers sdir2 $VIP && has_servers sdir1 $VIP2 && has_servers sdir2 $VIP2"; then
+	if ! poll_for 40 servers_listed; then
 		ip netns exec sdir1 $IPVSADM -L -n; ip netns exec sdir2 $IPVSADM -L -n; tail -30 /tmp/ka-$b-sdir1.log
 		fail "$b: both directors have the real servers: not within 40 s"
 	fi
-	wait_for 20 "$b: keepalived started the sync daemons" eval '[ -n "$(daemons sdir1)" ] && [ -n "$(daemons sdir2)" ]'
-	echo "sdir1: $(daemons sdir1)"; echo "sdir2: $(daemons sdir2)"
+	wait_for 20 "$b: keepalived started the sync daemons" daemons
+	echo "sdir1: ${DAEMONS[1]}"; echo "sdir2: ${DAEMONS[2]}"
 	rm -f /tmp/sl-stop
 	sl_sessions $VIP 7000 $N 0.5 /tmp/ka-s1.out
 	sl_sessions $VIP2 7000 $N 0.5 /tmp/ka-s2.out
-	wait_for 60 "$b: sessions open" eval 'grep -q open /tmp/ka-s1.out && grep -q open /tmp/ka-s2.out'
-	sleep 5
-	echo "$b: sdir1 lists $(ip netns exec sdir1 $IPVSADM -L -n -c | grep -c ESTABLISHED) connections, sdir2 $(ip netns exec sdir2 $IPVSADM -L -n -c | grep -c ESTABLISHED)"
+	wait_for 60 "$b: sessions open" eval 'line_in /tmp/ka-s1.out "*open*" && line_in /tmp/ka-s2.out "*open*"'
+	nap 5
+	echo "$b: sdir1 lists $(established sdir1) connections, sdir2 $(established sdir2)"
 	# sdir1 dies.
 	ip -n sdir1 link set eth0 down
 	wait_for 20 "$b: $VIP moved to sdir2" has_vip sdir2 $VIP
-	sleep 4
+	nap 4
 	sl_stop /tmp/ka-s1.out /tmp/ka-s2.out
 	f1=$(sl_failures /tmp/ka-s1.out); f2=$(sl_failures /tmp/ka-s2.out)
-	echo "sdir2 after: $(daemons sdir2)"
+	echo "sdir2 after: $(in_ns sdir2 $IPVSADM -L --daemon)"
 	figure "sync-keepalived-$b" "sessions through the failed director: $((N - f1))/$N survived; through the other: $((N - f2))/$N"
 	KA_RESULT="$f1 $f2"
 	keepalived_stop $b-sdir1
 	keepalived_stop $b-sdir2
-	grep -iE 'sync' /tmp/ka-$b-sdir2.log | head -5 || true
+	local l n=0
+	# (grep -i sync | head -5)
+	[ ! -r /tmp/ka-$b-sdir2.log ] ||
+		while IFS= read -r l && [ $n -lt 5 ]; do [[ ${l,,} != *sync* ]] || { echo "$l"; n=$((n + 1)); }; done </tmp/ka-$b-sdir2.log
 	sl_del
 }
 

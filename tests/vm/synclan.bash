@@ -8,32 +8,42 @@ SL_CLIENTS=($(seq -f '192.168.20.%g' 200 219))
 SL_VIPS=(192.168.20.100 192.168.20.110)
 IPVSADM=${IPVSADM:-/usr/sbin/ipvsadm}
 
-sl_port() { # NS IF: NS gets IF on the bridge
-	ip link add "p-$1" netns slan type veth peer name "$2" netns "$1"
-	ip -n slan link set "p-$1" master br0 up
-	ip -n "$1" link set "$2" up
-}
+# (One ip batch per namespace, the real servers' ARP settings by
+# tagecho.py: under emulation every process start is dear.)
 sl_topo() {
-	local i
-	new_netns slan; ip -n slan link add br0 type bridge; ip -n slan link set br0 up
-	new_netns sclient; sl_port sclient eth0
+	local i v
 	{
+		for i in slan sclient srs1 srs2; do echo "netns add $i"; done
+		for i in sclient srs1 srs2; do echo "link add p-$i netns slan type veth peer name eth0 netns $i"; done
+	} | ip -batch -
+	{
+		echo "link set lo up"; echo "link add br0 type bridge"; echo "link set br0 up"
+		for i in sclient srs1 srs2; do echo "link set p-$i master br0 up"; done
+	} | ip -n slan -batch -
+	{
+		echo "link set lo up"; echo "link set eth0 up"
 		echo "addr add 192.168.20.2/24 dev eth0"
 		for i in "${SL_CLIENTS[@]}"; do echo "addr add $i/24 dev eth0"; done
 	} | ip -n sclient -batch -
 	for i in 1 2; do
-		new_netns srs$i; sl_port srs$i eth0
-		ip -n srs$i addr add 192.168.20.2$i/24 dev eth0
-		for v in "${SL_VIPS[@]}"; do ip -n srs$i addr add $v/32 dev lo; done
-		in_ns srs$i sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-		in_ns srs$i sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+		{
+			echo "link set lo up"; echo "link set eth0 up"
+			echo "addr add 192.168.20.2$i/24 dev eth0"
+			for v in "${SL_VIPS[@]}"; do echo "addr add $v/32 dev lo"; done
+		} | ip -n srs$i -batch -
 	done
-	nsrun srs1 python3 -S "$RVS_TOP/tests/vm/tagecho.py" --ns srs1=srs1 --ns srs2=srs2 7000 7001 &
-	for i in 1 2; do listening srs$i t 7001; done
+	nsenter --net=/run/netns/srs1 -- python3 -S "$RVS_TOP/tests/vm/tagecho.py" --ns srs1=srs1 --ns srs2=srs2 \
+		--sysctl net.ipv4.conf.all.arp_ignore=1 --sysctl net.ipv4.conf.all.arp_announce=2 \
+		--sysctl net.ipv4.conf.eth0.arp_ignore=1 --sysctl net.ipv4.conf.eth0.arp_announce=2 \
+		7000 7001 >/tmp/sl-rs.out 2>&1 &
+	poll_for 60 line_in /tmp/sl-rs.out 'tagecho: * listening *' ||
+		fail "the real servers' echo service did not start: $(</tmp/sl-rs.out)"
+	slurp v /tmp/sl-rs.out; echo "$v"
 }
 sl_dir() { # N: director sdirN, fresh
-	new_netns sdir$1; sl_port sdir$1 eth0
-	ip -n sdir$1 addr add 192.168.20.1$1/24 dev eth0
+	printf '%s\n' "netns add sdir$1" "link add p-sdir$1 netns slan type veth peer name eth0 netns sdir$1" | ip -batch -
+	ip -n slan link set "p-sdir$1" master br0 up
+	printf '%s\n' "link set lo up" "link set eth0 up" "addr add 192.168.20.1$1/24 dev eth0" | ip -n sdir$1 -batch -
 }
 sl_dir_del() { # N
 	ip -n slan link del p-sdir$1 2>/dev/null || true
@@ -42,9 +52,10 @@ sl_dir_del() { # N
 sl_del() {
 	local ns p
 	for ns in sdir1 sdir2 sclient srs1 srs2 slan; do
-		for p in $(ip netns pids $ns 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-		ip netns del $ns 2>/dev/null || true
-	done
+		ns_pids $ns
+		for p in "${NS_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+		[ ! -e /run/netns/$ns ] || echo "netns del $ns"
+	done | ip -force -batch - 2>/dev/null || true
 }
 # sl_adm IMPL NS ARGS...: rvsadm or ipvsadm in NS.
 sl_adm() {
@@ -81,17 +92,19 @@ sl_sessions() {
 }
 # sl_stop OUT...: stops the sessions and waits for each OUT's report.
 sl_stop() {
-	local f
+	local f l
 	touch /tmp/sl-stop
 	for f in "$@"; do
-		wait_for 60 "the sessions of $f report" grep -q '^sessions: .* failures$' "$f"
-		cat "$f"
+		wait_for 60 "the sessions of $f report" line_in "$f" 'sessions: * failures'
+		slurp l "$f"; echo "$l"
 	done
 }
 # sl_failures OUT: the failures OUT reported (its report must be there).
 sl_failures() {
-	local n
-	n=$(sed -n 's/^sessions: .*, \([0-9]*\) failures$/\1/p' "$1")
+	local l n= sep=
+	while IFS= read -r l; do
+		[[ $l =~ ^sessions:\ .*,\ ([0-9]*)\ failures$ ]] && n+=$sep${BASH_REMATCH[1]} && sep=$'\n'
+	done <"$1"
 	[ -n "$n" ] || fail "no report in $1"
 	echo "$n"
 }
