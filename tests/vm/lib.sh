@@ -449,7 +449,7 @@ sync_load_both() {
 	modprobe ip_vs; modprobe ip_vs_rr
 }
 
-SYNC_CLIENTS=($(seq -f '192.168.20.%g' 200 219))
+SYNC_CLIENTS=(192.168.20.{200..219})
 SYNC_GW=10.0.0.1
 # TCP sessions per service (two services); fewer on the debug kernel, where
 # every segment costs several times the CPU and the sync code they drive is

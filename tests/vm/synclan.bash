@@ -4,7 +4,7 @@
 # srs2 (192.168.20.21, .22; the VIPs on lo) running tagecho.py on TCP 7000
 # and 7001 and UDP 7000; directors sdir1, sdir2 (192.168.20.11, .12) made
 # by sl_dir.
-SL_CLIENTS=($(seq -f '192.168.20.%g' 200 219))
+SL_CLIENTS=(192.168.20.{200..219})
 SL_VIPS=(192.168.20.100 192.168.20.110)
 IPVSADM=${IPVSADM:-/usr/sbin/ipvsadm}
 
