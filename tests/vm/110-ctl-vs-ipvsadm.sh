@@ -14,7 +14,7 @@ new_netns rust_rvs
 # The steps below are only noted; then every command runs, in order, in
 # one shell per namespace (ns_lines, after the last step), and the outputs
 # are checked step by step: under emulation a process per command rather
-# than three (nsenter, the command, sed) is most of the test's time.
+# than three (entering the namespace, the command, sed) is most of the test's time.
 kinds=() whats=() steps=()
 step() { # step KIND WHAT ARGS...: ARGS one line (no argument has a blank)
 	local a

@@ -103,7 +103,7 @@ knob_table() {
 }
 new_netns knobs
 export -f knob_table r c rw cw alike rw_err_has fail check expect_eq
-# (nsenter: /proc/sys/net is the opener's namespace's; no /sys is read.)
+# (in_ns: /proc/sys/net is the opener's namespace's; no /sys is read.)
 in_ns knobs bash -c knob_table || exit 1
 ip netns del knobs
 

@@ -71,7 +71,7 @@ CONF
 	} >/tmp/ka-$1.conf
 }
 
-# (Each check one process through nsenter, its output matched in bash.)
+# (Each check one process through in_ns, its output matched in bash.)
 has_vip() { [[ $(ip -n "$1" -4 addr show dev eth0) == *" $2/"* ]]; }
 # servers_listed: each director lists two real servers ("Route" lines)
 # under each VIP's service (one -L -n listing per director).

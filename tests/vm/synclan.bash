@@ -32,7 +32,7 @@ sl_topo() {
 			for v in "${SL_VIPS[@]}"; do echo "addr add $v/32 dev lo"; done
 		} | ip -n srs$i -batch -
 	done
-	nsenter --net=/run/netns/srs1 -- python3 -S "$RVS_TOP/tests/vm/tagecho.py" --ns srs1=srs1 --ns srs2=srs2 \
+	nsrun srs1 python3 -S "$RVS_TOP/tests/vm/tagecho.py" --ns srs1=srs1 --ns srs2=srs2 \
 		--sysctl net.ipv4.conf.all.arp_ignore=1 --sysctl net.ipv4.conf.all.arp_announce=2 \
 		--sysctl net.ipv4.conf.eth0.arp_ignore=1 --sysctl net.ipv4.conf.eth0.arp_announce=2 \
 		7000 7001 >/tmp/sl-rs.out 2>&1 &
