@@ -49,12 +49,11 @@ topo() {
 			addr add $VIPC/32 dev lo
 		EOF
 	done
-	# The real servers' ARP settings (rs_dr's) by tagecho.py, in each
-	# namespace it serves: no sysctl process per real server.
-	SYNC_SLOW=2 tagecho_start /tmp/mh-rs.out "" 10 --udp-bind $VIPC \
-		--sysctl net.ipv4.conf.all.arp_ignore=1 --sysctl net.ipv4.conf.all.arp_announce=2 \
-		--sysctl net.ipv4.conf.eth0.arp_ignore=1 --sysctl net.ipv4.conf.eth0.arp_announce=2 \
-		7000 7001 7002 7003
+	for i in {1..10}; do
+		in_ns rs$i sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+			net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+	done
+	SYNC_SLOW=2 tagecho_start /tmp/mh-rs.out "" 10 --udp-bind $VIPC 7000 7001 7002 7003
 }
 
 # rules ORDER...: the four services, servers added in the order given;

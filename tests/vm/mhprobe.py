@@ -14,13 +14,12 @@ once and those without an answer are asked again (up to three times);
 with ":serial" each flow waits for its answer before the next sends, so
 that a scheduler whose choice depends on what came before (a server's
 connection threshold) sees the flows in one order. One process for many
-jobs: under emulation starting Python costs more than the probing (and
-the route goes in by netlink, not by an `ip` process per job).
+jobs: under emulation starting Python costs more than the probing.
 """
 import argparse
 import selectors
 import socket
-import struct
+import subprocess
 import time
 
 ap = argparse.ArgumentParser(usage=__doc__)
@@ -32,27 +31,6 @@ ap.add_argument("gw_prefix")
 ap.add_argument("out")
 ap.add_argument("jobs", nargs="+")
 a = ap.parse_args()
-
-
-def route_replace(dst, gw):
-    """`ip route replace DST/32 via GW`: the request ip sends (main table,
-    protocol boot, scope universe, unicast; create or replace)."""
-    RTM_NEWROUTE, NLMSG_ERROR = 24, 2
-    NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_CREATE = 1, 4, 0x100, 0x400
-    RTA_DST, RTA_GATEWAY = 1, 5
-    RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST = 254, 3, 0, 1
-    body = struct.pack("=BBBBBBBBI", socket.AF_INET, 32, 0, 0, RT_TABLE_MAIN,
-                       RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0)
-    for kind, value in ((RTA_DST, dst), (RTA_GATEWAY, gw)):
-        body += struct.pack("=HH", 8, kind) + socket.inet_aton(value)
-    flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_REPLACE | NLM_F_CREATE
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as nl:
-        nl.send(struct.pack("=IHHII", 16 + len(body), RTM_NEWROUTE, flags, 1, 0) + body)
-        reply = nl.recv(65536)
-    kind, = struct.unpack_from("=H", reply, 4)
-    err, = struct.unpack_from("=i", reply, 16) if kind == NLMSG_ERROR else (0,)
-    if kind != NLMSG_ERROR or err:
-        raise OSError(-err, "ip route replace %s via %s" % (dst, gw))
 
 
 def ask(batch, port, answer):
@@ -84,7 +62,7 @@ def ask(batch, port, answer):
 for job in a.jobs:
     d, port, base, *mode = job.split(":")
     port, base = int(port), int(base)
-    route_replace(a.vip, a.gw_prefix + d)
+    subprocess.run(["ip", "route", "replace", a.vip + "/32", "via", a.gw_prefix + d], check=True)
     flows = [("%s%d" % (a.prefix, i), base + i) for i in range(1, a.n + 1)]
     answer = {}
     if mode == ["serial"]:
