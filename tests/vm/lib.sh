@@ -78,6 +78,9 @@ new_netns() { ip netns add "$1"; ip -n "$1" link set lo up; }
 # nsenter (dynamic, with libselinux) 225 ms more, `ip netns exec` 340 ms.
 # A background command whose PID is kept uses `nsrun NS` directly (a
 # function would leave a subshell between).
+# (The VM runner puts target/release on PATH; the benchmarks, the demo and
+# the injection tests source this file too.)
+command -v nsrun >/dev/null || PATH=$RVS_TOP/target/release:$PATH
 command -v nsrun >/dev/null || fail "nsrun is not built: make tools"
 in_ns() { nsrun "$@"; }
 
