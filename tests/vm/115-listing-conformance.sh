@@ -48,8 +48,7 @@ run_configs rust_rvs rvsadm
 # size masked, into VAR (no subshell).
 listing() {
 	local -n into=$1
-	into=
-	IFS= read -rd '' into <"$out/$2.$3.$4" || :
+	slurp "$1" "$out/$2.$3.$4"
 	[[ $into =~ \(size=[0-9]+\) ]] && into=${into/"${BASH_REMATCH[0]}"/(size=N)}
 	return 0
 }
